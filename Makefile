@@ -1,0 +1,95 @@
+# vettime — plain Makefile. pkg-config for every library, strict warnings,
+# automatic header dependencies (-MMD). Targets: all, test, bench, demo,
+# install, clean.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+
+LIBS_PC := sqlite3 json-c libcurl libmicrohttpd libcrypto
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wcast-align -Wwrite-strings \
+           -Wformat=2 -Wundef -Wvla -Werror=implicit-function-declaration \
+           -I. $(shell pkg-config --cflags $(LIBS_PC) netsnmp 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(LIBS_PC) netsnmp 2>/dev/null) -lm
+
+BUILD   := build
+# Every .c under these folders is part of the shared library of modules,
+# except the two programs' mains.
+MODULE_DIRS := monitor probes alerting web cli
+MAINS   := monitor/vettimed.c cli/vettime.c
+SRCS    := $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(MODULE_DIRS))))
+OBJS    := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrations.o
+LIB     := $(BUILD)/libvettime.a
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/%)
+
+MIGRATIONS := $(sort $(wildcard schema/[0-9]*.sql))
+
+.PHONY: all deps test unit system bench demo install clean
+all: vettimed vettime
+
+deps:
+	@bash scripts/install-deps.sh
+
+vettimed: $(BUILD)/monitor/vettimed.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+vettime: $(BUILD)/cli/vettime.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(LIB): $(OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The SQL migrations are compiled into the binaries, so an installed daemon
+# never depends on finding schema/ at run time.
+$(BUILD)/schema/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
+	@mkdir -p $(dir $@)
+	bash scripts/embed-migrations.sh $(MIGRATIONS) > $@
+
+$(BUILD)/schema/migrations.o: $(BUILD)/schema/migrations.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/bench_%: tests/bench/bench_%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+
+# `make test` installs what is missing, builds, runs every test and ends with
+# the line "N passed, N failed".
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@bash tests/run.sh $(UNIT_BINS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BINS)
+	@bash tests/bench/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash demo/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 755 vettimed $(DESTDIR)$(PREFIX)/sbin/vettimed
+	install -m 755 vettime $(DESTDIR)$(PREFIX)/bin/vettime
+	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 docs/vettime.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 docs/vettimed.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+clean:
+	rm -rf $(BUILD) vettimed vettime
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,62 @@
+/* The configuration file: chrony.conf style, one directive a line, `#`
+ * comments. Parsed in full before anything starts; any error stops the
+ * daemon with "FILE:LINE: what is wrong". The directives, their arguments,
+ * defaults and units are documented in docs/vettime.conf.5 and README.md. */
+#ifndef VT_CONFIG_H
+#define VT_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "monitor/log.h"
+#include "probes/refclass.h"
+
+#define VT_DEFAULT_CONFIG "/etc/vettime/vettime.conf"
+#define VT_DEFAULT_DATABASE "/var/lib/vettime/history.db"
+#define VT_DEFAULT_HTTP_ADDRESS "127.0.0.1"
+#define VT_DEFAULT_HTTP_PORT 8123
+
+enum source_kind { SOURCE_NTP = 0 };
+
+struct source_config {
+  enum source_kind kind;
+  char name[300];        /* "host" or "host:port" when the port is not 123 */
+  char host[256];
+  int port;              /* default 123 */
+  bool has_key;
+  uint32_t key_id;
+  bool class_set;        /* `class` given: overrides the inferred class */
+  enum ref_class ref_class;
+  int minpoll, maxpoll;  /* log2 s; default 6 and 10, 0 ..= 17 */
+  bool iburst, noselect;
+  int line;              /* where it was configured */
+};
+
+struct vt_config {
+  char path[PATH_MAX];
+  struct source_config *sources;
+  int n_sources;
+  char keyfile[PATH_MAX];     /* "" when none */
+  char database[PATH_MAX];
+  bool http_enabled;
+  char http_address[64];
+  int http_port;
+  enum log_level log_level;
+  double retention;           /* seconds raw samples are kept; default 30 days */
+  double maxdistance;         /* s; responses with a larger root distance are
+                                 dropped (RFC 5905 test 7); default 1.5 */
+};
+
+/* Reads and checks the whole file. Returns 0, or -1 with
+ * "FILE:LINE: message" in err. On success free with config_free(). */
+int config_load(const char *path, struct vt_config *cfg, char *err, size_t errlen);
+
+/* Parses text as if it were the file `name` (for tests). */
+int config_parse(const char *name, const char *text, struct vt_config *cfg,
+                 char *err, size_t errlen);
+
+void config_free(struct vt_config *cfg);
+
+#endif

@@ -1,0 +1,81 @@
+/* The probe interface: one driver per source kind (ntp now; gpsd, nmea,
+ * dcf77, shm, sock later) behind one small vtable. The core starts and stops
+ * probes and receives their samples through the host callbacks; it never
+ * includes a concrete driver. A driver does its I/O through the event loop
+ * (monitor/sched.h) and keeps its decoders pure (no I/O) in separate files. */
+#ifndef VT_PROBE_H
+#define VT_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "probes/refclass.h"
+
+struct source_config;
+struct keyring;
+
+/* One measurement. Every sample carries its error bound. */
+struct vt_sample {
+  int source;               /* index in the configured source list */
+  struct timespec rx_time;  /* local CLOCK_REALTIME of the measurement */
+  double offset;            /* source time minus local time, seconds */
+  double delay;             /* round-trip delay, seconds (0 for receivers) */
+  double dispersion;        /* the measurement's own dispersion, seconds */
+  double root_delay;        /* as the source reports it, seconds */
+  double root_dispersion;   /* as the source reports it, seconds */
+  double error_bound;       /* root distance λ: |true offset - offset| <= this */
+  int stratum;              /* 0 for a receiver, 1.. for NTP servers */
+  int leap;                 /* leap indicator 0..3 */
+  uint32_t refid;
+  int poll;                 /* log2 s of the poll interval that produced it */
+};
+
+/* Cumulative counters of what a probe dropped, and why. */
+enum probe_counter {
+  PC_SENT, PC_RECEIVED, PC_VALID, PC_TIMEOUT,
+  PC_BAD_LENGTH, PC_BAD_FORMAT, PC_BOGUS_ORIGIN, PC_DUPLICATE, PC_ZERO_TS,
+  PC_UNSYNC, PC_BAD_STRATUM, PC_BAD_DISTANCE, PC_BAD_DELAY,
+  PC_AUTH_FAIL, PC_CRYPTO_NAK, PC_KOD, PC_SEND_ERROR,
+  PC_COUNT
+};
+const char *probe_counter_name(enum probe_counter c);
+
+/* A snapshot of one probe's state, for the web API, the CLI and history. */
+struct probe_report {
+  char state[24];           /* "ok", "init", "unreachable", "rate", "denied",
+                               "auth-fail", "unsync", ... */
+  int stratum;              /* last valid response; -1 before the first */
+  uint32_t refid;
+  enum ref_class inferred_class; /* from the refid (CLASS_UNKNOWN before) */
+  unsigned reach;           /* 8-bit reachability register, as ntpq/chronyc */
+  int poll;                 /* current poll interval, log2 s */
+  bool have_sample;
+  struct vt_sample last;    /* last valid raw sample */
+  double filtered_offset;   /* clock-filter output */
+  double filtered_error;    /* its error bound (root distance + jitter) */
+  double jitter;            /* seconds, RMS */
+  struct timespec last_rx;  /* when the last valid sample arrived */
+  uint64_t counters[PC_COUNT];
+};
+
+/* What the core gives every probe. */
+struct probe_host {
+  void (*on_sample)(void *ctx, const struct vt_sample *sample);
+  void *ctx;
+  const struct keyring *keys; /* may be NULL when no keyfile is configured */
+};
+
+struct probe;
+
+struct probe_ops {
+  const char *kind; /* the config directive: "server", ... */
+  /* Starts polling/reading. Returns NULL with a message in err on failure. */
+  struct probe *(*start)(const struct source_config *cfg, int source_index,
+                         const struct probe_host *host, char *err, size_t errlen);
+  void (*stop)(struct probe *p);
+  void (*report)(const struct probe *p, struct probe_report *out);
+};
+
+#endif

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian packages vettime needs to build, test and run its demo.
+# The one list of packages for the whole project: every make target that
+# needs a package calls this script. It only calls apt-get when something is
+# missing, so it is cheap to run on every `make test`.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential pkg-config
+  # libraries (see Makefile)
+  libsqlite3-dev libjson-c-dev libcurl4-openssl-dev libsnmp-dev
+  libmicrohttpd-dev libssl-dev
+  # tools used by tests and the demo
+  sqlite3 chrony faketime procps iproute2 python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "install-deps: missing Debian packages: ${missing[*]}" >&2
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-deps: run as root (or: sudo apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+
+# Packaged daemons (chrony) must not start system services here: the tests
+# start their own instances on loopback ports.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"
+  chmod 755 "$policy"
+  created_policy=1
+fi
+trap '[[ $created_policy -eq 1 ]] && rm -f "$policy"' EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
