@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test: the unit-test binaries given as arguments, then every
+# tests/system/test_*.sh. Each prints "N passed, N failed" as its last line;
+# this script adds them up and ends with the same line for the whole suite.
+# A test program that crashes or prints no count counts as one failure.
+set -u
+cd "$(dirname "$0")/.."
+total_pass=0 total_fail=0
+outdir=tests/out
+mkdir -p "$outdir"
+
+run_one() { # name, command...
+  local name=$1; shift
+  local log="$outdir/$name.log" start=$SECONDS
+  "$@" > "$log" 2>&1
+  local rc=$?
+  local line
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+  local p=0 f=0
+  if [[ -n "$line" ]]; then
+    p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+  fi
+  if [[ -z "$line" || ( $rc -ne 0 && $f -eq 0 ) ]]; then f=$((f + 1)); fi
+  total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+  printf '%-40s %3d passed, %d failed  (%ds)\n' "$name" "$p" "$f" $((SECONDS - start))
+  if [[ $f -ne 0 ]]; then
+    echo "---- $log (last 40 lines)"; tail -n 40 "$log"; echo "----"
+  fi
+}
+
+for bin in "$@"; do
+  run_one "unit/$(basename "$bin")" "$bin"
+done
+for t in tests/system/test_*.sh; do
+  [[ -e $t ]] || continue
+  run_one "system/$(basename "$t" .sh)" timeout 300 bash "$t"
+done
+
+echo "$total_pass passed, $total_fail failed"
+[[ $total_fail -eq 0 ]]
