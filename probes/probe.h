@@ -65,6 +65,7 @@ struct probe_host {
   void (*on_sample)(void *ctx, const struct vt_sample *sample);
   void *ctx;
   const struct keyring *keys; /* may be NULL when no keyfile is configured */
+  double maxdistance;         /* s, the `maxdistance` directive */
 };
 
 struct probe;
@@ -77,5 +78,9 @@ struct probe_ops {
   void (*stop)(struct probe *p);
   void (*report)(const struct probe *p, struct probe_report *out);
 };
+
+/* The driver for a source kind (enum source_kind in monitor/config.h),
+ * or NULL if there is none. */
+const struct probe_ops *probe_ops_for_kind(int kind);
 
 #endif

@@ -1,0 +1,344 @@
+/* Configuration file parser (see config.h). Two tables drive it: the
+ * directives, and the options of a `server` line. Each entry names its
+ * argument and bounds, so the checks and the error messages are uniform:
+ * "FILE:LINE: what is wrong". */
+#include "monitor/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ARGS 32
+#define MAX_SOURCES 4096
+
+struct parse_ctx {
+  const char *file;
+  int line;
+  char *err;
+  size_t errlen;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int fail(struct parse_ctx *c, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  snprintf(c->err, c->errlen, "%s:%d: %s", c->file, c->line, msg);
+  return -1;
+}
+
+/* Whole-string integer in [lo, hi]. */
+static int parse_int(struct parse_ctx *c, const char *what, const char *s,
+                     long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end)
+    return fail(c, "%s: \"%s\" is not a whole number", what, s);
+  if (v < lo || v > hi)
+    return fail(c, "%s: %ld is out of range (%ld to %ld)", what, v, lo, hi);
+  *out = v;
+  return 0;
+}
+
+static int parse_double(struct parse_ctx *c, const char *what, const char *s,
+                        double lo, double hi, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !isfinite(v))
+    return fail(c, "%s: \"%s\" is not a number", what, s);
+  if (v < lo || v > hi)
+    return fail(c, "%s: %g is out of range (%g to %g)", what, v, lo, hi);
+  *out = v;
+  return 0;
+}
+
+static int copy_string(struct parse_ctx *c, const char *what, const char *s,
+                       char *dst, size_t cap) {
+  if (strlen(s) >= cap) return fail(c, "%s: too long (at most %zu characters)", what, cap - 1);
+  strcpy(dst, s);
+  return 0;
+}
+
+/* ---- server options ---- */
+
+typedef int (*server_opt_fn)(struct parse_ctx *c, const char *arg, struct source_config *s);
+
+static int opt_port(struct parse_ctx *c, const char *a, struct source_config *s) {
+  long v;
+  if (parse_int(c, "port", a, 1, 65535, &v)) return -1;
+  s->port = (int)v;
+  return 0;
+}
+
+static int opt_key(struct parse_ctx *c, const char *a, struct source_config *s) {
+  long v;
+  if (parse_int(c, "key", a, 1, 65535, &v)) return -1;
+  s->has_key = true;
+  s->key_id = (uint32_t)v;
+  return 0;
+}
+
+static int opt_class(struct parse_ctx *c, const char *a, struct source_config *s) {
+  if (ref_class_parse(a, &s->ref_class) || s->ref_class == CLASS_UNKNOWN)
+    return fail(c, "class: unknown reference class \"%s\" (GPS GAL GLO BDS GNSS DCF MSF WWVB PTP ATOM NTP LOCL)", a);
+  s->class_set = true;
+  return 0;
+}
+
+static int opt_minpoll(struct parse_ctx *c, const char *a, struct source_config *s) {
+  long v;
+  if (parse_int(c, "minpoll", a, 0, 17, &v)) return -1;
+  s->minpoll = (int)v;
+  return 0;
+}
+
+static int opt_maxpoll(struct parse_ctx *c, const char *a, struct source_config *s) {
+  long v;
+  if (parse_int(c, "maxpoll", a, 0, 17, &v)) return -1;
+  s->maxpoll = (int)v;
+  return 0;
+}
+
+static int opt_iburst(struct parse_ctx *c, const char *a, struct source_config *s) {
+  (void)c, (void)a;
+  s->iburst = true;
+  return 0;
+}
+
+static int opt_noselect(struct parse_ctx *c, const char *a, struct source_config *s) {
+  (void)c, (void)a;
+  s->noselect = true;
+  return 0;
+}
+
+static const struct {
+  const char *name;
+  bool has_arg;
+  server_opt_fn fn;
+} server_options[] = {
+    {"port", true, opt_port},       {"key", true, opt_key},
+    {"class", true, opt_class},     {"minpoll", true, opt_minpoll},
+    {"maxpoll", true, opt_maxpoll}, {"iburst", false, opt_iburst},
+    {"noselect", false, opt_noselect},
+};
+
+static int apply_server_option(struct parse_ctx *c, char **argv, int argc, int *i,
+                               struct source_config *s) {
+  for (size_t k = 0; k < sizeof server_options / sizeof server_options[0]; k++) {
+    if (strcmp(argv[*i], server_options[k].name) != 0) continue;
+    const char *arg = NULL;
+    if (server_options[k].has_arg) {
+      if (*i + 1 >= argc) return fail(c, "server: option %s needs a value", argv[*i]);
+      arg = argv[++*i];
+    }
+    return server_options[k].fn(c, arg, s);
+  }
+  return fail(c, "server: unknown option \"%s\"", argv[*i]);
+}
+
+static int name_taken(const struct vt_config *cfg, const char *name) {
+  for (int i = 0; i < cfg->n_sources; i++)
+    if (strcmp(cfg->sources[i].name, name) == 0) return cfg->sources[i].line;
+  return 0;
+}
+
+static int add_source(struct parse_ctx *c, struct vt_config *cfg, const struct source_config *s) {
+  int prev = name_taken(cfg, s->name);
+  if (prev) return fail(c, "server %s is already configured at line %d", s->name, prev);
+  if (cfg->n_sources == MAX_SOURCES) return fail(c, "too many sources (at most %d)", MAX_SOURCES);
+  struct source_config *n = realloc(cfg->sources, (size_t)(cfg->n_sources + 1) * sizeof *n);
+  if (!n) return fail(c, "out of memory");
+  cfg->sources = n;
+  cfg->sources[cfg->n_sources++] = *s;
+  return 0;
+}
+
+/* ---- directives ---- */
+
+static int dir_server(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (argc < 2) return fail(c, "server: missing HOST");
+  struct source_config s = {.kind = SOURCE_NTP, .port = 123, .minpoll = 6,
+                            .maxpoll = 10, .line = c->line};
+  if (copy_string(c, "server", argv[1], s.host, sizeof s.host)) return -1;
+  for (int i = 2; i < argc; i++)
+    if (apply_server_option(c, argv, argc, &i, &s)) return -1;
+  if (s.minpoll > s.maxpoll)
+    return fail(c, "server: minpoll %d is above maxpoll %d", s.minpoll, s.maxpoll);
+  if (s.port == 123) snprintf(s.name, sizeof s.name, "%s", s.host);
+  else snprintf(s.name, sizeof s.name, "%s:%d", s.host, s.port);
+  return add_source(c, cfg, &s);
+}
+
+static int one_arg(struct parse_ctx *c, char **argv, int argc) {
+  if (argc != 2) return fail(c, "%s takes exactly one argument", argv[0]);
+  return 0;
+}
+
+static int dir_keyfile(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (one_arg(c, argv, argc)) return -1;
+  return copy_string(c, "keyfile", argv[1], cfg->keyfile, sizeof cfg->keyfile);
+}
+
+static int dir_database(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (one_arg(c, argv, argc)) return -1;
+  return copy_string(c, "database", argv[1], cfg->database, sizeof cfg->database);
+}
+
+/* http ADDRESS [port N] | http off */
+static int dir_http(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (argc == 2 && strcmp(argv[1], "off") == 0) {
+    cfg->http_enabled = false;
+    return 0;
+  }
+  if (argc != 2 && !(argc == 4 && strcmp(argv[2], "port") == 0))
+    return fail(c, "http: expected \"http ADDRESS [port N]\" or \"http off\"");
+  cfg->http_enabled = true;
+  if (copy_string(c, "http", argv[1], cfg->http_address, sizeof cfg->http_address)) return -1;
+  long port = VT_DEFAULT_HTTP_PORT;
+  if (argc == 4 && parse_int(c, "http port", argv[3], 1, 65535, &port)) return -1;
+  cfg->http_port = (int)port;
+  return 0;
+}
+
+static int dir_log(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (one_arg(c, argv, argc)) return -1;
+  if (log_parse_level(argv[1], &cfg->log_level))
+    return fail(c, "log: unknown level \"%s\" (error, warning, info, debug)", argv[1]);
+  return 0;
+}
+
+static int dir_retention(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  double days;
+  if (one_arg(c, argv, argc) || parse_double(c, "retention", argv[1], 0.0007, 36500, &days))
+    return -1;
+  cfg->retention = days * 86400.0;
+  return 0;
+}
+
+static int dir_maxdistance(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (one_arg(c, argv, argc)) return -1;
+  return parse_double(c, "maxdistance", argv[1], 0.001, 16, &cfg->maxdistance);
+}
+
+typedef int (*directive_fn)(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc);
+
+static const struct {
+  const char *name;
+  directive_fn fn;
+} directives[] = {
+    {"server", dir_server},       {"keyfile", dir_keyfile},
+    {"database", dir_database},   {"http", dir_http},
+    {"log", dir_log},             {"retention", dir_retention},
+    {"maxdistance", dir_maxdistance},
+};
+
+/* Splits a line into words at white space, after cutting a # comment. */
+static int split_words(char *line, char **argv) {
+  char *hash = strchr(line, '#');
+  if (hash) *hash = '\0';
+  int argc = 0;
+  for (char *p = strtok(line, " \t\r\n"); p; p = strtok(NULL, " \t\r\n")) {
+    if (argc == MAX_ARGS) return -1;
+    argv[argc++] = p;
+  }
+  return argc;
+}
+
+static int parse_line(struct parse_ctx *c, struct vt_config *cfg, char *line) {
+  char *argv[MAX_ARGS];
+  int argc = split_words(line, argv);
+  if (argc < 0) return fail(c, "too many words (at most %d)", MAX_ARGS);
+  if (argc == 0) return 0;
+  for (size_t k = 0; k < sizeof directives / sizeof directives[0]; k++)
+    if (strcmp(argv[0], directives[k].name) == 0) return directives[k].fn(c, cfg, argv, argc);
+  return fail(c, "unknown directive \"%s\"", argv[0]);
+}
+
+static void set_defaults(struct vt_config *cfg, const char *name) {
+  memset(cfg, 0, sizeof *cfg);
+  snprintf(cfg->path, sizeof cfg->path, "%s", name);
+  snprintf(cfg->database, sizeof cfg->database, "%s", VT_DEFAULT_DATABASE);
+  cfg->http_enabled = true;
+  snprintf(cfg->http_address, sizeof cfg->http_address, "%s", VT_DEFAULT_HTTP_ADDRESS);
+  cfg->http_port = VT_DEFAULT_HTTP_PORT;
+  cfg->log_level = LOG_LVL_INFO;
+  cfg->retention = 30 * 86400.0;
+  cfg->maxdistance = 1.5;
+}
+
+int config_parse(const char *name, const char *text, struct vt_config *cfg,
+                 char *err, size_t errlen) {
+  set_defaults(cfg, name);
+  struct parse_ctx c = {name, 0, err, errlen};
+  const char *p = text;
+  while (*p) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+    c.line++;
+    char line[4096];
+    if (len >= sizeof line) {
+      fail(&c, "line too long (at most %zu characters)", sizeof line - 1);
+      config_free(cfg);
+      return -1;
+    }
+    memcpy(line, p, len);
+    line[len] = '\0';
+    if (parse_line(&c, cfg, line)) {
+      config_free(cfg);
+      return -1;
+    }
+    p += len + (nl ? 1 : 0);
+  }
+  return 0;
+}
+
+int config_load(const char *path, struct vt_config *cfg, char *err, size_t errlen) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    return -1;
+  }
+  char *text = NULL;
+  size_t len = 0, cap = 0, n;
+  char buf[8192];
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+    if (len + n + 1 > cap) {
+      cap = (len + n + 1) * 2;
+      char *t = realloc(text, cap);
+      if (!t) { free(text); fclose(f); snprintf(err, errlen, "%s: out of memory", path); return -1; }
+      text = t;
+    }
+    memcpy(text + len, buf, n);
+    len += n;
+  }
+  int read_error = ferror(f);
+  fclose(f);
+  if (text) text[len] = '\0';
+  if (read_error) {
+    free(text);
+    snprintf(err, errlen, "%s: read error", path);
+    return -1;
+  }
+  if (strlen(text ? text : "") != len) {
+    free(text);
+    snprintf(err, errlen, "%s: contains a NUL byte (not a text file?)", path);
+    return -1;
+  }
+  int rc = config_parse(path, text ? text : "", cfg, err, errlen);
+  free(text);
+  return rc;
+}
+
+void config_free(struct vt_config *cfg) {
+  free(cfg->sources);
+  cfg->sources = NULL;
+  cfg->n_sources = 0;
+}

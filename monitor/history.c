@@ -1,0 +1,565 @@
+/* The history writer and reader over SQLite: see history.h.
+ *
+ * Open sequence, in this order on purpose: check the file (quick_check) and
+ * its schema level before anything that writes (journal_mode=WAL writes the
+ * header), so that a foreign, corrupt or newer file is refused untouched.
+ *
+ * Write path: samples go into a bounded ring of rows in memory; a flush
+ * binds them one by one to a single prepared INSERT inside one BEGIN
+ * IMMEDIATE ... COMMIT, so a round costs one transaction whatever its size,
+ * and a failure rolls the whole batch back and leaves it in the ring. */
+#include "monitor/history.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "monitor/log.h"
+#include "monitor/migrations.h"
+
+/* How long a statement waits for another connection's write lock (a
+ * `vettime db` maintenance command, a backup) before failing. Short, because
+ * the daemon's single loop waits with it, and a failed flush loses nothing:
+ * it is retried at the next round. */
+#define BUSY_TIMEOUT_MS 250
+/* Page cache of the connection, in KiB: room for the hot pages of both
+ * sample indexes of a large history (SQLite's default is 2 MiB). */
+#define CACHE_KIB 8192
+/* Rows deleted per transaction by history_prune(). */
+#define PRUNE_BATCH 5000
+
+/* A buffered sample, already in the columns of the samples table. */
+struct row {
+  int64_t source_id;
+  int64_t rx_time_ns;
+  double offset, delay, dispersion, root_delay, root_dispersion, error_bound;
+  int32_t stratum, leap, poll;
+  uint32_t refid;
+};
+
+struct history {
+  sqlite3 *db;
+  char *path;
+  /* Prepared once at open and reused. */
+  sqlite3_stmt *insert_sample, *upsert_source, *count_one, *count_all,
+      *last_sample, *prune_batch;
+  /* Ring of rows waiting for a flush: len rows from index head. head goes
+   * back to 0 whenever the ring empties, so in normal running only the
+   * first round's worth of the (lazily faulted) allocation is ever touched. */
+  struct row *ring;
+  size_t head, len;
+  /* The last flush failed: a full ring drops rather than retrying at every
+   * sample; the daemon's next history_flush() retries. */
+  bool failing;
+  struct history_stats stats;
+};
+
+static const char SQL_INSERT_SAMPLE[] =
+    "INSERT INTO samples(source_id, rx_time_ns, offset, delay, dispersion,"
+    " root_delay, root_dispersion, error_bound, stratum, leap, refid, poll)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+/* updated_ns moves only when kind or class really change. */
+static const char SQL_UPSERT_SOURCE[] =
+    "INSERT INTO sources(name, kind, class, first_seen_ns, updated_ns)"
+    " VALUES (?1, ?2, ?3, ?4, ?4)"
+    " ON CONFLICT(name) DO UPDATE SET kind = excluded.kind,"
+    "  class = excluded.class,"
+    "  updated_ns = CASE WHEN sources.kind IS excluded.kind"
+    "   AND sources.class IS excluded.class THEN sources.updated_ns"
+    "   ELSE excluded.updated_ns END"
+    " RETURNING id";
+static const char SQL_COUNT_ONE[] =
+    "SELECT count(*) FROM samples WHERE source_id = ?1";
+static const char SQL_COUNT_ALL[] = "SELECT count(*) FROM samples";
+static const char SQL_LAST_SAMPLE[] =
+    "SELECT rx_time_ns, offset, delay, dispersion, root_delay,"
+    " root_dispersion, error_bound, stratum, leap, refid, poll FROM samples"
+    " WHERE source_id = (SELECT id FROM sources WHERE name = ?1)"
+    " ORDER BY rx_time_ns DESC, id DESC LIMIT 1";
+static const char SQL_PRUNE_BATCH[] =
+    "DELETE FROM samples WHERE id IN"
+    " (SELECT id FROM samples WHERE rx_time_ns < ?1 LIMIT ?2)";
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) {
+  if (!err || errlen == 0) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+static int64_t realtime_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The schema level this binary knows: the last compiled-in migration. */
+static int known_level(void) {
+  return migrations_count > 0 ? migrations[migrations_count - 1].level : 0;
+}
+
+/* Rolls back a transaction left open by a failed statement, if any (some
+ * errors, such as SQLITE_FULL, already rolled it back). */
+static void rollback_if_open(sqlite3 *db) {
+  if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- open ---------------------------------------------------------------- */
+
+/* Creates the directory holding path if it is missing (one level only: the
+ * packaging creates /var/lib, the daemon its own directory in it). */
+static int make_parent_dir(const char *path, char *err, size_t errlen) {
+  const char *slash = strrchr(path, '/');
+  if (!slash || slash == path) return 0;
+  char dir[PATH_MAX];
+  size_t n = (size_t)(slash - path);
+  if (n >= sizeof dir) {
+    set_err(err, errlen, "%s: path too long", path);
+    return -1;
+  }
+  memcpy(dir, path, n);
+  dir[n] = '\0';
+  if (mkdir(dir, 0755) == 0 || errno == EEXIST) return 0;
+  set_err(err, errlen, "%s: cannot create directory %s: %s", path, dir,
+          strerror(errno));
+  return -1;
+}
+
+static int open_db(struct history *h, char *err, size_t errlen) {
+  int rc = sqlite3_open_v2(h->path, &h->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc != SQLITE_OK) {
+    set_err(err, errlen, "%s: cannot open: %s", h->path,
+            h->db ? sqlite3_errmsg(h->db) : sqlite3_errstr(rc));
+    return -1;
+  }
+  sqlite3_busy_timeout(h->db, BUSY_TIMEOUT_MS);
+  return 0;
+}
+
+/* PRAGMA quick_check: refuses a file that is not SQLite at all (the first
+ * read fails with SQLITE_NOTADB) or whose b-trees are damaged. Never "fixes"
+ * anything: the operator decides what to do with the file. */
+static int check_integrity(struct history *h, char *err, size_t errlen) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(h->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const char *res = (const char *)sqlite3_column_text(st, 0);
+    bool ok = res && strcmp(res, "ok") == 0;
+    if (!ok)
+      set_err(err, errlen,
+              "%s: the database is corrupt (quick_check: %s); refusing to use "
+              "it: move it aside or restore a backup",
+              h->path, res ? res : "?");
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
+  }
+  set_err(err, errlen,
+          "%s: not a usable SQLite database (%s); refusing to touch it: move "
+          "it aside or restore a backup",
+          h->path, sqlite3_errmsg(h->db));
+  sqlite3_finalize(st);
+  return -1;
+}
+
+static int read_user_version(sqlite3 *db, int *out) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) *out = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Reads the schema level; refuses a database from a newer vettimed, whose
+ * tables this binary would misread or damage. */
+static int check_level(struct history *h, int *level, char *err, size_t errlen) {
+  if (read_user_version(h->db, level) != 0) {
+    set_err(err, errlen, "%s: cannot read the schema level: %s", h->path,
+            sqlite3_errmsg(h->db));
+    return -1;
+  }
+  if (*level > known_level()) {
+    set_err(err, errlen,
+            "%s: schema level %d is newer than this vettimed (knows %d)",
+            h->path, *level, known_level());
+    return -1;
+  }
+  return 0;
+}
+
+static int exec_or_err(struct history *h, const char *sql, char *err,
+                       size_t errlen) {
+  if (sqlite3_exec(h->db, sql, NULL, NULL, NULL) == SQLITE_OK) return 0;
+  set_err(err, errlen, "%s: %s: %s", h->path, sql, sqlite3_errmsg(h->db));
+  return -1;
+}
+
+/* WAL lets `vettime report` read while the daemon writes; with WAL,
+ * synchronous=NORMAL is still crash-safe for the database (a power cut may
+ * lose the last commits, never corrupt) and spares an fsync per round. */
+static int configure(struct history *h, char *err, size_t errlen) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(h->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    set_err(err, errlen, "%s: cannot set WAL mode: %s", h->path,
+            sqlite3_errmsg(h->db));
+    sqlite3_finalize(st);
+    return -1;
+  }
+  const char *mode = (const char *)sqlite3_column_text(st, 0);
+  if (!mode || strcmp(mode, "wal") != 0)
+    LOG_WARN("history: %s: journal mode is %s, not wal (readers will block "
+             "the writer)", h->path, mode ? mode : "?");
+  sqlite3_finalize(st);
+  char cache[64];
+  snprintf(cache, sizeof cache, "PRAGMA cache_size=-%d", CACHE_KIB);
+  if (exec_or_err(h, "PRAGMA synchronous=NORMAL", err, errlen) != 0 ||
+      exec_or_err(h, "PRAGMA foreign_keys=ON", err, errlen) != 0 ||
+      exec_or_err(h, cache, err, errlen) != 0)
+    return -1;
+  return 0;
+}
+
+/* Applies one migration in its own transaction, with the level it sets.
+ * The level is read again under the write lock: another process may have
+ * applied it since we looked. */
+static int apply_migration(struct history *h, const struct migration *m,
+                           char *err, size_t errlen) {
+  char set_level[64];
+  int level = 0;
+  snprintf(set_level, sizeof set_level, "PRAGMA user_version=%d", m->level);
+  if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+      read_user_version(h->db, &level) != 0)
+    goto fail;
+  if (level < m->level &&
+      (sqlite3_exec(h->db, m->sql, NULL, NULL, NULL) != SQLITE_OK ||
+       sqlite3_exec(h->db, set_level, NULL, NULL, NULL) != SQLITE_OK))
+    goto fail;
+  if (sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) goto fail;
+  if (level < m->level)
+    LOG_INFO("history: %s: applied migration %s", h->path, m->name);
+  return 0;
+fail:
+  set_err(err, errlen, "%s: migration %s failed: %s", h->path, m->name,
+          sqlite3_errmsg(h->db));
+  rollback_if_open(h->db);
+  return -1;
+}
+
+/* Forward only: every migration above the current level, in order. */
+static int migrate(struct history *h, int level, char *err, size_t errlen) {
+  for (int i = 0; i < migrations_count; i++) {
+    /* The build numbers them from the file names: a gap is our bug. */
+    assert(migrations[i].level == i + 1);
+    if (migrations[i].level <= level) continue;
+    if (apply_migration(h, &migrations[i], err, errlen) != 0) return -1;
+  }
+  return 0;
+}
+
+static int prepare_all(struct history *h, char *err, size_t errlen) {
+  struct {
+    sqlite3_stmt **st;
+    const char *sql;
+  } const stmts[] = {
+      {&h->insert_sample, SQL_INSERT_SAMPLE}, {&h->upsert_source, SQL_UPSERT_SOURCE},
+      {&h->count_one, SQL_COUNT_ONE},         {&h->count_all, SQL_COUNT_ALL},
+      {&h->last_sample, SQL_LAST_SAMPLE},     {&h->prune_batch, SQL_PRUNE_BATCH},
+  };
+  for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+    if (sqlite3_prepare_v3(h->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
+                           stmts[i].st, NULL) != SQLITE_OK) {
+      set_err(err, errlen, "%s: cannot prepare a statement: %s", h->path,
+              sqlite3_errmsg(h->db));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Frees everything; the database is closed without any further write. */
+static void history_free(struct history *h) {
+  sqlite3_stmt *stmts[] = {h->insert_sample, h->upsert_source, h->count_one,
+                           h->count_all,     h->last_sample,   h->prune_batch};
+  for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
+    sqlite3_finalize(stmts[i]);
+  if (h->db) sqlite3_close(h->db);
+  free(h->ring);
+  free(h->path);
+  free(h);
+}
+
+struct history *history_open(const char *path, char *err, size_t errlen) {
+  struct history *h = calloc(1, sizeof *h);
+  if (!h || !(h->path = strdup(path)) ||
+      !(h->ring = malloc(HISTORY_BUFFER_MAX * sizeof *h->ring))) {
+    set_err(err, errlen, "%s: out of memory", path);
+    if (h) history_free(h);
+    return NULL;
+  }
+  int level = 0;
+  if (make_parent_dir(path, err, errlen) != 0 || open_db(h, err, errlen) != 0 ||
+      check_integrity(h, err, errlen) != 0 ||
+      check_level(h, &level, err, errlen) != 0 ||
+      configure(h, err, errlen) != 0 || migrate(h, level, err, errlen) != 0 ||
+      prepare_all(h, err, errlen) != 0) {
+    history_free(h);
+    return NULL;
+  }
+  return h;
+}
+
+void history_close(struct history *h) {
+  if (!h) return;
+  if (h->len && history_flush(h) != 0)
+    LOG_ERROR("history: %s: %zu samples could not be written and are lost",
+              h->path, h->len);
+  /* Keeps the planner's statistics fresh; cheap when nothing changed. */
+  sqlite3_exec(h->db, "PRAGMA optimize", NULL, NULL, NULL);
+  history_free(h);
+}
+
+/* ---- sources ------------------------------------------------------------- */
+
+int64_t history_source_id(struct history *h, const char *name,
+                          const char *kind, const char *class_name) {
+  if (!h || !name || !kind) return -1;
+  sqlite3_stmt *st = h->upsert_source;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+  if (class_name)
+    sqlite3_bind_text(st, 3, class_name, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(st, 3);
+  sqlite3_bind_int64(st, 4, realtime_ns());
+  int64_t id = -1;
+  if (sqlite3_step(st) == SQLITE_ROW)
+    id = sqlite3_column_int64(st, 0);
+  else
+    LOG_ERROR("history: %s: cannot record source %s: %s", h->path, name,
+              sqlite3_errmsg(h->db));
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return id;
+}
+
+/* ---- write path ---------------------------------------------------------- */
+
+static void sample_to_row(int64_t source_id, const struct vt_sample *s,
+                          struct row *r) {
+  r->source_id = source_id;
+  r->rx_time_ns = (int64_t)s->rx_time.tv_sec * 1000000000 + s->rx_time.tv_nsec;
+  r->offset = s->offset;
+  r->delay = s->delay;
+  r->dispersion = s->dispersion;
+  r->root_delay = s->root_delay;
+  r->root_dispersion = s->root_dispersion;
+  r->error_bound = s->error_bound;
+  r->stratum = s->stratum;
+  r->leap = s->leap;
+  r->poll = s->poll;
+  r->refid = s->refid;
+}
+
+static struct row *ring_at(struct history *h, size_t i) {
+  return &h->ring[(h->head + i) % HISTORY_BUFFER_MAX];
+}
+
+static void drop_oldest(struct history *h) {
+  h->head = (h->head + 1) % HISTORY_BUFFER_MAX;
+  h->len--;
+  h->stats.dropped++;
+  LOG_RATELIMITED(LOG_LVL_ERROR,
+                  "history: %s: buffer full (%d samples) and the database "
+                  "cannot be written: dropping the oldest samples "
+                  "(%llu dropped so far)",
+                  h->path, HISTORY_BUFFER_MAX,
+                  (unsigned long long)h->stats.dropped);
+}
+
+int history_add_sample(struct history *h, int64_t source_id,
+                       const struct vt_sample *s) {
+  if (!h || !s) return -1;
+  if (!isfinite(s->offset) || !isfinite(s->error_bound)) {
+    h->stats.dropped++;
+    LOG_RATELIMITED(LOG_LVL_WARN,
+                    "history: refusing a sample without a finite offset and "
+                    "error bound (source id %lld)", (long long)source_id);
+    return -1;
+  }
+  int lost = 0;
+  if (h->len == HISTORY_BUFFER_MAX) {
+    if (!h->failing) history_flush(h);
+    if (h->len == HISTORY_BUFFER_MAX) {
+      drop_oldest(h);
+      lost = 1;
+    }
+  }
+  sample_to_row(source_id, s, ring_at(h, h->len));
+  h->len++;
+  return lost;
+}
+
+static void bind_row(sqlite3_stmt *st, const struct row *r) {
+  sqlite3_bind_int64(st, 1, r->source_id);
+  sqlite3_bind_int64(st, 2, r->rx_time_ns);
+  sqlite3_bind_double(st, 3, r->offset);
+  sqlite3_bind_double(st, 4, r->delay);
+  sqlite3_bind_double(st, 5, r->dispersion);
+  sqlite3_bind_double(st, 6, r->root_delay);
+  sqlite3_bind_double(st, 7, r->root_dispersion);
+  sqlite3_bind_double(st, 8, r->error_bound);
+  sqlite3_bind_int(st, 9, r->stratum);
+  sqlite3_bind_int(st, 10, r->leap);
+  sqlite3_bind_int64(st, 11, r->refid);
+  sqlite3_bind_int(st, 12, r->poll);
+}
+
+/* Inserts every buffered row inside the open transaction. A row refused by
+ * a constraint (unknown source id, NULL offset) is skipped and counted in
+ * *skipped: SQLite undoes only that statement, the transaction goes on.
+ * Any other error stops the batch and is returned. */
+static int insert_rows(struct history *h, size_t *skipped) {
+  sqlite3_stmt *st = h->insert_sample;
+  for (size_t i = 0; i < h->len; i++) {
+    bind_row(st, ring_at(h, i));
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) continue;
+    if (rc != SQLITE_CONSTRAINT) return rc;
+    (*skipped)++;
+    LOG_RATELIMITED(LOG_LVL_WARN, "history: %s: sample refused: %s", h->path,
+                    sqlite3_errmsg(h->db));
+  }
+  return SQLITE_OK;
+}
+
+/* The batch stays in the ring; the next flush writes it again in full
+ * (the transaction was rolled back, so nothing is written twice). */
+static int flush_failed(struct history *h) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(h->db));
+  rollback_if_open(h->db);
+  h->stats.errors++;
+  h->failing = true;
+  LOG_RATELIMITED(LOG_LVL_ERROR,
+                  "history: %s: writing %zu samples failed (%s); they are "
+                  "kept for the next attempt",
+                  h->path, h->len, msg);
+  return -1;
+}
+
+int history_flush(struct history *h) {
+  if (!h) return -1;
+  if (h->len == 0) return 0;
+  size_t skipped = 0;
+  rollback_if_open(h->db); /* a transaction left over by a failed ROLLBACK */
+  if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+      insert_rows(h, &skipped) != SQLITE_OK ||
+      sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    return flush_failed(h);
+  h->stats.written += h->len - skipped;
+  h->stats.dropped += skipped;
+  h->stats.flushes++;
+  h->len = 0;
+  h->head = 0;
+  h->failing = false;
+  return 0;
+}
+
+/* Each batch is its own autocommit transaction: between two, another
+ * connection (or the daemon's next flush) can take the write lock. */
+int history_prune(struct history *h, int64_t older_than_ns) {
+  if (!h) return -1;
+  sqlite3_stmt *st = h->prune_batch;
+  long long total = 0;
+  int n;
+  do {
+    sqlite3_bind_int64(st, 1, older_than_ns);
+    sqlite3_bind_int(st, 2, PRUNE_BATCH);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+      h->stats.errors++;
+      LOG_RATELIMITED(LOG_LVL_ERROR, "history: %s: pruning failed: %s",
+                      h->path, sqlite3_errmsg(h->db));
+      return -1;
+    }
+    n = sqlite3_changes(h->db);
+    total += n;
+  } while (n == PRUNE_BATCH);
+  return total > INT_MAX ? INT_MAX : (int)total;
+}
+
+void history_get_stats(const struct history *h, struct history_stats *out) {
+  *out = h->stats;
+  out->buffered = h->len;
+}
+
+/* ---- read side ----------------------------------------------------------- */
+
+int history_count_samples(struct history *h, int64_t source_id) {
+  if (!h || source_id < 0) return -1;
+  sqlite3_stmt *st = source_id == HISTORY_ALL_SOURCES ? h->count_all
+                                                      : h->count_one;
+  if (st == h->count_one) sqlite3_bind_int64(st, 1, source_id);
+  int n = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    sqlite3_int64 c = sqlite3_column_int64(st, 0);
+    n = c > INT_MAX ? INT_MAX : (int)c;
+  }
+  sqlite3_reset(st);
+  return n;
+}
+
+static void row_to_sample(sqlite3_stmt *st, struct vt_sample *out) {
+  int64_t ns = sqlite3_column_int64(st, 0);
+  int64_t sec = ns / 1000000000, rem = ns % 1000000000;
+  if (rem < 0) { /* floor, for times before 1970 */
+    sec--;
+    rem += 1000000000;
+  }
+  memset(out, 0, sizeof *out);
+  out->source = -1;
+  out->rx_time.tv_sec = (time_t)sec;
+  out->rx_time.tv_nsec = (long)rem;
+  out->offset = sqlite3_column_double(st, 1);
+  out->delay = sqlite3_column_double(st, 2);
+  out->dispersion = sqlite3_column_double(st, 3);
+  out->root_delay = sqlite3_column_double(st, 4);
+  out->root_dispersion = sqlite3_column_double(st, 5);
+  out->error_bound = sqlite3_column_double(st, 6);
+  out->stratum = sqlite3_column_int(st, 7);
+  out->leap = sqlite3_column_int(st, 8);
+  out->refid = (uint32_t)sqlite3_column_int64(st, 9);
+  out->poll = sqlite3_column_int(st, 10);
+}
+
+int history_last_sample(struct history *h, const char *source_name,
+                        struct vt_sample *out) {
+  if (!h || !source_name || !out) return -1;
+  sqlite3_stmt *st = h->last_sample;
+  sqlite3_bind_text(st, 1, source_name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) row_to_sample(st, out);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}

@@ -1,0 +1,98 @@
+/* The history: every source vettimed has seen and every raw sample, kept in
+ * SQLite (schema/NNN_*.sql, compiled in; see monitor/migrations.h).
+ *
+ * Writing is batched: history_add_sample() only buffers in memory, and the
+ * daemon calls history_flush() once per poll round, which writes the whole
+ * batch in one transaction. A failed write (disk full, I/O error, database
+ * locked) never loses the batch nor stops the daemon: the samples stay
+ * buffered for the next flush, up to a bounded number, beyond which the
+ * oldest are dropped and counted.
+ *
+ * One handle is one SQLite connection; it is not thread-safe (the daemon
+ * drives it from its single loop). Times are nanoseconds since the Unix
+ * epoch. */
+#ifndef VT_HISTORY_H
+#define VT_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "probes/probe.h"
+
+/* Samples held in memory at most, waiting for a flush. At 100 servers this
+ * is more than a minute of rounds at the fastest poll; beyond it the oldest
+ * sample is dropped (bounded memory beats unbounded growth). */
+#define HISTORY_BUFFER_MAX 16384
+
+/* history_count_samples() over every source. */
+#define HISTORY_ALL_SOURCES 0
+
+struct history;
+
+/* Cumulative counters since history_open(); buffered is the current number
+ * of samples waiting for a flush. */
+struct history_stats {
+  uint64_t written;  /* samples committed to the database */
+  uint64_t buffered; /* samples in memory now */
+  uint64_t flushes;  /* transactions committed by history_flush() */
+  uint64_t errors;   /* failed flushes (each one logged, rate-limited) */
+  uint64_t dropped;  /* samples lost: evicted from a full buffer, or refused
+                        as not a measurement (NaN offset or error bound,
+                        unknown source id) */
+};
+
+/* Opens (creating if missing) the history database at path, creating its
+ * parent directory if missing (one level). Sets WAL, synchronous=NORMAL and
+ * a short busy timeout, checks the file with PRAGMA quick_check, and applies
+ * every compiled-in migration above the file's PRAGMA user_version, each in
+ * its own transaction. Refuses, without writing to it, a file that is not an
+ * SQLite database or is corrupt, and a database whose schema level is newer
+ * than this binary knows. Returns NULL with a one-line message naming the
+ * path in err on failure. */
+struct history *history_open(const char *path, char *err, size_t errlen);
+
+/* Flushes what is buffered (logging how many samples are lost if that
+ * fails), then closes. NULL is allowed. */
+void history_close(struct history *h);
+
+/* Returns the id of the source called name, inserting it or updating its
+ * kind and class (class_name may be NULL: unknown). Returns -1 on error. */
+int64_t history_source_id(struct history *h, const char *name,
+                          const char *kind, const char *class_name);
+
+/* Buffers one sample of source_id (from history_source_id()) in memory; no
+ * SQL runs unless the buffer is full, in which case it flushes first; if
+ * that fails the oldest buffered sample is dropped. s->source (the config
+ * index) is not stored. Returns 0 when buffered without loss, 1 when buffered
+ * but an older sample was dropped, -1 when s was refused (non-finite offset
+ * or error bound; counted as dropped). */
+int history_add_sample(struct history *h, int64_t source_id,
+                       const struct vt_sample *s);
+
+/* Writes every buffered sample in one transaction. Returns 0 (also when
+ * nothing was buffered), or -1 on failure: the samples stay buffered for the
+ * next call, and the error is counted and logged. A row the database refuses
+ * by constraint (unknown source id) is dropped and counted, so that one bad
+ * row cannot block the others forever. */
+int history_flush(struct history *h);
+
+/* Deletes the raw samples received before older_than_ns, in short
+ * transactions of a bounded number of rows so that the write lock is never
+ * held for long. Returns the number of samples deleted, or -1 on error
+ * (what was deleted before the error stays deleted). */
+int history_prune(struct history *h, int64_t older_than_ns);
+
+void history_get_stats(const struct history *h, struct history_stats *out);
+
+/* Read side, for reports and tests. Only flushed samples are visible. */
+
+/* Number of samples of source_id (HISTORY_ALL_SOURCES: of all), or -1. */
+int history_count_samples(struct history *h, int64_t source_id);
+
+/* The most recent sample (by rx time) of the source called source_name.
+ * out->source is set to -1: the history knows sources by name, not by their
+ * index in the configuration. Returns 0 if found, 1 if none, -1 on error. */
+int history_last_sample(struct history *h, const char *source_name,
+                        struct vt_sample *out);
+
+#endif

@@ -1,0 +1,132 @@
+/* The source table and the daemon's reports (see sources.h, report.h). */
+#include "monitor/sources.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/log.h"
+#include "monitor/report.h"
+#include "monitor/sched.h"
+#include "probes/probe.h"
+
+#define VT_VERSION "0.1.0"
+
+struct source {
+  struct source_config cfg;
+  const struct probe_ops *ops;
+  struct probe *probe;
+  int64_t db_id;                /* row in the history's sources table */
+  enum ref_class stored_class;  /* the class last written there */
+};
+
+static struct source *table;
+static int n_sources;
+static struct history *history;
+static char database_path[4096];
+static double started_mono;
+static int clock_steps;
+static double last_clock_step;
+
+static enum ref_class effective_class(const struct source *s) {
+  if (s->cfg.class_set) return s->cfg.ref_class;
+  struct probe_report r;
+  s->ops->report(s->probe, &r);
+  return r.inferred_class;
+}
+
+/* The history names each source; its class follows what the refid says
+ * unless the configuration fixed it. */
+static void store_source(struct source *s, enum ref_class c) {
+  const char *cname = c == CLASS_UNKNOWN ? NULL : ref_class_name(c);
+  s->db_id = history_source_id(history, s->cfg.name, "ntp", cname);
+  if (s->db_id >= 0) s->stored_class = c;
+}
+
+static void on_sample(void *ctx, const struct vt_sample *sample) {
+  struct source *s = ctx;
+  enum ref_class c = effective_class(s);
+  if (s->db_id < 0 || c != s->stored_class) store_source(s, c);
+  if (s->db_id >= 0) history_add_sample(history, s->db_id, sample);
+}
+
+int sources_start(const struct vt_config *cfg, const struct keyring *keys,
+                  struct history *h, char *err, size_t errlen) {
+  table = calloc((size_t)cfg->n_sources + 1, sizeof *table);
+  if (!table) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  history = h;
+  snprintf(database_path, sizeof database_path, "%s", cfg->database);
+  started_mono = sched_mono_now();
+  for (int i = 0; i < cfg->n_sources; i++) {
+    struct source *s = &table[i];
+    s->cfg = cfg->sources[i];
+    s->ops = probe_ops_for_kind(s->cfg.kind);
+    s->stored_class = s->cfg.class_set ? s->cfg.ref_class : CLASS_UNKNOWN;
+    store_source(s, s->stored_class);
+    struct probe_host host = {on_sample, s, keys, cfg->maxdistance};
+    char msg[400];
+    s->probe = s->ops ? s->ops->start(&s->cfg, i, &host, msg, sizeof msg) : NULL;
+    if (!s->probe) {
+      snprintf(err, errlen, "%s:%d: %s", cfg->path, s->cfg.line, s->ops ? msg : "no driver");
+      n_sources = i;
+      sources_stop();
+      return -1;
+    }
+    n_sources = i + 1;
+  }
+  return 0;
+}
+
+void sources_stop(void) {
+  for (int i = 0; i < n_sources; i++) table[i].ops->stop(table[i].probe);
+  free(table);
+  table = NULL;
+  n_sources = 0;
+}
+
+void sources_note_clock_step(double step) {
+  clock_steps++;
+  last_clock_step = step;
+}
+
+/* ---- report.h ---- */
+
+int report_sources(struct source_report *out, int max) {
+  for (int i = 0; i < n_sources && i < max; i++) {
+    const struct source *s = &table[i];
+    struct source_report *r = &out[i];
+    memset(r, 0, sizeof *r);
+    r->index = i;
+    snprintf(r->name, sizeof r->name, "%s", s->cfg.name);
+    snprintf(r->kind, sizeof r->kind, "ntp");
+    s->ops->report(s->probe, &r->probe);
+    r->class_configured = s->cfg.class_set;
+    r->ref_class = s->cfg.class_set ? s->cfg.ref_class : r->probe.inferred_class;
+    r->noselect = s->cfg.noselect;
+  }
+  return n_sources;
+}
+
+void report_status(struct status_report *out) {
+  memset(out, 0, sizeof *out);
+  snprintf(out->version, sizeof out->version, "%s", VT_VERSION);
+  out->now = sched_real_now();
+  out->uptime = sched_mono_now() - started_mono;
+  out->sources = n_sources;
+  for (int i = 0; i < n_sources; i++) {
+    struct probe_report r;
+    table[i].ops->report(table[i].probe, &r);
+    if (r.reach) out->reachable++;
+    if (r.have_sample) out->with_sample++;
+  }
+  snprintf(out->database, sizeof out->database, "%s", database_path);
+  struct history_stats hs = {0};
+  if (history) history_get_stats(history, &hs);
+  out->samples_written = hs.written;
+  out->history_errors = hs.errors;
+  out->clock_steps = clock_steps;
+  out->last_clock_step = last_clock_step;
+}

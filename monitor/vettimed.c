@@ -1,0 +1,216 @@
+/* vettimed: the vettime daemon's main. Reads the configuration, opens the
+ * history, starts the probes and the HTTP API, and runs the event loop
+ * until SIGTERM or SIGINT. Runs in the foreground and logs to stderr
+ * (systemd style); it never daemonises itself.
+ *
+ * Start-up order (torn down in reverse): configuration and key file (all
+ * checked before anything starts), event loop, history, signals, sources,
+ * HTTP API, timers. */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "monitor/config.h"
+#include "monitor/history.h"
+#include "monitor/keys.h"
+#include "monitor/log.h"
+#include "monitor/sched.h"
+#include "monitor/sources.h"
+#include "web/http.h"
+
+#define ROUND_SECONDS 1.0     /* samples are written once per round */
+#define PRUNE_SECONDS 3600.0  /* old samples are pruned hourly */
+
+static struct vt_config config;
+static struct keyring keys;
+static bool have_keys;
+static struct history *history;
+static int signal_fd = -1;
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: vettimed [-c FILE] [-t] [-d] [-V]\n"
+          "  -c FILE  configuration file (default %s)\n"
+          "  -t       check the configuration and key file, then exit\n"
+          "  -d       log at debug level (overrides the `log` directive)\n"
+          "  -V       print the version and exit\n",
+          VT_DEFAULT_CONFIG);
+}
+
+/* Loads the configuration and its key file, and checks that every key a
+ * server names exists. Nothing is started here. */
+static int load_config(const char *path, struct vt_config *cfg, struct keyring *kr,
+                       bool *has_kr, char *err, size_t errlen) {
+  if (config_load(path, cfg, err, errlen)) return -1;
+  *has_kr = false;
+  if (cfg->keyfile[0]) {
+    if (keyring_load(cfg->keyfile, kr, err, errlen)) {
+      config_free(cfg);
+      return -1;
+    }
+    *has_kr = true;
+  }
+  for (int i = 0; i < cfg->n_sources; i++) {
+    const struct source_config *s = &cfg->sources[i];
+    if (s->has_key && !(*has_kr && keyring_find(kr, s->key_id))) {
+      snprintf(err, errlen, "%s:%d: server %s: key %u is not in %s", path, s->line,
+               s->name, (unsigned)s->key_id, cfg->keyfile[0] ? cfg->keyfile : "a key file (no keyfile directive)");
+      if (*has_kr) keyring_free(kr);
+      config_free(cfg);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* SIGHUP: re-read the file. Sources, key file and log level are applied;
+ * the database and http directives take effect at the next restart. A
+ * file with an error leaves the running configuration untouched. */
+static void reload(void) {
+  struct vt_config next;
+  struct keyring next_keys;
+  bool next_has_keys;
+  char err[8192];
+  if (load_config(config.path, &next, &next_keys, &next_has_keys, err, sizeof err)) {
+    LOG_ERROR("reload refused, keeping the running configuration: %s", err);
+    return;
+  }
+  if (strcmp(next.database, config.database) || strcmp(next.http_address, config.http_address) ||
+      next.http_port != config.http_port || next.http_enabled != config.http_enabled)
+    LOG_WARN("reload: database and http changes take effect at the next restart");
+  history_flush(history);
+  sources_stop();
+  snprintf(next.database, sizeof next.database, "%s", config.database);
+  if (have_keys) keyring_free(&keys);
+  config_free(&config);
+  config = next;
+  keys = next_keys;
+  have_keys = next_has_keys;
+  log_set_level(config.log_level);
+  if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) {
+    LOG_ERROR("reload: %s; no sources are polled until the next good reload", err);
+    return;
+  }
+  LOG_INFO("reloaded %s: %d sources", config.path, config.n_sources);
+}
+
+static void on_signal(int fd, short revents, void *arg) {
+  (void)revents, (void)arg;
+  struct signalfd_siginfo si;
+  while (read(fd, &si, sizeof si) == sizeof si) {
+    if (si.ssi_signo == SIGHUP) {
+      reload();
+    } else {
+      LOG_INFO("signal %d: stopping", (int)si.ssi_signo);
+      sched_quit();
+    }
+  }
+}
+
+static int setup_signals(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  if (sigprocmask(SIG_BLOCK, &set, NULL)) return -1;
+  signal(SIGPIPE, SIG_IGN);
+  signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+  if (signal_fd < 0) return -1;
+  return sched_add_fd(signal_fd, POLLIN, on_signal, NULL);
+}
+
+static void on_round(void *arg) {
+  (void)arg;
+  history_flush(history);
+  sched_add_timer(ROUND_SECONDS, on_round, NULL);
+}
+
+static void on_prune(void *arg) {
+  (void)arg;
+  struct timespec now = sched_real_now();
+  int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+  int n = history_prune(history, now_ns - (int64_t)(config.retention * 1e9));
+  if (n > 0) LOG_INFO("history: pruned %d samples older than %g days", n, config.retention / 86400);
+  sched_add_timer(PRUNE_SECONDS, on_prune, NULL);
+}
+
+static void on_clock_step(double step, void *arg) {
+  (void)arg;
+  LOG_WARN("the local clock was stepped by %+.3f s (CLOCK_REALTIME moved against CLOCK_MONOTONIC)", step);
+  sources_note_clock_step(step);
+}
+
+static int fatal(const char *what, const char *msg) {
+  fprintf(stderr, "vettimed: %s%s%s\n", what, *what ? ": " : "", msg);
+  return 1;
+}
+
+static int start(void) {
+  char err[8192];
+  if (sched_init()) return fatal("event loop", "cannot start");
+  history = history_open(config.database, err, sizeof err);
+  if (!history) return fatal("", err);
+  if (setup_signals()) return fatal("signals", strerror(errno));
+  if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
+  if (config.http_enabled && http_start(config.http_address, config.http_port, err, sizeof err))
+    return fatal("http", err);
+  sched_set_step_handler(on_clock_step, NULL);
+  sched_add_timer(ROUND_SECONDS, on_round, NULL);
+  sched_add_timer(60, on_prune, NULL);
+  LOG_INFO("vettimed started: %d sources, history %s, API %s%s:%d", config.n_sources,
+           config.database, config.http_enabled ? "http://" : "off ", config.http_address,
+           config.http_port);
+  return 0;
+}
+
+static void stop(void) {
+  if (config.http_enabled) http_stop();
+  sources_stop();
+  struct history_stats hs = {0};
+  if (history) history_get_stats(history, &hs);
+  history_close(history);
+  LOG_INFO("vettimed stopped: %llu samples written, %llu write errors",
+           (unsigned long long)hs.written, (unsigned long long)hs.errors);
+  if (signal_fd >= 0) close(signal_fd);
+  sched_fini();
+}
+
+int main(int argc, char **argv) {
+  const char *path = VT_DEFAULT_CONFIG;
+  bool check_only = false, debug = false;
+  int opt;
+  while ((opt = getopt(argc, argv, "c:tdVh")) != -1) {
+    switch (opt) {
+    case 'c': path = optarg; break;
+    case 't': check_only = true; break;
+    case 'd': debug = true; break;
+    case 'V': puts("vettimed 0.1.0"); return 0;
+    case 'h': usage(stdout); return 0;
+    default: usage(stderr); return 64;
+    }
+  }
+  if (optind != argc) {
+    usage(stderr);
+    return 64;
+  }
+  char err[8192];
+  if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return fatal("", err);
+  log_set_level(debug ? LOG_LVL_DEBUG : config.log_level);
+  if (check_only) {
+    printf("%s: configuration OK, %d sources\n", path, config.n_sources);
+    return 0;
+  }
+  int rc = start();
+  if (rc == 0) rc = sched_run() ? 1 : 0;
+  stop();
+  if (have_keys) keyring_free(&keys);
+  config_free(&config);
+  return rc;
+}

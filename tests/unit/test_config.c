@@ -1,0 +1,107 @@
+/* Unit tests of the configuration parser (monitor/config.c): every
+ * directive, the defaults, and that each kind of mistake is refused with
+ * "FILE:LINE: message". */
+#include "monitor/config.h"
+#include "unit.h"
+
+static struct vt_config cfg;
+static char err[600];
+
+static int parse(const char *text) { return config_parse("t.conf", text, &cfg, err, sizeof err); }
+
+static void test_defaults(void) {
+  CHECK_INT(parse("# nothing\n\n"), 0);
+  CHECK_INT(cfg.n_sources, 0);
+  CHECK_STR(cfg.database, VT_DEFAULT_DATABASE);
+  CHECK(cfg.http_enabled);
+  CHECK_STR(cfg.http_address, "127.0.0.1");
+  CHECK_INT(cfg.http_port, 8123);
+  CHECK_INT(cfg.log_level, LOG_LVL_INFO);
+  CHECK_NEAR(cfg.retention, 30 * 86400.0, 1e-6);
+  CHECK_NEAR(cfg.maxdistance, 1.5, 1e-9);
+  CHECK_STR(cfg.keyfile, "");
+  config_free(&cfg);
+}
+
+static void test_server_options(void) {
+  CHECK_INT(parse("server ntp1.example.net\n"
+                  "server 127.0.0.1 port 11123 key 5 class dcf minpoll 0 maxpoll 3 iburst noselect # c\n"
+                  "  keyfile /etc/vettime/keys\n"
+                  "database /tmp/h.db\nhttp ::1 port 9000\nlog debug\nretention 7\nmaxdistance 0.5\n"),
+            0);
+  CHECK_INT(cfg.n_sources, 2);
+  const struct source_config *a = &cfg.sources[0], *b = &cfg.sources[1];
+  CHECK_STR(a->name, "ntp1.example.net");
+  CHECK_INT(a->port, 123);
+  CHECK_INT(a->minpoll, 6);
+  CHECK_INT(a->maxpoll, 10);
+  CHECK(!a->has_key && !a->class_set && !a->iburst && !a->noselect);
+  CHECK_INT(a->line, 1);
+  CHECK_STR(b->name, "127.0.0.1:11123");
+  CHECK_INT(b->port, 11123);
+  CHECK(b->has_key);
+  CHECK_INT(b->key_id, 5);
+  CHECK(b->class_set);
+  CHECK_INT(b->ref_class, CLASS_DCF);
+  CHECK_INT(b->minpoll, 0);
+  CHECK_INT(b->maxpoll, 3);
+  CHECK(b->iburst && b->noselect);
+  CHECK_STR(cfg.keyfile, "/etc/vettime/keys");
+  CHECK_STR(cfg.database, "/tmp/h.db");
+  CHECK_STR(cfg.http_address, "::1");
+  CHECK_INT(cfg.http_port, 9000);
+  CHECK_INT(cfg.log_level, LOG_LVL_DEBUG);
+  CHECK_NEAR(cfg.retention, 7 * 86400.0, 1e-6);
+  CHECK_NEAR(cfg.maxdistance, 0.5, 1e-9);
+  config_free(&cfg);
+}
+
+static void test_http_off(void) {
+  CHECK_INT(parse("http off\n"), 0);
+  CHECK(!cfg.http_enabled);
+  config_free(&cfg);
+}
+
+static const struct {
+  const char *text, *message;
+} bad[] = {
+    {"server\n", "t.conf:1: server: missing HOST"},
+    {"\nserver a port 0\n", "t.conf:2: port: 0 is out of range (1 to 65535)"},
+    {"server a port x\n", "t.conf:1: port: \"x\" is not a whole number"},
+    {"server a port\n", "t.conf:1: server: option port needs a value"},
+    {"server a frobnicate\n", "t.conf:1: server: unknown option \"frobnicate\""},
+    {"server a class XYZ\n", "t.conf:1: class: unknown reference class \"XYZ\" (GPS GAL GLO BDS GNSS DCF MSF WWVB PTP ATOM NTP LOCL)"},
+    {"server a minpoll 5 maxpoll 4\n", "t.conf:1: server: minpoll 5 is above maxpoll 4"},
+    {"server a maxpoll 18\n", "t.conf:1: maxpoll: 18 is out of range (0 to 17)"},
+    {"server a key 70000\n", "t.conf:1: key: 70000 is out of range (1 to 65535)"},
+    {"server a\nserver b\nserver a\n", "t.conf:3: server a is already configured at line 1"},
+    {"sever a\n", "t.conf:1: unknown directive \"sever\""},
+    {"log loud\n", "t.conf:1: log: unknown level \"loud\" (error, warning, info, debug)"},
+    {"database\n", "t.conf:1: database takes exactly one argument"},
+    {"http 127.0.0.1 port\n", "t.conf:1: http: expected \"http ADDRESS [port N]\" or \"http off\""},
+    {"retention -1\n", "t.conf:1: retention: -1 is out of range (0.0007 to 36500)"},
+    {"maxdistance nan\n", "t.conf:1: maxdistance: \"nan\" is not a number"},
+};
+
+static void test_errors(void) {
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    CHECK_INT(parse(bad[i].text), -1);
+    CHECK_STR(err, bad[i].message);
+    CHECK(cfg.sources == NULL); /* nothing half-configured is left behind */
+  }
+}
+
+static void test_load_missing_file(void) {
+  CHECK_INT(config_load("/nonexistent/vettime.conf", &cfg, err, sizeof err), -1);
+  CHECK_STR(err, "/nonexistent/vettime.conf: cannot open: No such file or directory");
+}
+
+int main(void) {
+  unit_init();
+  RUN(test_defaults);
+  RUN(test_server_options);
+  RUN(test_http_off);
+  RUN(test_errors);
+  RUN(test_load_missing_file);
+  return unit_done();
+}

@@ -1,0 +1,383 @@
+/* Unit tests of the history writer/reader (monitor/history.c) on real SQLite
+ * files in a temporary directory removed at the end: migrations and
+ * reopening, batching and exact round trips, refusal of foreign, corrupt and
+ * newer files without touching them, flush failure under a lock held by a
+ * second connection, pruning, and the bounded buffer. */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "monitor/history.h"
+#include "monitor/migrations.h"
+#include "tests/unit/unit.h"
+
+static char tmpdir[] = "/tmp/vt_test_history.XXXXXX";
+static int db_counter;
+
+/* A fresh file name in the temporary directory. */
+static const char *db_path(char *buf, size_t len) {
+  snprintf(buf, len, "%s/h%d.db", tmpdir, ++db_counter);
+  return buf;
+}
+
+static void remove_tree(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  char p[4096];
+  while ((e = readdir(d))) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    if (unlink(p) != 0) remove_tree(p);
+  }
+  closedir(d);
+  rmdir(dir);
+}
+
+static struct vt_sample make_sample(int64_t rx_ns, double offset) {
+  struct vt_sample s;
+  memset(&s, 0, sizeof s);
+  s.rx_time.tv_sec = (time_t)(rx_ns / 1000000000);
+  s.rx_time.tv_nsec = (long)(rx_ns % 1000000000);
+  s.offset = offset;
+  s.delay = 0.000250;
+  s.dispersion = 0.0000153;
+  s.root_delay = 0.0;
+  s.root_dispersion = 0.000061;
+  s.error_bound = 0.000201;
+  s.stratum = 1;
+  s.leap = 0;
+  s.refid = 0x47505300; /* "GPS" */
+  s.poll = 6;
+  return s;
+}
+
+/* Reads a whole small file; returns its length, or -1. */
+static long read_file(const char *path, unsigned char *buf, size_t max) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  size_t n = fread(buf, 1, max, f);
+  fclose(f);
+  return (long)n;
+}
+
+static int user_version(const char *path) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int v = -1;
+  if (sqlite3_open(path, &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+static void test_open_migrate_reopen(void) {
+  char path[512], err[512] = "";
+  snprintf(path, sizeof path, "%s/sub/history.db", tmpdir); /* dir missing */
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) { fprintf(stderr, "%s\n", err); return; }
+  int64_t a = history_source_id(h, "ntp1.example", "ntp", "GPS");
+  int64_t b = history_source_id(h, "ntp2.example", "ntp", NULL);
+  CHECK(a > 0 && b > 0 && a != b);
+  CHECK_INT(history_source_id(h, "ntp1.example", "ntp", "GAL"), a);
+  struct vt_sample s = make_sample(1700000000123456789LL, 0.001);
+  CHECK_INT(history_add_sample(h, a, &s), 0);
+  CHECK_INT(history_flush(h), 0);
+  history_close(h);
+  CHECK_INT(user_version(path), migrations_count);
+
+  h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  CHECK_INT(user_version(path), migrations_count);
+  CHECK_INT(history_source_id(h, "ntp1.example", "ntp", "GAL"), a);
+  CHECK_INT(history_source_id(h, "ntp2.example", "ntp", NULL), b);
+  CHECK_INT(history_count_samples(h, a), 1);
+  CHECK_INT(history_count_samples(h, HISTORY_ALL_SOURCES), 1);
+  history_close(h);
+}
+
+static void test_flush_round_trip(void) {
+  char path[512], err[512] = "";
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t id = history_source_id(h, "gps0", "nmea", "GPS");
+  int64_t base = 1767225600000000001LL; /* 2026-01-01T00:00:00.000000001 */
+  for (int i = 0; i < 100; i++) {
+    struct vt_sample s = make_sample(base + i * 1000000007LL, 1e-6 * i);
+    CHECK_INT(history_add_sample(h, id, &s), 0);
+  }
+  struct vt_sample last = make_sample(base + 100 * 1000000007LL, 157680000.000123);
+  last.refid = 0xDEADBEEF;
+  last.leap = 3;
+  last.stratum = 0;
+  last.poll = -4;
+  CHECK_INT(history_add_sample(h, id, &last), 0);
+
+  struct history_stats st;
+  history_get_stats(h, &st);
+  CHECK_INT(st.buffered, 101);
+  CHECK_INT(history_count_samples(h, id), 0); /* nothing before the flush */
+  CHECK_INT(history_flush(h), 0);
+  history_get_stats(h, &st);
+  CHECK_INT(st.buffered, 0);
+  CHECK_INT(st.written, 101);
+  CHECK_INT(st.flushes, 1);
+  CHECK_INT(history_count_samples(h, id), 101);
+
+  struct vt_sample out;
+  CHECK_INT(history_last_sample(h, "gps0", &out), 0);
+  CHECK(out.offset == 157680000.000123); /* bit-exact, not near */
+  CHECK(out.error_bound == last.error_bound);
+  CHECK(out.root_dispersion == last.root_dispersion);
+  CHECK_INT(out.rx_time.tv_sec, last.rx_time.tv_sec);
+  CHECK_INT(out.rx_time.tv_nsec, last.rx_time.tv_nsec);
+  CHECK_INT(out.refid, 0xDEADBEEFu);
+  CHECK_INT(out.leap, 3);
+  CHECK_INT(out.stratum, 0);
+  CHECK_INT(out.poll, -4);
+  CHECK_INT(out.source, -1);
+  CHECK_INT(history_last_sample(h, "no-such-source", &out), 1);
+  CHECK_INT(history_flush(h), 0); /* empty: a no-op */
+  history_close(h);
+}
+
+/* Opens path, expects a refusal whose message contains want and the path,
+ * and checks the file's bytes did not change. */
+static void expect_refused_untouched(const char *path, const char *want) {
+  static unsigned char before[1 << 16], after[1 << 16];
+  long n1 = read_file(path, before, sizeof before);
+  char err[1024] = "";
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h == NULL);
+  history_close(h);
+  CHECK(strstr(err, path) != NULL);
+  CHECK(strstr(err, want) != NULL);
+  if (!strstr(err, want)) fprintf(stderr, "message: %s\n", err);
+  long n2 = read_file(path, after, sizeof after);
+  CHECK(n1 > 0);
+  CHECK_INT(n2, n1);
+  CHECK(n1 == n2 && memcmp(before, after, (size_t)n1) == 0);
+}
+
+static void test_garbage_refused(void) {
+  char path[512];
+  static unsigned char junk[8192];
+  for (size_t i = 0; i < sizeof junk; i++) junk[i] = (unsigned char)random();
+  FILE *f = fopen(db_path(path, sizeof path), "wb");
+  CHECK(f != NULL);
+  if (!f) return;
+  fwrite(junk, 1, sizeof junk, f);
+  fclose(f);
+  expect_refused_untouched(path, "refusing");
+
+  f = fopen(db_path(path, sizeof path), "wb"); /* shorter than a header */
+  if (!f) return;
+  fputs("hello, not a database\n", f);
+  fclose(f);
+  expect_refused_untouched(path, "refusing");
+}
+
+/* A real history database with one damaged b-tree page. */
+static void test_corrupt_refused(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t id = history_source_id(h, "s", "ntp", NULL);
+  for (int i = 0; i < 2000; i++) {
+    struct vt_sample s = make_sample(1700000000000000000LL + i, 0.5);
+    history_add_sample(h, id, &s);
+  }
+  history_flush(h);
+  history_close(h); /* checkpoints the WAL into the file */
+  FILE *f = fopen(path, "r+b");
+  CHECK(f != NULL);
+  if (!f) return;
+  static unsigned char bad[4096];
+  memset(bad, 0xA5, sizeof bad);
+  fseek(f, 4096 * 3, SEEK_SET); /* page 4: a b-tree page of the data */
+  fwrite(bad, 1, sizeof bad, f);
+  fclose(f);
+  expect_refused_untouched(path, "corrupt");
+}
+
+static void test_newer_refused(void) {
+  char path[512], want[256];
+  sqlite3 *db = NULL;
+  CHECK(sqlite3_open(db_path(path, sizeof path), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, "CREATE TABLE t(x); PRAGMA user_version=99", NULL,
+                     NULL, NULL) == SQLITE_OK);
+  sqlite3_close(db);
+  snprintf(want, sizeof want,
+           "schema level 99 is newer than this vettimed (knows %d)",
+           migrations_count);
+  expect_refused_untouched(path, want);
+  CHECK_INT(user_version(path), 99);
+}
+
+/* A second connection holds the write lock: the flush must fail, keep the
+ * batch, and write it exactly once when the lock is gone. */
+static void test_flush_failure_keeps_samples(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t id = history_source_id(h, "locked", "ntp", NULL);
+  for (int i = 0; i < 500; i++) {
+    struct vt_sample s = make_sample(1700000000000000000LL + i * 1000LL, i);
+    history_add_sample(h, id, &s);
+  }
+  sqlite3 *other = NULL;
+  CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+  CHECK(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK);
+
+  CHECK_INT(history_flush(h), -1);
+  struct history_stats st;
+  history_get_stats(h, &st);
+  CHECK_INT(st.errors, 1);
+  CHECK_INT(st.buffered, 500);
+  CHECK_INT(st.written, 0);
+
+  CHECK(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(other);
+  CHECK_INT(history_flush(h), 0);
+  history_get_stats(h, &st);
+  CHECK_INT(st.errors, 1);
+  CHECK_INT(st.buffered, 0);
+  CHECK_INT(st.written, 500);
+  CHECK_INT(history_count_samples(h, id), 500);
+
+  /* none duplicated: 500 distinct receive times */
+  sqlite3_stmt *q = NULL;
+  CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+  CHECK(sqlite3_prepare_v2(other, "SELECT count(DISTINCT rx_time_ns) FROM samples",
+                           -1, &q, NULL) == SQLITE_OK);
+  CHECK(sqlite3_step(q) == SQLITE_ROW);
+  CHECK_INT(sqlite3_column_int(q, 0), 500);
+  sqlite3_finalize(q);
+  sqlite3_close(other);
+  history_close(h);
+}
+
+static void test_prune(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", NULL);
+  int64_t b = history_source_id(h, "b", "ntp", NULL);
+  int64_t t0 = 1700000000000000000LL;
+  /* 12000 samples (more than two prune batches), one per ms, two sources */
+  for (int i = 0; i < 12000; i++) {
+    struct vt_sample s = make_sample(t0 + i * 1000000LL, 0.0);
+    history_add_sample(h, i % 2 ? b : a, &s);
+  }
+  CHECK_INT(history_flush(h), 0);
+  int64_t cutoff = t0 + 11000 * 1000000LL;
+  CHECK_INT(history_prune(h, cutoff), 11000);
+  CHECK_INT(history_count_samples(h, HISTORY_ALL_SOURCES), 1000);
+  CHECK_INT(history_count_samples(h, a), 500);
+  struct vt_sample out;
+  CHECK_INT(history_last_sample(h, "b", &out), 0);
+  CHECK_INT((int64_t)out.rx_time.tv_sec * 1000000000 + out.rx_time.tv_nsec,
+            t0 + 11999 * 1000000LL);
+  CHECK_INT(history_prune(h, cutoff), 0); /* idempotent */
+  CHECK_INT(history_prune(h, t0), 0);     /* nothing older */
+  history_close(h);
+}
+
+/* With the database locked, a full buffer drops its oldest sample, counts
+ * it, and keeps the newest ones. */
+static void test_bounded_buffer(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t id = history_source_id(h, "full", "ntp", NULL);
+  sqlite3 *other = NULL;
+  CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+  CHECK(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK);
+  int64_t t0 = 1700000000000000000LL;
+  int total = HISTORY_BUFFER_MAX + 3, lost = 0;
+  for (int i = 0; i < total; i++) {
+    struct vt_sample s = make_sample(t0 + i, (double)i);
+    lost += history_add_sample(h, id, &s);
+  }
+  struct history_stats st;
+  history_get_stats(h, &st);
+  CHECK_INT(lost, 3);
+  CHECK_INT(st.dropped, 3);
+  CHECK_INT(st.buffered, HISTORY_BUFFER_MAX);
+  CHECK_INT(st.errors, 1); /* one attempt, not one per sample */
+
+  sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(history_count_samples(h, id), HISTORY_BUFFER_MAX);
+  /* the oldest three are gone: the earliest kept is sample 3 */
+  sqlite3_stmt *q = NULL;
+  CHECK(sqlite3_prepare_v2(other, "SELECT min(rx_time_ns), max(rx_time_ns) FROM samples",
+                           -1, &q, NULL) == SQLITE_OK);
+  CHECK(sqlite3_step(q) == SQLITE_ROW);
+  CHECK_INT(sqlite3_column_int64(q, 0), t0 + 3);
+  CHECK_INT(sqlite3_column_int64(q, 1), t0 + total - 1);
+  sqlite3_finalize(q);
+  sqlite3_close(other);
+
+  /* a sample that is not a measurement is refused and counted */
+  struct vt_sample nan_s = make_sample(t0, NAN);
+  CHECK_INT(history_add_sample(h, id, &nan_s), -1);
+  history_get_stats(h, &st);
+  CHECK_INT(st.dropped, 4);
+  CHECK_INT(st.buffered, 0);
+  history_close(h);
+}
+
+/* A row the database refuses (unknown source id) is dropped alone. */
+static void test_bad_row_does_not_block(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t id = history_source_id(h, "good", "ntp", NULL);
+  struct vt_sample s = make_sample(1700000000000000000LL, 0.1);
+  history_add_sample(h, id, &s);
+  history_add_sample(h, 4242, &s);
+  history_add_sample(h, id, &s);
+  CHECK_INT(history_flush(h), 0);
+  struct history_stats st;
+  history_get_stats(h, &st);
+  CHECK_INT(st.written, 2);
+  CHECK_INT(st.dropped, 1);
+  CHECK_INT(history_count_samples(h, HISTORY_ALL_SOURCES), 2);
+  history_close(h);
+}
+
+int main(void) {
+  unit_init();
+  if (!mkdtemp(tmpdir)) {
+    perror("mkdtemp");
+    return 1;
+  }
+  RUN(test_open_migrate_reopen);
+  RUN(test_flush_round_trip);
+  RUN(test_garbage_refused);
+  RUN(test_corrupt_refused);
+  RUN(test_newer_refused);
+  RUN(test_flush_failure_keeps_samples);
+  RUN(test_prune);
+  RUN(test_bounded_buffer);
+  RUN(test_bad_row_does_not_block);
+  remove_tree(tmpdir);
+  return unit_done();
+}

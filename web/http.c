@@ -1,0 +1,323 @@
+/* The daemon's HTTP server (see http.h): libmicrohttpd 0.9.x in external
+ * epoll mode. MHD keeps its listening and connection sockets in an epoll
+ * set of its own; we watch that set's descriptor with sched_add_fd() and
+ * call MHD_run() when it is readable, then re-arm one timer from
+ * MHD_get_timeout() so idle connections are closed and data MHD already
+ * buffered is processed even when no descriptor becomes ready.
+ *
+ * A request announcing a body is refused as soon as its headers are read
+ * (MHD then closes the connection instead of reading the body); everything
+ * else is routed by api_route() once the request is complete. */
+#include "web/http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "monitor/log.h"
+#include "monitor/report.h"
+#include "monitor/sched.h"
+#include "web/api.h"
+
+static struct MHD_Daemon *daemon_handle;
+static int epoll_fd = -1;
+static sched_timer_id mhd_timer;
+static struct http_report counters;
+/* The last thing MHD logged, so that a failed start can say why. */
+static char mhd_last_error[256];
+
+/* ---- responses -------------------------------------------------------- */
+
+/* The document as the response body, with a final newline for terminals.
+ * Consumes doc. Returns NULL when out of memory. */
+static char *body_of(json_object *doc, size_t *len) {
+  const char *text = doc ? json_object_to_json_string_ext(
+                               doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+                         : NULL;
+  char *body = text ? malloc(strlen(text) + 2) : NULL;
+  if (body) {
+    *len = strlen(text);
+    memcpy(body, text, *len);
+    body[(*len)++] = '\n';
+    body[*len] = '\0';
+  }
+  json_object_put(doc);
+  return body;
+}
+
+/* Queues doc (consumed) as the answer. MHD_NO makes MHD close the
+ * connection, which is all we can do when memory is short. */
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status,
+                                 json_object *doc) {
+  size_t len = 0;
+  char *body = body_of(doc, &len);
+  if (!body) return MHD_NO;
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(body);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, API_ALLOW);
+  enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+  MHD_destroy_response(resp);
+  counters.requests++;
+  return ret;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
+                                  const char *message, const char *method,
+                                  const char *url) {
+  counters.rejected++;
+  LOG_RATELIMITED(LOG_LVL_DEBUG, "http: %u for %.16s %.128s", status, method, url);
+  return send_json(conn, status, api_error_json(message));
+}
+
+/* ---- endpoints -------------------------------------------------------- */
+
+static json_object *status_doc(void) {
+  struct status_report s;
+  memset(&s, 0, sizeof s);
+  report_status(&s);
+  return api_status_json(&s);
+}
+
+/* report_sources() says how many sources exist; ask again with room for
+ * all of them if the first guess was short. */
+static json_object *sources_doc(void) {
+  int cap = 16;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    struct source_report *r = calloc((size_t)cap, sizeof *r);
+    if (!r) return NULL;
+    int n = report_sources(r, cap);
+    if (n <= cap) {
+      json_object *doc = api_sources_json(r, n < 0 ? 0 : n);
+      free(r);
+      return doc;
+    }
+    free(r);
+    cap = n;
+  }
+  return NULL;
+}
+
+static json_object *endpoint_doc(enum api_endpoint e) {
+  switch (e) {
+  case API_STATUS: return status_doc();
+  case API_SOURCES: return sources_doc();
+  case API_NONE: break;
+  }
+  return NULL;
+}
+
+/* ---- the access handler ----------------------------------------------- */
+
+/* A request has a body when it says so (RFC 9112 §6.3): any
+ * Transfer-Encoding, or a Content-Length other than 0. */
+static bool announces_body(struct MHD_Connection *conn) {
+  if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                  MHD_HTTP_HEADER_TRANSFER_ENCODING))
+    return true;
+  const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                               MHD_HTTP_HEADER_CONTENT_LENGTH);
+  return cl && strspn(cl, "0") != strlen(cl);
+}
+
+static const char *status_message(int status) {
+  switch (status) {
+  case 404: return "no such path; the API is /api/v1/status and /api/v1/sources";
+  case 405: return "method not allowed; use GET or HEAD";
+  default: return "bad request";
+  }
+}
+
+static enum MHD_Result answer(struct MHD_Connection *conn, const char *url,
+                              const char *method) {
+  enum api_endpoint e;
+  int status = api_route(method, url, &e);
+  if (status != 200)
+    return send_error(conn, (unsigned)status, status_message(status), method, url);
+  json_object *doc = endpoint_doc(e);
+  if (!doc)
+    return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory",
+                      method, url);
+  return send_json(conn, MHD_HTTP_OK, doc);
+}
+
+/* MHD calls the handler once with the headers, once per piece of body,
+ * and once more when the request is complete. A request that announces a
+ * body is refused on the first call, so MHD never reads the body and closes
+ * the connection. Others are answered on the last call: answering earlier
+ * would also make MHD close the connection, losing keep-alive. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls) {
+  static int headers_seen, body_seen; /* markers for *req_cls */
+  (void)cls;
+  (void)version;
+  (void)upload_data;
+  if (!url) url = "";
+  if (!method) method = "";
+  if (*req_cls == NULL) {
+    *req_cls = &headers_seen;
+    if (!announces_body(conn)) return MHD_YES;
+    return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                      "request bodies are not accepted", method, url);
+  }
+  if (*upload_data_size != 0) { /* a body after all: drop it, refuse below */
+    *upload_data_size = 0;
+    *req_cls = &body_seen;
+    return MHD_YES;
+  }
+  if (*req_cls == &body_seen)
+    return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                      "request bodies are not accepted", method, url);
+  return answer(conn, url, method);
+}
+
+/* ---- the event loop glue ---------------------------------------------- */
+
+static void run_mhd(void);
+
+static void on_timer(void *arg) {
+  (void)arg;
+  mhd_timer = 0;
+  run_mhd();
+}
+
+static void rearm_timer(void) {
+  if (mhd_timer) sched_cancel_timer(mhd_timer);
+  mhd_timer = 0;
+  MHD_UNSIGNED_LONG_LONG ms;
+  if (MHD_get_timeout(daemon_handle, &ms) == MHD_YES)
+    mhd_timer = sched_add_timer((double)ms / 1000.0, on_timer, NULL);
+}
+
+static void run_mhd(void) {
+  if (!daemon_handle) return;
+  if (MHD_run(daemon_handle) != MHD_YES)
+    LOG_RATELIMITED(LOG_LVL_WARN, "http: MHD_run failed");
+  rearm_timer();
+}
+
+static void on_epoll_readable(int fd, short revents, void *arg) {
+  (void)fd;
+  (void)revents;
+  (void)arg;
+  run_mhd();
+}
+
+/* MHD reports client misbehaviour here as well as its own trouble: keep it
+ * quiet (rate-limited debug) and remember the last line for http_start. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+  (void)cls;
+  vsnprintf(mhd_last_error, sizeof mhd_last_error, fmt, ap);
+  size_t n = strlen(mhd_last_error);
+  while (n && (mhd_last_error[n - 1] == '\n' || mhd_last_error[n - 1] == '\r'))
+    mhd_last_error[--n] = '\0';
+  LOG_RATELIMITED(LOG_LVL_DEBUG, "http: %s", mhd_last_error);
+}
+
+/* ---- start and stop --------------------------------------------------- */
+
+union sockaddr_any {
+  struct sockaddr sa;
+  struct sockaddr_in in4;
+  struct sockaddr_in6 in6;
+};
+
+/* Parses an address literal; returns its family, or -1. */
+static int parse_address(const char *address, int port, union sockaddr_any *out) {
+  memset(out, 0, sizeof *out);
+  if (inet_pton(AF_INET, address, &out->in4.sin_addr) == 1) {
+    out->in4.sin_family = AF_INET;
+    out->in4.sin_port = htons((uint16_t)port);
+    return AF_INET;
+  }
+  if (inet_pton(AF_INET6, address, &out->in6.sin6_addr) == 1) {
+    out->in6.sin6_family = AF_INET6;
+    out->in6.sin6_port = htons((uint16_t)port);
+    return AF_INET6;
+  }
+  return -1;
+}
+
+static struct MHD_Daemon *start_daemon(const union sockaddr_any *addr, int family,
+                                       int port) {
+  unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+  if (family == AF_INET6) flags |= MHD_USE_IPv6;
+  return MHD_start_daemon(
+      flags, (uint16_t)port, NULL, NULL, on_request, NULL,
+      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, /* first, to catch all */
+      MHD_OPTION_SOCK_ADDR, &addr->sa,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+      MHD_OPTION_END);
+}
+
+static int epoll_fd_of(struct MHD_Daemon *d) {
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+  return info ? info->epoll_fd : -1;
+}
+
+int http_start(const char *address, int port, char *err, size_t errlen) {
+  if (daemon_handle) {
+    snprintf(err, errlen, "http: the server is already running");
+    return -1;
+  }
+  union sockaddr_any addr;
+  int family = parse_address(address, port, &addr);
+  if (family < 0) {
+    snprintf(err, errlen, "http: \"%s\" is not an IPv4 or IPv6 address literal "
+             "(host names are not accepted)", address);
+    return -1;
+  }
+  if (port < 1 || port > 65535) {
+    snprintf(err, errlen, "http: port %d is out of range 1..65535", port);
+    return -1;
+  }
+  mhd_last_error[0] = '\0';
+  errno = 0;
+  daemon_handle = start_daemon(&addr, family, port);
+  if (!daemon_handle) {
+    snprintf(err, errlen, "http: cannot listen on %s port %d: %s", address, port,
+             mhd_last_error[0] ? mhd_last_error : errno ? strerror(errno) : "unknown error");
+    return -1;
+  }
+  epoll_fd = epoll_fd_of(daemon_handle);
+  if (epoll_fd < 0 || sched_add_fd(epoll_fd, POLLIN, on_epoll_readable, NULL) < 0) {
+    snprintf(err, errlen, "http: cannot register with the event loop");
+    http_stop();
+    return -1;
+  }
+  memset(&counters, 0, sizeof counters);
+  rearm_timer();
+  LOG_INFO("http: listening on %s%s%s port %d", family == AF_INET6 ? "[" : "",
+           address, family == AF_INET6 ? "]" : "", port);
+  return 0;
+}
+
+void http_stop(void) {
+  if (!daemon_handle) return;
+  if (mhd_timer) sched_cancel_timer(mhd_timer);
+  mhd_timer = 0;
+  if (epoll_fd >= 0) sched_remove_fd(epoll_fd);
+  epoll_fd = -1;
+  MHD_stop_daemon(daemon_handle);
+  daemon_handle = NULL;
+}
+
+void http_get_report(struct http_report *out) { *out = counters; }
