@@ -3,6 +3,7 @@
  * FILE*, no I/O of their own, so the exact output is unit tested.
  *
  * Durations are printed with an adaptive unit (format_duration()):
+ *   |v| >= 1e10 s      "+1.000e+10s"   centuries, kept narrow
  *   |v| >= 10000 s     "+157680000s"   whole seconds
  *   1 s  <= |v|        "+1.000s"       3 decimals
  *   1 ms <= |v| < 1 s  "+250.000ms"    3 decimals

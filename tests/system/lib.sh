@@ -12,6 +12,8 @@ PASSED=0
 FAILED=0
 
 cleanup() {
+  [[ -n "${CLEANED:-}" ]] && return
+  CLEANED=1
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   sleep 0.2
@@ -19,6 +21,7 @@ cleanup() {
   if [[ $FAILED -eq 0 && -z "${KEEP_TMP:-}" ]]; then rm -rf "$T"; else echo "test files kept in $T"; fi
 }
 trap cleanup EXIT
+trap 'cleanup; exit 1' TERM INT
 
 pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1"; }
@@ -99,9 +102,11 @@ wait_for() {
 }
 
 # start_vettimed CONF: runs the daemon in the background, log in $T/vettimed.log,
-# and waits until its API answers.
+# and waits until its API answers. Not under timeout(1), which would stand
+# between the test's signals (SIGHUP, SIGKILL) and the daemon; cleanup()
+# stops it, also when run.sh's timeout stops the test.
 start_vettimed() {
-  timeout 600 "$VETTIMED" -c "$1" > "$T/vettimed.log" 2>&1 &
+  "$VETTIMED" -c "$1" > "$T/vettimed.log" 2>&1 &
   VETTIMED_PID=$!
   PIDS+=($VETTIMED_PID)
   wait_for 10 "$VETTIME" -c "$1" status

@@ -1,0 +1,212 @@
+/* Text renderings of the JSON API documents for the vettime CLI: see
+ * format.h for the unit rules. Every field is read defensively: a missing,
+ * null or mistyped field prints as "-" so that a newer or older daemon
+ * never crashes the tool. */
+#include "cli/format.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MISSING "-"
+
+/* ---- durations -------------------------------------------------------- */
+
+static const struct unit {
+  double scale;   /* seconds per unit */
+  int decimals;
+  const char *name;
+  double min;     /* smallest printed number (in this unit) shown this way */
+} units[] = {
+    {1.0, 3, "s", 1.0},
+    {1e-3, 3, "ms", 1.0},
+    {1e-6, 3, "us", 1.0},
+    {1e-9, 0, "ns", 0.0},
+};
+
+/* The unit is decided on the printed digits, so that rounding can never
+ * produce "1000.000ms" and the choice agrees with what the reader sees. */
+const char *format_duration(double seconds, bool sign, char *buf, size_t len) {
+  if (!isfinite(seconds)) {
+    snprintf(buf, len, "%s", MISSING);
+    return buf;
+  }
+  const char *sign_text = seconds < 0 ? "-" : sign ? "+" : "";
+  double abs_v = fabs(seconds);
+  if (abs_v >= 1e10) { /* centuries: keep the column narrow */
+    snprintf(buf, len, "%s%.3es", sign_text, abs_v);
+    return buf;
+  }
+  char digits[FORMAT_DURATION_LEN];
+  snprintf(digits, sizeof digits, "%.3f", abs_v);
+  if (strtod(digits, NULL) >= 1e4) { /* milliseconds would only be noise */
+    snprintf(buf, len, "%s%.0fs", sign_text, abs_v);
+    return buf;
+  }
+  const struct unit *u = units;
+  for (; u < units + sizeof units / sizeof units[0]; u++) {
+    snprintf(digits, sizeof digits, "%.*f", u->decimals, abs_v / u->scale);
+    if (strtod(digits, NULL) >= u->min) break;
+  }
+  snprintf(buf, len, "%s%s%s", sign_text, digits, u->name);
+  return buf;
+}
+
+/* ---- reading fields --------------------------------------------------- */
+
+static json_object *field(json_object *obj, const char *key) {
+  json_object *v = NULL;
+  if (!json_object_is_type(obj, json_type_object)) return NULL;
+  json_object_object_get_ex(obj, key, &v);
+  return v; /* NULL for absent and for null alike */
+}
+
+static const char *str_field(json_object *obj, const char *key) {
+  json_object *v = field(obj, key);
+  return json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+                                                  : MISSING;
+}
+
+static bool num_field(json_object *obj, const char *key, double *out) {
+  json_object *v = field(obj, key);
+  if (!json_object_is_type(v, json_type_double) &&
+      !json_object_is_type(v, json_type_int))
+    return false;
+  *out = json_object_get_double(v);
+  return true;
+}
+
+/* An integer field in decimal, or in octal (as chronyc prints reach). */
+static const char *int_field_base(json_object *obj, const char *key, bool octal,
+                                  char *buf, size_t len) {
+  json_object *v = field(obj, key);
+  if (!json_object_is_type(v, json_type_int)) return MISSING;
+  if (octal)
+    snprintf(buf, len, "%llo", (unsigned long long)json_object_get_int64(v));
+  else
+    snprintf(buf, len, "%lld", (long long)json_object_get_int64(v));
+  return buf;
+}
+
+static const char *int_field(json_object *obj, const char *key, char *buf,
+                             size_t len) {
+  return int_field_base(obj, key, false, buf, len);
+}
+
+static const char *duration_field(json_object *obj, const char *key, bool sign,
+                                  char *buf, size_t len) {
+  double v;
+  if (!num_field(obj, key, &v)) return MISSING;
+  return format_duration(v, sign, buf, len);
+}
+
+/* ---- sources ---------------------------------------------------------- */
+
+#define CLASS_W 8
+#define COLUMNS_AFTER_NAME (1 + CLASS_W + 1 + 3 + 1 + 15 + 1 + 5 + 1 + 4 + 1 + 11 + 1 + 10 + 1 + 5)
+
+static int name_width(json_object *list) {
+  int w = (int)strlen("Name");
+  for (size_t i = 0; i < json_object_array_length(list); i++) {
+    int len = (int)strlen(str_field(json_object_array_get_idx(list, i), "name"));
+    if (len > w) w = len;
+  }
+  return w;
+}
+
+static void print_header(int w, FILE *out) {
+  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %11s %10s %s\n", w, "Name", CLASS_W,
+          "Class", "Str", "Refid", "Reach", "Poll", "Offset", "+/-Bound", "State");
+  for (int i = 0; i < w + COLUMNS_AFTER_NAME; i++) fputc('=', out);
+  fputc('\n', out);
+}
+
+static void print_source(json_object *s, int w, FILE *out) {
+  char cls[CLASS_W + 2], str[16], reach[16], poll[16];
+  char off[FORMAT_DURATION_LEN], bound[FORMAT_DURATION_LEN];
+  json_object *configured = field(s, "class_configured");
+  snprintf(cls, sizeof cls, "%s%s", str_field(s, "class"),
+           json_object_get_boolean(configured) ? "*" : "");
+  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %11s %10s %s\n", w,
+          str_field(s, "name"), CLASS_W, cls,
+          int_field(s, "stratum", str, sizeof str),
+          str_field(s, "refid"),
+          int_field_base(s, "reach", true, reach, sizeof reach),
+          int_field(s, "poll", poll, sizeof poll),
+          duration_field(s, "offset", true, off, sizeof off),
+          duration_field(s, "error_bound", false, bound, sizeof bound),
+          str_field(s, "state"));
+}
+
+int format_sources_table(json_object *sources_doc, FILE *out) {
+  json_object *list = field(sources_doc, "sources");
+  if (!json_object_is_type(list, json_type_array)) return -1;
+  int w = name_width(list);
+  print_header(w, out);
+  for (size_t i = 0; i < json_object_array_length(list); i++)
+    print_source(json_object_array_get_idx(list, i), w, out);
+  return 0;
+}
+
+/* ---- status ----------------------------------------------------------- */
+
+/* "3d 04:05:06" or "04:05:06". */
+static const char *uptime_text(json_object *doc, char *buf, size_t len) {
+  double up;
+  if (!num_field(doc, "uptime", &up) || !(up >= 0) || up > 1e12) return MISSING;
+  long long s = (long long)up;
+  long long days = s / 86400;
+  if (days)
+    snprintf(buf, len, "%lldd %02lld:%02lld:%02lld", days, s / 3600 % 24,
+             s / 60 % 60, s % 60);
+  else
+    snprintf(buf, len, "%02lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  return buf;
+}
+
+/* The daemon's clock as ISO 8601 UTC with milliseconds. */
+static const char *time_text(json_object *doc, const char *key, char *buf,
+                             size_t len) {
+  double t;
+  if (!num_field(doc, key, &t) || !(t >= 0) || t > 253402300799.0) return MISSING;
+  time_t sec = (time_t)t;
+  struct tm tm;
+  gmtime_r(&sec, &tm);
+  char date[32];
+  strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+  int ms = (int)((t - (double)sec) * 1000);
+  snprintf(buf, len, "%s.%03dZ", date, ms > 999 ? 999 : ms);
+  return buf;
+}
+
+static void print_steps(json_object *doc, FILE *out) {
+  char n[32], last[FORMAT_DURATION_LEN];
+  double steps = 0;
+  fprintf(out, "Clock steps:     %s", int_field(doc, "clock_steps", n, sizeof n));
+  if (num_field(doc, "clock_steps", &steps) && steps > 0)
+    fprintf(out, ", last %s",
+            duration_field(doc, "last_clock_step", true, last, sizeof last));
+  fputc('\n', out);
+}
+
+int format_status(json_object *status_doc, FILE *out) {
+  if (!json_object_is_type(status_doc, json_type_object)) return -1;
+  char up[48], now[48], a[32], b[32], c[32], d[32], e[32];
+  json_object *doc = status_doc;
+  fprintf(out, "vettimed %s, up %s\n", str_field(doc, "version"),
+          uptime_text(doc, up, sizeof up));
+  fprintf(out, "Time:            %s\n", time_text(doc, "now", now, sizeof now));
+  fprintf(out, "Sources:         %s configured, %s reachable, %s with a sample\n",
+          int_field(doc, "sources", a, sizeof a),
+          int_field(doc, "reachable", b, sizeof b),
+          int_field(doc, "with_sample", c, sizeof c));
+  fprintf(out, "Database:        %s\n", str_field(doc, "database"));
+  fprintf(out, "Samples written: %s\n",
+          int_field(doc, "samples_written", d, sizeof d));
+  fprintf(out, "History errors:  %s\n",
+          int_field(doc, "history_errors", e, sizeof e));
+  print_steps(doc, out);
+  return 0;
+}

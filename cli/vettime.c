@@ -1,0 +1,360 @@
+/* vettime: the command-line tool. Asks a running vettimed over its JSON API
+ * (web/api.h) and prints what it says, as a table (cli/format.h) or, with
+ * --json, as the JSON document itself.
+ *
+ *   vettime [-c FILE] [-u URL] COMMAND [--json]
+ *
+ * The daemon's address comes from the configuration file's `http ADDRESS
+ * port N` directive (the same file vettimed reads), unless -u gives a URL.
+ * Commands live in one table, each with its handler and a line of help, so
+ * that later ones (events, alarms, report, check, decode, simulate, db,
+ * replay) slot in without touching the dispatcher.
+ *
+ * Exit status: 0 success; 1 the daemon answered, but not with what we asked
+ * for; 2 the daemon could not be reached; 64 (EX_USAGE) bad usage;
+ * 78 (EX_CONFIG) the configuration file could not be used. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cli/format.h"
+#include "monitor/config.h"
+
+#define VETTIME_VERSION "0.1.0"
+#define EXIT_BAD_REPLY 1
+#define EXIT_UNREACHABLE 2
+#define CONNECT_TIMEOUT_MS 2000L
+#define TOTAL_TIMEOUT_MS 5000L
+#define MAX_REPLY (8u << 20) /* bytes; a sources document is ~1 KiB a source */
+
+/* The global options, as given on the command line. */
+struct cli {
+  const char *config_path;
+  bool config_given;
+  const char *url; /* -u, or NULL */
+  bool json;       /* --json before the command */
+};
+
+struct command {
+  const char *name;
+  int (*run)(const struct cli *cli, int argc, char **argv);
+  const char *help;
+};
+
+static int cmd_status(const struct cli *cli, int argc, char **argv);
+static int cmd_sources(const struct cli *cli, int argc, char **argv);
+static int cmd_help(const struct cli *cli, int argc, char **argv);
+
+static const struct command commands[] = {
+    {"status", cmd_status, "the daemon: uptime, sources reachable, history, clock steps"},
+    {"sources", cmd_sources, "one line a source: class, stratum, reach, offset, bound, state"},
+    {"help", cmd_help, "this text"},
+};
+
+/* ---- usage ------------------------------------------------------------ */
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: vettime [-c FILE] [-u URL] COMMAND [--json]\n"
+          "\n"
+          "Asks a running vettimed over its HTTP API.\n"
+          "\n"
+          "Options:\n"
+          "  -c FILE   configuration file to take the `http` directive from\n"
+          "            (default %s)\n"
+          "  -u URL    the daemon's base URL, e.g. http://127.0.0.1:%d\n"
+          "  --json    print the daemon's JSON document instead of a table\n"
+          "  -h        this help\n"
+          "\n"
+          "Commands:\n",
+          VT_DEFAULT_CONFIG, VT_DEFAULT_HTTP_PORT);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
+  fprintf(out, "\nExit status: 0 ok, 1 unexpected answer, 2 daemon not reachable,\n"
+               "64 usage error, 78 configuration error.\n");
+}
+
+/* Says what is wrong, then the usage, on stderr. */
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "vettime: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n\n");
+  va_end(ap);
+  usage(stderr);
+  return EX_USAGE;
+}
+
+/* ---- where the daemon is ---------------------------------------------- */
+
+/* The address a client connects to for a daemon bound to `address`: a
+ * wildcard bind is reached on loopback; IPv6 literals go in brackets. */
+static void url_for(const char *address, int port, char *url, size_t len) {
+  if (strcmp(address, "0.0.0.0") == 0) address = "127.0.0.1";
+  if (strcmp(address, "::") == 0) address = "::1";
+  bool v6 = strchr(address, ':') != NULL;
+  snprintf(url, len, "http://%s%s%s:%d", v6 ? "[" : "", address, v6 ? "]" : "", port);
+}
+
+/* Fills base (no trailing '/') from -u, else from the configuration file.
+ * Without -c, a missing default file means the default address: the tool
+ * then works on a machine that runs vettimed with no file of its own.
+ * Returns 0, or an exit status after printing why. */
+static int daemon_url(const struct cli *cli, char *base, size_t len) {
+  if (cli->url) {
+    snprintf(base, len, "%s", cli->url);
+    size_t n = strlen(base);
+    while (n > 0 && base[n - 1] == '/') base[--n] = '\0';
+    return 0;
+  }
+  if (!cli->config_given && access(cli->config_path, F_OK) != 0 && errno == ENOENT) {
+    url_for(VT_DEFAULT_HTTP_ADDRESS, VT_DEFAULT_HTTP_PORT, base, len);
+    return 0;
+  }
+  struct vt_config cfg;
+  char err[512];
+  if (config_load(cli->config_path, &cfg, err, sizeof err) != 0) {
+    fprintf(stderr, "vettime: %s\n", err);
+    return EX_CONFIG;
+  }
+  int rc = 0;
+  if (!cfg.http_enabled) {
+    fprintf(stderr, "vettime: %s: the HTTP API is off (`http off`); "
+                    "enable it, or give the daemon's URL with -u\n", cfg.path);
+    rc = EX_CONFIG;
+  } else {
+    url_for(cfg.http_address, cfg.http_port, base, len);
+  }
+  config_free(&cfg);
+  return rc;
+}
+
+/* ---- fetching --------------------------------------------------------- */
+
+struct reply {
+  char *data;
+  size_t len;
+  bool too_big;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg) {
+  struct reply *r = arg;
+  size_t n = size * nmemb;
+  if (r->len + n > MAX_REPLY) {
+    r->too_big = true;
+    return 0; /* makes curl fail with CURLE_WRITE_ERROR */
+  }
+  char *d = realloc(r->data, r->len + n + 1);
+  if (!d) return 0;
+  memcpy(d + r->len, ptr, n);
+  r->data = d;
+  r->len += n;
+  r->data[r->len] = '\0';
+  return n;
+}
+
+static CURL *new_request(const char *url, struct reply *r, char *errbuf) {
+  CURL *c = curl_easy_init();
+  if (!c) return NULL;
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_PROXY, ""); /* the daemon is never behind a proxy */
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "vettime/" VETTIME_VERSION);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  return c;
+}
+
+/* Why a transfer failed, in the words an operator knows: the system's
+ * ("Connection refused") when there is one, else curl's. */
+static const char *failure_reason(CURL *c, CURLcode rc, const char *errbuf) {
+  long os_errno = 0;
+  curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+  if (os_errno) return strerror((int)os_errno);
+  return errbuf[0] ? errbuf : curl_easy_strerror(rc);
+}
+
+/* GETs base + path. Returns 0 with the body and HTTP status, or an exit
+ * status after printing why. */
+static int fetch(const char *base, const char *path, struct reply *r, long *status) {
+  char url[1024], errbuf[CURL_ERROR_SIZE] = "";
+  snprintf(url, sizeof url, "%s%s", base, path);
+  CURL *c = new_request(url, r, errbuf);
+  if (!c) {
+    fprintf(stderr, "vettime: cannot initialise libcurl\n");
+    return EXIT_BAD_REPLY;
+  }
+  CURLcode rc = curl_easy_perform(c);
+  int exit_code = 0;
+  if (rc == CURLE_WRITE_ERROR && r->too_big) {
+    fprintf(stderr, "vettime: the reply from %s is larger than %u bytes\n", base,
+            MAX_REPLY);
+    exit_code = EXIT_BAD_REPLY;
+  } else if (rc != CURLE_OK) {
+    fprintf(stderr, "vettime: cannot reach vettimed at %s: %s "
+                    "(is it running? see the `http` directive)\n",
+            base, failure_reason(c, rc, errbuf));
+    exit_code = EXIT_UNREACHABLE;
+  } else {
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+  }
+  curl_easy_cleanup(c);
+  return exit_code;
+}
+
+/* The daemon's {"error": "..."} message, or a generic one. */
+static const char *error_message(json_object *doc) {
+  json_object *msg = NULL;
+  if (json_object_object_get_ex(doc, "error", &msg) &&
+      json_object_is_type(msg, json_type_string))
+    return json_object_get_string(msg);
+  return "no explanation given";
+}
+
+/* Fetches and parses API document `name`. Returns 0 with *doc set, or an
+ * exit status after printing why. */
+static int get_document(const struct cli *cli, const char *name, json_object **doc) {
+  char base[600], path[128];
+  int rc = daemon_url(cli, base, sizeof base);
+  if (rc) return rc;
+  snprintf(path, sizeof path, "/api/v1/%s", name);
+  struct reply r = {0};
+  long status = 0;
+  rc = fetch(base, path, &r, &status);
+  if (rc) {
+    free(r.data);
+    return rc;
+  }
+  *doc = r.data ? json_tokener_parse(r.data) : NULL;
+  free(r.data);
+  if (status != 200) {
+    fprintf(stderr, "vettime: vettimed at %s answered %ld for %s: %s\n", base,
+            status, path, error_message(*doc));
+    json_object_put(*doc);
+    return EXIT_BAD_REPLY;
+  }
+  if (!*doc) {
+    fprintf(stderr, "vettime: the reply from %s%s is not JSON\n", base, path);
+    return EXIT_BAD_REPLY;
+  }
+  return 0;
+}
+
+/* ---- commands --------------------------------------------------------- */
+
+/* Parses the arguments of a command whose only option is --json. */
+static int parse_json_flag(const struct cli *cli, int argc, char **argv,
+                           bool *json) {
+  *json = cli->json;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
+      *json = true;
+    else
+      return usage_error("unexpected argument \"%s\"", argv[i]);
+  }
+  return 0;
+}
+
+static void print_json(json_object *doc) {
+  puts(json_object_to_json_string_ext(
+      doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+               JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+/* Fetches `name`, then prints it with `table` or as JSON. */
+static int show(const struct cli *cli, int argc, char **argv, const char *name,
+                int (*table)(json_object *, FILE *)) {
+  bool json;
+  int rc = parse_json_flag(cli, argc, argv, &json);
+  if (rc) return rc;
+  json_object *doc;
+  rc = get_document(cli, name, &doc);
+  if (rc) return rc;
+  if (json) {
+    print_json(doc);
+  } else if (table(doc, stdout) != 0) {
+    fprintf(stderr, "vettime: the %s document does not have the expected shape\n", name);
+    rc = EXIT_BAD_REPLY;
+  }
+  json_object_put(doc);
+  return rc;
+}
+
+static int cmd_status(const struct cli *cli, int argc, char **argv) {
+  return show(cli, argc, argv, "status", format_status);
+}
+
+static int cmd_sources(const struct cli *cli, int argc, char **argv) {
+  return show(cli, argc, argv, "sources", format_sources_table);
+}
+
+static int cmd_help(const struct cli *cli, int argc, char **argv) {
+  (void)cli;
+  (void)argc;
+  (void)argv;
+  usage(stdout);
+  return 0;
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static const struct command *find_command(const char *name) {
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  return NULL;
+}
+
+/* Parses the global options; returns -1 to go on, else an exit status. */
+static int parse_options(int argc, char **argv, struct cli *cli) {
+  static const struct option longopts[] = {
+      {"config", required_argument, NULL, 'c'},
+      {"url", required_argument, NULL, 'u'},
+      {"help", no_argument, NULL, 'h'},
+      {"json", no_argument, NULL, 'j'},
+      {NULL, 0, NULL, 0},
+  };
+  int opt;
+  opterr = 0;
+  /* "+": stop at the command, whose own options are its business. */
+  while ((opt = getopt_long(argc, argv, "+c:u:hj", longopts, NULL)) != -1) {
+    switch (opt) {
+    case 'c': cli->config_path = optarg; cli->config_given = true; break;
+    case 'u': cli->url = optarg; break;
+    case 'h': usage(stdout); return 0;
+    case 'j': cli->json = true; break;
+    default:
+      return usage_error("bad option \"%s\"", argv[optind - 1]);
+    }
+  }
+  return -1;
+}
+
+int main(int argc, char **argv) {
+  struct cli cli = {.config_path = VT_DEFAULT_CONFIG};
+  int rc = parse_options(argc, argv, &cli);
+  if (rc >= 0) return rc;
+  if (optind >= argc) return usage_error("%s", "no command given");
+  const struct command *cmd = find_command(argv[optind]);
+  if (!cmd) return usage_error("unknown command \"%s\"", argv[optind]);
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    fprintf(stderr, "vettime: cannot initialise libcurl\n");
+    return EXIT_BAD_REPLY;
+  }
+  rc = cmd->run(&cli, argc - optind, argv + optind);
+  curl_global_cleanup();
+  return rc;
+}
