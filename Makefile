@@ -70,7 +70,7 @@ $(BUILD)/tests/bench_%: tests/bench/bench_%.c $(LIB)
 # `make test` installs what is missing, builds, runs every test and ends with
 # the line "N passed, N failed".
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS)
+	@$(MAKE) -s --no-print-directory all $(UNIT_BINS)
 	@bash tests/run.sh $(UNIT_BINS)
 
 bench: deps

@@ -11,7 +11,7 @@ mkdir -p "$outdir"
 
 run_one() { # name, command...
   local name=$1; shift
-  local log="$outdir/$name.log" start=$SECONDS
+  local log="$outdir/${name//\//-}.log" start=$SECONDS
   "$@" > "$log" 2>&1
   local rc=$?
   local line
