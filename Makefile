@@ -12,6 +12,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wcast-align -Wwrite-strings \
            -Wformat=2 -Wundef -Wvla -Werror=implicit-function-declaration \
            -I. $(shell pkg-config --cflags $(LIBS_PC) netsnmp 2>/dev/null)
+LDFLAGS += -Wl,--as-needed
 LDLIBS  += $(shell pkg-config --libs $(LIBS_PC) netsnmp 2>/dev/null) -lm
 
 BUILD   := build

@@ -34,7 +34,7 @@
 #define BUSY_TIMEOUT_MS 250
 /* Page cache of the connection, in KiB: room for the hot pages of both
  * sample indexes of a large history (SQLite's default is 2 MiB). */
-#define CACHE_KIB 8192
+#define CACHE_KIB 2048
 /* Rows deleted per transaction by history_prune(). */
 #define PRUNE_BATCH 5000
 

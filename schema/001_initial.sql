@@ -40,7 +40,8 @@ CREATE TABLE samples (
   poll            INTEGER            -- log2 s
 );
 
--- Per-source time series (reports, last sample).
-CREATE INDEX samples_source_time ON samples(source_id, rx_time_ns);
--- Pruning by age across all sources.
+-- One index only, on time: pruning, replay and reports all read by time
+-- range. A (source_id, time) index was measured to cut batched ingest at 100
+-- sources per round from ~250k to ~40k samples/s (every round touches one
+-- index page per source), so per-source reads scan the time range instead.
 CREATE INDEX samples_time ON samples(rx_time_ns);

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/../.."
 . tests/system/lib.sh
 N=100
 P1=$(free_port); P2=$(free_port); P_HTTP=$(free_port)
-start_chronyd bench1 "$P1" "" "ratelimit interval -4 burst 16"
-start_chronyd bench2 "$P2" "" "ratelimit interval -4 burst 16"
+start_chronyd bench1 "$P1" ""
+start_chronyd bench2 "$P2" ""
 wait_for 10 ntp_answers "$P1"; wait_for 10 ntp_answers "$P2"
 {
   echo "database $T/history.db"
@@ -36,10 +36,16 @@ start_vettimed "$T/bench.conf" || { echo "vettimed did not start"; cat "$T/vetti
 sleep 30
 rss=$(awk '/^VmRSS/ {print $2}' /proc/$VETTIMED_PID/status)
 hwm=$(awk '/^VmHWM/ {print $2}' /proc/$VETTIMED_PID/status)
+pss=$(awk '/^Pss:/ {print $2}' /proc/$VETTIMED_PID/smaps_rollup)
+priv=$(awk '/^Private_Dirty:/ {print $2}' /proc/$VETTIMED_PID/smaps_rollup)
 "$VETTIME" -c "$T/bench.conf" status --json > "$T/status.json"
 written=$(python3 -c "import json;print(json.load(open('$T/status.json'))['samples_written'])")
 reach=$(python3 -c "import json;print(json.load(open('$T/status.json'))['reachable'])")
-echo "| servers | reachable | run (s) | samples written | VmRSS (KiB) | VmHWM (KiB) |"
-echo "|---:|---:|---:|---:|---:|---:|"
-echo "| $N | $reach | 30 | $written | $rss | $hwm |"
+echo "| servers | reachable | run (s) | samples written | VmRSS (KiB) | VmHWM (KiB) | PSS (KiB) | private dirty (KiB) |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| $N | $reach | 30 | $written | $rss | $hwm | $pss | $priv |"
+echo
+echo "VmRSS counts shared library pages (libc, libcrypto, SQLite, and GnuTLS,"
+echo "which Debian's libmicrohttpd pulls in) in full; PSS divides them among"
+echo "the processes mapping them; private dirty is the daemon's own memory."
 PASSED=1
