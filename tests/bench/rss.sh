@@ -34,6 +34,7 @@ open(sys.argv[1], "w").write("\n".join(out) + "\n")
 PY
 start_vettimed "$T/bench.conf" || { echo "vettimed did not start"; cat "$T/vettimed.log"; exit 1; }
 sleep 30
+if [[ -n "${RSS_DETAIL:-}" ]]; then awk '/^[0-9a-f]/ {name=$6} /^Rss/ {rss[name]+=$2} END {for (n in rss) if (rss[n] > 50) print rss[n], n}' /proc/$VETTIMED_PID/smaps | sort -rn; fi
 rss=$(awk '/^VmRSS/ {print $2}' /proc/$VETTIMED_PID/status)
 hwm=$(awk '/^VmHWM/ {print $2}' /proc/$VETTIMED_PID/status)
 pss=$(awk '/^Pss:/ {print $2}' /proc/$VETTIMED_PID/smaps_rollup)
