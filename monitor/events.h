@@ -55,7 +55,14 @@ struct vt_event {
   double value;             /* the figure that triggered it (s, ppm, count) */
   double threshold;         /* the limit it crossed (same unit) */
   char text[200];           /* the evidence in one line, for people */
+  bool ended;               /* false: it started or happened; true: a
+                               condition stopped holding (quorum regained,
+                               source reachable again, ...) */
 };
+
+/* Kinds that happen at a moment rather than hold for a while: their
+ * condition holds only in the round they happen. */
+bool event_kind_is_pulse(enum event_kind k);
 
 /* A condition holding in this round. Conditions that do not hold are simply
  * absent from the round's list. */
