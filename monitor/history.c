@@ -62,6 +62,21 @@ struct history {
    * sample; the daemon's next history_flush() retries. */
   bool failing;
   struct history_stats stats;
+  /* Votes, events and alarm transitions waiting for the next flush. */
+  struct record *records;
+  size_t n_records;
+  sqlite3_stmt *insert_vote, *insert_event, *upsert_alarm, *prune_votes;
+};
+
+enum record_type { REC_VOTE, REC_EVENT, REC_ALARM };
+
+struct record {
+  enum record_type type;
+  union {
+    struct history_vote vote;
+    struct history_event event;
+    struct history_alarm alarm;
+  } u;
 };
 
 static const char SQL_INSERT_SAMPLE[] =
@@ -89,6 +104,24 @@ static const char SQL_LAST_SAMPLE[] =
 static const char SQL_PRUNE_BATCH[] =
     "DELETE FROM samples WHERE id IN"
     " (SELECT id FROM samples WHERE rx_time_ns < ?1 LIMIT ?2)";
+
+static const char SQL_INSERT_VOTE[] =
+    "INSERT INTO votes(time_ns, vetted, offset, error, low, high, candidates,"
+    " agreeing, classes, agreeing_classes, best_source_id, stratum, leap,"
+    " why_not) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+    " ?13, ?14)";
+static const char SQL_INSERT_EVENT[] =
+    "INSERT INTO events(time_ns, kind, ended, source_id, class, value,"
+    " threshold, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+static const char SQL_UPSERT_ALARM[] =
+    "INSERT INTO alarms(id, kind, source_id, class, severity, raised_ns,"
+    " cleared_ns, value, threshold, text, repeats)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    " ON CONFLICT(id) DO UPDATE SET cleared_ns = excluded.cleared_ns,"
+    "  repeats = excluded.repeats";
+static const char SQL_PRUNE_VOTES[] =
+    "DELETE FROM votes WHERE id IN"
+    " (SELECT id FROM votes WHERE time_ns < ?1 LIMIT ?2)";
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -282,6 +315,8 @@ static int prepare_all(struct history *h, char *err, size_t errlen) {
       {&h->insert_sample, SQL_INSERT_SAMPLE}, {&h->upsert_source, SQL_UPSERT_SOURCE},
       {&h->count_one, SQL_COUNT_ONE},         {&h->count_all, SQL_COUNT_ALL},
       {&h->last_sample, SQL_LAST_SAMPLE},     {&h->prune_batch, SQL_PRUNE_BATCH},
+      {&h->insert_vote, SQL_INSERT_VOTE},     {&h->insert_event, SQL_INSERT_EVENT},
+      {&h->upsert_alarm, SQL_UPSERT_ALARM},   {&h->prune_votes, SQL_PRUNE_VOTES},
   };
   for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
     if (sqlite3_prepare_v3(h->db, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -297,11 +332,14 @@ static int prepare_all(struct history *h, char *err, size_t errlen) {
 /* Frees everything; the database is closed without any further write. */
 static void history_free(struct history *h) {
   sqlite3_stmt *stmts[] = {h->insert_sample, h->upsert_source, h->count_one,
-                           h->count_all,     h->last_sample,   h->prune_batch};
+                           h->count_all,     h->last_sample,   h->prune_batch,
+                           h->insert_vote,   h->insert_event,  h->upsert_alarm,
+                           h->prune_votes};
   for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
     sqlite3_finalize(stmts[i]);
   if (h->db) sqlite3_close(h->db);
   free(h->ring);
+  free(h->records);
   free(h->path);
   free(h);
 }
@@ -309,7 +347,8 @@ static void history_free(struct history *h) {
 struct history *history_open(const char *path, char *err, size_t errlen) {
   struct history *h = calloc(1, sizeof *h);
   if (!h || !(h->path = strdup(path)) ||
-      !(h->ring = malloc(HISTORY_BUFFER_MAX * sizeof *h->ring))) {
+      !(h->ring = malloc(HISTORY_BUFFER_MAX * sizeof *h->ring)) ||
+      !(h->records = malloc(HISTORY_RECORDS_MAX * sizeof *h->records))) {
     set_err(err, errlen, "%s: out of memory", path);
     if (h) history_free(h);
     return NULL;
@@ -451,6 +490,149 @@ static int insert_rows(struct history *h, size_t *skipped) {
   return SQLITE_OK;
 }
 
+/* ---- votes, events, alarms ---- */
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *text) {
+  if (text[0]) sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(st, i);
+}
+
+static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t id) {
+  if (id > 0) sqlite3_bind_int64(st, i, id);
+  else sqlite3_bind_null(st, i);
+}
+
+static void bind_vote(sqlite3_stmt *st, const struct history_vote *v) {
+  sqlite3_bind_int64(st, 1, v->time_ns);
+  sqlite3_bind_int(st, 2, v->vetted);
+  sqlite3_bind_double(st, 3, v->offset);
+  sqlite3_bind_double(st, 4, v->error);
+  sqlite3_bind_double(st, 5, v->low);
+  sqlite3_bind_double(st, 6, v->high);
+  sqlite3_bind_int(st, 7, v->candidates);
+  sqlite3_bind_int(st, 8, v->agreeing);
+  sqlite3_bind_int(st, 9, v->classes);
+  sqlite3_bind_int(st, 10, v->agreeing_classes);
+  bind_id_or_null(st, 11, v->best_source_id);
+  sqlite3_bind_int(st, 12, v->stratum);
+  sqlite3_bind_int(st, 13, v->leap);
+  bind_text_or_null(st, 14, v->why_not);
+}
+
+static void bind_event(sqlite3_stmt *st, const struct history_event *e) {
+  sqlite3_bind_int64(st, 1, e->time_ns);
+  sqlite3_bind_text(st, 2, e->kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 3, e->ended);
+  bind_id_or_null(st, 4, e->source_id);
+  bind_text_or_null(st, 5, e->ref_class);
+  sqlite3_bind_double(st, 6, e->value);
+  sqlite3_bind_double(st, 7, e->threshold);
+  sqlite3_bind_text(st, 8, e->text, -1, SQLITE_STATIC);
+}
+
+static void bind_alarm(sqlite3_stmt *st, const struct history_alarm *a) {
+  sqlite3_bind_int64(st, 1, (int64_t)a->id);
+  sqlite3_bind_text(st, 2, a->kind, -1, SQLITE_STATIC);
+  bind_id_or_null(st, 3, a->source_id);
+  bind_text_or_null(st, 4, a->ref_class);
+  sqlite3_bind_text(st, 5, a->severity, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 6, a->raised_ns);
+  if (a->cleared_ns) sqlite3_bind_int64(st, 7, a->cleared_ns);
+  else sqlite3_bind_null(st, 7);
+  sqlite3_bind_double(st, 8, a->value);
+  sqlite3_bind_double(st, 9, a->threshold);
+  sqlite3_bind_text(st, 10, a->text, -1, SQLITE_STATIC);
+  sqlite3_bind_int(st, 11, (int)a->repeats);
+}
+
+static sqlite3_stmt *bind_record(struct history *h, const struct record *r) {
+  switch (r->type) {
+  case REC_VOTE: bind_vote(h->insert_vote, &r->u.vote); return h->insert_vote;
+  case REC_EVENT: bind_event(h->insert_event, &r->u.event); return h->insert_event;
+  default: bind_alarm(h->upsert_alarm, &r->u.alarm); return h->upsert_alarm;
+  }
+}
+
+/* Like insert_rows(), for the votes, events and alarms. */
+static int insert_records(struct history *h, size_t *skipped) {
+  for (size_t i = 0; i < h->n_records; i++) {
+    sqlite3_stmt *st = bind_record(h, &h->records[i]);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc == SQLITE_DONE) continue;
+    if (rc != SQLITE_CONSTRAINT) return rc;
+    (*skipped)++;
+    LOG_RATELIMITED(LOG_LVL_WARN, "history: %s: record refused: %s", h->path,
+                    sqlite3_errmsg(h->db));
+  }
+  return SQLITE_OK;
+}
+
+/* Makes room for one record: the oldest vote goes first; only when there
+ * is none left does an event or alarm go, and that is logged as critical. */
+static void make_room(struct history *h) {
+  size_t victim = 0;
+  while (victim < h->n_records && h->records[victim].type != REC_VOTE) victim++;
+  if (victim == h->n_records) {
+    victim = 0;
+    LOG_RATELIMITED(LOG_LVL_ERROR, "history: %s: %d events and alarms wait for a "
+                    "failing disk; dropping the oldest", h->path, HISTORY_RECORDS_MAX);
+  }
+  memmove(&h->records[victim], &h->records[victim + 1],
+          (h->n_records - victim - 1) * sizeof *h->records);
+  h->n_records--;
+  h->stats.dropped++;
+}
+
+static struct record *new_record(struct history *h, enum record_type type) {
+  if (h->n_records == HISTORY_RECORDS_MAX) make_room(h);
+  struct record *r = &h->records[h->n_records++];
+  r->type = type;
+  return r;
+}
+
+int history_add_vote(struct history *h, const struct history_vote *v) {
+  if (!h) return -1;
+  new_record(h, REC_VOTE)->u.vote = *v;
+  return 0;
+}
+
+int history_add_event(struct history *h, const struct history_event *e) {
+  if (!h) return -1;
+  new_record(h, REC_EVENT)->u.event = *e;
+  return 0;
+}
+
+int history_add_alarm(struct history *h, const struct history_alarm *a) {
+  if (!h) return -1;
+  new_record(h, REC_ALARM)->u.alarm = *a;
+  return 0;
+}
+
+static int64_t query_int64(struct history *h, const char *sql) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+  int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+  sqlite3_finalize(st);
+  return v;
+}
+
+int64_t history_max_alarm_id(struct history *h) {
+  return h ? query_int64(h, "SELECT coalesce(max(id), 0) FROM alarms") : -1;
+}
+
+int history_count_rows(struct history *h, const char *table) {
+  static const char *const allowed[] = {"samples", "sources", "votes", "events", "alarms"};
+  char sql[64];
+  for (size_t i = 0; h && i < sizeof allowed / sizeof allowed[0]; i++) {
+    if (strcmp(table, allowed[i]) != 0) continue;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", allowed[i]);
+    return (int)query_int64(h, sql);
+  }
+  return -1;
+}
+
 /* The batch stays in the ring; the next flush writes it again in full
  * (the transaction was rolled back, so nothing is written twice). */
 static int flush_failed(struct history *h) {
@@ -468,13 +650,15 @@ static int flush_failed(struct history *h) {
 
 int history_flush(struct history *h) {
   if (!h) return -1;
-  if (h->len == 0) return 0;
+  if (h->len == 0 && h->n_records == 0) return 0;
   size_t skipped = 0;
   rollback_if_open(h->db); /* a transaction left over by a failed ROLLBACK */
   if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
       insert_rows(h, &skipped) != SQLITE_OK ||
+      insert_records(h, &skipped) != SQLITE_OK ||
       sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     return flush_failed(h);
+  h->n_records = 0;
   h->stats.written += h->len - skipped;
   h->stats.dropped += skipped;
   h->stats.flushes++;
@@ -482,6 +666,23 @@ int history_flush(struct history *h) {
   h->head = 0;
   h->failing = false;
   return 0;
+}
+
+/* Votes age out with the samples; events and alarms are kept. */
+static void prune_votes(struct history *h, int64_t older_than_ns) {
+  sqlite3_stmt *st = h->prune_votes;
+  int rc;
+  do {
+    sqlite3_bind_int64(st, 1, older_than_ns);
+    sqlite3_bind_int(st, 2, PRUNE_BATCH);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+  } while (rc == SQLITE_DONE && sqlite3_changes(h->db) == PRUNE_BATCH);
+  if (rc != SQLITE_DONE) {
+    h->stats.errors++;
+    LOG_RATELIMITED(LOG_LVL_ERROR, "history: %s: pruning votes failed: %s",
+                    h->path, sqlite3_errmsg(h->db));
+  }
 }
 
 /* Each batch is its own autocommit transaction: between two, another
@@ -505,6 +706,7 @@ int history_prune(struct history *h, int64_t older_than_ns) {
     n = sqlite3_changes(h->db);
     total += n;
   } while (n == PRUNE_BATCH);
+  prune_votes(h, older_than_ns);
   return total > INT_MAX ? INT_MAX : (int)total;
 }
 

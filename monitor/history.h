@@ -84,6 +84,58 @@ int history_prune(struct history *h, int64_t older_than_ns);
 
 void history_get_stats(const struct history *h, struct history_stats *out);
 
+/* ---- votes, events and alarms (schema/002) ----
+ * Buffered like samples and written by history_flush() in the same
+ * transaction as the samples of their round. At most HISTORY_RECORDS_MAX
+ * wait; when full, the oldest vote is dropped first, so that events and
+ * alarms survive an outage of the disk longer than the votes do. Text
+ * fields are copied; strings longer than their field are cut. */
+#define HISTORY_RECORDS_MAX 4096
+
+struct history_vote {
+  int64_t time_ns;
+  bool vetted;
+  double offset, error, low, high;
+  int candidates, agreeing, classes, agreeing_classes;
+  int64_t best_source_id;  /* 0: none */
+  int stratum, leap;
+  char why_not[160];       /* "" when vetted */
+};
+
+struct history_event {
+  int64_t time_ns;
+  char kind[24];
+  bool ended;
+  int64_t source_id;       /* 0: the system */
+  char ref_class[8];       /* "" if none */
+  double value, threshold;
+  char text[200];
+};
+
+struct history_alarm {
+  uint64_t id;             /* the alarm's stable id: inserted, or updated */
+  char kind[24];
+  int64_t source_id;       /* 0: the system */
+  char ref_class[8];
+  char severity[12];
+  int64_t raised_ns, cleared_ns; /* cleared_ns 0 while raised */
+  double value, threshold;
+  char text[200];
+  unsigned repeats;
+};
+
+int history_add_vote(struct history *h, const struct history_vote *v);
+int history_add_event(struct history *h, const struct history_event *e);
+int history_add_alarm(struct history *h, const struct history_alarm *a);
+
+/* The highest alarm id in the database (0 if none): a restarted daemon
+ * numbers its alarms from the next one, so ids never repeat. */
+int64_t history_max_alarm_id(struct history *h);
+
+/* Number of rows of a table ("votes", "events", "alarms"), or -1. For tests
+ * and status. */
+int history_count_rows(struct history *h, const char *table);
+
 /* Read side, for reports and tests. Only flushed samples are visible. */
 
 /* Number of samples of source_id (HISTORY_ALL_SOURCES: of all), or -1. */

@@ -363,6 +363,56 @@ static void test_bad_row_does_not_block(void) {
   history_close(h);
 }
 
+/* Votes, events and alarms go in with the samples' transaction; an alarm
+ * row is inserted when raised and updated in place when cleared; votes are
+ * pruned with the samples, events and alarms kept. */
+static void test_votes_events_alarms(void) {
+  char path[256], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t src = history_source_id(h, "gps1", "ntp", "GPS");
+  struct history_vote v = {.time_ns = 1000, .vetted = true, .offset = 1e-4, .error = 2e-4,
+                           .low = -1e-4, .high = 3e-4, .candidates = 3, .agreeing = 2,
+                           .classes = 3, .agreeing_classes = 2, .best_source_id = src,
+                           .stratum = 2, .leap = 0};
+  struct history_event e = {.time_ns = 2000, .kind = "falseticker", .source_id = src,
+                            .ref_class = "GPS", .value = 1.5, .threshold = 0.001,
+                            .text = "offset +1.5 s outside"};
+  struct history_alarm a = {.id = 7, .kind = "falseticker", .source_id = src,
+                            .ref_class = "GPS", .severity = "critical", .raised_ns = 2000,
+                            .value = 1.5, .threshold = 0.001, .text = "offset +1.5 s outside"};
+  CHECK_INT(history_add_vote(h, &v), 0);
+  CHECK_INT(history_add_event(h, &e), 0);
+  CHECK_INT(history_add_alarm(h, &a), 0);
+  CHECK_INT(history_count_rows(h, "votes"), 0); /* nothing before the flush */
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(history_count_rows(h, "votes"), 1);
+  CHECK_INT(history_count_rows(h, "events"), 1);
+  CHECK_INT(history_count_rows(h, "alarms"), 1);
+  CHECK_INT(history_max_alarm_id(h), 7);
+  a.cleared_ns = 9000;
+  a.repeats = 3;
+  history_add_alarm(h, &a);
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(history_count_rows(h, "alarms"), 1); /* updated, not duplicated */
+  CHECK_INT(history_count_rows(h, "nosuchtable"), -1);
+  CHECK(history_prune(h, 5000) >= 0);
+  CHECK_INT(history_count_rows(h, "votes"), 0);
+  CHECK_INT(history_count_rows(h, "events"), 1);
+  history_close(h);
+  sqlite3 *db;
+  CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st;
+  sqlite3_prepare_v2(db, "SELECT cleared_ns, repeats, severity FROM alarms WHERE id = 7", -1, &st, NULL);
+  CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+  CHECK_INT(sqlite3_column_int64(st, 0), 9000);
+  CHECK_INT(sqlite3_column_int(st, 1), 3);
+  CHECK_STR((const char *)sqlite3_column_text(st, 2), "critical");
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 int main(void) {
   unit_init();
   if (!mkdtemp(tmpdir)) {
@@ -378,6 +428,7 @@ int main(void) {
   RUN(test_prune);
   RUN(test_bounded_buffer);
   RUN(test_bad_row_does_not_block);
+  RUN(test_votes_events_alarms);
   remove_tree(tmpdir);
   return unit_done();
 }
