@@ -119,11 +119,31 @@ static int opt_noselect(struct parse_ctx *c, const char *a, struct source_config
   return 0;
 }
 
+static int opt_trust(struct parse_ctx *c, const char *a, struct source_config *s) {
+  (void)c, (void)a;
+  s->trust = true;
+  return 0;
+}
+
+static int opt_require(struct parse_ctx *c, const char *a, struct source_config *s) {
+  (void)c, (void)a;
+  s->require = true;
+  return 0;
+}
+
+static int opt_prefer(struct parse_ctx *c, const char *a, struct source_config *s) {
+  (void)c, (void)a;
+  s->prefer = true;
+  return 0;
+}
+
 static const struct {
   const char *name;
   bool has_arg;
   server_opt_fn fn;
 } server_options[] = {
+    {"trust", false, opt_trust},    {"require", false, opt_require},
+    {"prefer", false, opt_prefer},
     {"port", true, opt_port},       {"key", true, opt_key},
     {"class", true, opt_class},     {"minpoll", true, opt_minpoll},
     {"maxpoll", true, opt_maxpoll}, {"iburst", false, opt_iburst},
@@ -228,6 +248,34 @@ static int dir_maxdistance(struct parse_ctx *c, struct vt_config *cfg, char **ar
   return parse_double(c, "maxdistance", argv[1], 0.001, 16, &cfg->maxdistance);
 }
 
+/* vote mode classes|sources */
+static int dir_vote(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (argc != 3 || strcmp(argv[1], "mode") != 0 ||
+      (strcmp(argv[2], "classes") != 0 && strcmp(argv[2], "sources") != 0))
+    return fail(c, "vote: expected \"vote mode classes\" or \"vote mode sources\"");
+  cfg->vote_by_sources = strcmp(argv[2], "sources") == 0;
+  return 0;
+}
+
+static int dir_minsources(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  long v;
+  if (one_arg(c, argv, argc) || parse_int(c, "minsources", argv[1], 1, 1000, &v)) return -1;
+  cfg->minsources = (int)v;
+  return 0;
+}
+
+static int dir_minclasses(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  long v;
+  if (one_arg(c, argv, argc) || parse_int(c, "minclasses", argv[1], 1, CLASS_COUNT, &v)) return -1;
+  cfg->minclasses = (int)v;
+  return 0;
+}
+
+static int dir_alarmclear(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (one_arg(c, argv, argc)) return -1;
+  return parse_double(c, "alarmclear", argv[1], 0, 86400, &cfg->alarm_clear);
+}
+
 typedef int (*directive_fn)(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc);
 
 static const struct {
@@ -238,6 +286,8 @@ static const struct {
     {"database", dir_database},   {"http", dir_http},
     {"log", dir_log},             {"retention", dir_retention},
     {"maxdistance", dir_maxdistance},
+    {"vote", dir_vote},           {"minsources", dir_minsources},
+    {"minclasses", dir_minclasses}, {"alarmclear", dir_alarmclear},
 };
 
 /* Splits a line into words at white space, after cutting a # comment. */
@@ -272,6 +322,9 @@ static void set_defaults(struct vt_config *cfg, const char *name) {
   cfg->log_level = LOG_LVL_INFO;
   cfg->retention = 30 * 86400.0;
   cfg->maxdistance = 1.5;
+  cfg->minsources = 1;
+  cfg->minclasses = 1;
+  cfg->alarm_clear = 60;
 }
 
 int config_parse(const char *name, const char *text, struct vt_config *cfg,

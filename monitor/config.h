@@ -31,6 +31,7 @@ struct source_config {
   enum ref_class ref_class;
   int minpoll, maxpoll;  /* log2 s; default 6 and 10, 0 ..= 17 */
   bool iburst, noselect;
+  bool trust, require, prefer; /* vote flags (see the vote directives) */
   int line;              /* where it was configured */
 };
 
@@ -47,6 +48,11 @@ struct vt_config {
   double retention;           /* seconds raw samples are kept; default 30 days */
   double maxdistance;         /* s; responses with a larger root distance are
                                  dropped (RFC 5905 test 7); default 1.5 */
+  bool vote_by_sources;       /* `vote mode sources`; default: classes */
+  int minsources;             /* agreeing sources needed; default 1 */
+  int minclasses;             /* agreeing classes needed; default 1 */
+  double alarm_clear;         /* s a condition must be gone before its alarm
+                                 clears; default 60 */
 };
 
 /* Reads and checks the whole file. Returns 0, or -1 with

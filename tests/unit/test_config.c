@@ -20,6 +20,21 @@ static void test_defaults(void) {
   CHECK_NEAR(cfg.retention, 30 * 86400.0, 1e-6);
   CHECK_NEAR(cfg.maxdistance, 1.5, 1e-9);
   CHECK_STR(cfg.keyfile, "");
+  CHECK(!cfg.vote_by_sources);
+  CHECK_INT(cfg.minsources, 1);
+  CHECK_INT(cfg.minclasses, 1);
+  CHECK_NEAR(cfg.alarm_clear, 60, 1e-9);
+  config_free(&cfg);
+}
+
+static void test_vote_directives(void) {
+  CHECK_INT(parse("vote mode sources\nminsources 3\nminclasses 2\nalarmclear 5\n"
+                  "server a trust require prefer\n"), 0);
+  CHECK(cfg.vote_by_sources);
+  CHECK_INT(cfg.minsources, 3);
+  CHECK_INT(cfg.minclasses, 2);
+  CHECK_NEAR(cfg.alarm_clear, 5, 1e-9);
+  CHECK(cfg.sources[0].trust && cfg.sources[0].require && cfg.sources[0].prefer);
   config_free(&cfg);
 }
 
@@ -81,6 +96,8 @@ static const struct {
     {"http 127.0.0.1 port\n", "t.conf:1: http: expected \"http ADDRESS [port N]\" or \"http off\""},
     {"retention -1\n", "t.conf:1: retention: -1 is out of range (0.0007 to 36500)"},
     {"maxdistance nan\n", "t.conf:1: maxdistance: \"nan\" is not a number"},
+    {"vote mode majority\n", "t.conf:1: vote: expected \"vote mode classes\" or \"vote mode sources\""},
+    {"minclasses 0\n", "t.conf:1: minclasses: 0 is out of range (1 to 13)"},
 };
 
 static void test_errors(void) {
@@ -101,6 +118,7 @@ int main(void) {
   RUN(test_defaults);
   RUN(test_server_options);
   RUN(test_http_off);
+  RUN(test_vote_directives);
   RUN(test_errors);
   RUN(test_load_missing_file);
   return unit_done();
