@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli/format.h"
+#include "cli/simulate.h"
 #include "monitor/config.h"
 
 #define VETTIME_VERSION "0.1.0"
@@ -56,6 +57,7 @@ static int cmd_help(const struct cli *cli, int argc, char **argv);
 static const struct command commands[] = {
     {"status", cmd_status, "the daemon: uptime, sources reachable, history, clock steps"},
     {"sources", cmd_sources, "one line a source: class, stratum, reach, offset, bound, state"},
+    {"simulate", simulate_main, "fake stratum-1 NTP servers from a scenario file"},
     {"help", cmd_help, "this text"},
 };
 

@@ -5,8 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include "monitor/log.h"
 #include "monitor/report.h"
+#include "monitor/round.h"
+#include "monitor/analysis.h"
 #include "monitor/sched.h"
 #include "probes/probe.h"
 
@@ -18,6 +22,8 @@ struct source {
   struct probe *probe;
   int64_t db_id;                /* row in the history's sources table */
   enum ref_class stored_class;  /* the class last written there */
+  struct vt_sample latest;      /* the newest sample */
+  bool fresh;                   /* latest arrived since the last round */
 };
 
 static struct source *table;
@@ -48,6 +54,8 @@ static void on_sample(void *ctx, const struct vt_sample *sample) {
   enum ref_class c = effective_class(s);
   if (s->db_id < 0 || c != s->stored_class) store_source(s, c);
   if (s->db_id >= 0) history_add_sample(history, s->db_id, sample);
+  s->latest = *sample;
+  s->fresh = true;
 }
 
 int sources_start(const struct vt_config *cfg, const struct keyring *keys,
@@ -92,6 +100,53 @@ void sources_note_clock_step(double step) {
   last_clock_step = step;
 }
 
+/* ---- the round's view ---- */
+
+int sources_count(void) { return n_sources; }
+
+const char *sources_name(int i) { return table[i].cfg.name; }
+
+int64_t sources_db_id(int i) { return table[i].db_id > 0 ? table[i].db_id : 0; }
+
+unsigned sources_vote_flags(int i) {
+  const struct source_config *c = &table[i].cfg;
+  return (c->trust ? VOTE_F_TRUST : 0) | (c->require ? VOTE_F_REQUIRE : 0) |
+         (c->noselect ? VOTE_F_NOSELECT : 0) | (c->prefer ? VOTE_F_PREFER : 0);
+}
+
+static double ts_seconds(struct timespec t) { return t.tv_sec + t.tv_nsec * 1e-9; }
+
+/* A sample is stale when four poll intervals (and 5 s) passed without a new
+ * one: the reach register says the same more slowly. */
+static bool is_stale(const struct probe_report *r, double now) {
+  return now - ts_seconds(r->last_rx) > 4 * ldexp(1.0, r->poll) + 5;
+}
+
+static void collect_one(struct source *s, int i, double now, struct analysis_source *out) {
+  struct probe_report r;
+  s->ops->report(s->probe, &r);
+  memset(out, 0, sizeof *out);
+  out->vote = (struct vote_input){
+      .ref_class = effective_class(s), .flags = sources_vote_flags(i),
+      .have_sample = r.have_sample, .reachable = r.reach != 0,
+      .stale = r.have_sample && is_stale(&r, now), .offset = s->latest.offset,
+      .error = s->latest.error_bound, .stratum = r.stratum, .leap = s->latest.leap};
+  out->new_sample = s->fresh;
+  out->sample_time = ts_seconds(s->latest.rx_time);
+  out->sample_offset = s->latest.offset;
+  out->sample_error = s->latest.error_bound;
+  out->stratum = r.stratum;
+  out->refid = r.refid;
+  out->reach = r.reach;
+  out->kod = r.counters[PC_KOD];
+  out->auth_fail = r.counters[PC_AUTH_FAIL] + r.counters[PC_CRYPTO_NAK];
+  s->fresh = false;
+}
+
+void sources_collect(struct analysis_source *out, double now) {
+  for (int i = 0; i < n_sources; i++) collect_one(&table[i], i, now, &out[i]);
+}
+
 /* ---- report.h ---- */
 
 int report_sources(struct source_report *out, int max) {
@@ -106,6 +161,8 @@ int report_sources(struct source_report *out, int max) {
     r->class_configured = s->cfg.class_set;
     r->ref_class = s->cfg.class_set ? s->cfg.ref_class : r->probe.inferred_class;
     r->noselect = s->cfg.noselect;
+    r->vote_flags = sources_vote_flags(i);
+    round_fill_source_vote(i, r);
   }
   return n_sources;
 }

@@ -23,4 +23,14 @@ void sources_stop(void);
 /* The loop saw the local clock stepped by `step` seconds. */
 void sources_note_clock_step(double step);
 
+/* For the round (monitor/round.c): the configured sources, by index. */
+struct analysis_source;
+int sources_count(void);
+const char *sources_name(int i);
+int64_t sources_db_id(int i);       /* history id, 0 if unknown */
+unsigned sources_vote_flags(int i); /* VOTE_F_* */
+/* Fills out[sources_count()] with each source's latest measurement and
+ * state at real time now (Unix s); marks the samples as seen. */
+void sources_collect(struct analysis_source *out, double now);
+
 #endif

@@ -21,6 +21,7 @@
 #include "monitor/keys.h"
 #include "monitor/log.h"
 #include "monitor/sched.h"
+#include "monitor/round.h"
 #include "monitor/sources.h"
 #include "web/http.h"
 
@@ -32,6 +33,7 @@ static struct keyring keys;
 static bool have_keys;
 static struct history *history;
 static int signal_fd = -1;
+static double pending_step; /* local clock steps since the last round */
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -85,6 +87,7 @@ static void reload(void) {
       next.http_port != config.http_port || next.http_enabled != config.http_enabled)
     LOG_WARN("reload: database and http changes take effect at the next restart");
   history_flush(history);
+  round_stop();
   sources_stop();
   snprintf(next.database, sizeof next.database, "%s", config.database);
   if (have_keys) keyring_free(&keys);
@@ -93,7 +96,8 @@ static void reload(void) {
   keys = next_keys;
   have_keys = next_has_keys;
   log_set_level(config.log_level);
-  if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) {
+  if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err) ||
+      round_start(&config, history, err, sizeof err)) {
     LOG_ERROR("reload: %s; no sources are polled until the next good reload", err);
     return;
   }
@@ -126,8 +130,12 @@ static int setup_signals(void) {
   return sched_add_fd(signal_fd, POLLIN, on_signal, NULL);
 }
 
+/* The round: analysis of the latest measurements, then one transaction
+ * with the round's samples, vote, events and alarms. */
 static void on_round(void *arg) {
   (void)arg;
+  round_run(pending_step);
+  pending_step = 0;
   history_flush(history);
   sched_add_timer(ROUND_SECONDS, on_round, NULL);
 }
@@ -145,6 +153,7 @@ static void on_clock_step(double step, void *arg) {
   (void)arg;
   LOG_WARN("the local clock was stepped by %+.3f s (CLOCK_REALTIME moved against CLOCK_MONOTONIC)", step);
   sources_note_clock_step(step);
+  pending_step += step;
 }
 
 static int fatal(const char *what, const char *msg) {
@@ -159,6 +168,7 @@ static int start(void) {
   if (!history) return fatal("", err);
   if (setup_signals()) return fatal("signals", strerror(errno));
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
+  if (round_start(&config, history, err, sizeof err)) return fatal("", err);
   if (config.http_enabled && http_start(config.http_address, config.http_port, err, sizeof err))
     return fatal("http", err);
   sched_set_step_handler(on_clock_step, NULL);
@@ -172,6 +182,7 @@ static int start(void) {
 
 static void stop(void) {
   if (config.http_enabled) http_stop();
+  round_stop();
   sources_stop();
   struct history_stats hs = {0};
   if (history) history_get_stats(history, &hs);

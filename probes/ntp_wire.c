@@ -263,3 +263,24 @@ enum ntp_check ntp_check_response(struct ntp_exchange *x, const uint8_t *buf,
   if (c == NTP_OK) x->answered = true;
   return c;
 }
+
+/* ---- Server response --------------------------------------------------- */
+
+size_t ntp_build_response(uint8_t *buf, size_t cap, const struct ntp_header *req,
+                          const struct ntp_header *srv, const struct ntp_key *key) {
+  size_t need = NTP_HEADER_LEN + (key ? 4 + ntp_mac_digest_len(key->alg) : 0);
+  if (!buf || cap < need) return 0;
+  struct ntp_header h = *srv;
+  h.version = req->version;
+  h.mode = 4;
+  h.poll = req->poll;
+  h.origin = req->transmit; /* the client's nonce, whatever it is */
+  ntp_header_encode(&h, buf);
+  if (!key) return need;
+  uint8_t digest[NTP_MAX_DIGEST_LEN];
+  int n = ntp_mac_compute(key, buf, NTP_HEADER_LEN, digest);
+  if (n < 0 || (size_t)n + 4 + NTP_HEADER_LEN != need) return 0;
+  put32(buf + NTP_HEADER_LEN, key->id);
+  memcpy(buf + NTP_HEADER_LEN + 4, digest, (size_t)n);
+  return need;
+}

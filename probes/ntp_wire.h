@@ -141,4 +141,16 @@ enum ntp_check ntp_check_response(struct ntp_exchange *x, const uint8_t *buf,
                                   size_t len, struct timespec t4,
                                   struct ntp_result *out);
 
+/* Server side (RFC 5905 §9.2, the reference implementation's fast_xmit):
+ * the response to client request req. Mode 4; version and poll copied from
+ * req; origin = req->transmit verbatim. Every other field comes from srv:
+ * leap, stratum, precision, root delay and dispersion, refid (for a KoD:
+ * stratum 0 and the kiss code), reference, receive and transmit. With key
+ * != NULL a MAC (key id + digest of the 48 bytes under key) follows. The
+ * caller must not send more than the request's length (amplification).
+ * Returns the length (48, 68 or 72), or 0 if cap is too small or the key is
+ * unusable. Pure. */
+size_t ntp_build_response(uint8_t *buf, size_t cap, const struct ntp_header *req,
+                          const struct ntp_header *srv, const struct ntp_key *key);
+
 #endif

@@ -1,0 +1,350 @@
+/* One round of analysis (see analysis.h). */
+#include "monitor/analysis.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct src_track {
+  struct source_detector det;
+  bool have_prev;             /* prev_stratum/prev_refid are set */
+  int prev_stratum;
+  uint32_t prev_refid;
+  bool ever_reachable;
+  uint64_t prev_kod, prev_auth;
+};
+
+struct analysis {
+  int n;
+  struct analysis_config cfg;
+  struct src_track *src;
+  struct alarm_table *alarms;
+  struct local_clock_detector local;
+  bool started, ever_vetted;
+  double start;
+  unsigned classes_seen;      /* classes that agreed in some round */
+  struct vote_input *vin;
+  int ev_cap, cond_cap, tr_cap;
+  struct vt_condition *prev_conds;
+  int n_prev;
+  struct analysis_result res;
+};
+
+void analysis_config_default(struct analysis_config *c) {
+  vote_policy_default(&c->vote);
+  detect_config_default(&c->detect);
+  alarm_policy_default(&c->alarm);
+  c->warmup = 30;
+}
+
+static int64_t to_ns(double t) { return (int64_t)llround(t * 1e9); }
+
+/* ---- construction ---- */
+
+static bool allocate(struct analysis *a, int n) {
+  a->ev_cap = 16 * n + 64;
+  a->cond_cap = 16 * n + 64;
+  a->tr_cap = 2 * a->cond_cap;
+  a->src = calloc((size_t)n + 1, sizeof *a->src);
+  a->vin = calloc((size_t)n + 1, sizeof *a->vin);
+  a->res.per_source = calloc((size_t)n + 1, sizeof *a->res.per_source);
+  a->res.events = calloc((size_t)a->ev_cap, sizeof *a->res.events);
+  a->res.conds = calloc((size_t)a->cond_cap, sizeof *a->res.conds);
+  a->prev_conds = calloc((size_t)a->cond_cap, sizeof *a->prev_conds);
+  a->res.transitions = calloc((size_t)a->tr_cap, sizeof *a->res.transitions);
+  return a->src && a->vin && a->res.per_source && a->res.events && a->res.conds &&
+         a->prev_conds && a->res.transitions;
+}
+
+struct analysis *analysis_new(int n, const struct analysis_config *cfg,
+                              uint64_t first_alarm_id) {
+  struct analysis *a = calloc(1, sizeof *a);
+  if (!a) return NULL;
+  a->n = n;
+  a->cfg = *cfg;
+  if (!allocate(a, n) || !(a->alarms = alarms_new(&cfg->alarm, first_alarm_id))) {
+    analysis_free(a);
+    return NULL;
+  }
+  for (int i = 0; i < n; i++) detector_init(&a->src[i].det);
+  local_clock_init(&a->local);
+  a->res.local_freq_ppm = NAN;
+  return a;
+}
+
+void analysis_free(struct analysis *a) {
+  if (!a) return;
+  alarms_free(a->alarms);
+  free(a->src);
+  free(a->vin);
+  free(a->res.per_source);
+  free(a->res.events);
+  free(a->res.conds);
+  free(a->prev_conds);
+  free(a->res.transitions);
+  free(a);
+}
+
+/* ---- events and conditions ---- */
+
+__attribute__((format(printf, 8, 9)))
+static void add_event(struct analysis *a, enum event_kind kind, int source,
+                      enum ref_class cls, double now, double value, double threshold,
+                      const char *fmt, ...) {
+  if (a->res.n_events == a->ev_cap) return;
+  struct vt_event *e = &a->res.events[a->res.n_events++];
+  *e = (struct vt_event){kind, source, cls, to_ns(now), value, threshold, "", false};
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->text, sizeof e->text, fmt, ap);
+  va_end(ap);
+}
+
+__attribute__((format(printf, 7, 8)))
+static void add_cond(struct analysis *a, enum event_kind kind, int source,
+                     enum ref_class cls, double value, double threshold,
+                     const char *fmt, ...) {
+  if (a->res.n_conds == a->cond_cap) return;
+  struct vt_condition *c = &a->res.conds[a->res.n_conds++];
+  *c = (struct vt_condition){kind, source, cls, value, threshold, ""};
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(c->text, sizeof c->text, fmt, ap);
+  va_end(ap);
+}
+
+/* A pulse is an event and, for this round only, a condition (so that it can
+ * raise an alarm). */
+static void add_pulse(struct analysis *a, enum event_kind kind, int source,
+                      enum ref_class cls, double now, double value, double threshold,
+                      const char *text) {
+  add_event(a, kind, source, cls, now, value, threshold, "%s", text);
+  add_cond(a, kind, source, cls, value, threshold, "%s", text);
+}
+
+static bool same_subject(const struct vt_condition *x, const struct vt_condition *y) {
+  return x->kind == y->kind && x->source == y->source && x->ref_class == y->ref_class;
+}
+
+static bool cond_in(const struct vt_condition *c, const struct vt_condition *set, int n) {
+  for (int i = 0; i < n; i++)
+    if (same_subject(c, &set[i])) return true;
+  return false;
+}
+
+/* ---- stage 2: the sample detectors ---- */
+
+static void run_detectors(struct analysis *a, const struct analysis_source *src) {
+  const struct vote_verdict *v = &a->res.verdict;
+  for (int i = 0; i < a->n; i++) {
+    struct source_detector *d = &a->src[i].det;
+    if (src[i].new_sample) {
+      int room = a->ev_cap - a->res.n_events;
+      struct vt_event *out = &a->res.events[a->res.n_events];
+      int k = detector_sample(d, &a->cfg.detect, src[i].sample_time, src[i].sample_offset,
+                              src[i].sample_error, v->vetted, v->offset, out, room);
+      for (int j = 0; j < k; j++) {
+        out[j].source = i;
+        out[j].ref_class = src[i].vote.ref_class;
+      }
+      a->res.n_events += k;
+    }
+    int room = a->cond_cap - a->res.n_conds;
+    struct vt_condition *c = &a->res.conds[a->res.n_conds];
+    int k = detector_conditions(d, c, room);
+    for (int j = 0; j < k; j++) {
+      c[j].source = i;
+      c[j].ref_class = src[i].vote.ref_class;
+    }
+    a->res.n_conds += k;
+  }
+}
+
+static void run_local_clock(struct analysis *a, double now, double local_step) {
+  const struct vote_verdict *v = &a->res.verdict;
+  if (local_step != 0) {
+    char text[200];
+    snprintf(text, sizeof text, "the local clock was stepped by %+.6f s", local_step);
+    add_pulse(a, EV_LOCAL_STEP, SUBJECT_SYSTEM, CLASS_UNKNOWN, now, local_step, 0, text);
+    local_clock_init(&a->local); /* its frequency history is void now */
+  }
+  if (!v->vetted) return;
+  int room = a->ev_cap - a->res.n_events;
+  struct vt_event *out = &a->res.events[a->res.n_events];
+  int k = local_clock_sample(&a->local, &a->cfg.detect, now, v->offset, out, room);
+  for (int j = 0; j < k; j++) {
+    out[j].source = SUBJECT_SYSTEM;
+    out[j].ref_class = CLASS_UNKNOWN;
+  }
+  a->res.n_events += k;
+  a->res.local_freq_ppm = local_clock_freq_ppm(&a->local);
+}
+
+/* ---- stage 3: the round detectors ---- */
+
+static void detect_falsetickers(struct analysis *a, const struct analysis_source *src) {
+  const struct vote_verdict *v = &a->res.verdict;
+  if (!v->vetted) return; /* without a vetted time nobody is "the" liar */
+  for (int i = 0; i < a->n; i++) {
+    enum source_state st = a->res.per_source[i].state;
+    if (st != SS_FALSETICKER && st != SS_CLASS_OUTVOTED) continue;
+    double off = src[i].vote.offset - v->offset;
+    add_cond(a, EV_FALSETICKER, i, src[i].vote.ref_class, off, src[i].vote.error + v->error,
+             "%s: %s", source_state_name(st), a->res.per_source[i].why);
+  }
+}
+
+static void detect_quorum(struct analysis *a, double now, int n_configured) {
+  const struct vote_verdict *v = &a->res.verdict;
+  if (v->vetted) {
+    a->ever_vetted = true;
+    return;
+  }
+  if (n_configured == 0 || (!a->ever_vetted && now - a->start < a->cfg.warmup)) return;
+  add_cond(a, EV_QUORUM_LOST, SUBJECT_SYSTEM, CLASS_UNKNOWN, v->agreeing,
+           a->cfg.vote.minsources, "the time is not vetted: %s", v->why_not);
+}
+
+static void class_members(const struct analysis *a, const struct analysis_source *src,
+                          enum ref_class c, char *buf, size_t len) {
+  int n = 0, reachable = 0;
+  for (int i = 0; i < a->n; i++) {
+    if (src[i].vote.ref_class != c) continue;
+    n++;
+    if (src[i].reach) reachable++;
+  }
+  snprintf(buf, len, "%d source%s, %d reachable", n, n == 1 ? "" : "s", reachable);
+}
+
+static void detect_classes(struct analysis *a, const struct analysis_source *src) {
+  const struct vote_verdict *v = &a->res.verdict;
+  if (a->cfg.vote.mode != VOTE_MODE_CLASSES) return;
+  a->classes_seen |= v->class_mask;
+  for (int c = 1; c < CLASS_COUNT; c++) {
+    unsigned bit = 1u << c;
+    if (!(a->classes_seen & bit) || (v->class_mask & bit)) continue;
+    char members[80];
+    class_members(a, src, (enum ref_class)c, members, sizeof members);
+    add_cond(a, EV_CLASS_LOST, SUBJECT_SYSTEM, (enum ref_class)c, 0, 1,
+             "class %s has no agreeing source (%s)", ref_class_name((enum ref_class)c), members);
+  }
+}
+
+static void detect_reach(struct analysis *a, double now, const struct analysis_source *src) {
+  for (int i = 0; i < a->n; i++) {
+    struct src_track *s = &a->src[i];
+    if (src[i].reach) {
+      s->ever_reachable = true;
+      continue;
+    }
+    if (!s->ever_reachable && now - a->start < a->cfg.warmup) continue;
+    add_cond(a, EV_UNREACHABLE, i, src[i].vote.ref_class, 0, 0,
+             s->ever_reachable ? "no answer to the last 8 polls" : "never answered");
+  }
+}
+
+static void detect_identity(struct analysis *a, double now, int i, const struct analysis_source *s) {
+  struct src_track *st = &a->src[i];
+  if (s->stratum < 0) return;
+  char text[200], was[16], is[16];
+  if (st->have_prev && s->stratum != st->prev_stratum) {
+    snprintf(text, sizeof text, "stratum changed from %d to %d", st->prev_stratum, s->stratum);
+    add_pulse(a, EV_STRATUM_CHANGE, i, s->vote.ref_class, now, s->stratum, st->prev_stratum, text);
+  }
+  if (st->have_prev && s->refid != st->prev_refid) {
+    snprintf(text, sizeof text, "refid changed from %s to %s",
+             refid_format(st->prev_stratum, st->prev_refid, was),
+             refid_format(s->stratum, s->refid, is));
+    add_pulse(a, EV_REFID_CHANGE, i, s->vote.ref_class, now, s->refid, st->prev_refid, text);
+  }
+  st->have_prev = true;
+  st->prev_stratum = s->stratum;
+  st->prev_refid = s->refid;
+}
+
+static void detect_counters(struct analysis *a, double now, int i, const struct analysis_source *s) {
+  struct src_track *st = &a->src[i];
+  char text[200];
+  if (s->kod > st->prev_kod) {
+    snprintf(text, sizeof text, "%llu kiss-o'-death response%s",
+             (unsigned long long)(s->kod - st->prev_kod), s->kod - st->prev_kod == 1 ? "" : "s");
+    add_pulse(a, EV_KOD, i, s->vote.ref_class, now, (double)(s->kod - st->prev_kod), 0, text);
+  }
+  if (s->auth_fail > st->prev_auth) {
+    snprintf(text, sizeof text, "%llu response%s failed authentication",
+             (unsigned long long)(s->auth_fail - st->prev_auth),
+             s->auth_fail - st->prev_auth == 1 ? "" : "s");
+    add_pulse(a, EV_AUTH_FAIL, i, s->vote.ref_class, now, (double)(s->auth_fail - st->prev_auth), 0, text);
+  }
+  st->prev_kod = s->kod;
+  st->prev_auth = s->auth_fail;
+}
+
+static void detect_leap(struct analysis *a) {
+  const struct vote_verdict *v = &a->res.verdict;
+  if (v->vetted && v->leap_disagree)
+    add_cond(a, EV_LEAP_DISAGREE, SUBJECT_SYSTEM, CLASS_UNKNOWN, v->leap, 0,
+             "the agreeing sources disagree about the leap indicator (majority %d)", v->leap);
+}
+
+/* ---- condition edges ---- */
+
+/* Kinds whose start event the sample detectors write themselves. */
+static bool detector_kind(enum event_kind k) {
+  return k == EV_STEP || k == EV_DRIFT || k == EV_SLOW_WALK || k == EV_DATE_FAR;
+}
+
+static void condition_edges(struct analysis *a, double now) {
+  for (int i = 0; i < a->res.n_conds; i++) {
+    const struct vt_condition *c = &a->res.conds[i];
+    if (event_kind_is_pulse(c->kind) || detector_kind(c->kind)) continue;
+    if (!cond_in(c, a->prev_conds, a->n_prev))
+      add_event(a, c->kind, c->source, c->ref_class, now, c->value, c->threshold, "%s", c->text);
+  }
+  for (int i = 0; i < a->n_prev; i++) {
+    const struct vt_condition *c = &a->prev_conds[i];
+    if (event_kind_is_pulse(c->kind) || cond_in(c, a->res.conds, a->res.n_conds)) continue;
+    add_event(a, c->kind, c->source, c->ref_class, now, c->value, c->threshold,
+              "%s ended", event_kind_name(c->kind));
+    a->res.events[a->res.n_events - 1].ended = true;
+  }
+  a->n_prev = a->res.n_conds;
+  memcpy(a->prev_conds, a->res.conds, (size_t)a->res.n_conds * sizeof *a->prev_conds);
+}
+
+/* ---- the round ---- */
+
+const struct analysis_result *analysis_round(struct analysis *a, double now,
+                                             double local_step,
+                                             const struct analysis_source *src) {
+  if (!a->started) {
+    a->started = true;
+    a->start = now;
+  }
+  a->res.n_events = a->res.n_conds = a->res.n_transitions = 0;
+  for (int i = 0; i < a->n; i++) a->vin[i] = src[i].vote;
+  vote_round(&a->cfg.vote, a->vin, a->n, a->res.per_source, &a->res.verdict);
+
+  run_detectors(a, src);
+  run_local_clock(a, now, local_step);
+  detect_falsetickers(a, src);
+  detect_quorum(a, now, a->n);
+  detect_classes(a, src);
+  detect_reach(a, now, src);
+  for (int i = 0; i < a->n; i++) {
+    detect_identity(a, now, i, &src[i]);
+    detect_counters(a, now, i, &src[i]);
+  }
+  detect_leap(a);
+  condition_edges(a, now);
+
+  a->res.n_transitions = alarms_update(a->alarms, to_ns(now), a->res.conds, a->res.n_conds,
+                                       a->res.transitions, a->tr_cap);
+  return &a->res;
+}
+
+int analysis_active_alarms(const struct analysis *a, struct alarm *out, int max) {
+  return alarms_active(a->alarms, out, max);
+}

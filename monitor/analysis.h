@@ -1,0 +1,83 @@
+/* One round of analysis: the vote, the detectors and the alarms, over plain
+ * arrays. Nothing here reads a clock or does I/O: the daemon feeds it live
+ * measurements once per round, `vettime replay` feeds it samples from the
+ * history, and the tests feed it synthetic series, and all three get the
+ * same verdicts, events and alarms for the same input.
+ *
+ * A round, in order:
+ *   1. vote (monitor/vote.h) over every source's latest measurement;
+ *   2. the sample detectors (monitor/detect.h) on each source's new sample,
+ *      against the vetted offset of this round; the local-clock detector on
+ *      the vetted offset;
+ *   3. the round detectors here: falseticker, quorum lost, class lost,
+ *      unreachable, stratum and refid changes, leap disagreement, KoD and
+ *      authentication failures, local clock stepped;
+ *   4. the conditions of 2 and 3 into the alarm table (monitor/alarms.h),
+ *      which raises and clears with hysteresis.
+ * Events are emitted when a condition starts and when it ends, and for
+ * every pulse (a step, a KoD, ...). */
+#ifndef VT_ANALYSIS_H
+#define VT_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "monitor/alarms.h"
+#include "monitor/detect.h"
+#include "monitor/events.h"
+#include "monitor/vote.h"
+
+struct analysis_config {
+  struct vote_policy vote;
+  struct detect_config detect;
+  struct alarm_policy alarm;
+  double warmup; /* s after the first round before a source that never
+                    answered counts as unreachable, and before a vote that
+                    was never vetted counts as quorum lost (default 30) */
+};
+void analysis_config_default(struct analysis_config *c);
+
+/* What the caller knows of one source this round. */
+struct analysis_source {
+  struct vote_input vote;   /* latest measurement, for the vote */
+  bool new_sample;          /* a sample arrived since the last round */
+  double sample_time;       /* Unix s of that sample */
+  double sample_offset;     /* s, source minus local clock */
+  double sample_error;      /* s, its error bound */
+  int stratum;              /* last valid stratum, -1 before the first */
+  uint32_t refid;
+  unsigned reach;           /* 8-bit reachability register */
+  uint64_t kod;             /* cumulative counts since start */
+  uint64_t auth_fail;
+};
+
+/* Everything one round produced. Valid until the next analysis_round(). */
+struct analysis_result {
+  struct vote_verdict verdict;
+  struct vote_source_result *per_source;  /* [n] */
+  struct vt_event *events;                /* [n_events] */
+  int n_events;
+  struct vt_condition *conds;             /* [n_conds], holding now */
+  int n_conds;
+  struct alarm_transition *transitions;   /* [n_transitions] */
+  int n_transitions;
+  double local_freq_ppm;                  /* NaN while unknown */
+};
+
+struct analysis;
+
+/* For n sources; alarm ids start at first_alarm_id. NULL if out of memory. */
+struct analysis *analysis_new(int n, const struct analysis_config *cfg,
+                              uint64_t first_alarm_id);
+void analysis_free(struct analysis *a);
+
+/* Runs one round at real time now (Unix s). local_step: seconds the local
+ * clock was stepped since the last round (0 if not). src[n]. */
+const struct analysis_result *analysis_round(struct analysis *a, double now,
+                                             double local_step,
+                                             const struct analysis_source *src);
+
+/* The alarms raised now (see alarms_active). */
+int analysis_active_alarms(const struct analysis *a, struct alarm *out, int max);
+
+#endif
