@@ -765,3 +765,29 @@ int history_last_sample(struct history *h, const char *source_name,
   sqlite3_clear_bindings(st);
   return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
+
+/* Samples in time order with their source's name and class, for replay.
+ * The columns are those of SQL_LAST_SAMPLE, then name and class. */
+int history_each_sample(struct history *h, int64_t from_ns, int64_t to_ns,
+                        history_sample_cb cb, void *ctx) {
+  static const char sql[] =
+      "SELECT s.rx_time_ns, s.offset, s.delay, s.dispersion, s.root_delay,"
+      " s.root_dispersion, s.error_bound, s.stratum, s.leap, s.refid, s.poll,"
+      " o.name, o.class FROM samples s JOIN sources o ON o.id = s.source_id"
+      " WHERE s.rx_time_ns BETWEEN ?1 AND ?2 ORDER BY s.rx_time_ns, s.id";
+  sqlite3_stmt *st;
+  if (!h || sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+  sqlite3_bind_int64(st, 1, from_ns);
+  sqlite3_bind_int64(st, 2, to_ns);
+  int rc, n = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    struct vt_sample s;
+    row_to_sample(st, &s);
+    const char *name = (const char *)sqlite3_column_text(st, 11);
+    const char *cls = (const char *)sqlite3_column_text(st, 12);
+    n++;
+    if (cb(ctx, name ? name : "", cls, &s)) break;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1;
+}

@@ -147,4 +147,13 @@ int history_count_samples(struct history *h, int64_t source_id);
 int history_last_sample(struct history *h, const char *source_name,
                         struct vt_sample *out);
 
+/* Calls cb for every sample received in [from_ns, to_ns], in time order,
+ * with its source's name and class (class NULL if unknown); a non-zero
+ * return from cb stops the walk. Returns the number of samples visited, or
+ * -1 on error. */
+typedef int (*history_sample_cb)(void *ctx, const char *source_name,
+                                 const char *class_name, const struct vt_sample *s);
+int history_each_sample(struct history *h, int64_t from_ns, int64_t to_ns,
+                        history_sample_cb cb, void *ctx);
+
 #endif
