@@ -78,6 +78,21 @@ static bool num_field(json_object *obj, const char *key, double *out) {
   return true;
 }
 
+/* True only for a JSON true. */
+static bool bool_field(json_object *obj, const char *key) {
+  json_object *v = field(obj, key);
+  return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+/* Who an event or alarm is about: its source, or (null) the system as a
+ * whole; "-" for a source that is neither a name nor null. */
+static const char *subject_field(json_object *obj) {
+  json_object *v = field(obj, "source");
+  if (!v) return "system";
+  return json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+                                                  : MISSING;
+}
+
 /* An integer field in decimal, or in octal (as chronyc prints reach). */
 static const char *int_field_base(json_object *obj, const char *key, bool octal,
                                   char *buf, size_t len) {
@@ -105,7 +120,9 @@ static const char *duration_field(json_object *obj, const char *key, bool sign,
 /* ---- sources ---------------------------------------------------------- */
 
 #define CLASS_W 8
-#define COLUMNS_AFTER_NAME (1 + CLASS_W + 1 + 3 + 1 + 15 + 1 + 5 + 1 + 4 + 1 + 11 + 1 + 10 + 1 + 5)
+#define VOTE_W 14 /* "class-outvoted" */
+#define COLUMNS_AFTER_NAME \
+  (1 + CLASS_W + 1 + 3 + 1 + 15 + 1 + 5 + 1 + 4 + 1 + 11 + 1 + 10 + 1 + VOTE_W + 1 + 5)
 
 static int name_width(json_object *list) {
   int w = (int)strlen("Name");
@@ -117,8 +134,9 @@ static int name_width(json_object *list) {
 }
 
 static void print_header(int w, FILE *out) {
-  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %11s %10s %s\n", w, "Name", CLASS_W,
-          "Class", "Str", "Refid", "Reach", "Poll", "Offset", "+/-Bound", "State");
+  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %11s %10s %-*s %s\n", w, "Name", CLASS_W,
+          "Class", "Str", "Refid", "Reach", "Poll", "Offset", "+/-Bound", VOTE_W,
+          "Vote", "State");
   for (int i = 0; i < w + COLUMNS_AFTER_NAME; i++) fputc('=', out);
   fputc('\n', out);
 }
@@ -129,7 +147,7 @@ static void print_source(json_object *s, int w, FILE *out) {
   json_object *configured = field(s, "class_configured");
   snprintf(cls, sizeof cls, "%s%s", str_field(s, "class"),
            json_object_get_boolean(configured) ? "*" : "");
-  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %11s %10s %s\n", w,
+  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %11s %10s %-*s %s\n", w,
           str_field(s, "name"), CLASS_W, cls,
           int_field(s, "stratum", str, sizeof str),
           str_field(s, "refid"),
@@ -137,7 +155,7 @@ static void print_source(json_object *s, int w, FILE *out) {
           int_field(s, "poll", poll, sizeof poll),
           duration_field(s, "offset", true, off, sizeof off),
           duration_field(s, "error_bound", false, bound, sizeof bound),
-          str_field(s, "state"));
+          VOTE_W, str_field(s, "vote_state"), str_field(s, "state"));
 }
 
 int format_sources_table(json_object *sources_doc, FILE *out) {
@@ -166,9 +184,10 @@ static const char *uptime_text(json_object *doc, char *buf, size_t len) {
   return buf;
 }
 
-/* The daemon's clock as ISO 8601 UTC with milliseconds. */
-static const char *time_text(json_object *doc, const char *key, char *buf,
-                             size_t len) {
+/* A Unix time field as ISO 8601 UTC, with milliseconds (truncated, so the
+ * printed second is the true one) or without. */
+static const char *time_text(json_object *doc, const char *key, bool with_ms,
+                             char *buf, size_t len) {
   double t;
   if (!num_field(doc, key, &t) || !(t >= 0) || t > 253402300799.0) return MISSING;
   time_t sec = (time_t)t;
@@ -177,7 +196,10 @@ static const char *time_text(json_object *doc, const char *key, char *buf,
   char date[32];
   strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
   int ms = (int)((t - (double)sec) * 1000);
-  snprintf(buf, len, "%s.%03dZ", date, ms > 999 ? 999 : ms);
+  if (with_ms)
+    snprintf(buf, len, "%s.%03dZ", date, ms > 999 ? 999 : ms);
+  else
+    snprintf(buf, len, "%sZ", date);
   return buf;
 }
 
@@ -197,7 +219,7 @@ int format_status(json_object *status_doc, FILE *out) {
   json_object *doc = status_doc;
   fprintf(out, "vettimed %s, up %s\n", str_field(doc, "version"),
           uptime_text(doc, up, sizeof up));
-  fprintf(out, "Time:            %s\n", time_text(doc, "now", now, sizeof now));
+  fprintf(out, "Time:            %s\n", time_text(doc, "now", true, now, sizeof now));
   fprintf(out, "Sources:         %s configured, %s reachable, %s with a sample\n",
           int_field(doc, "sources", a, sizeof a),
           int_field(doc, "reachable", b, sizeof b),
@@ -208,5 +230,138 @@ int format_status(json_object *status_doc, FILE *out) {
   fprintf(out, "History errors:  %s\n",
           int_field(doc, "history_errors", e, sizeof e));
   print_steps(doc, out);
+  return 0;
+}
+
+/* ---- vote ------------------------------------------------------------- */
+
+/* " (GPS GAL)", or nothing when no class agrees. */
+static void print_class_names(json_object *doc, FILE *out) {
+  json_object *names = field(doc, "agreeing_class_names");
+  int printed = 0;
+  if (!json_object_is_type(names, json_type_array)) return;
+  for (size_t i = 0; i < json_object_array_length(names); i++) {
+    json_object *n = json_object_array_get_idx(names, i);
+    if (!json_object_is_type(n, json_type_string)) continue;
+    fprintf(out, "%s%s", printed++ ? " " : " (", json_object_get_string(n));
+  }
+  if (printed) fputc(')', out);
+}
+
+static void print_vetted(json_object *doc, FILE *out) {
+  char off[FORMAT_DURATION_LEN], err[FORMAT_DURATION_LEN];
+  char agree[32], cand[32], cls[32], all[32], str[32];
+  fprintf(out, "Vetted: yes, offset %s ±%s, %s of %s sources, %s of %s classes",
+          duration_field(doc, "offset", true, off, sizeof off),
+          duration_field(doc, "error", false, err, sizeof err),
+          int_field(doc, "agreeing", agree, sizeof agree),
+          int_field(doc, "candidates", cand, sizeof cand),
+          int_field(doc, "agreeing_classes", cls, sizeof cls),
+          int_field(doc, "classes", all, sizeof all));
+  print_class_names(doc, out);
+  if (json_object_is_type(field(doc, "best"), json_type_string))
+    fprintf(out, ", best %s (%s)", str_field(doc, "best"), str_field(doc, "best_class"));
+  fprintf(out, ", stratum %s\n", int_field(doc, "stratum", str, sizeof str));
+}
+
+static void print_not_vetted(json_object *doc, FILE *out) {
+  json_object *why = field(doc, "why_not");
+  if (json_object_is_type(why, json_type_string) && json_object_get_string(why)[0])
+    fprintf(out, "Vetted: no: %s\n", json_object_get_string(why));
+  else
+    fputs("Vetted: no\n", out);
+}
+
+static void print_round(json_object *doc, FILE *out) {
+  char t[48], leap[32];
+  double ppm;
+  fprintf(out, "Round: %s, leap %s", time_text(doc, "time", true, t, sizeof t),
+          int_field(doc, "leap", leap, sizeof leap));
+  if (bool_field(doc, "leap_disagree")) fputs(" (sources disagree)", out);
+  if (num_field(doc, "local_freq_ppm", &ppm))
+    fprintf(out, ", local clock frequency error %+.3fppm", ppm);
+  fputc('\n', out);
+}
+
+int format_vote(json_object *vote_doc, FILE *out) {
+  if (!json_object_is_type(vote_doc, json_type_object)) return -1;
+  if (!bool_field(vote_doc, "valid")) {
+    fputs("Vetted: no: no vote round yet\n", out);
+    return 0;
+  }
+  if (bool_field(vote_doc, "vetted"))
+    print_vetted(vote_doc, out);
+  else
+    print_not_vetted(vote_doc, out);
+  print_round(vote_doc, out);
+  return 0;
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static void print_event(json_object *e, FILE *out) {
+  char t[48];
+  const char *text = str_field(e, "text");
+  fprintf(out, "%s %s%s %s%s%s\n", time_text(e, "time", true, t, sizeof t),
+          str_field(e, "kind"), bool_field(e, "ended") ? " ended" : "",
+          subject_field(e), text[0] ? ": " : "", text);
+}
+
+int format_events(json_object *events_doc, FILE *out) {
+  json_object *list = field(events_doc, "events");
+  if (!json_object_is_type(list, json_type_array)) return -1;
+  for (size_t i = 0; i < json_object_array_length(list); i++)
+    print_event(json_object_array_get_idx(list, i), out);
+  return 0;
+}
+
+/* ---- alarms ----------------------------------------------------------- */
+
+#define SEVERITY_W 8 /* "critical" */
+#define KIND_W 14    /* "stratum-change" */
+#define TIME_W 20    /* "2023-11-14T22:13:20Z" */
+
+/* The widths of the two columns that grow with the data. */
+static void alarm_widths(json_object *list, int *id_w, int *source_w) {
+  char buf[32];
+  *id_w = (int)strlen("Id");
+  *source_w = (int)strlen("system");
+  for (size_t i = 0; i < json_object_array_length(list); i++) {
+    json_object *a = json_object_array_get_idx(list, i);
+    int id_len = (int)strlen(int_field(a, "id", buf, sizeof buf));
+    int source_len = (int)strlen(subject_field(a));
+    if (id_len > *id_w) *id_w = id_len;
+    if (source_len > *source_w) *source_w = source_len;
+  }
+}
+
+static void print_alarm_header(int id_w, int source_w, FILE *out) {
+  int len = fprintf(out, "%*s %-*s %-*s %-*s %-*s %-*s %s", id_w, "Id", SEVERITY_W,
+                    "Severity", KIND_W, "Kind", source_w, "Source", TIME_W, "Raised",
+                    TIME_W, "Cleared", "Text");
+  fputc('\n', out);
+  for (int i = 0; i < len; i++) fputc('=', out);
+  fputc('\n', out);
+}
+
+static void print_alarm(json_object *a, int id_w, int source_w, FILE *out) {
+  char id[32], raised[48], cleared[48];
+  fprintf(out, "%*s %-*s %-*s %-*s %-*s %-*s %s\n", id_w,
+          int_field(a, "id", id, sizeof id), SEVERITY_W, str_field(a, "severity"),
+          KIND_W, str_field(a, "kind"), source_w, subject_field(a), TIME_W,
+          time_text(a, "raised", false, raised, sizeof raised), TIME_W,
+          bool_field(a, "active") ? MISSING
+                                  : time_text(a, "cleared", false, cleared, sizeof cleared),
+          str_field(a, "text"));
+}
+
+int format_alarms_table(json_object *alarms_doc, FILE *out) {
+  json_object *list = field(alarms_doc, "alarms");
+  if (!json_object_is_type(list, json_type_array)) return -1;
+  int id_w, source_w;
+  alarm_widths(list, &id_w, &source_w);
+  print_alarm_header(id_w, source_w, out);
+  for (size_t i = 0; i < json_object_array_length(list); i++)
+    print_alarm(json_object_array_get_idx(list, i), id_w, source_w, out);
   return 0;
 }

@@ -10,7 +10,11 @@
  *   1 us <= |v| < 1 ms "+250.000us"    3 decimals
  *   |v| < 1 us         "+50ns"         whole nanoseconds
  * The unit is chosen after rounding, so 0.9999996 s is "+1.000s", never
- * "+1000.000ms". A missing value (null or absent) is "-". */
+ * "+1000.000ms". A missing value (null or absent) is "-".
+ *
+ * Times of day are ISO 8601 UTC: "2023-11-14T22:13:20.250Z" (milliseconds)
+ * in the status, vote and events renderings, "2023-11-14T22:13:20Z" in the
+ * narrower alarms table. */
 #ifndef VT_FORMAT_H
 #define VT_FORMAT_H
 
@@ -27,13 +31,38 @@ const char *format_duration(double seconds, bool sign, char *buf, size_t len);
 /* The /api/v1/sources document as a table in the spirit of `chronyc
  * sources`: a header line, a rule, then one line per source with the
  * columns Name, Class, Str, Refid, Reach (octal), Poll, Offset and +/-Bound
- * (the last raw sample's offset and error bound) and State. A configured
- * (not inferred) class is marked with '*'. Returns 0, or -1 if the document
- * does not have the expected shape (nothing is printed then). */
+ * (the last raw sample's offset and error bound), Vote (the source's state
+ * in the last vote round, "-" before the first) and State (the probe's).
+ * A configured (not inferred) class is marked with '*'. Returns 0, or -1
+ * if the document does not have the expected shape (nothing is printed
+ * then). */
 int format_sources_table(json_object *sources_doc, FILE *out);
 
 /* The /api/v1/status document as a short summary, one fact a line.
  * Returns 0, or -1 if the document is not an object. */
 int format_status(json_object *status_doc, FILE *out);
+
+/* The /api/v1/vote document as a summary. The first line is the verdict:
+ *   "Vetted: yes, offset +12.345us ±250.000us, 3 of 4 sources, 2 of 3
+ *    classes (GPS GAL), best 127.0.0.1:12301 (GPS), stratum 2"
+ *   "Vetted: no: no majority: 2 of 5 sources agree"   (the daemon's why_not)
+ *   "Vetted: no: no vote round yet"                   (valid false)
+ * then, after a round, "Round: <time>, leap N[ (sources disagree)][, local
+ * clock +0.123ppm]". Returns 0, or -1 if the document is not an object. */
+int format_vote(json_object *vote_doc, FILE *out);
+
+/* The /api/v1/events document, one line per event in the order given:
+ *   "<time> <kind>[ ended] <source or system>[: <text>]"
+ * e.g. "2023-11-14T22:13:20.250Z quorum-lost ended system: 3 of 4 agree".
+ * Nothing for an empty list. Returns 0, or -1 if the document does not
+ * have the expected shape (nothing is printed then). */
+int format_events(json_object *events_doc, FILE *out);
+
+/* The /api/v1/alarms document as a table: a header line, a rule, then one
+ * line per alarm with the columns Id, Severity, Kind, Source ("system" for
+ * the system as a whole), Raised, Cleared ("-" while active) and Text.
+ * Returns 0, or -1 if the document does not have the expected shape
+ * (nothing is printed then). */
+int format_alarms_table(json_object *alarms_doc, FILE *out);
 
 #endif

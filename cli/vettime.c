@@ -52,11 +52,17 @@ struct command {
 
 static int cmd_status(const struct cli *cli, int argc, char **argv);
 static int cmd_sources(const struct cli *cli, int argc, char **argv);
+static int cmd_vote(const struct cli *cli, int argc, char **argv);
+static int cmd_events(const struct cli *cli, int argc, char **argv);
+static int cmd_alarms(const struct cli *cli, int argc, char **argv);
 static int cmd_help(const struct cli *cli, int argc, char **argv);
 
 static const struct command commands[] = {
     {"status", cmd_status, "the daemon: uptime, sources reachable, history, clock steps"},
-    {"sources", cmd_sources, "one line a source: class, stratum, reach, offset, bound, state"},
+    {"sources", cmd_sources, "one line a source: class, stratum, reach, offset, vote, state"},
+    {"vote", cmd_vote, "the last vote: vetted or why not, offset, agreeing sources and classes"},
+    {"events", cmd_events, "recent events, oldest first: time, kind, source, evidence"},
+    {"alarms", cmd_alarms, "active and recently cleared alarms: id, severity, kind, source"},
     {"simulate", simulate_main, "fake stratum-1 NTP servers from a scenario file"},
     {"help", cmd_help, "this text"},
 };
@@ -302,6 +308,18 @@ static int cmd_status(const struct cli *cli, int argc, char **argv) {
 
 static int cmd_sources(const struct cli *cli, int argc, char **argv) {
   return show(cli, argc, argv, "sources", format_sources_table);
+}
+
+static int cmd_vote(const struct cli *cli, int argc, char **argv) {
+  return show(cli, argc, argv, "vote", format_vote);
+}
+
+static int cmd_events(const struct cli *cli, int argc, char **argv) {
+  return show(cli, argc, argv, "events", format_events);
+}
+
+static int cmd_alarms(const struct cli *cli, int argc, char **argv) {
+  return show(cli, argc, argv, "alarms", format_alarms_table);
 }
 
 static int cmd_help(const struct cli *cli, int argc, char **argv) {

@@ -3,10 +3,14 @@
 #include "web/api.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/alarms.h"
+#include "monitor/events.h"
+#include "monitor/vote.h"
 #include "probes/refclass.h"
 
 /* ---- numbers ---------------------------------------------------------- */

@@ -111,10 +111,47 @@ static json_object *sources_doc(void) {
   return NULL;
 }
 
+/* The vote, events and alarms reports are large (the latter two hold up to
+ * REPORT_*_MAX entries of ~0.5-1 KiB each), so they live on the heap, not
+ * on the event loop's stack. */
+/* A report function's count as an array length: never negative, never
+ * past the buffer we gave it. */
+static int clamp_count(int n, int max) { return n < 0 ? 0 : n > max ? max : n; }
+
+static json_object *vote_doc(void) {
+  struct vote_report *v = calloc(1, sizeof *v);
+  if (!v) return NULL;
+  report_vote(v);
+  json_object *doc = api_vote_json(v);
+  free(v);
+  return doc;
+}
+
+static json_object *events_doc(void) {
+  struct event_report *e = calloc(REPORT_EVENTS_MAX, sizeof *e);
+  if (!e) return NULL;
+  int n = report_events(e, REPORT_EVENTS_MAX);
+  json_object *doc = api_events_json(e, clamp_count(n, REPORT_EVENTS_MAX));
+  free(e);
+  return doc;
+}
+
+static json_object *alarms_doc(void) {
+  struct alarm_report *a = calloc(REPORT_ALARMS_MAX, sizeof *a);
+  if (!a) return NULL;
+  int n = report_alarms(a, REPORT_ALARMS_MAX);
+  json_object *doc = api_alarms_json(a, clamp_count(n, REPORT_ALARMS_MAX));
+  free(a);
+  return doc;
+}
+
 static json_object *endpoint_doc(enum api_endpoint e) {
   switch (e) {
   case API_STATUS: return status_doc();
   case API_SOURCES: return sources_doc();
+  case API_VOTE: return vote_doc();
+  case API_EVENTS: return events_doc();
+  case API_ALARMS: return alarms_doc();
   case API_NONE: break;
   }
   return NULL;
@@ -135,7 +172,8 @@ static bool announces_body(struct MHD_Connection *conn) {
 
 static const char *status_message(int status) {
   switch (status) {
-  case 404: return "no such path; the API is /api/v1/status and /api/v1/sources";
+  case 404: return "no such path; the API has /api/v1/status, /api/v1/sources, "
+                   "/api/v1/vote, /api/v1/events and /api/v1/alarms";
   case 405: return "method not allowed; use GET or HEAD";
   default: return "bad request";
   }

@@ -151,6 +151,10 @@ static struct source_report gps_source(void) {
   p->counters[PC_SENT] = 10;
   p->counters[PC_RECEIVED] = 9;
   p->counters[PC_TIMEOUT] = 1;
+  r.vote_flags = 0;
+  r.voted = true;
+  r.vote_state = SS_BEST;
+  snprintf(r.vote_why, sizeof r.vote_why, "lowest error bound of 3 truechimers");
   return r;
 }
 
@@ -171,7 +175,7 @@ static void test_sources_fields(void) {
       "state", "stratum", "refid", "reach", "poll", "have_sample", "offset",
       "error_bound", "delay", "dispersion", "root_delay", "root_dispersion",
       "leap", "filtered_offset", "filtered_error", "jitter", "last_rx",
-      "counters"};
+      "counters", "vote_state", "vote_why", "trust", "require", "prefer"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     CHECK(has_key(s, keys[i]));
   CHECK_INT(json_object_object_length(s), sizeof keys / sizeof keys[0]);
@@ -247,6 +251,56 @@ static void test_sources_without_sample(void) {
   json_object_put(doc);
 }
 
+static void test_sources_vote_fields(void) {
+  struct source_report r = gps_source();
+  r.vote_state = SS_FALSETICKER;
+  snprintf(r.vote_why, sizeof r.vote_why, "offset +1.5 s outside [-0.0001, +0.00012] s");
+  r.vote_flags = VOTE_F_TRUST | VOTE_F_PREFER;
+  json_object *doc = api_sources_json(&r, 1);
+  json_object *s = first_source(doc);
+  CHECK_STR(json_object_get_string(get(s, "vote_state")), "falseticker");
+  CHECK_STR(json_object_get_string(get(s, "vote_why")),
+            "offset +1.5 s outside [-0.0001, +0.00012] s");
+  CHECK_STR(member_text(s, "trust"), "true");
+  CHECK_STR(member_text(s, "require"), "false");
+  CHECK_STR(member_text(s, "prefer"), "true");
+  json_object_put(doc);
+
+  r.vote_flags = VOTE_F_REQUIRE | VOTE_F_NOSELECT;
+  r.vote_state = SS_CLASS_OUTVOTED;
+  doc = api_sources_json(&r, 1);
+  s = first_source(doc);
+  CHECK_STR(json_object_get_string(get(s, "vote_state")), "class-outvoted");
+  CHECK_STR(member_text(s, "trust"), "false");
+  CHECK_STR(member_text(s, "require"), "true");
+  CHECK_STR(member_text(s, "prefer"), "false");
+  json_object_put(doc);
+}
+
+static void test_sources_before_first_vote(void) {
+  struct source_report r = gps_source();
+  r.voted = false;
+  r.vote_state = SS_NO_SAMPLE; /* whatever the struct holds: not a verdict yet */
+  json_object *doc = api_sources_json(&r, 1);
+  json_object *s = first_source(doc);
+  CHECK(has_key(s, "vote_state"));
+  CHECK(get(s, "vote_state") == NULL);
+  CHECK(has_key(s, "vote_why"));
+  CHECK(get(s, "vote_why") == NULL);
+  CHECK_STR(member_text(s, "trust"), "false");
+  CHECK(strstr(plain(doc), "\"vote_state\":null") != NULL);
+  json_object_put(doc);
+}
+
+static void test_sources_unterminated_why(void) {
+  struct source_report r = gps_source();
+  memset(r.vote_why, 'x', sizeof r.vote_why); /* no NUL: must not read past */
+  json_object *doc = api_sources_json(&r, 1);
+  CHECK_INT(strlen(json_object_get_string(get(first_source(doc), "vote_why"))),
+            sizeof r.vote_why);
+  json_object_put(doc);
+}
+
 static void test_sources_configured_class(void) {
   struct source_report r = gps_source();
   r.ref_class = CLASS_GAL;
@@ -274,6 +328,252 @@ static void test_sources_empty_and_many(void) {
   json_object_put(doc);
 }
 
+/* ---- vote ------------------------------------------------------------- */
+
+static const char *const vote_keys[] = {
+    "valid", "time", "vetted", "why_not", "offset", "error", "low", "high",
+    "candidates", "agreeing", "classes", "agreeing_classes",
+    "agreeing_class_names", "best", "best_class", "stratum", "leap",
+    "leap_disagree", "local_freq_ppm"};
+#define VOTE_KEYS (sizeof vote_keys / sizeof vote_keys[0])
+
+static struct vote_report vetted_vote(void) {
+  struct vote_report v;
+  memset(&v, 0, sizeof v);
+  v.valid = true;
+  v.time_ns = 1700000000250000000LL;
+  struct vote_verdict *d = &v.verdict;
+  d->vetted = true;
+  d->offset = 12.345e-6;
+  d->error = 0.00025;
+  d->low = -0.0001;
+  d->high = 0.00012;
+  d->candidates = 4;
+  d->agreeing = 3;
+  d->classes = 3;
+  d->agreeing_classes = 2;
+  d->class_mask = 1u << CLASS_GPS | 1u << CLASS_GAL;
+  d->best = 1;
+  d->stratum = 2;
+  d->ref_class = CLASS_GPS;
+  d->leap = 0;
+  snprintf(v.best_name, sizeof v.best_name, "127.0.0.1:12301");
+  v.local_freq_ppm = -1.25;
+  return v;
+}
+
+static void check_vote_keys(json_object *o) {
+  for (size_t i = 0; i < VOTE_KEYS; i++) CHECK(has_key(o, vote_keys[i]));
+  CHECK_INT(json_object_object_length(o), VOTE_KEYS);
+}
+
+static void test_vote_vetted(void) {
+  struct vote_report v = vetted_vote();
+  json_object *o = api_vote_json(&v);
+  check_vote_keys(o);
+  CHECK_STR(member_text(o, "valid"), "true");
+  CHECK_STR(member_text(o, "time"), "1700000000.25");
+  CHECK_STR(member_text(o, "vetted"), "true");
+  CHECK_STR(member_text(o, "why_not"), "null");
+  CHECK_STR(member_text(o, "offset"), "1.2345e-05");
+  CHECK_STR(member_text(o, "error"), "0.00025");
+  CHECK_STR(member_text(o, "low"), "-0.0001");
+  CHECK_STR(member_text(o, "high"), "0.00012");
+  CHECK_STR(member_text(o, "candidates"), "4");
+  CHECK_STR(member_text(o, "agreeing"), "3");
+  CHECK_STR(member_text(o, "classes"), "3");
+  CHECK_STR(member_text(o, "agreeing_classes"), "2");
+  CHECK_STR(member_text(o, "agreeing_class_names"), "[\"GPS\",\"GAL\"]");
+  CHECK_STR(member_text(o, "best"), "\"127.0.0.1:12301\"");
+  CHECK_STR(member_text(o, "best_class"), "\"GPS\"");
+  CHECK_STR(member_text(o, "stratum"), "2");
+  CHECK_STR(member_text(o, "leap"), "0");
+  CHECK_STR(member_text(o, "leap_disagree"), "false");
+  CHECK_STR(member_text(o, "local_freq_ppm"), "-1.25");
+  json_object_put(o);
+}
+
+/* A majority was found but a policy check refused: the figures the verdict
+ * holds are not published as if they were vetted. */
+static void test_vote_not_vetted(void) {
+  struct vote_report v = vetted_vote();
+  v.verdict.vetted = false;
+  snprintf(v.verdict.why_not, sizeof v.verdict.why_not,
+           "no majority: 2 of 5 sources agree");
+  v.verdict.best = -1;
+  v.verdict.ref_class = CLASS_UNKNOWN;
+  v.verdict.class_mask = 0;
+  v.verdict.stratum = 16;
+  v.verdict.leap = 3;
+  v.verdict.leap_disagree = true;
+  v.best_name[0] = '\0';
+  v.local_freq_ppm = NAN;
+  json_object *o = api_vote_json(&v);
+  check_vote_keys(o);
+  CHECK_STR(member_text(o, "vetted"), "false");
+  CHECK_STR(json_object_get_string(get(o, "why_not")), "no majority: 2 of 5 sources agree");
+  static const char *const nulls[] = {"offset", "error", "low", "high", "best",
+                                      "best_class", "local_freq_ppm"};
+  for (size_t i = 0; i < sizeof nulls / sizeof nulls[0]; i++)
+    CHECK(get(o, nulls[i]) == NULL);
+  CHECK_STR(member_text(o, "agreeing_class_names"), "[]");
+  CHECK_STR(member_text(o, "candidates"), "4");
+  CHECK_STR(member_text(o, "stratum"), "16");
+  CHECK_STR(member_text(o, "leap"), "3");
+  CHECK_STR(member_text(o, "leap_disagree"), "true");
+  CHECK_STR(member_text(o, "time"), "1700000000.25");
+  json_object_put(o);
+}
+
+static void test_vote_before_first_round(void) {
+  struct vote_report v;
+  memset(&v, 0, sizeof v);
+  json_object *o = api_vote_json(&v);
+  check_vote_keys(o);
+  CHECK_STR(member_text(o, "valid"), "false");
+  for (size_t i = 1; i < VOTE_KEYS; i++) CHECK(get(o, vote_keys[i]) == NULL);
+  static const char head[] = "{\"valid\":false,\"time\":null,\"vetted\":null,";
+  CHECK(strncmp(plain(o), head, strlen(head)) == 0);
+  json_object_put(o);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static struct event_report step_event(void) {
+  struct event_report r;
+  memset(&r, 0, sizeof r);
+  r.event.kind = EV_STEP;
+  r.event.source = 2;
+  r.event.ref_class = CLASS_DCF;
+  r.event.time_ns = 1700000000500000000LL;
+  r.event.value = 0.0012;
+  r.event.threshold = 0.0001;
+  snprintf(r.event.text, sizeof r.event.text, "offset stepped by +1.200 ms");
+  snprintf(r.source_name, sizeof r.source_name, "127.0.0.1:12303");
+  return r;
+}
+
+static void test_events_fields(void) {
+  struct event_report r = step_event();
+  json_object *doc = api_events_json(&r, 1);
+  CHECK_INT(json_object_object_length(doc), 1);
+  json_object *list = get(doc, "events");
+  CHECK_INT(json_object_array_length(list), 1);
+  json_object *e = json_object_array_get_idx(list, 0);
+  static const char *const keys[] = {"time", "kind", "ended", "source", "class",
+                                     "value", "threshold", "text"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) CHECK(has_key(e, keys[i]));
+  CHECK_INT(json_object_object_length(e), sizeof keys / sizeof keys[0]);
+  CHECK_STR(plain(e), "{\"time\":1700000000.5,\"kind\":\"step\",\"ended\":false,"
+                      "\"source\":\"127.0.0.1:12303\",\"class\":\"DCF\","
+                      "\"value\":0.0012,\"threshold\":0.0001,"
+                      "\"text\":\"offset stepped by +1.200 ms\"}");
+  json_object_put(doc);
+}
+
+static void test_events_system_and_ended(void) {
+  struct event_report r[2] = {step_event(), step_event()};
+  r[1].event.kind = EV_QUORUM_LOST;
+  r[1].event.source = SUBJECT_SYSTEM;
+  r[1].event.ref_class = CLASS_UNKNOWN;
+  r[1].event.ended = true;
+  r[1].event.value = NAN;
+  r[1].source_name[0] = '\0';
+  json_object *doc = api_events_json(r, 2);
+  json_object *list = get(doc, "events");
+  CHECK_INT(json_object_array_length(list), 2);
+  json_object *e = json_object_array_get_idx(list, 1);
+  CHECK_STR(json_object_get_string(get(e, "kind")), "quorum-lost");
+  CHECK_STR(member_text(e, "ended"), "true");
+  CHECK(has_key(e, "source") && get(e, "source") == NULL);
+  CHECK(has_key(e, "class") && get(e, "class") == NULL);
+  CHECK(has_key(e, "value") && get(e, "value") == NULL);
+  CHECK_STR(member_text(json_object_array_get_idx(list, 0), "kind"), "\"step\"");
+  json_object_put(doc);
+
+  doc = api_events_json(NULL, 0);
+  CHECK_STR(plain(doc), "{\"events\":[]}");
+  json_object_put(doc);
+}
+
+/* ---- alarms ----------------------------------------------------------- */
+
+static struct alarm_report falseticker_alarm(void) {
+  struct alarm_report r;
+  memset(&r, 0, sizeof r);
+  struct alarm *a = &r.alarm;
+  a->id = 7;
+  a->kind = EV_FALSETICKER;
+  a->source = 3;
+  a->ref_class = CLASS_DCF;
+  a->severity = SEV_CRITICAL;
+  a->active = true;
+  a->raised_ns = 1700000000000000000LL;
+  a->last_seen_ns = 1700000060000000000LL;
+  a->value = 1.5;
+  a->threshold = 0.00012;
+  snprintf(a->text, sizeof a->text, "offset +1.500000 s outside the vetted interval");
+  snprintf(r.source_name, sizeof r.source_name, "127.0.0.1:12303");
+  snprintf(r.line, sizeof r.line, "alarm 7 raised: critical falseticker 127.0.0.1:12303 "
+                                  "(DCF): offset +1.500000 s outside the vetted interval");
+  return r;
+}
+
+static void test_alarms_active(void) {
+  struct alarm_report r = falseticker_alarm();
+  json_object *doc = api_alarms_json(&r, 1);
+  CHECK_INT(json_object_object_length(doc), 1);
+  json_object *a = json_object_array_get_idx(get(doc, "alarms"), 0);
+  static const char *const keys[] = {"id", "kind", "severity", "active", "source",
+                                     "class", "raised", "cleared", "value",
+                                     "threshold", "text", "repeats", "line"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) CHECK(has_key(a, keys[i]));
+  CHECK_INT(json_object_object_length(a), sizeof keys / sizeof keys[0]);
+  CHECK_STR(member_text(a, "id"), "7");
+  CHECK_STR(json_object_get_string(get(a, "kind")), "falseticker");
+  CHECK_STR(json_object_get_string(get(a, "severity")), "critical");
+  CHECK_STR(member_text(a, "active"), "true");
+  CHECK_STR(json_object_get_string(get(a, "source")), "127.0.0.1:12303");
+  CHECK_STR(json_object_get_string(get(a, "class")), "DCF");
+  CHECK_STR(member_text(a, "raised"), "1700000000");
+  CHECK_STR(member_text(a, "cleared"), "null");
+  CHECK_STR(member_text(a, "value"), "1.5");
+  CHECK_STR(member_text(a, "threshold"), "0.00012");
+  CHECK_STR(json_object_get_string(get(a, "text")),
+            "offset +1.500000 s outside the vetted interval");
+  CHECK_STR(member_text(a, "repeats"), "0");
+  CHECK_STR(json_object_get_string(get(a, "line")), r.line);
+  json_object_put(doc);
+}
+
+static void test_alarms_cleared_and_system(void) {
+  struct alarm_report r = falseticker_alarm();
+  r.alarm.id = 12345678901ULL;
+  r.alarm.kind = EV_QUORUM_LOST;
+  r.alarm.severity = SEV_WARNING;
+  r.alarm.source = SUBJECT_SYSTEM;
+  r.alarm.ref_class = CLASS_UNKNOWN;
+  r.alarm.active = false;
+  r.alarm.cleared_ns = 1700000063250000000LL;
+  r.alarm.repeats = 4;
+  r.source_name[0] = '\0';
+  json_object *doc = api_alarms_json(&r, 1);
+  json_object *a = json_object_array_get_idx(get(doc, "alarms"), 0);
+  CHECK_STR(member_text(a, "id"), "12345678901");
+  CHECK_STR(json_object_get_string(get(a, "severity")), "warning");
+  CHECK_STR(json_object_get_string(get(a, "kind")), "quorum-lost");
+  CHECK_STR(member_text(a, "active"), "false");
+  CHECK_STR(member_text(a, "source"), "null");
+  CHECK_STR(member_text(a, "class"), "null");
+  CHECK_STR(member_text(a, "cleared"), "1700000063.25");
+  CHECK_STR(member_text(a, "repeats"), "4");
+  json_object_put(doc);
+
+  doc = api_alarms_json(NULL, 0);
+  CHECK_STR(plain(doc), "{\"alarms\":[]}");
+  json_object_put(doc);
+}
+
 static void test_error_json(void) {
   json_object *o = api_error_json("no such \"path\"");
   CHECK_STR(plain(o), "{\"error\":\"no such \\\"path\\\"\"}");
@@ -290,6 +590,27 @@ static void test_route_get(void) {
   CHECK_INT(e, API_SOURCES);
   CHECK_INT(api_route("HEAD", "/api/v1/sources", &e), 200);
   CHECK_INT(e, API_SOURCES);
+  CHECK_INT(api_route("GET", "/api/v1/vote", &e), 200);
+  CHECK_INT(e, API_VOTE);
+  CHECK_INT(api_route("GET", "/api/v1/events", &e), 200);
+  CHECK_INT(e, API_EVENTS);
+  CHECK_INT(api_route("GET", "/api/v1/alarms", &e), 200);
+  CHECK_INT(e, API_ALARMS);
+  CHECK_INT(api_route("HEAD", "/api/v1/alarms", &e), 200);
+  CHECK_INT(e, API_ALARMS);
+}
+
+static void test_route_new_paths_strict(void) {
+  enum api_endpoint e = API_STATUS;
+  CHECK_INT(api_route("GET", "/api/v1/events?since=0", &e), 200);
+  CHECK_INT(e, API_EVENTS);
+  CHECK_INT(api_route("POST", "/api/v1/vote", &e), 405);
+  CHECK_INT(e, API_NONE);
+  CHECK_INT(api_route("DELETE", "/api/v1/alarms", &e), 405);
+  CHECK_INT(api_route("GET", "/api/v1/votes", &e), 404);
+  CHECK_INT(api_route("GET", "/api/v1/event", &e), 404);
+  CHECK_INT(api_route("GET", "/api/v1/alarms/7", &e), 404);
+  CHECK_INT(api_route("GET", "/api/v1/Alarms", &e), 404);
 }
 
 static void test_route_query_ignored(void) {
@@ -332,10 +653,21 @@ int main(void) {
   RUN(test_sources_sample_values);
   RUN(test_sources_counters);
   RUN(test_sources_without_sample);
+  RUN(test_sources_vote_fields);
+  RUN(test_sources_before_first_vote);
+  RUN(test_sources_unterminated_why);
   RUN(test_sources_configured_class);
   RUN(test_sources_empty_and_many);
+  RUN(test_vote_vetted);
+  RUN(test_vote_not_vetted);
+  RUN(test_vote_before_first_round);
+  RUN(test_events_fields);
+  RUN(test_events_system_and_ended);
+  RUN(test_alarms_active);
+  RUN(test_alarms_cleared_and_system);
   RUN(test_error_json);
   RUN(test_route_get);
+  RUN(test_route_new_paths_strict);
   RUN(test_route_query_ignored);
   RUN(test_route_methods);
   RUN(test_route_unknown);

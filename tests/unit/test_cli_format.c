@@ -1,6 +1,7 @@
-/* Unit tests for cli/format.c: the sources table and the status summary
- * rendered from JSON text, compared line by line with the exact expected
- * output, and the adaptive duration units. */
+/* Unit tests for cli/format.c: the sources and alarms tables, the status
+ * and vote summaries and the event lines, rendered from JSON text and
+ * compared line by line with the exact expected output, and the adaptive
+ * duration units. */
 #include "cli/format.h"
 
 #include <string.h>
@@ -84,20 +85,21 @@ static const char sources_json[] =
     "{\"index\":0,\"name\":\"127.0.0.1:11123\",\"kind\":\"ntp\",\"class\":\"GPS\","
     "\"class_configured\":false,\"noselect\":false,\"state\":\"ok\",\"stratum\":1,"
     "\"refid\":\"GPS\",\"reach\":255,\"poll\":6,\"have_sample\":true,"
-    "\"offset\":157680000,\"error_bound\":0.0015,\"counters\":{\"sent\":3}},"
+    "\"offset\":157680000,\"error_bound\":0.0015,\"counters\":{\"sent\":3},"
+    "\"vote_state\":\"best\",\"vote_why\":\"\",\"trust\":true},"
     "{\"index\":1,\"name\":\"ntp2.example.net\",\"class\":\"DCF\","
     "\"class_configured\":true,\"state\":\"ok\",\"stratum\":2,"
     "\"refid\":\"192.168.1.10\",\"reach\":15,\"poll\":10,\"have_sample\":true,"
-    "\"offset\":1.0003,\"error_bound\":1.0003},"
+    "\"offset\":1.0003,\"error_bound\":1.0003,\"vote_state\":\"falseticker\"},"
     "{\"index\":2,\"name\":\"gal\",\"class\":\"GAL\",\"state\":\"ok\",\"stratum\":1,"
     "\"refid\":\"GAL\",\"reach\":1,\"poll\":4,\"have_sample\":true,"
-    "\"offset\":0.00025,\"error_bound\":5e-8},"
+    "\"offset\":0.00025,\"error_bound\":5e-8,\"vote_state\":\"class-outvoted\"},"
     "{\"index\":3,\"name\":\"gps2\",\"class\":\"GPS\",\"state\":\"ok\",\"stratum\":1,"
     "\"refid\":\"GPS\",\"reach\":255,\"poll\":6,\"have_sample\":true,"
-    "\"offset\":-5e-8,\"error_bound\":2.5e-4},"
+    "\"offset\":-5e-8,\"error_bound\":2.5e-4,\"vote_state\":\"combined\"},"
     "{\"index\":4,\"name\":\"new\",\"class\":\"UNKNOWN\",\"state\":\"init\","
     "\"stratum\":null,\"refid\":null,\"reach\":0,\"poll\":6,\"have_sample\":false,"
-    "\"offset\":null,\"error_bound\":null}]}";
+    "\"offset\":null,\"error_bound\":null,\"vote_state\":null}]}";
 
 static void test_sources_table_lines(void) {
   int rc;
@@ -105,19 +107,26 @@ static void test_sources_table_lines(void) {
   CHECK_INT(rc, 0);
   CHECK_INT(count_lines(text), 7);
   CHECK_STR(line_of(text, 0),
-            "Name             Class    Str Refid           Reach Poll      Offset   +/-Bound State");
+            "Name             Class    Str Refid           Reach Poll      Offset   +/-Bound "
+            "Vote           State");
   CHECK_STR(line_of(text, 1),
-            "=====================================================================================");
+            "=================================================="
+            "==================================================");
   CHECK_STR(line_of(text, 2),
-            "127.0.0.1:11123  GPS        1 GPS               377    6 +157680000s    1.500ms ok");
+            "127.0.0.1:11123  GPS        1 GPS               377    6 +157680000s    1.500ms "
+            "best           ok");
   CHECK_STR(line_of(text, 3),
-            "ntp2.example.net DCF*       2 192.168.1.10       17   10     +1.000s     1.000s ok");
+            "ntp2.example.net DCF*       2 192.168.1.10       17   10     +1.000s     1.000s "
+            "falseticker    ok");
   CHECK_STR(line_of(text, 4),
-            "gal              GAL        1 GAL                 1    4  +250.000us       50ns ok");
+            "gal              GAL        1 GAL                 1    4  +250.000us       50ns "
+            "class-outvoted ok");
   CHECK_STR(line_of(text, 5),
-            "gps2             GPS        1 GPS               377    6       -50ns  250.000us ok");
+            "gps2             GPS        1 GPS               377    6       -50ns  250.000us "
+            "combined       ok");
   CHECK_STR(line_of(text, 6),
-            "new              UNKNOWN    - -                   0    6           -          - init");
+            "new              UNKNOWN    - -                   0    6           -          - "
+            "-              init");
   free(text);
 }
 
@@ -145,7 +154,7 @@ static void test_sources_table_bad_documents(void) {
   CHECK_INT(rc, 0);
   CHECK_INT(count_lines(text), 4);
   CHECK_STR(line_of(text, 3),
-            "-    -          - -                   -    -           -          - -");
+            "-    -          - -                   -    -           -          - -              -");
   free(text);
 }
 
@@ -193,6 +202,168 @@ static void test_status_not_an_object(void) {
   free(text);
 }
 
+/* ---- vote ------------------------------------------------------------- */
+
+static const char vote_vetted_json[] =
+    "{\"valid\":true,\"time\":1700000000.25,\"vetted\":true,\"why_not\":null,"
+    "\"offset\":1.2345e-05,\"error\":0.00025,\"low\":-0.0001,\"high\":0.00012,"
+    "\"candidates\":4,\"agreeing\":3,\"classes\":3,\"agreeing_classes\":2,"
+    "\"agreeing_class_names\":[\"GPS\",\"GAL\"],\"best\":\"127.0.0.1:12301\","
+    "\"best_class\":\"GPS\",\"stratum\":2,\"leap\":0,\"leap_disagree\":false,"
+    "\"local_freq_ppm\":-1.25}";
+
+static void test_vote_vetted(void) {
+  int rc;
+  char *text = render(format_vote, vote_vetted_json, &rc);
+  CHECK_INT(rc, 0);
+  CHECK_INT(count_lines(text), 2);
+  CHECK_STR(line_of(text, 0),
+            "Vetted: yes, offset +12.345us ±250.000us, 3 of 4 sources, "
+            "2 of 3 classes (GPS GAL), best 127.0.0.1:12301 (GPS), stratum 2");
+  CHECK_STR(line_of(text, 1),
+            "Round: 2023-11-14T22:13:20.250Z, leap 0, local clock frequency error -1.250ppm");
+  free(text);
+}
+
+static void test_vote_not_vetted(void) {
+  int rc;
+  char *text = render(format_vote,
+                      "{\"valid\":true,\"time\":1700000000,\"vetted\":false,"
+                      "\"why_not\":\"no majority: 2 of 5 sources agree\",\"offset\":null,"
+                      "\"error\":null,\"low\":null,\"high\":null,\"candidates\":5,"
+                      "\"agreeing\":2,\"classes\":2,\"agreeing_classes\":0,"
+                      "\"agreeing_class_names\":[],\"best\":null,\"best_class\":null,"
+                      "\"stratum\":16,\"leap\":1,\"leap_disagree\":true,"
+                      "\"local_freq_ppm\":null}",
+                      &rc);
+  CHECK_INT(rc, 0);
+  CHECK_INT(count_lines(text), 2);
+  CHECK_STR(line_of(text, 0), "Vetted: no: no majority: 2 of 5 sources agree");
+  CHECK_STR(line_of(text, 1), "Round: 2023-11-14T22:13:20.000Z, leap 1 (sources disagree)");
+  free(text);
+}
+
+static void test_vote_before_first_round(void) {
+  int rc;
+  char *text = render(format_vote,
+                      "{\"valid\":false,\"time\":null,\"vetted\":null,\"why_not\":null}",
+                      &rc);
+  CHECK_INT(rc, 0);
+  CHECK_STR(text, "Vetted: no: no vote round yet\n");
+  free(text);
+}
+
+/* An odd document still yields the verdict line, with "-" for what is
+ * missing, and no class list or best source it does not name. */
+static void test_vote_sparse_and_bad(void) {
+  int rc;
+  char *text = render(format_vote, "{\"valid\":true,\"vetted\":true}", &rc);
+  CHECK_INT(rc, 0);
+  CHECK_STR(line_of(text, 0), "Vetted: yes, offset - ±-, - of - sources, - of - classes, "
+                              "stratum -");
+  CHECK_STR(line_of(text, 1), "Round: -, leap -");
+  free(text);
+  text = render(format_vote, "{\"valid\":true,\"vetted\":false,\"why_not\":\"\"}", &rc);
+  CHECK_STR(line_of(text, 0), "Vetted: no");
+  free(text);
+  text = render(format_vote, "[true]", &rc);
+  CHECK_INT(rc, -1);
+  CHECK_STR(text, "");
+  free(text);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+static void test_events_lines(void) {
+  int rc;
+  char *text = render(format_events,
+                      "{\"events\":["
+                      "{\"time\":1700000000.5,\"kind\":\"step\",\"ended\":false,"
+                      "\"source\":\"127.0.0.1:12303\",\"class\":\"DCF\",\"value\":0.0012,"
+                      "\"threshold\":0.0001,\"text\":\"offset stepped by +1.200 ms\"},"
+                      "{\"time\":1700000060,\"kind\":\"quorum-lost\",\"ended\":true,"
+                      "\"source\":null,\"class\":null,\"value\":null,\"threshold\":null,"
+                      "\"text\":\"3 of 4 sources agree\"},"
+                      "{\"time\":1700000061.999,\"kind\":\"class-lost\",\"ended\":false,"
+                      "\"source\":null,\"class\":\"GAL\",\"text\":\"\"}]}",
+                      &rc);
+  CHECK_INT(rc, 0);
+  CHECK_INT(count_lines(text), 3);
+  CHECK_STR(line_of(text, 0),
+            "2023-11-14T22:13:20.500Z step 127.0.0.1:12303: offset stepped by +1.200 ms");
+  CHECK_STR(line_of(text, 1),
+            "2023-11-14T22:14:20.000Z quorum-lost ended system: 3 of 4 sources agree");
+  CHECK_STR(line_of(text, 2), "2023-11-14T22:14:21.999Z class-lost system");
+  free(text);
+}
+
+static void test_events_empty_and_bad(void) {
+  int rc;
+  char *text = render(format_events, "{\"events\":[]}", &rc);
+  CHECK_INT(rc, 0);
+  CHECK_STR(text, "");
+  free(text);
+  text = render(format_events, "{\"alarms\":[]}", &rc);
+  CHECK_INT(rc, -1);
+  free(text);
+  text = render(format_events, "{\"events\":[{\"time\":\"x\",\"source\":3}]}", &rc);
+  CHECK_INT(rc, 0);
+  CHECK_STR(text, "- - -: -\n");
+  free(text);
+}
+
+/* ---- alarms ----------------------------------------------------------- */
+
+static void test_alarms_table_lines(void) {
+  int rc;
+  char *text = render(format_alarms_table,
+                      "{\"alarms\":["
+                      "{\"id\":7,\"kind\":\"falseticker\",\"severity\":\"critical\","
+                      "\"active\":true,\"source\":\"127.0.0.1:12303\",\"class\":\"DCF\","
+                      "\"raised\":1700000000.75,\"cleared\":null,\"value\":1.5,"
+                      "\"threshold\":0.00012,\"repeats\":0,"
+                      "\"text\":\"offset +1.500000 s outside the vetted interval\"},"
+                      "{\"id\":12,\"kind\":\"quorum-lost\",\"severity\":\"warning\","
+                      "\"active\":false,\"source\":null,\"class\":null,"
+                      "\"raised\":1700000000,\"cleared\":1700000063.25,"
+                      "\"text\":\"no majority\"}]}",
+                      &rc);
+  CHECK_INT(rc, 0);
+  CHECK_INT(count_lines(text), 4);
+  CHECK_STR(line_of(text, 0), "Id Severity Kind           Source          Raised               "
+                              "Cleared              Text");
+  CHECK_STR(line_of(text, 1), "=============================================================="
+                              "===========================");
+  CHECK_STR(line_of(text, 2), " 7 critical falseticker    127.0.0.1:12303 2023-11-14T22:13:20Z "
+                              "-                    offset +1.500000 s outside the vetted "
+                              "interval");
+  CHECK_STR(line_of(text, 3), "12 warning  quorum-lost    system          2023-11-14T22:13:20Z "
+                              "2023-11-14T22:14:23Z no majority");
+  free(text);
+}
+
+static void test_alarms_table_empty_and_bad(void) {
+  int rc;
+  char *text = render(format_alarms_table, "{\"alarms\":[]}", &rc);
+  CHECK_INT(rc, 0);
+  CHECK_INT(count_lines(text), 2);
+  CHECK_STR(line_of(text, 0), "Id Severity Kind           Source Raised               "
+                              "Cleared              Text");
+  free(text);
+  text = render(format_alarms_table, "{\"alarms\":{}}", &rc);
+  CHECK_INT(rc, -1);
+  CHECK_STR(text, "");
+  free(text);
+  /* A wide id widens its column; an inactive alarm without a clear time
+   * shows "-" rather than inventing one. */
+  text = render(format_alarms_table,
+                "{\"alarms\":[{\"id\":12345678901,\"active\":false,\"raised\":-5}]}", &rc);
+  CHECK_INT(rc, 0);
+  CHECK_STR(line_of(text, 2), "12345678901 -        -              system -                    "
+                              "-                    -");
+  free(text);
+}
+
 int main(void) {
   unit_init();
   RUN(test_duration_units);
@@ -204,5 +375,13 @@ int main(void) {
   RUN(test_status_summary);
   RUN(test_status_short_uptime_no_steps);
   RUN(test_status_not_an_object);
+  RUN(test_vote_vetted);
+  RUN(test_vote_not_vetted);
+  RUN(test_vote_before_first_round);
+  RUN(test_vote_sparse_and_bad);
+  RUN(test_events_lines);
+  RUN(test_events_empty_and_bad);
+  RUN(test_alarms_table_lines);
+  RUN(test_alarms_table_empty_and_bad);
   return unit_done();
 }
