@@ -39,6 +39,7 @@ struct replay {
   double round, next_round;
   bool json, quiet;
   long rounds, vetted_rounds, samples, events, alarms_raised;
+  double first_t, last_t; /* of the samples replayed */
   int last_vetted;        /* -1 before the first round */
   json_object *jevents, *jalarms;
 };
@@ -245,7 +246,8 @@ static int replay_sample(void *ctx, const char *name, const char *cls, const str
   if (rs->have) rs->interval = t - ts(rs->latest.rx_time);
   rs->latest = *s;
   rs->have = rs->fresh = true;
-  r->samples++;
+  if (r->samples++ == 0) r->first_t = t;
+  r->last_t = t;
   return 0;
 }
 
@@ -264,8 +266,7 @@ static void apply_policy(const struct vt_config *cfg, const struct replay_args *
   if (a->minclasses) ac->vote.minclasses = a->minclasses;
 }
 
-static void print_summary(const struct replay *r, const struct replay_args *a,
-                          const struct analysis_config *ac) {
+static void print_summary(const struct replay *r, const struct analysis_config *ac) {
   if (r->json) {
     json_object *o = json_object_new_object();
     json_object_object_add(o, "samples", json_object_new_int64(r->samples));
@@ -281,8 +282,8 @@ static void print_summary(const struct replay *r, const struct replay_args *a,
     return;
   }
   char f[32], t[32];
-  iso_time(a->from, f, sizeof f);
-  iso_time(a->to, t, sizeof t);
+  iso_time(r->first_t, f, sizeof f);
+  iso_time(r->last_t, t, sizeof t);
   printf("replayed %ld samples of %d sources, %s to %s: %ld rounds, %ld vetted (%.1f%%), "
          "%ld events, %ld alarms raised (mode %s, minsources %d, minclasses %d)\n",
          r->samples, r->n, f, t, r->rounds, r->vetted_rounds,
@@ -313,7 +314,7 @@ static int run_replay(struct history *h, const struct vt_config *cfg, struct rep
   r.jalarms = json_object_new_array();
   history_each_sample(h, from, to, replay_sample, &r);
   if (r.next_round > 0) run_round(&r, r.next_round); /* the last samples */
-  print_summary(&r, a, &ac);
+  print_summary(&r, &ac);
   json_object_put(r.jevents);
   json_object_put(r.jalarms);
   analysis_free(r.analysis);

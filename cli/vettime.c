@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli/format.h"
+#include "cli/replay.h"
 #include "cli/simulate.h"
 #include "monitor/config.h"
 
@@ -55,6 +56,7 @@ static int cmd_sources(const struct cli *cli, int argc, char **argv);
 static int cmd_vote(const struct cli *cli, int argc, char **argv);
 static int cmd_events(const struct cli *cli, int argc, char **argv);
 static int cmd_alarms(const struct cli *cli, int argc, char **argv);
+static int cmd_replay(const struct cli *cli, int argc, char **argv);
 static int cmd_help(const struct cli *cli, int argc, char **argv);
 
 static const struct command commands[] = {
@@ -64,6 +66,7 @@ static const struct command commands[] = {
     {"events", cmd_events, "recent events, oldest first: time, kind, source, evidence"},
     {"alarms", cmd_alarms, "active and recently cleared alarms: id, severity, kind, source"},
     {"simulate", simulate_main, "fake stratum-1 NTP servers from a scenario file"},
+    {"replay", cmd_replay, "re-run the vote and detectors over stored samples"},
     {"help", cmd_help, "this text"},
 };
 
@@ -316,6 +319,11 @@ static int cmd_vote(const struct cli *cli, int argc, char **argv) {
 
 static int cmd_events(const struct cli *cli, int argc, char **argv) {
   return show(cli, argc, argv, "events", format_events);
+}
+
+/* Reads the history itself: no daemon needed. */
+static int cmd_replay(const struct cli *cli, int argc, char **argv) {
+  return replay_main(cli->config_path, cli->config_given, cli->json, argc, argv);
 }
 
 static int cmd_alarms(const struct cli *cli, int argc, char **argv) {
