@@ -173,7 +173,8 @@ static int load_keys(struct sim *sim) {
     if (!sv->key) continue;
     if (!sim->opts.keyfile) {
       fprintf(stderr, "vettime simulate: %s:%d: server \"%s\" has `key %u`: "
-              "give the keys with --keyfile\n", sim->opts.scenario, sv->line, sv->name, sv->key);
+              "give the keys with --keyfile\n",
+              sim->opts.scenario, sv->line, sv->name, sv->key);
       return EX_CONFIG;
     }
     sim->servers[i].key = keyring_find(&sim->keys, sv->key);
@@ -358,8 +359,8 @@ static void on_event_due(void *arg) {
   const struct scenario *s = sim->scn;
   double t = sched_mono_now() - sim->t0;
   char line[160];
-  for (; sim->next_event < s->n_events && s->events[sim->next_event].t <= t; sim->next_event++) {
-    const struct scn_event *ev = &s->events[sim->next_event];
+  while (sim->next_event < s->n_events && s->events[sim->next_event].t <= t) {
+    const struct scn_event *ev = &s->events[sim->next_event++];
     scenario_describe_event(s, ev, line, sizeof line);
     printf("t=%.3f %s\n", ev->t, line);
   }
@@ -448,7 +449,8 @@ static void print_counts(const struct sim *sim) {
     fprintf(stderr, "vettime simulate: %s: answered %lu, kod %lu, silent %lu, dropped",
             sim->scn->servers[i].name, sv->answered, sv->kissed, sv->silenced);
     for (int d = 0; d < DROP_COUNT; d++)
-      fprintf(stderr, " %s %lu%s", drop_names[d], sv->dropped[d], d + 1 < DROP_COUNT ? "," : "\n");
+      fprintf(stderr, " %s %lu%s", drop_names[d], sv->dropped[d],
+              d + 1 < DROP_COUNT ? "," : "\n");
   }
 }
 
