@@ -26,6 +26,7 @@ struct analysis {
   double start;
   unsigned classes_seen;      /* classes that agreed in some round */
   struct vote_input *vin;
+  double *scratch;            /* n doubles, for the median */
   int ev_cap, cond_cap, tr_cap;
   struct vt_condition *prev_conds;
   int n_prev;
@@ -49,12 +50,13 @@ static bool allocate(struct analysis *a, int n) {
   a->tr_cap = 2 * a->cond_cap;
   a->src = calloc((size_t)n + 1, sizeof *a->src);
   a->vin = calloc((size_t)n + 1, sizeof *a->vin);
+  a->scratch = calloc((size_t)n + 1, sizeof *a->scratch);
   a->res.per_source = calloc((size_t)n + 1, sizeof *a->res.per_source);
   a->res.events = calloc((size_t)a->ev_cap, sizeof *a->res.events);
   a->res.conds = calloc((size_t)a->cond_cap, sizeof *a->res.conds);
   a->prev_conds = calloc((size_t)a->cond_cap, sizeof *a->prev_conds);
   a->res.transitions = calloc((size_t)a->tr_cap, sizeof *a->res.transitions);
-  return a->src && a->vin && a->res.per_source && a->res.events && a->res.conds &&
+  return a->src && a->vin && a->scratch && a->res.per_source && a->res.events && a->res.conds &&
          a->prev_conds && a->res.transitions;
 }
 
@@ -79,6 +81,7 @@ void analysis_free(struct analysis *a) {
   alarms_free(a->alarms);
   free(a->src);
   free(a->vin);
+  free(a->scratch);
   free(a->res.per_source);
   free(a->res.events);
   free(a->res.conds);
@@ -136,15 +139,41 @@ static bool cond_in(const struct vt_condition *c, const struct vt_condition *set
 
 /* ---- stage 2: the sample detectors ---- */
 
+static int cmp_double(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}
+
+/* The detectors' reference: the median offset of the agreeing sources.
+ * Not the vetted offset: that is a weighted mean, which a stepping or
+ * drifting source drags along, so that every other source would seem to
+ * step or drift the other way. The median of three or more is one of the
+ * good sources as long as only a minority misbehaves. With fewer than three
+ * agreeing sources there is no such reference, and the detectors watch
+ * each source's own series (false is returned). */
+static bool detector_reference(struct analysis *a, double *ref) {
+  double *x = a->scratch;
+  int n = 0;
+  for (int i = 0; i < a->n; i++) {
+    enum source_state st = a->res.per_source[i].state;
+    if (st == SS_COMBINED || st == SS_BEST) x[n++] = a->vin[i].offset;
+  }
+  if (!a->res.verdict.vetted || n < 3) return false;
+  qsort(x, (size_t)n, sizeof *x, cmp_double);
+  *ref = n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+  return true;
+}
+
 static void run_detectors(struct analysis *a, const struct analysis_source *src) {
-  const struct vote_verdict *v = &a->res.verdict;
+  double ref = 0;
+  bool have_ref = detector_reference(a, &ref);
   for (int i = 0; i < a->n; i++) {
     struct source_detector *d = &a->src[i].det;
     if (src[i].new_sample) {
       int room = a->ev_cap - a->res.n_events;
       struct vt_event *out = &a->res.events[a->res.n_events];
       int k = detector_sample(d, &a->cfg.detect, src[i].sample_time, src[i].sample_offset,
-                              src[i].sample_error, v->vetted, v->offset, out, room);
+                              src[i].sample_error, have_ref, ref, out, room);
       for (int j = 0; j < k; j++) {
         out[j].source = i;
         out[j].ref_class = src[i].vote.ref_class;

@@ -6,12 +6,14 @@
  * directive; the combine weights each truechimer by 1/error bound.
  *
  * Every stage is a short static function over plain arrays held in one
- * struct round on the stack; no allocation (glibc's qsort may allocate, so
- * the endpoints are heap-sorted in place). */
+ * struct round on the stack (about 200 KiB at VOTE_MAX_SOURCES = 4096);
+ * no allocation (glibc's qsort may allocate, so the endpoints are sorted
+ * by a small merge sort over stack scratch). */
 #include "monitor/vote.h"
 
 #include <assert.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,28 +38,36 @@ const char *source_state_name(enum source_state s) {
 /* ------------------------------------------------------------------ */
 /* Intersection (Marzullo)                                             */
 
-/* In-place heapsort: no recursion, no allocation. */
-static void sift_down(double *a, int root, int n) {
-  for (;;) {
-    int child = 2 * root + 1;
-    if (child >= n) return;
-    if (child + 1 < n && a[child + 1] > a[child]) child++;
-    if (a[root] >= a[child]) return;
-    double t = a[root];
-    a[root] = a[child];
-    a[child] = t;
-    root = child;
+/* Sorts a[n] ascending: insertion sort of runs of 16, then bottom-up
+ * merges through tmp[n]. No recursion, no allocation. */
+static void insertion_sort(double *a, int n) {
+  for (int i = 1; i < n; i++) {
+    double x = a[i];
+    int j = i;
+    for (; j > 0 && a[j - 1] > x; j--) a[j] = a[j - 1];
+    a[j] = x;
   }
 }
 
-static void sort_doubles(double *a, int n) {
-  for (int i = n / 2 - 1; i >= 0; i--) sift_down(a, i, n);
-  for (int end = n - 1; end > 0; end--) {
-    double t = a[0];
-    a[0] = a[end];
-    a[end] = t;
-    sift_down(a, 0, end);
+static void merge(const double *src, double *dst, int lo, int mid, int hi) {
+  int i = lo, j = mid, k = lo;
+  while (i < mid && j < hi) dst[k++] = src[j] < src[i] ? src[j++] : src[i++];
+  while (i < mid) dst[k++] = src[i++];
+  while (j < hi) dst[k++] = src[j++];
+}
+
+static void sort_doubles(double *a, double *tmp, int n) {
+  enum { RUN = 16 };
+  double *src = a, *dst = tmp, *t;
+  for (int i = 0; i < n; i += RUN) insertion_sort(a + i, n - i < RUN ? n - i : RUN);
+  for (int w = RUN; w < n; w *= 2) {
+    for (int lo = 0; lo < n; lo += 2 * w)
+      merge(src, dst, lo, lo + w < n ? lo + w : n, lo + 2 * w < n ? lo + 2 * w : n);
+    t = src;
+    src = dst;
+    dst = t;
   }
+  if (src != a) memcpy(a, src, (size_t)n * sizeof *a);
 }
 
 /* L[n] and H[n] are the sorted lower and upper ends. Coverage of a point x
@@ -80,7 +90,7 @@ static double lowest_covered(const double *L, const double *H, int n, int m) {
     while (j < n && H[j] < L[i]) j++;
     if (i + 1 - j >= m) return L[i];
   }
-  return NAN; /* unreachable for m <= max_depth */
+  return (double)NAN; /* unreachable for m <= max_depth */
 }
 
 /* Mirror image: coverage of x = #(hi >= x) - #(lo > x), highest at an upper end. */
@@ -90,7 +100,7 @@ static double highest_covered(const double *L, const double *H, int n, int m) {
     while (j >= 0 && L[j] > H[i]) j--;
     if (j + 1 - i >= m) return H[i];
   }
-  return NAN;
+  return (double)NAN;
 }
 
 struct isect {
@@ -104,13 +114,13 @@ struct isect {
  * and then low <= high holds by construction), so one sweep for the depth
  * and one each way for low and high give the same answer in O(n log n). */
 static struct isect marzullo(const double *lo, const double *hi, int n) {
-  double L[VOTE_MAX_SOURCES], H[VOTE_MAX_SOURCES];
+  double L[VOTE_MAX_SOURCES], H[VOTE_MAX_SOURCES], tmp[VOTE_MAX_SOURCES];
   struct isect r = {0, false, 0.0, 0.0};
   assert(n >= 0 && n <= VOTE_MAX_SOURCES);
   memcpy(L, lo, (size_t)n * sizeof *L);
   memcpy(H, hi, (size_t)n * sizeof *H);
-  sort_doubles(L, n);
-  sort_doubles(H, n);
+  sort_doubles(L, tmp, n);
+  sort_doubles(H, tmp, n);
   r.depth = max_depth(L, H, n);
   if (2 * r.depth <= n) return r;
   r.majority = true;
@@ -175,6 +185,95 @@ static void set_state(struct round *r, int i, enum source_state s) {
 }
 
 /* ------------------------------------------------------------------ */
+/* Why texts                                                           */
+
+/* A text being built into a bounded buffer: always NUL-terminated,
+ * truncated silently. The vote writes a why for every source every round;
+ * glibc's printf of doubles would be most of the round's cost, so figures
+ * go through put_fixed (integer digits, rounding half away from zero). */
+struct text {
+  char *p;
+  size_t left; /* bytes left including the NUL, >= 1 */
+};
+
+static void put_n(struct text *t, const char *s, size_t n) {
+  if (n >= t->left) n = t->left - 1;
+  memcpy(t->p, s, n);
+  t->p += n;
+  t->left -= n;
+  *t->p = '\0';
+}
+
+static void put(struct text *t, const char *s) { put_n(t, s, strlen(s)); }
+
+/* v in decimal, zero-padded to at least width digits. */
+static void put_uint(struct text *t, unsigned long long v, int width) {
+  char b[24];
+  int k = (int)sizeof b;
+  do {
+    b[--k] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v > 0 || (int)sizeof b - k < width);
+  put_n(t, b + k, sizeof b - (size_t)k);
+}
+
+/* Like printf's "%.*f" (plus: "%+.*f") for 0 <= decimals <= 6. The whole
+ * and the fractional part are rounded apart: the fraction is exact in a
+ * double, so large values round like printf too (rint: ties to even). */
+static void put_fixed(struct text *t, double x, int decimals, bool plus) {
+  static const double scale[7] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+  double a = fabs(x), ip = floor(a);
+  if (!(a < 9e15)) { /* huge or not finite */
+    char b[64];
+    snprintf(b, sizeof b, plus ? "%+.*f" : "%.*f", decimals, x);
+    put(t, b);
+    return;
+  }
+  unsigned long long sc = (unsigned long long)scale[decimals], whole = (unsigned long long)ip;
+  unsigned long long part = (unsigned long long)rint((a - ip) * scale[decimals]);
+  if (part >= sc) { /* 0.9999997 -> 1.000000 */
+    whole++;
+    part -= sc;
+  }
+  if (signbit(x) || plus) put(t, signbit(x) ? "-" : "+");
+  put_uint(t, whole, 1);
+  if (decimals == 0) return;
+  put(t, ".");
+  put_uint(t, part, decimals);
+}
+
+static void put_int(struct text *t, int v) {
+  if (v < 0) put(t, "-");
+  put_uint(t, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, 1);
+}
+
+/* A small printf for why texts: %s string, %d int, %f double as "%.6f",
+ * %F as "%+.6f", %P as "%.1f", %% a percent sign. Not checked by the
+ * compiler: every caller's text is pinned by tests/unit/test_vote.c. */
+static void text_fmt(char *buf, size_t len, const char *fmt, ...) {
+  struct text t = {buf, len};
+  va_list ap;
+  buf[0] = '\0';
+  va_start(ap, fmt);
+  for (const char *f = fmt; *f;) {
+    size_t run = strcspn(f, "%");
+    put_n(&t, f, run);
+    f += run;
+    if (!*f || !f[1]) break;
+    switch (f[1]) {
+    case 's': put(&t, va_arg(ap, const char *)); break;
+    case 'd': put_int(&t, va_arg(ap, int)); break;
+    case 'f': put_fixed(&t, va_arg(ap, double), 6, false); break;
+    case 'F': put_fixed(&t, va_arg(ap, double), 6, true); break;
+    case 'P': put_fixed(&t, va_arg(ap, double), 1, false); break;
+    default: put_n(&t, f + 1, 1); break;
+    }
+    f += 2;
+  }
+  va_end(ap);
+}
+
+/* ------------------------------------------------------------------ */
 /* Stage 1: sanity filter                                              */
 
 /* The first reason, in the documented order, to keep a source out of the
@@ -194,18 +293,18 @@ static enum source_state sanity_state(const struct vote_policy *p, const struct 
 static void sanity_why(const struct vote_policy *p, const struct vote_input *s,
                        enum source_state st, char *why, size_t len) {
   switch (st) {
-  case SS_NOSELECT: snprintf(why, len, "noselect: monitored, never selected"); break;
+  case SS_NOSELECT: text_fmt(why, len, "noselect: monitored, never selected"); break;
   case SS_NO_SAMPLE:
-    snprintf(why, len, s->have_sample ? "sample without a valid error bound" : "no sample yet");
+    text_fmt(why, len, s->have_sample ? "sample without a valid error bound" : "no sample yet");
     break;
-  case SS_UNREACHABLE: snprintf(why, len, "not reachable"); break;
-  case SS_UNSYNC: snprintf(why, len, "leap indicator %d: not synchronised", s->leap); break;
+  case SS_UNREACHABLE: text_fmt(why, len, "not reachable"); break;
+  case SS_UNSYNC: text_fmt(why, len, "leap indicator %d: not synchronised", s->leap); break;
   case SS_BAD_STRATUM:
-    snprintf(why, len, "stratum %d above maxstratum %d", s->stratum, p->maxstratum);
+    text_fmt(why, len, "stratum %d above maxstratum %d", s->stratum, p->maxstratum);
     break;
-  case SS_STALE: snprintf(why, len, "last sample too old (stale)"); break;
+  case SS_STALE: text_fmt(why, len, "last sample too old (stale)"); break;
   case SS_TOO_FAR:
-    snprintf(why, len, "error bound %.6f s above maxdistance %.6f s", s->error, p->maxdistance);
+    text_fmt(why, len, "error bound %f s above maxdistance %f s", s->error, p->maxdistance);
     break;
   default: why[0] = '\0'; break;
   }
@@ -217,7 +316,7 @@ static void sanity_filter(struct round *r) {
     struct vote_source_result *res = &r->res[i];
     if (i >= VOTE_MAX_SOURCES) {
       set_state(r, i, SS_NOSELECT);
-      snprintf(res->why, sizeof res->why, "beyond the vote's limit of %d sources",
+      text_fmt(res->why, sizeof res->why, "beyond the vote's limit of %d sources",
                VOTE_MAX_SOURCES);
       continue;
     }
@@ -308,12 +407,12 @@ static void falseticker_why(const struct round *r, int q, char *why, size_t len)
   const struct group *g = &r->g[r->grp[q]];
   double off = r->in[r->src[q]].offset;
   if (r->p->mode == VOTE_MODE_CLASSES && !overlaps(r->lo[q], r->hi[q], &g->v))
-    snprintf(why, len, "offset %+.6f s outside the %s class interval [%+.6f, %+.6f] s", off,
+    text_fmt(why, len, "offset %F s outside the %s class interval [%F, %F] s", off,
              ref_class_name(g->cls), g->v.low, g->v.high);
   else if (!r->v.majority)
-    snprintf(why, len, "no majority: %d of %d sources agree", r->v.depth, r->voters);
+    text_fmt(why, len, "no majority: %d of %d sources agree", r->v.depth, r->voters);
   else
-    snprintf(why, len, "offset %+.6f s outside the vetted interval [%+.6f, %+.6f] s", off,
+    text_fmt(why, len, "offset %F s outside the vetted interval [%F, %F] s", off,
              r->v.low, r->v.high);
 }
 
@@ -323,15 +422,15 @@ static void rejected_why(const struct round *r, int q, char *why, size_t len) {
   switch (r->res[r->src[q]].state) {
   case SS_FALSETICKER: falseticker_why(r, q, why, len); break;
   case SS_CLASS_SPLIT:
-    snprintf(why, len, "class %s has no majority: %d of %d sources agree", cls, g->v.depth,
+    text_fmt(why, len, "class %s has no majority: %d of %d sources agree", cls, g->v.depth,
              g->count);
     break;
   case SS_CLASS_OUTVOTED:
     if (!r->v.majority)
-      snprintf(why, len, "no majority among classes: %d of %d classes agree", r->v.depth,
+      text_fmt(why, len, "no majority among classes: %d of %d classes agree", r->v.depth,
                r->voters);
     else
-      snprintf(why, len, "class %s [%+.6f, %+.6f] s outside the vetted interval [%+.6f, %+.6f] s",
+      text_fmt(why, len, "class %s [%F, %F] s outside the vetted interval [%F, %F] s",
                cls, g->v.low, g->v.high, r->v.low, r->v.high);
     break;
   default: break;
@@ -404,12 +503,12 @@ static int pick_best(const struct round *r) {
 
 static void best_why(const struct round *r, int best, char *why, size_t len) {
   const struct vote_input *s = &r->in[best];
-  int k = snprintf(why, len, "best (%s): offset %+.6f s ±%.6f s",
-                   flagged(r, best, VOTE_F_PREFER) ? "prefer" : "smallest error bound",
-                   s->offset, s->error);
-  if (r->trust_decided && k > 0 && (size_t)k < len)
-    snprintf(why + k, len - (size_t)k, "; trusted sources decide [%+.6f, %+.6f] s", r->v.low,
-             r->v.high);
+  const char *reason = flagged(r, best, VOTE_F_PREFER) ? "prefer" : "smallest error bound";
+  if (r->trust_decided)
+    text_fmt(why, len, "best (%s): offset %F s ±%f s; trusted sources decide [%F, %F] s", reason,
+             s->offset, s->error, r->v.low, r->v.high);
+  else
+    text_fmt(why, len, "best (%s): offset %F s ±%f s", reason, s->offset, s->error);
 }
 
 /* Weighted mean of the truechimers (weight 1/padded error bound), or the
@@ -430,7 +529,7 @@ static void combine(struct round *r, struct vote_verdict *out) {
   for (int q = 0; q < r->ncand; q++) {
     int i = r->src[q];
     if (r->res[i].state == SS_COMBINED)
-      snprintf(r->res[i].why, sizeof r->res[i].why, "offset %+.6f s ±%.6f s, weight %.1f%%",
+      text_fmt(r->res[i].why, sizeof r->res[i].why, "offset %F s ±%f s, weight %P%%",
                r->in[i].offset, r->in[i].error, 100.0 / half_width(r->p, &r->in[i]) / sw);
   }
   r->res[out->best].state = SS_BEST;
@@ -470,14 +569,14 @@ static void tally(const struct round *r, struct vote_verdict *out) {
 
 static void no_majority_why(const struct round *r, char *why, size_t len) {
   if (r->p->mode == VOTE_MODE_CLASSES && r->ngroups == 1)
-    snprintf(why, len, "no majority: %d of %d sources agree", r->g[0].v.depth, r->g[0].count);
+    text_fmt(why, len, "no majority: %d of %d sources agree", r->g[0].v.depth, r->g[0].count);
   else if (r->p->mode == VOTE_MODE_SOURCES)
-    snprintf(why, len, "no majority: %d of %d sources agree", r->v.depth, r->voters);
+    text_fmt(why, len, "no majority: %d of %d sources agree", r->v.depth, r->voters);
   else if (r->voters == 0)
-    snprintf(why, len, "no majority: no class has a majority of its own (%d classes split)",
+    text_fmt(why, len, "no majority: no class has a majority of its own (%d classes split)",
              r->ngroups);
   else
-    snprintf(why, len, "no majority: %d of %d classes agree", r->v.depth, r->voters);
+    text_fmt(why, len, "no majority: %d of %d classes agree", r->v.depth, r->voters);
 }
 
 /* The first required source that is not selected, or -1. */
@@ -495,17 +594,17 @@ static void check_policy(const struct round *r, struct vote_verdict *out) {
   const struct vote_policy *p = r->p;
   int req = unselected_required(r);
   if (r->ncand == 0)
-    snprintf(w, len, "no usable source (%d configured)", r->n);
+    text_fmt(w, len, "no usable source (%d configured)", r->n);
   else if (!r->v.majority)
     no_majority_why(r, w, len);
   else if (out->agreeing < p->minsources)
-    snprintf(w, len, "only %d %s, %d required", out->agreeing,
+    text_fmt(w, len, "only %d %s, %d required", out->agreeing,
              out->agreeing == 1 ? "source agrees" : "sources agree", p->minsources);
   else if (p->mode == VOTE_MODE_CLASSES && out->agreeing_classes < p->minclasses)
-    snprintf(w, len, "only %d %s, %d required", out->agreeing_classes,
+    text_fmt(w, len, "only %d %s, %d required", out->agreeing_classes,
              out->agreeing_classes == 1 ? "class agrees" : "classes agree", p->minclasses);
   else if (req >= 0)
-    snprintf(w, len, "required source %d is not selected (%s)", req,
+    text_fmt(w, len, "required source %d is not selected (%s)", req,
              source_state_name(r->res[req].state));
   out->vetted = w[0] == '\0';
 }
@@ -516,6 +615,7 @@ static int served_stratum(int stratum) {
 }
 
 static void fill_verdict(const struct round *r, struct vote_verdict *out) {
+  out->candidates = r->ncand;
   if (r->v.majority) {
     out->low = r->v.low;
     out->high = r->v.high;

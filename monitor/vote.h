@@ -8,7 +8,7 @@
  * source, its state and why, in the spirit of `chronyc selectdata`.
  *
  * Pure: arrays in, verdict out. No I/O, no clock reads, no globals, no
- * allocation: the round's scratch lives on the stack (about 160 KiB at
+ * allocation: the round's scratch lives on the stack (about 200 KiB at
  * VOTE_MAX_SOURCES = 4096), so the same code runs live, in replay and in
  * tests. */
 #ifndef VT_VOTE_H

@@ -57,11 +57,11 @@ j() { json_check "$T/$1/$2.json" "$3"; }
 
 run_scenario one-of-three-falseticker 25 "" &
 run_scenario two-of-five 25 "" &
-run_scenario three-of-five 25 "" &
+run_scenario three-of-five 45 "" &
 run_scenario dcf-outvoted 25 "" &
 run_scenario five-year-jump 55 "" &
 run_scenario step-1ms 65 "" &
-run_scenario slow-walk 85 "" &
+run_scenario slow-walk 115 "" &
 run_scenario silent 45 "" &
 run_scenario local-oscillator 40 "" &
 wait
@@ -121,6 +121,6 @@ s=local-oscillator
 check "$s: refid change GPS -> LOCL" j $s events \
   "any(e['kind'] == 'refid-change' and e['source'] == '$(src $s 0)' and 'GPS to LOCL' in e['text'] for e in d['events'])"
 check "$s: refid alarm line" logged $s "raised: info refid-change $(src $s 0) ("
-check "$s: the GPS class is lost" logged $s "raised: warning class-lost system: class GPS has no agreeing source"
+check "$s: the GPS class is lost" logged $s "raised: warning class-lost class GPS: class GPS has no agreeing source"
 
 summary
