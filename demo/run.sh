@@ -1,48 +1,37 @@
 #!/usr/bin/env bash
-# `make demo`: starts three chronyd stratum-1 servers on loopback (one of
-# them 1 s ahead under faketime), then runs vettimed in the foreground on
-# demo/vettime.conf. Ctrl-C stops everything. Needs root (chronyd).
+# `make demo`: runs `vettime simulate demo/demo.scn` (three fake stratum-1
+# servers on loopback: GPS, Galileo and DCF77, which agree until the DCF77
+# server steps by +250 ms at one minute and the Galileo server starts a slow
+# walk at five minutes), then vettimed in the foreground on
+# demo/vettime.conf. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=$PWD/demo/run
 mkdir -p "$RUN"
 sed "s|@RUN@|$RUN|g" demo/vettime.conf > "$RUN/vettime.conf"
+rm -f "$RUN/ready"
 
-pids=()
-stop_all() { kill "${pids[@]}" 2>/dev/null || true; }
-trap stop_all EXIT
-
-start_chronyd() { # name port faketime-spec
-  cat > "$RUN/$1.conf" <<CONF
-port $2
-bindaddress 127.0.0.1
-allow 127.0.0.1
-local stratum 1
-cmdport 0
-pidfile $RUN/$1.pid
-driftfile $RUN/$1.drift
-CONF
-  if [[ -n "$3" ]]; then
-    faketime -f "$3" chronyd -x -d -u root -f "$RUN/$1.conf" > "$RUN/$1.log" 2>&1 &
-  else
-    chronyd -x -d -u root -f "$RUN/$1.conf" > "$RUN/$1.log" 2>&1 &
-  fi
-  pids+=($!)
-}
-start_chronyd gps 11123 ""
-start_chronyd galileo 11124 ""
-start_chronyd dcf77 11125 "+1"
+./vettime simulate demo/demo.scn --ready "$RUN/ready" > "$RUN/simulate.log" 2>&1 &
+sim=$!
+trap 'kill $sim 2>/dev/null || true' EXIT
+for _ in $(seq 50); do [[ -e "$RUN/ready" ]] && break; sleep 0.1; done
+[[ -e "$RUN/ready" ]] || { echo "the simulator did not start:"; cat "$RUN/simulate.log"; exit 1; }
 
 cat <<MSG
 vettime demo
-  stratum-1 servers: chronyd on 127.0.0.1:11123 (GPS), :11124 (GAL),
-                     :11125 (DCF, 1 s ahead under faketime)
+  fake stratum-1 servers (vettime simulate demo/demo.scn, log $RUN/simulate.log):
+    127.0.0.1:11123 GPS, :11124 GAL, :11125 DCF
+    t=60 s   the DCF77 server steps by +250 ms   -> step, falseticker alarms
+    t=300 s  the Galileo server walks at 10 us/s -> slow-walk / drift alarm
   configuration:     $RUN/vettime.conf
   history database:  $RUN/history.db
 Look at it from another terminal:
   ./vettime -c $RUN/vettime.conf sources
-  ./vettime -c $RUN/vettime.conf status
-  sqlite3 $RUN/history.db 'SELECT * FROM samples ORDER BY id DESC LIMIT 5'
+  ./vettime -c $RUN/vettime.conf vote
+  ./vettime -c $RUN/vettime.conf alarms
+  ./vettime -c $RUN/vettime.conf events
+  ./vettime -c $RUN/vettime.conf replay --minclasses 3
+  sqlite3 $RUN/history.db 'SELECT * FROM events'
 Ctrl-C stops the demo.
 
 MSG
