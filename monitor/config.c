@@ -137,31 +137,93 @@ static int opt_prefer(struct parse_ctx *c, const char *a, struct source_config *
   return 0;
 }
 
+static int opt_device(struct parse_ctx *c, const char *a, struct source_config *s) {
+  return copy_string(c, "device", a, s->device, sizeof s->device);
+}
+
+static int opt_pps(struct parse_ctx *c, const char *a, struct source_config *s) {
+  return copy_string(c, "pps", a, s->pps, sizeof s->pps);
+}
+
+static int opt_baud(struct parse_ctx *c, const char *a, struct source_config *s) {
+  static const long rates[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400};
+  long v;
+  if (parse_int(c, "baud", a, 50, 230400, &v)) return -1;
+  for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
+    if (rates[i] == v) {
+      s->baud = (int)v;
+      return 0;
+    }
+  return fail(c, "baud: %ld is not a standard rate (1200 ... 230400)", v);
+}
+
+static int opt_offset(struct parse_ctx *c, const char *a, struct source_config *s) {
+  return parse_double(c, "offset", a, -1.0, 1.0, &s->offset);
+}
+
+static int opt_mode(struct parse_ctx *c, const char *a, struct source_config *s) {
+  static const char *const names[] = {"raw50", "raw75", "meinberg"};
+  for (int i = 0; i < 3; i++)
+    if (strcmp(a, names[i]) == 0) {
+      s->dcf_mode = (enum dcf77_mode)i;
+      return 0;
+    }
+  return fail(c, "mode: \"%s\" is not raw50, raw75 or meinberg", a);
+}
+
+#define K(kind) (1u << (kind))
+#define K_ALL 0xffffu
+
 static const struct {
   const char *name;
   bool has_arg;
+  unsigned kinds; /* the directives that take it */
   server_opt_fn fn;
-} server_options[] = {
-    {"trust", false, opt_trust},    {"require", false, opt_require},
-    {"prefer", false, opt_prefer},
-    {"port", true, opt_port},       {"key", true, opt_key},
-    {"class", true, opt_class},     {"minpoll", true, opt_minpoll},
-    {"maxpoll", true, opt_maxpoll}, {"iburst", false, opt_iburst},
-    {"noselect", false, opt_noselect},
+} source_options[] = {
+    {"class", true, K_ALL, opt_class},        {"noselect", false, K_ALL, opt_noselect},
+    {"trust", false, K_ALL, opt_trust},       {"require", false, K_ALL, opt_require},
+    {"prefer", false, K_ALL, opt_prefer},
+    {"port", true, K(SOURCE_NTP), opt_port},  {"key", true, K(SOURCE_NTP), opt_key},
+    {"minpoll", true, K(SOURCE_NTP), opt_minpoll},
+    {"maxpoll", true, K(SOURCE_NTP), opt_maxpoll},
+    {"iburst", false, K(SOURCE_NTP), opt_iburst},
+    {"device", true, K(SOURCE_GPSD), opt_device},
+    {"baud", true, K(SOURCE_NMEA), opt_baud}, {"pps", true, K(SOURCE_NMEA), opt_pps},
+    {"offset", true, K(SOURCE_NMEA) | K(SOURCE_DCF77) | K(SOURCE_SHM) | K(SOURCE_SOCK), opt_offset},
+    {"mode", true, K(SOURCE_DCF77), opt_mode},
 };
 
-static int apply_server_option(struct parse_ctx *c, char **argv, int argc, int *i,
+static const char *const kind_directives[SOURCE_KIND_COUNT] = {
+    "server", "gpsd", "nmea", "dcf77", "shm", "sock"};
+static const char *const kind_names[SOURCE_KIND_COUNT] = {
+    "ntp", "gpsd", "nmea", "dcf77", "shm", "sock"};
+
+const char *source_kind_name(enum source_kind k) {
+  return k >= 0 && k < SOURCE_KIND_COUNT ? kind_names[k] : "unknown";
+}
+
+static int apply_source_option(struct parse_ctx *c, char **argv, int argc, int *i,
                                struct source_config *s) {
-  for (size_t k = 0; k < sizeof server_options / sizeof server_options[0]; k++) {
-    if (strcmp(argv[*i], server_options[k].name) != 0) continue;
+  const char *dir = kind_directives[s->kind];
+  for (size_t k = 0; k < sizeof source_options / sizeof source_options[0]; k++) {
+    if (strcmp(argv[*i], source_options[k].name) != 0) continue;
+    if (!(source_options[k].kinds & K(s->kind)))
+      return fail(c, "%s: option %s does not apply to %s sources", dir, argv[*i], dir);
     const char *arg = NULL;
-    if (server_options[k].has_arg) {
-      if (*i + 1 >= argc) return fail(c, "server: option %s needs a value", argv[*i]);
+    if (source_options[k].has_arg) {
+      if (*i + 1 >= argc) return fail(c, "%s: option %s needs a value", dir, argv[*i]);
       arg = argv[++*i];
     }
-    return server_options[k].fn(c, arg, s);
+    return source_options[k].fn(c, arg, s);
   }
-  return fail(c, "server: unknown option \"%s\"", argv[*i]);
+  return fail(c, "%s: unknown option \"%s\"", dir, argv[*i]);
+}
+
+static int apply_source_options(struct parse_ctx *c, char **argv, int argc, int first,
+                                struct source_config *s) {
+  for (int i = first; i < argc; i++)
+    if (apply_source_option(c, argv, argc, &i, s)) return -1;
+  return 0;
 }
 
 static int name_taken(const struct vt_config *cfg, const char *name) {
@@ -172,7 +234,7 @@ static int name_taken(const struct vt_config *cfg, const char *name) {
 
 static int add_source(struct parse_ctx *c, struct vt_config *cfg, const struct source_config *s) {
   int prev = name_taken(cfg, s->name);
-  if (prev) return fail(c, "server %s is already configured at line %d", s->name, prev);
+  if (prev) return fail(c, "%s %s is already configured at line %d", kind_directives[s->kind], s->name, prev);
   if (cfg->n_sources == MAX_SOURCES) return fail(c, "too many sources (at most %d)", MAX_SOURCES);
   struct source_config *n = realloc(cfg->sources, (size_t)(cfg->n_sources + 1) * sizeof *n);
   if (!n) return fail(c, "out of memory");
@@ -187,13 +249,69 @@ static int dir_server(struct parse_ctx *c, struct vt_config *cfg, char **argv, i
   if (argc < 2) return fail(c, "server: missing HOST");
   struct source_config s = {.kind = SOURCE_NTP, .port = 123, .minpoll = 6,
                             .maxpoll = 10, .line = c->line};
-  if (copy_string(c, "server", argv[1], s.host, sizeof s.host)) return -1;
-  for (int i = 2; i < argc; i++)
-    if (apply_server_option(c, argv, argc, &i, &s)) return -1;
+  if (copy_string(c, "server", argv[1], s.host, sizeof s.host) ||
+      apply_source_options(c, argv, argc, 2, &s))
+    return -1;
   if (s.minpoll > s.maxpoll)
     return fail(c, "server: minpoll %d is above maxpoll %d", s.minpoll, s.maxpoll);
   if (s.port == 123) snprintf(s.name, sizeof s.name, "%s", s.host);
   else snprintf(s.name, sizeof s.name, "%s:%d", s.host, s.port);
+  return add_source(c, cfg, &s);
+}
+
+/* gpsd HOST[:PORT] [device PATH] [class CLASS] ... */
+static int dir_gpsd(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (argc < 2) return fail(c, "gpsd: missing HOST[:PORT]");
+  struct source_config s = {.kind = SOURCE_GPSD, .port = 2947, .line = c->line};
+  char *colon = strrchr(argv[1], ':');
+  if (colon && !strchr(colon + 1, ']') && strchr(argv[1], ':') == colon) {
+    long port;
+    *colon = '\0';
+    if (parse_int(c, "gpsd port", colon + 1, 1, 65535, &port)) return -1;
+    s.port = (int)port;
+  }
+  if (copy_string(c, "gpsd", argv[1], s.host, sizeof s.host) ||
+      apply_source_options(c, argv, argc, 2, &s))
+    return -1;
+  snprintf(s.name, sizeof s.name, "gpsd:%s:%d%s%s", s.host, s.port, s.device[0] ? "/" : "", s.device);
+  return add_source(c, cfg, &s);
+}
+
+/* nmea DEVICE ... / dcf77 DEVICE mode M ... / sock PATH ... */
+static int device_source(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc,
+                         enum source_kind kind) {
+  if (argc < 2) return fail(c, "%s: missing %s", argv[0], kind == SOURCE_SOCK ? "PATH" : "DEVICE");
+  struct source_config s = {.kind = kind, .baud = 9600, .dcf_mode = DCF77_RAW50, .line = c->line};
+  if (copy_string(c, argv[0], argv[1], s.device, sizeof s.device)) return -1;
+  if (kind == SOURCE_DCF77 && !(argc >= 4 && strcmp(argv[2], "mode") == 0))
+    return fail(c, "dcf77: expected \"dcf77 DEVICE mode raw50|raw75|meinberg\"");
+  if (apply_source_options(c, argv, argc, 2, &s)) return -1;
+  snprintf(s.name, sizeof s.name, "%s%s", kind == SOURCE_SOCK ? "sock:" : "", s.device);
+  return add_source(c, cfg, &s);
+}
+
+static int dir_nmea(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  return device_source(c, cfg, argv, argc, SOURCE_NMEA);
+}
+
+static int dir_dcf77(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  return device_source(c, cfg, argv, argc, SOURCE_DCF77);
+}
+
+static int dir_sock(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  return device_source(c, cfg, argv, argc, SOURCE_SOCK);
+}
+
+/* shm UNIT ... */
+static int dir_shm(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  long unit;
+  if (argc < 2) return fail(c, "shm: missing UNIT");
+  struct source_config s = {.kind = SOURCE_SHM, .line = c->line};
+  if (parse_int(c, "shm unit", argv[1], 0, 255, &unit) ||
+      apply_source_options(c, argv, argc, 2, &s))
+    return -1;
+  s.unit = (int)unit;
+  snprintf(s.name, sizeof s.name, "shm:%ld", unit);
   return add_source(c, cfg, &s);
 }
 
@@ -283,6 +401,9 @@ static const struct {
   directive_fn fn;
 } directives[] = {
     {"server", dir_server},       {"keyfile", dir_keyfile},
+    {"gpsd", dir_gpsd},           {"nmea", dir_nmea},
+    {"dcf77", dir_dcf77},         {"shm", dir_shm},
+    {"sock", dir_sock},
     {"database", dir_database},   {"http", dir_http},
     {"log", dir_log},             {"retention", dir_retention},
     {"maxdistance", dir_maxdistance},

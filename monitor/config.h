@@ -18,13 +18,29 @@
 #define VT_DEFAULT_HTTP_ADDRESS "127.0.0.1"
 #define VT_DEFAULT_HTTP_PORT 8123
 
-enum source_kind { SOURCE_NTP = 0 };
+/* The directive that configured a source, and so its driver. */
+enum source_kind { SOURCE_NTP = 0, SOURCE_GPSD, SOURCE_NMEA, SOURCE_DCF77, SOURCE_SHM,
+                   SOURCE_SOCK, SOURCE_KIND_COUNT };
+const char *source_kind_name(enum source_kind k); /* "ntp","gpsd","nmea","dcf77","shm","sock" */
+
+enum dcf77_mode { DCF77_RAW50 = 0, DCF77_RAW75, DCF77_MEINBERG };
 
 struct source_config {
   enum source_kind kind;
-  char name[300];        /* "host" or "host:port" when the port is not 123 */
-  char host[256];
-  int port;              /* default 123 */
+  char name[300];        /* ntp: "host" or "host:port" when the port is not
+                            123; gpsd: "gpsd:host:port[/device]"; nmea,
+                            dcf77: the device path; shm: "shm:N"; sock:
+                            "sock:PATH" */
+  char host[256];        /* ntp, gpsd */
+  int port;              /* ntp: default 123; gpsd: default 2947 */
+  char device[256];      /* nmea, dcf77: serial device; gpsd: the receiver
+                            to watch ("" = any); sock: the socket path */
+  char pps[256];         /* nmea: kernel PPS device (RFC 2783), "" if none */
+  int baud;              /* nmea: default 9600; dcf77: from the mode */
+  double offset;         /* nmea, dcf77, shm, sock: s subtracted from the
+                            receiver's time (its fixed delay); default 0 */
+  int unit;              /* shm: the segment unit (key 0x4e545030 + unit) */
+  enum dcf77_mode dcf_mode;
   bool has_key;
   uint32_t key_id;
   bool class_set;        /* `class` given: overrides the inferred class */

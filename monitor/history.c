@@ -66,6 +66,7 @@ struct history {
   struct record *records;
   size_t n_records;
   sqlite3_stmt *insert_vote, *insert_event, *upsert_alarm, *prune_votes;
+  struct history_hook hook;
 };
 
 enum record_type { REC_VOTE, REC_EVENT, REC_ALARM };
@@ -648,17 +649,29 @@ static int flush_failed(struct history *h) {
   return -1;
 }
 
+sqlite3 *history_db(struct history *h) { return h ? h->db : NULL; }
+
+void history_set_hook(struct history *h, const struct history_hook *hook) {
+  if (!h) return;
+  if (hook) h->hook = *hook;
+  else memset(&h->hook, 0, sizeof h->hook);
+}
+
+/* A flush runs when there is anything to write: samples, records, or a
+ * hook (whose module may have rows of its own waiting). */
 int history_flush(struct history *h) {
   if (!h) return -1;
-  if (h->len == 0 && h->n_records == 0) return 0;
+  if (h->len == 0 && h->n_records == 0 && !h->hook.write) return 0;
   size_t skipped = 0;
   rollback_if_open(h->db); /* a transaction left over by a failed ROLLBACK */
   if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
       insert_rows(h, &skipped) != SQLITE_OK ||
       insert_records(h, &skipped) != SQLITE_OK ||
+      (h->hook.write && h->hook.write(h->hook.ctx, h->db) != 0) ||
       sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     return flush_failed(h);
   h->n_records = 0;
+  if (h->hook.committed) h->hook.committed(h->hook.ctx);
   h->stats.written += h->len - skipped;
   h->stats.dropped += skipped;
   h->stats.flushes++;

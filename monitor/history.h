@@ -147,6 +147,25 @@ int history_count_samples(struct history *h, int64_t source_id);
 int history_last_sample(struct history *h, const char *source_name,
                         struct vt_sample *out);
 
+/* ---- modules with tables of their own (the alert outbox) ---- */
+struct sqlite3;
+/* The connection, for a module that keeps its own tables in the history
+ * (created by its own migration in schema/). Prepared statements only. */
+struct sqlite3 *history_db(struct history *h);
+
+/* Hooks into every history_flush(): write() runs inside the transaction,
+ * after the round's rows and before COMMIT (a non-zero return rolls the whole
+ * flush back, and everything stays buffered); committed() runs after a
+ * successful COMMIT. So a module's rows are written in the same transaction
+ * as the alarm transitions they belong to, and it learns when they are
+ * durable. One hook; NULL functions are allowed. */
+struct history_hook {
+  int (*write)(void *ctx, struct sqlite3 *db);
+  void (*committed)(void *ctx);
+  void *ctx;
+};
+void history_set_hook(struct history *h, const struct history_hook *hook);
+
 /* Calls cb for every sample received in [from_ns, to_ns], in time order,
  * with its source's name and class (class NULL if unknown); a non-zero
  * return from cb stops the walk. Returns the number of samples visited, or

@@ -45,7 +45,7 @@ static enum ref_class effective_class(const struct source *s) {
  * unless the configuration fixed it. */
 static void store_source(struct source *s, enum ref_class c) {
   const char *cname = c == CLASS_UNKNOWN ? NULL : ref_class_name(c);
-  s->db_id = history_source_id(history, s->cfg.name, "ntp", cname);
+  s->db_id = history_source_id(history, s->cfg.name, source_kind_name(s->cfg.kind), cname);
   if (s->db_id >= 0) s->stored_class = c;
 }
 
@@ -156,7 +156,7 @@ int report_sources(struct source_report *out, int max) {
     memset(r, 0, sizeof *r);
     r->index = i;
     snprintf(r->name, sizeof r->name, "%s", s->cfg.name);
-    snprintf(r->kind, sizeof r->kind, "ntp");
+    snprintf(r->kind, sizeof r->kind, "%s", source_kind_name(s->cfg.kind));
     s->ops->report(s->probe, &r->probe);
     r->class_configured = s->cfg.class_set;
     r->ref_class = s->cfg.class_set ? s->cfg.ref_class : r->probe.inferred_class;

@@ -71,6 +71,42 @@ static void test_server_options(void) {
   config_free(&cfg);
 }
 
+static void test_receivers(void) {
+  CHECK_INT(parse("gpsd 127.0.0.1:2948 device /dev/ttyS0 class GAL\n"
+                  "gpsd localhost\n"
+                  "nmea /dev/ttyUSB0 baud 4800 pps /dev/pps0 offset 0.125 class GPS\n"
+                  "dcf77 /dev/ttyS1 mode meinberg offset -0.01\n"
+                  "shm 2 class GNSS noselect\n"
+                  "sock /run/chrony.sock\n"), 0);
+  CHECK_INT(cfg.n_sources, 6);
+  const struct source_config *s = cfg.sources;
+  CHECK_INT(s[0].kind, SOURCE_GPSD);
+  CHECK_STR(s[0].host, "127.0.0.1");
+  CHECK_INT(s[0].port, 2948);
+  CHECK_STR(s[0].device, "/dev/ttyS0");
+  CHECK_STR(s[0].name, "gpsd:127.0.0.1:2948//dev/ttyS0");
+  CHECK_INT(s[1].port, 2947);
+  CHECK_STR(s[1].name, "gpsd:localhost:2947");
+  CHECK_INT(s[2].kind, SOURCE_NMEA);
+  CHECK_STR(s[2].device, "/dev/ttyUSB0");
+  CHECK_INT(s[2].baud, 4800);
+  CHECK_STR(s[2].pps, "/dev/pps0");
+  CHECK_NEAR(s[2].offset, 0.125, 1e-12);
+  CHECK_INT(s[2].ref_class, CLASS_GPS);
+  CHECK_STR(s[2].name, "/dev/ttyUSB0");
+  CHECK_INT(s[3].kind, SOURCE_DCF77);
+  CHECK_INT(s[3].dcf_mode, DCF77_MEINBERG);
+  CHECK_NEAR(s[3].offset, -0.01, 1e-12);
+  CHECK_INT(s[4].kind, SOURCE_SHM);
+  CHECK_INT(s[4].unit, 2);
+  CHECK(s[4].noselect);
+  CHECK_STR(s[4].name, "shm:2");
+  CHECK_INT(s[5].kind, SOURCE_SOCK);
+  CHECK_STR(s[5].name, "sock:/run/chrony.sock");
+  CHECK_STR(source_kind_name(SOURCE_DCF77), "dcf77");
+  config_free(&cfg);
+}
+
 static void test_http_off(void) {
   CHECK_INT(parse("http off\n"), 0);
   CHECK(!cfg.http_enabled);
@@ -96,6 +132,14 @@ static const struct {
     {"http 127.0.0.1 port\n", "t.conf:1: http: expected \"http ADDRESS [port N]\" or \"http off\""},
     {"retention -1\n", "t.conf:1: retention: -1 is out of range (0.0007 to 36500)"},
     {"maxdistance nan\n", "t.conf:1: maxdistance: \"nan\" is not a number"},
+    {"nmea /dev/ttyS0 key 1\n", "t.conf:1: nmea: option key does not apply to nmea sources"},
+    {"nmea /dev/ttyS0 baud 1000\n", "t.conf:1: baud: 1000 is not a standard rate (1200 ... 230400)"},
+    {"dcf77 /dev/ttyS0\n", "t.conf:1: dcf77: expected \"dcf77 DEVICE mode raw50|raw75|meinberg\""},
+    {"dcf77 /dev/ttyS0 mode raw60\n", "t.conf:1: mode: \"raw60\" is not raw50, raw75 or meinberg"},
+    {"shm 300\n", "t.conf:1: shm unit: 300 is out of range (0 to 255)"},
+    {"gpsd\n", "t.conf:1: gpsd: missing HOST[:PORT]"},
+    {"nmea /dev/ttyS0 offset 2\n", "t.conf:1: offset: 2 is out of range (-1 to 1)"},
+    {"shm 1\nshm 1\n", "t.conf:2: shm shm:1 is already configured at line 1"},
     {"vote mode majority\n", "t.conf:1: vote: expected \"vote mode classes\" or \"vote mode sources\""},
     {"minclasses 0\n", "t.conf:1: minclasses: 0 is out of range (1 to 13)"},
 };
@@ -117,6 +161,7 @@ int main(void) {
   unit_init();
   RUN(test_defaults);
   RUN(test_server_options);
+  RUN(test_receivers);
   RUN(test_http_off);
   RUN(test_vote_directives);
   RUN(test_errors);
