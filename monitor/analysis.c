@@ -13,7 +13,7 @@ struct src_track {
   int prev_stratum;
   uint32_t prev_refid;
   bool ever_reachable;
-  uint64_t prev_kod, prev_auth;
+  uint64_t prev_kod, prev_auth, prev_degraded;
 };
 
 struct analysis {
@@ -307,8 +307,13 @@ static void detect_counters(struct analysis *a, double now, int i, const struct 
              s->auth_fail - st->prev_auth == 1 ? "" : "s");
     add_pulse(a, EV_AUTH_FAIL, i, s->vote.ref_class, now, (double)(s->auth_fail - st->prev_auth), 0, text);
   }
+  if (s->degraded > st->prev_degraded) {
+    snprintf(text, sizeof text, "receiver health dropped: %s", s->detail ? s->detail : "");
+    add_pulse(a, EV_DEGRADED, i, s->vote.ref_class, now, (double)(s->degraded - st->prev_degraded), 0, text);
+  }
   st->prev_kod = s->kod;
   st->prev_auth = s->auth_fail;
+  st->prev_degraded = s->degraded;
 }
 
 static void detect_leap(struct analysis *a) {

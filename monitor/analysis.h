@@ -49,6 +49,8 @@ struct analysis_source {
   unsigned reach;           /* 8-bit reachability register */
   uint64_t kod;             /* cumulative counts since start */
   uint64_t auth_fail;
+  uint64_t degraded;        /* receiver health drops, cumulative */
+  const char *detail;       /* the driver's health text (may be NULL) */
 };
 
 /* Everything one round produced. Valid until the next analysis_round(). */

@@ -20,6 +20,7 @@ static const char *const kind_names[EV_COUNT] = {
     [EV_KOD] = "kod",
     [EV_AUTH_FAIL] = "auth-fail",
     [EV_DATE_FAR] = "date-far",
+    [EV_DEGRADED] = "degraded",
 };
 
 const char *event_kind_name(enum event_kind k) {
@@ -39,7 +40,7 @@ int event_kind_parse(const char *name, enum event_kind *out) {
 bool event_kind_is_pulse(enum event_kind k) {
   switch (k) {
   case EV_STEP: case EV_LOCAL_STEP: case EV_KOD: case EV_AUTH_FAIL:
-  case EV_STRATUM_CHANGE: case EV_REFID_CHANGE:
+  case EV_STRATUM_CHANGE: case EV_REFID_CHANGE: case EV_DEGRADED:
     return true;
   default:
     return false;

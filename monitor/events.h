@@ -34,12 +34,14 @@ enum event_kind {
   EV_KOD,            /* a kiss-o'-death was received */
   EV_AUTH_FAIL,      /* responses failed authentication */
   EV_DATE_FAR,       /* a source's date is far from the vote (rollover) */
+  EV_DEGRADED,       /* a receiver's health dropped (satellites, fix, PPS) */
   EV_COUNT
 };
 
 /* "step", "drift", "slow-walk", "local-step", "local-freq", "falseticker",
  * "quorum-lost", "class-lost", "unreachable", "stratum-change",
- * "refid-change", "leap-disagree", "kod", "auth-fail", "date-far". */
+ * "refid-change", "leap-disagree", "kod", "auth-fail", "date-far",
+ * "degraded". */
 const char *event_kind_name(enum event_kind k);
 /* Returns 0 and the kind for a name above, or -1. */
 int event_kind_parse(const char *name, enum event_kind *out);

@@ -24,6 +24,7 @@ struct source {
   enum ref_class stored_class;  /* the class last written there */
   struct vt_sample latest;      /* the newest sample */
   bool fresh;                   /* latest arrived since the last round */
+  char detail[200];             /* the probe's health text, for the round */
 };
 
 static struct source *table;
@@ -140,6 +141,9 @@ static void collect_one(struct source *s, int i, double now, struct analysis_sou
   out->reach = r.reach;
   out->kod = r.counters[PC_KOD];
   out->auth_fail = r.counters[PC_AUTH_FAIL] + r.counters[PC_CRYPTO_NAK];
+  out->degraded = r.counters[PC_DEGRADED];
+  snprintf(s->detail, sizeof s->detail, "%s", r.detail);
+  out->detail = s->detail;
   s->fresh = false;
 }
 

@@ -38,6 +38,16 @@ enum probe_counter {
   PC_BAD_LENGTH, PC_BAD_FORMAT, PC_BOGUS_ORIGIN, PC_DUPLICATE, PC_ZERO_TS,
   PC_UNSYNC, PC_BAD_STRATUM, PC_BAD_DISTANCE, PC_BAD_DELAY,
   PC_AUTH_FAIL, PC_CRYPTO_NAK, PC_KOD, PC_SEND_ERROR,
+  /* receivers (gpsd, nmea, dcf77, shm, sock) */
+  PC_BAD_CHECKSUM,  /* NMEA checksum wrong or missing */
+  PC_BAD_INPUT,     /* garbage, a malformed sentence/message/telegram */
+  PC_UNTRUSTED,     /* well-formed but not to be trusted (no fix, no UTC
+                       offset yet, RMC status V, date out of range) */
+  PC_PARITY,        /* DCF77 parity failures */
+  PC_PPS_MISMATCH,  /* PPS edge and serial time more than 0.4 s apart */
+  PC_RECONNECT,     /* the device or daemon went away and came back */
+  PC_DEGRADED,      /* sudden loss of receiver health (satellites, fix,
+                       antenna, jamming, PPS): an event each time */
   PC_COUNT
 };
 const char *probe_counter_name(enum probe_counter c);
@@ -57,6 +67,8 @@ struct probe_report {
   double filtered_error;    /* its error bound (root distance + jitter) */
   double jitter;            /* seconds, RMS */
   struct timespec last_rx;  /* when the last valid sample arrived */
+  char detail[200];         /* driver-specific health for people, e.g.
+                               "3D fix, GPS 8 GAL 6 used, PPS"; "" if none */
   uint64_t counters[PC_COUNT];
 };
 

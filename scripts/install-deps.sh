@@ -13,6 +13,12 @@ packages=(
   libmicrohttpd-dev libssl-dev
   # tools used by tests and the demo
   sqlite3 chrony faketime procps iproute2 python3
+  # receivers: gpsd fed by gpsfake, kernel PPS headers (RFC 2783)
+  gpsd gpsd-clients gpsd-tools python3-gps pps-tools
+  # alerting: trap receiver and tools, MIB checker, SMTP server
+  snmp snmptrapd smitools python3-aiosmtpd
+  # fuzzing (make fuzz): clang's libFuzzer
+  clang libclang-rt-14-dev
 )
 
 missing=()
