@@ -1,0 +1,142 @@
+/* Unit tests of the analysis round (monitor/analysis.c): the round
+ * detectors and how conditions become events and alarms, on synthetic
+ * rounds. The vote, the sample detectors and the alarm table have their own
+ * tests; these check the glue and the decisions made here. */
+#include "monitor/analysis.h"
+#include "unit.h"
+
+#define N 3
+
+static struct analysis_source src[N];
+
+/* Three healthy stratum-1 sources, GPS, GAL and DCF, answering every poll. */
+static void healthy(double t) {
+  static const enum ref_class cls[N] = {CLASS_GPS, CLASS_GAL, CLASS_DCF};
+  for (int i = 0; i < N; i++) {
+    double off = 1e-5 * (i - 1) + 2e-6 * ((random() % 100) - 50) / 50.0;
+    src[i] = (struct analysis_source){
+        .vote = {.ref_class = cls[i], .have_sample = true, .reachable = true,
+                 .offset = off, .error = 1e-4, .stratum = 1, .leap = 0},
+        .new_sample = true, .sample_time = t, .sample_offset = off, .sample_error = 1e-4,
+        .stratum = 1, .refid = 0x47505300, .reach = 0xff};
+  }
+}
+
+static int count_events(const struct analysis_result *r, enum event_kind k, int source, bool ended) {
+  int n = 0;
+  for (int i = 0; i < r->n_events; i++)
+    if (r->events[i].kind == k && r->events[i].source == source && r->events[i].ended == ended) n++;
+  return n;
+}
+
+static int count_raised(const struct analysis_result *r, enum event_kind k) {
+  int n = 0;
+  for (int i = 0; i < r->n_transitions; i++)
+    if (r->transitions[i].raised && r->transitions[i].alarm.kind == k) n++;
+  return n;
+}
+
+static struct analysis *fresh(void) {
+  struct analysis_config c;
+  analysis_config_default(&c);
+  c.alarm.clear_after = 10;
+  return analysis_new(N, &c, 1);
+}
+
+/* A source 0.5 s off: a falseticker condition, one start event, one alarm,
+ * and when it comes back, an end event and (after clear_after) a clear. */
+static void test_falseticker_lifecycle(void) {
+  struct analysis *a = fresh();
+  double t = 1000;
+  int raised = 0, started = 0, ended = 0, cleared = 0;
+  for (int r = 0; r < 60; r++, t += 1) {
+    healthy(t);
+    if (r >= 10 && r < 30) src[2].vote.offset = src[2].sample_offset = 0.5;
+    const struct analysis_result *res = analysis_round(a, t, 0, src);
+    CHECK(res->verdict.vetted);
+    raised += count_raised(res, EV_FALSETICKER);
+    started += count_events(res, EV_FALSETICKER, 2, false);
+    ended += count_events(res, EV_FALSETICKER, 2, true);
+    for (int i = 0; i < res->n_transitions; i++)
+      if (!res->transitions[i].raised && res->transitions[i].alarm.kind == EV_FALSETICKER) cleared++;
+  }
+  CHECK_INT(raised, 1);
+  CHECK_INT(started, 1);
+  CHECK_INT(ended, 1);
+  CHECK_INT(cleared, 1);
+  analysis_free(a);
+}
+
+/* No quorum-lost alarm during the warm-up of a daemon that never vetted;
+ * after the warm-up, one; a vote that was vetted and is lost: at once. */
+static void test_quorum_warmup(void) {
+  struct analysis *a = fresh();
+  double t = 0;
+  int raised_early = 0, raised_late = 0;
+  for (int r = 0; r < 40; r++, t += 1) {
+    healthy(t);
+    src[1].vote.offset = src[1].sample_offset = 0.3; /* three classes, three times */
+    src[2].vote.offset = src[2].sample_offset = 0.6;
+    const struct analysis_result *res = analysis_round(a, t, 0, src);
+    CHECK(!res->verdict.vetted);
+    if (t < 30) raised_early += count_raised(res, EV_QUORUM_LOST);
+    else raised_late += count_raised(res, EV_QUORUM_LOST);
+  }
+  CHECK_INT(raised_early, 0);
+  CHECK_INT(raised_late, 1);
+  analysis_free(a);
+}
+
+/* A class that agreed and stops agreeing is lost; a source that stops
+ * answering is unreachable; a stratum change and a KoD are pulses. */
+static void test_class_reach_pulses(void) {
+  struct analysis *a = fresh();
+  double t = 0;
+  int class_lost = 0, unreachable = 0, stratum = 0, kod = 0;
+  for (int r = 0; r < 30; r++, t += 1) {
+    healthy(t);
+    if (r >= 10) {
+      src[1].vote.reachable = false;
+      src[1].reach = 0;
+      src[1].new_sample = false;
+    }
+    if (r >= 20) {
+      src[0].stratum = src[0].vote.stratum = 2;
+      src[0].kod = 1;
+    }
+    const struct analysis_result *res = analysis_round(a, t, 0, src);
+    for (int i = 0; i < res->n_events; i++) {
+      const struct vt_event *e = &res->events[i];
+      if (e->ended) continue;
+      class_lost += e->kind == EV_CLASS_LOST && e->ref_class == CLASS_GAL;
+      unreachable += e->kind == EV_UNREACHABLE && e->source == 1;
+      stratum += e->kind == EV_STRATUM_CHANGE && e->source == 0;
+      kod += e->kind == EV_KOD && e->source == 0;
+    }
+  }
+  CHECK_INT(class_lost, 1);
+  CHECK_INT(unreachable, 1);
+  CHECK_INT(stratum, 1);
+  CHECK_INT(kod, 1);
+  analysis_free(a);
+}
+
+/* A local clock step is a pulse of its own; it raises a critical alarm. */
+static void test_local_step(void) {
+  struct analysis *a = fresh();
+  healthy(100);
+  const struct analysis_result *res = analysis_round(a, 100, -3.5, src);
+  CHECK_INT(count_events(res, EV_LOCAL_STEP, SUBJECT_SYSTEM, false), 1);
+  CHECK_INT(count_raised(res, EV_LOCAL_STEP), 1);
+  CHECK(res->transitions[0].alarm.severity == SEV_CRITICAL);
+  analysis_free(a);
+}
+
+int main(void) {
+  unit_init();
+  RUN(test_falseticker_lifecycle);
+  RUN(test_quorum_warmup);
+  RUN(test_class_reach_pulses);
+  RUN(test_local_step);
+  return unit_done();
+}
