@@ -31,7 +31,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/%)
 
 MIGRATIONS := $(sort $(wildcard schema/[0-9]*.sql))
 
-.PHONY: all deps test unit system bench demo install clean
+.PHONY: all deps test unit system bench demo fuzz install clean
 all: vettimed vettime
 
 deps:
@@ -77,6 +77,36 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@bash tests/bench/run.sh
+
+# Fuzzing (libFuzzer): every tests/fuzz/fuzz_*.c against the whole library
+# built again with clang's coverage and sanitizers, each run for
+# FUZZ_SECONDS; tests/fuzz/run.sh prints executions and findings.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      := clang
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_OBJS    := $(SRCS:%.c=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/migrations.o
+FUZZ_CFLAGS  := $(filter-out -O2,$(CFLAGS)) $(FUZZ_FLAGS)
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -w -c -o $@ $<
+
+$(BUILD)/fuzz/obj/migrations.o: $(BUILD)/schema/migrations.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/libvettime-fuzz.a: $(FUZZ_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/libvettime-fuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/fuzz/libvettime-fuzz.a $(LDLIBS)
+
+fuzz: deps
+	@$(MAKE) -s --no-print-directory $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
