@@ -176,6 +176,20 @@ int alarms_update(struct alarm_table *t, int64_t now_ns, const struct vt_conditi
   return nout;
 }
 
+int alarms_restore(struct alarm_table *t, const struct alarm *a, int64_t now_ns) {
+  struct vt_condition c = {.kind = a->kind, .source = a->source, .ref_class = a->ref_class};
+  struct slot *s = find_slot(t, &c);
+  if (!s && !(s = new_slot(t, &c))) return -1;
+  s->state = SLOT_ACTIVE;
+  s->a = *a;
+  s->a.active = true;
+  s->a.cleared_ns = 0;
+  s->a.last_seen_ns = now_ns;
+  s->seen = true; /* a condition holding again next round is no repeat */
+  if (a->id >= t->next_id) t->next_id = a->id + 1;
+  return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Reports                                                             */
 

@@ -90,6 +90,13 @@ int alarms_update(struct alarm_table *t, int64_t now_ns, const struct vt_conditi
 
 /* Copies the raised alarms, lowest id first, into out[max]; returns how
  * many were copied. */
+/* Puts back an alarm that was active when the daemon stopped (read from the
+ * history): active, with its id and raise time, last seen at now_ns. It
+ * clears after clear_after unless its condition holds again, so a restart
+ * neither loses an alarm nor raises it a second time. Returns 0, or -1 if
+ * the table is full. */
+int alarms_restore(struct alarm_table *t, const struct alarm *a, int64_t now_ns);
+
 int alarms_active(const struct alarm_table *t, struct alarm *out, int max);
 
 /* Conditions dropped because the table was full, since alarms_new. */

@@ -379,6 +379,10 @@ const struct analysis_result *analysis_round(struct analysis *a, double now,
   return &a->res;
 }
 
+int analysis_restore_alarm(struct analysis *a, const struct alarm *alarm, double now) {
+  return alarms_restore(a->alarms, alarm, to_ns(now));
+}
+
 int analysis_active_alarms(const struct analysis *a, struct alarm *out, int max) {
   return alarms_active(a->alarms, out, max);
 }

@@ -79,6 +79,9 @@ const struct analysis_result *analysis_round(struct analysis *a, double now,
                                              double local_step,
                                              const struct analysis_source *src);
 
+/* Restores an alarm left active by the previous run (alarms_restore). */
+int analysis_restore_alarm(struct analysis *a, const struct alarm *alarm, double now);
+
 /* The alarms raised now (see alarms_active). */
 int analysis_active_alarms(const struct analysis *a, struct alarm *out, int max);
 

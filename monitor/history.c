@@ -804,3 +804,35 @@ int history_each_sample(struct history *h, int64_t from_ns, int64_t to_ns,
   sqlite3_finalize(st);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : -1;
 }
+
+static void copy_column(sqlite3_stmt *st, int col, char *dst, size_t cap) {
+  const char *v = (const char *)sqlite3_column_text(st, col);
+  snprintf(dst, cap, "%s", v ? v : "");
+}
+
+int history_each_open_alarm(struct history *h, history_alarm_cb cb, void *ctx) {
+  static const char sql[] =
+      "SELECT a.id, a.kind, a.class, a.severity, a.raised_ns, a.value, a.threshold,"
+      " a.text, a.repeats, coalesce(o.name, ''), coalesce(a.source_id, 0)"
+      " FROM alarms a LEFT JOIN sources o ON o.id = a.source_id"
+      " WHERE a.cleared_ns IS NULL ORDER BY a.id";
+  sqlite3_stmt *st;
+  if (!h || sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+  int rc, n = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    struct history_alarm a = {.id = (uint64_t)sqlite3_column_int64(st, 0),
+                              .raised_ns = sqlite3_column_int64(st, 4),
+                              .value = sqlite3_column_double(st, 5),
+                              .threshold = sqlite3_column_double(st, 6),
+                              .repeats = (unsigned)sqlite3_column_int(st, 8),
+                              .source_id = sqlite3_column_int64(st, 10)};
+    copy_column(st, 1, a.kind, sizeof a.kind);
+    copy_column(st, 2, a.ref_class, sizeof a.ref_class);
+    copy_column(st, 3, a.severity, sizeof a.severity);
+    copy_column(st, 7, a.text, sizeof a.text);
+    cb(ctx, &a, (const char *)sqlite3_column_text(st, 9));
+    n++;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? n : -1;
+}

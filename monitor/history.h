@@ -132,6 +132,12 @@ int history_add_alarm(struct history *h, const struct history_alarm *a);
  * numbers its alarms from the next one, so ids never repeat. */
 int64_t history_max_alarm_id(struct history *h);
 
+/* Calls cb for every alarm still open (cleared_ns NULL), oldest first, with
+ * its source's name ("" for the system). Returns the count, or -1. */
+typedef void (*history_alarm_cb)(void *ctx, const struct history_alarm *a,
+                                 const char *source_name);
+int history_each_open_alarm(struct history *h, history_alarm_cb cb, void *ctx);
+
 /* Number of rows of a table ("votes", "events", "alarms"), or -1. For tests
  * and status. */
 int history_count_rows(struct history *h, const char *table);

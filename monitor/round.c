@@ -33,6 +33,35 @@ static void policy_from_config(const struct vt_config *cfg, struct analysis_conf
   ac->alarm.clear_after = cfg->alarm_clear;
 }
 
+/* An alarm the previous run left open: back into the table under the
+ * source's current index (by name), so that it clears, once, when its
+ * condition is gone. Alarms of sources no longer configured are closed. */
+static void restore_alarm(void *ctx, const struct history_alarm *ha, const char *name) {
+  double now = *(const double *)ctx;
+  struct alarm a = {.id = ha->id, .source = SUBJECT_SYSTEM, .raised_ns = ha->raised_ns,
+                    .value = ha->value, .threshold = ha->threshold, .repeats = ha->repeats,
+                    .active = true};
+  enum event_kind kind;
+  if (event_kind_parse(ha->kind, &kind)) return;
+  a.kind = kind;
+  a.severity = alarm_default_severity(kind);
+  if (ha->ref_class[0]) ref_class_parse(ha->ref_class, &a.ref_class);
+  snprintf(a.text, sizeof a.text, "%s", ha->text);
+  for (int i = 0; name[0] && i < n_sources; i++)
+    if (strcmp(sources_name(i), name) == 0) a.source = i;
+  if (name[0] && a.source == SUBJECT_SYSTEM) {
+    struct history_alarm closed = *ha;
+    closed.cleared_ns = (int64_t)(now * 1e9);
+    history_add_alarm(history, &closed);
+    LOG_INFO("alarm %llu closed: its source %s is no longer configured",
+             (unsigned long long)ha->id, name);
+    return;
+  }
+  analysis_restore_alarm(analysis, &a, now);
+  LOG_INFO("alarm %llu (%s %s) is still open from the previous run",
+           (unsigned long long)ha->id, ha->kind, name[0] ? name : "system");
+}
+
 int round_start(const struct vt_config *cfg, struct history *h, char *err, size_t errlen) {
   struct analysis_config ac;
   policy_from_config(cfg, &ac);
@@ -48,6 +77,9 @@ int round_start(const struct vt_config *cfg, struct history *h, char *err, size_
   }
   memset(&vote_snapshot, 0, sizeof vote_snapshot);
   last = NULL;
+  struct timespec rt = sched_real_now();
+  double now = rt.tv_sec + rt.tv_nsec * 1e-9;
+  history_each_open_alarm(h, restore_alarm, &now);
   return 0;
 }
 
