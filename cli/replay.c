@@ -255,12 +255,7 @@ static int replay_sample(void *ctx, const char *name, const char *cls, const str
 
 static void apply_policy(const struct vt_config *cfg, const struct replay_args *a,
                          struct analysis_config *ac) {
-  analysis_config_default(ac);
-  ac->vote.mode = cfg->vote_by_sources ? VOTE_MODE_SOURCES : VOTE_MODE_CLASSES;
-  ac->vote.minsources = cfg->minsources;
-  ac->vote.minclasses = cfg->minclasses;
-  ac->vote.maxdistance = cfg->maxdistance;
-  ac->alarm.clear_after = cfg->alarm_clear;
+  analysis_config_from(cfg, ac);
   if (a->mode) ac->vote.mode = a->mode == 2 ? VOTE_MODE_SOURCES : VOTE_MODE_CLASSES;
   if (a->minsources) ac->vote.minsources = a->minsources;
   if (a->minclasses) ac->vote.minclasses = a->minclasses;

@@ -37,6 +37,12 @@ struct analysis_config {
 };
 void analysis_config_default(struct analysis_config *c);
 
+/* The defaults with the policy of a configuration file applied (vote mode,
+ * minsources, minclasses, maxdistance, alarmclear): what the daemon and
+ * `vettime replay` both run with. */
+struct vt_config;
+void analysis_config_from(const struct vt_config *cfg, struct analysis_config *c);
+
 /* What the caller knows of one source this round. */
 struct analysis_source {
   struct vote_input vote;   /* latest measurement, for the vote */

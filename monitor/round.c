@@ -24,15 +24,6 @@ static int events_head, events_len;
 static struct alarm_report cleared[RECENT_CLEARED];   /* ring */
 static int cleared_head, cleared_len;
 
-static void policy_from_config(const struct vt_config *cfg, struct analysis_config *ac) {
-  analysis_config_default(ac);
-  ac->vote.mode = cfg->vote_by_sources ? VOTE_MODE_SOURCES : VOTE_MODE_CLASSES;
-  ac->vote.minsources = cfg->minsources;
-  ac->vote.minclasses = cfg->minclasses;
-  ac->vote.maxdistance = cfg->maxdistance;
-  ac->alarm.clear_after = cfg->alarm_clear;
-}
-
 /* An alarm the previous run left open: back into the table under the
  * source's current index (by name), so that it clears, once, when its
  * condition is gone. Alarms of sources no longer configured are closed. */
@@ -64,7 +55,7 @@ static void restore_alarm(void *ctx, const struct history_alarm *ha, const char 
 
 int round_start(const struct vt_config *cfg, struct history *h, char *err, size_t errlen) {
   struct analysis_config ac;
-  policy_from_config(cfg, &ac);
+  analysis_config_from(cfg, &ac);
   history = h;
   n_sources = sources_count();
   int64_t max_id = history_max_alarm_id(h);
