@@ -92,6 +92,15 @@ check "$s: both DCF servers outvoted" j $s sources \
 check "$s: alarm line for dcf1" logged $s "raised: critical falseticker $(src $s 2) (DCF): class-outvoted: "
 check "$s: alarm line for dcf2" logged $s "raised: critical falseticker $(src $s 3) (DCF): class-outvoted: "
 
+# Replay of the same history: as run, and "what if minclasses were 3".
+"$VETTIME" replay --db "$T/$s/history.db" --json > "$T/$s/replay.json"
+"$VETTIME" replay --db "$T/$s/history.db" --minclasses 3 --json > "$T/$s/replay3.json"
+"$VETTIME" replay --db "$T/$s/history.db" --minclasses 3 > "$T/$s/replay3.txt"
+check "$s: replay as configured vets most rounds" j $s replay \
+  "d['rounds'] > 10 and d['vetted_rounds'] >= d['rounds'] - 3"
+check "$s: replay with minclasses 3 vets none" j $s replay3 "d['minclasses'] == 3 and d['vetted_rounds'] == 0"
+check "$s: and says why" grep -q "vote: not vetted: only 2 classes agree, 3 required" "$T/$s/replay3.txt"
+
 s=five-year-jump
 check "$s: the jump is a step event of +157680000 s" j $s events \
   "any(e['kind'] == 'step' and e['source'] == '$(src $s 0)' and abs(e['value'] - 157680000) < 1 for e in d['events'])"
