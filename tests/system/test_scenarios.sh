@@ -64,6 +64,7 @@ run_scenario step-1ms 65 "" &
 run_scenario slow-walk 115 "" &
 run_scenario silent 45 "" &
 run_scenario local-oscillator 40 "" &
+run_scenario kod-leap 35 "" &
 wait
 
 s=one-of-three-falseticker
@@ -131,5 +132,14 @@ check "$s: refid change GPS -> LOCL" j $s events \
   "any(e['kind'] == 'refid-change' and e['source'] == '$(src $s 0)' and 'GPS to LOCL' in e['text'] for e in d['events'])"
 check "$s: refid alarm line" logged $s "raised: info refid-change $(src $s 0) ("
 check "$s: the GPS class is lost" logged $s "raised: warning class-lost class GPS: class GPS has no agreeing source"
+
+s=kod-leap
+check "$s: gps2 backs off on RATE but is still polled" j $s sources \
+  "d['sources'][1]['state'] == 'rate' and d['sources'][1]['poll'] > 0 and d['sources'][1]['counters']['kod'] >= 1"
+check "$s: gal1 is marked denied and polled at maxpoll" j $s sources \
+  "d['sources'][2]['state'] == 'denied' and d['sources'][2]['poll'] == 3"
+check "$s: kod alarm lines" bash -c "grep -qF 'raised: warning kod $(src $s 1) (GPS): ' '$T/$s/vettimed.log' && grep -qF 'raised: warning kod $(src $s 2) (GAL): ' '$T/$s/vettimed.log'"
+check "$s: leap disagreement event" j $s events "any(e['kind'] == 'leap-disagree' for e in d['events'])"
+check "$s: still vetted" j $s vote "d['vetted']"
 
 summary
