@@ -25,16 +25,27 @@
 #define F_PENDING 2u /* a step candidate awaiting its confirmation */
 #define F_OUTLIER 4u /* a candidate the next sample did not confirm */
 
-#define JITTER_DIFFS 64  /* recent differences behind the jitter */
+#define JITTER_DIFFS (DETECT_WINDOW - 1) /* differences behind the jitter:
+                                         * all the ring holds, as the MAD
+                                         * is noisy (64 differences scatter
+                                         * it by +-20%) */
 #define JITTER_MIN_N 8   /* differences before the jitter counts */
 #define MAD_SIGMA 1.4826 /* MAD -> Gaussian sigma */
+#define RMS_CUT 3.0      /* robust RMS: values within 3 MAD-sigmas ... */
+#define RMS_TRUNC 0.97334 /* ... whose variance is 0.97334 sigma^2 */
 #define PRED_N 16        /* baseline points behind a step prediction */
 #define SLOPE_MIN_N 6    /* fewer points: predict a level, no slope */
 #define TS_MAX 48        /* Theil-Sen subsample: 1128 pairs */
 #define TS_PAIRS (TS_MAX * (TS_MAX - 1) / 2)
 #define TS_VAR 1.1       /* Theil-Sen slope variance / least squares' */
-#define DRIFT_MIN_N 16   /* points in the window before a drift slope */
-#define WALK_CLIP 4.0    /* a CUSUM term is clipped to +-4 jitters */
+#define DRIFT_MIN_N 12   /* points in the window before a drift slope */
+#define DRIFT_JITTER_N 32 /* differences behind the jitter before a drift
+                           * is judged: from fewer, the jitter scatters by
+                           * 15 % and a t of 5 is really a t of 4 */
+#define WALK_CLIP 3.0    /* a CUSUM term is clipped to +-3 jitters: two
+                          * 5-sigma spikes then add 4.5 at most, not 6.5 */
+#define WALK_START 48    /* learned samples before the CUSUM runs */
+#define WALK_BASE_SE 2.0 /* baseline standard errors added to the slack */
 #define CLEAR_FRAC 0.75  /* hysteresis: a condition clears below this
                           * fraction of its threshold, so a figure hovering
                           * at the limit does not emit an event per poll */
@@ -94,15 +105,16 @@ struct line {
   bool sloped;      /* slope fitted (else a level only) */
 };
 
-/* Fits a line to n <= TS_MAX points: Theil-Sen slope when with_slope and
- * n >= SLOPE_MIN_N, else a level; median intercept either way. */
-static void fit_line(const double *t, const double *v, int n, bool with_slope,
+/* Fits a line to n <= TS_MAX points: Theil-Sen slope when n >=
+ * SLOPE_MIN_N, else the given slope (NAN: none, a level only); median
+ * intercept either way. */
+static void fit_line(const double *t, const double *v, int n, double slope,
                      struct line *f) {
   double tmp[TS_MAX];
   f->t0 = t[0];
   f->n = n;
-  f->sloped = with_slope && n >= SLOPE_MIN_N;
-  f->slope = f->sloped ? theil_sen(t, v, n) : 0;
+  f->sloped = n >= SLOPE_MIN_N;
+  f->slope = f->sloped ? theil_sen(t, v, n) : isnan(slope) ? 0 : slope;
   f->tbar = 0;
   for (int i = 0; i < n; i++) f->tbar += (t[i] - f->t0) / n;
   f->sxx = 0;
@@ -188,8 +200,10 @@ void detect_config_default(struct detect_config *c) {
   c->drift_ppm = 0.25;    /* half the 0.5 ppm goal: detected within 15 min */
   c->drift_t = 5;         /* ~6e-7 per independent test */
   c->drift_window = 900;  /* the goal's 15 minutes */
-  c->walk_k = 1;          /* slack 1 sigma: ARL0 ~ 1e7 samples at h = 8 */
-  c->walk_h = 8;          /* a 300 us walk on 50 us jitter in ~5 min */
+  c->walk_k = 0.75;       /* with h = 12: no false alarm in 35,000 simulated
+                           * hours (BENCHMARKS-detect.md), a 300 us walk on
+                           * 50 us jitter within ~6 min */
+  c->walk_h = 12;
   c->jitter_min = 5e-6;   /* host crystal noise floor (REFERENCE.md) */
   c->date_far = 1000;     /* far above any plausible NTP error */
   c->local_freq_ppm = 100;/* beyond a sane crystal; 500 ppm is the kernel's
@@ -251,7 +265,23 @@ static void thin(struct series *s) {
 
 /* ---- jitter -------------------------------------------------------------- */
 
-/* Robust jitter from the MAD of up to JITTER_DIFFS recent successive
+/* The standard deviation of a[0..n) about its median, robustly: the RMS of
+ * the values within 3 MAD-sigmas, corrected for the Gaussian tails the cut
+ * drops (the MAD alone scatters about twice as much; the cut keeps spikes
+ * out of the jitter, which the step confirmation and the CUSUM's clipping
+ * deal with). Reorders a. */
+static double robust_rms(double *a, int n) {
+  double dev[DETECT_WINDOW];
+  double m = median(a, n);
+  for (int i = 0; i < n; i++) dev[i] = fabs(a[i] - m);
+  double cut = RMS_CUT * MAD_SIGMA * median(dev, n), sum = 0;
+  int used = 0;
+  for (int i = 0; i < n; i++)
+    if (fabs(a[i] - m) <= cut) sum += (a[i] - m) * (a[i] - m), used++;
+  return cut > 0 ? sqrt(sum / used / RMS_TRUNC) : 0;
+}
+
+/* Robust jitter from the spread of up to JITTER_DIFFS recent successive
  * differences within one baseline (a confirmed step is not jitter, but the
  * jitter before a step still describes the source after it). */
 static void jitter_update(struct source_detector *d) {
@@ -264,11 +294,9 @@ static void jitter_update(struct source_detector *d) {
     bool res = (a->flags & b->flags & F_VETTED) != 0;
     diff[n++] = res ? a->res - b->res : a->raw - b->raw;
   }
+  d->jitter_n = n;
   d->jitter_ok = n >= JITTER_MIN_N;
-  if (!d->jitter_ok) return;
-  double m = median(diff, n);
-  for (int i = 0; i < n; i++) diff[i] = fabs(diff[i] - m);
-  d->jitter = MAD_SIGMA * median(diff, n) / M_SQRT2;
+  if (d->jitter_ok) d->jitter = robust_rms(diff, n) / M_SQRT2;
 }
 
 /* The jitter the drift and walk detectors divide by. */
@@ -281,8 +309,11 @@ static double jitter_floor(const struct source_detector *d,
 
 /* The new sample's deviation from the baseline's prediction, and the
  * threshold it is judged by. Residuals when this sample and some baseline
- * point are vetted, else raw offsets. False when there is no baseline. */
-static bool step_deviation(const struct source_detector *d,
+ * point are vetted, else raw offsets. A young baseline (after a step) keeps
+ * the slope of the one before it: a step moves the level, not the rate (in
+ * raw offsets, the local clock's frequency error). False when there is no
+ * baseline. */
+static bool step_deviation(struct source_detector *d,
                            const struct detect_config *c, double t,
                            double raw, double res, bool vetted, double error,
                            double *dev, double *thr) {
@@ -295,7 +326,11 @@ static bool step_deviation(const struct source_detector *d,
   }
   if (s.n == 0) return false;
   struct line f;
-  fit_line(s.t, s.v, s.n, true, &f);
+  fit_line(s.t, s.v, s.n, d->carry_res == use_res ? d->carry_slope : NAN, &f);
+  if (f.sloped) {
+    d->fit_slope = f.slope;
+    d->fit_res = use_res;
+  }
   *dev = (use_res ? res : raw) - line_at(&f, t);
   /* Until the jitter is measured, the error bound stands in for it. */
   double base = d->jitter_ok ? d->jitter : fmax(error, 0);
@@ -309,6 +344,8 @@ static bool step_deviation(const struct source_detector *d,
 static void step_confirm(struct source_detector *d, struct emitter *em,
                          double value, double thr) {
   d->epoch++;
+  d->carry_slope = d->fit_slope;
+  d->carry_res = d->fit_res;
   struct detect_entry *p = &d->ring[slot(d, 0)];
   p->epoch = d->epoch;
   p->flags &= (uint8_t)~F_PENDING;
@@ -355,26 +392,33 @@ static uint8_t step_check(struct source_detector *d,
 
 /* ---- slow walk ----------------------------------------------------------- */
 
+/* The walk baseline: the median of the clean vetted residuals of the
+ * current baseline, learned over the first DETECT_LEARN of them and then
+ * frozen (a baseline that kept following the source would follow the
+ * spoof too). */
+static void walk_learn(struct source_detector *d, double res) {
+  double tmp[DETECT_LEARN];
+  d->learn[d->learn_n++] = res;
+  memcpy(tmp, d->learn, sizeof tmp[0] * (size_t)d->learn_n);
+  d->baseline = median(tmp, d->learn_n);
+}
+
 /* Page's two-sided CUSUM on the residual in jitter units, against the
- * median of the first DETECT_LEARN clean vetted residuals of the baseline.
- * Sums are capped at 2h so that the condition clears soon after the source
- * returns; it clears below h/2 (hysteresis). */
+ * learned baseline. It starts after WALK_START samples; the slack grows by
+ * WALK_BASE_SE standard errors of the baseline's median (1.25 sigma /
+ * sqrt n), since a baseline off by e jitters shortens the in-control run
+ * length as if the slack were k - e. Sums are capped at 2h so that the
+ * condition clears soon after the source returns; it clears below h/2. */
 static void walk_update(struct source_detector *d,
                         const struct detect_config *c, struct emitter *em,
                         double res) {
-  if (d->learn_n < DETECT_LEARN) {
-    d->learn[d->learn_n++] = res;
-    if (d->learn_n == DETECT_LEARN) {
-      double tmp[DETECT_LEARN];
-      memcpy(tmp, d->learn, sizeof tmp);
-      d->baseline = median(tmp, DETECT_LEARN);
-    }
-    return;
-  }
+  if (d->learn_n < DETECT_LEARN) walk_learn(d, res);
+  if (d->learn_n < WALK_START) return;
   double sigma = jitter_floor(d, c);
+  double k = c->walk_k + WALK_BASE_SE * 1.2533 / sqrt(d->learn_n);
   double z = fmin(fmax((res - d->baseline) / sigma, -WALK_CLIP), WALK_CLIP);
-  d->cusum_pos = fmin(fmax(0, d->cusum_pos + z - c->walk_k), 2 * c->walk_h);
-  d->cusum_neg = fmin(fmax(0, d->cusum_neg - z - c->walk_k), 2 * c->walk_h);
+  d->cusum_pos = fmin(fmax(0, d->cusum_pos + z - k), 2 * c->walk_h);
+  d->cusum_neg = fmin(fmax(0, d->cusum_neg - z - k), 2 * c->walk_h);
   d->walk_shift = res - d->baseline;
   double s = fmax(d->cusum_pos, d->cusum_neg);
   if (d->walk_active && s <= c->walk_h / 2) d->walk_active = false;
@@ -399,12 +443,12 @@ static void drift_slope(struct source_detector *d,
   struct series s;
   gather(d, true, t - c->drift_window, DETECT_WINDOW, &s);
   d->slope_ok = false;
-  if (s.n < DRIFT_MIN_N) return;
+  if (s.n < DRIFT_MIN_N || d->jitter_n < DRIFT_JITTER_N) return;
   d->slope_span = s.t[0] - s.t[s.n - 1];
-  if (d->slope_span < c->drift_window / 4) return;
+  if (d->slope_span < c->drift_window / 2) return;
   thin(&s);
   struct line f;
-  fit_line(s.t, s.v, s.n, true, &f);
+  fit_line(s.t, s.v, s.n, NAN, &f);
   double sigma = fmax(jitter_floor(d, c), line_sigma(&f, s.t, s.v));
   double se = sqrt(TS_VAR) * sigma / sqrt(f.sxx);
   d->slope_ppm = f.slope * 1e6;
@@ -418,8 +462,9 @@ static void drift_update(struct source_detector *d,
   drift_slope(d, c, t);
   double a = d->slope_ok ? fabs(d->slope_ppm) : 0;
   double ts = d->slope_ok ? d->slope_t : 0;
-  if (d->drift_active &&
-      (a < CLEAR_FRAC * d->drift_thr || ts < CLEAR_FRAC * c->drift_t))
+  /* The t statistic is the jumpier figure (the scatter about a bent line
+   * grows while a drift starts), hence the wider margin. */
+  if (d->drift_active && (a < CLEAR_FRAC * d->drift_thr || ts < c->drift_t / 2))
     d->drift_active = false;
   if (d->drift_active || a <= c->drift_ppm || ts <= c->drift_t) return;
   d->drift_active = true;
@@ -455,6 +500,7 @@ static void date_update(struct source_detector *d,
 void detector_init(struct source_detector *d) {
   memset(d, 0, sizeof *d);
   d->last_t = -INFINITY;
+  d->fit_slope = d->carry_slope = NAN;
 }
 
 static bool sample_ok(const struct source_detector *d, double t,
@@ -567,7 +613,7 @@ void detector_report(const struct source_detector *d,
   out->slope_t = d->slope_ok ? d->slope_t : 0;
   out->cusum_pos = d->cusum_pos;
   out->cusum_neg = d->cusum_neg;
-  out->learning = !d->jitter_ok || d->learn_n < DETECT_LEARN;
+  out->learning = !d->jitter_ok || d->learn_n < WALK_START;
 }
 
 /* ---- the local clock ----------------------------------------------------- */
@@ -595,7 +641,7 @@ static void local_estimate(struct local_clock_detector *l,
   if (l->span < c->local_window / 4) return;
   thin(&s);
   struct line f;
-  fit_line(s.t, s.v, s.n, true, &f);
+  fit_line(s.t, s.v, s.n, NAN, &f);
   double sigma = fmax(line_sigma(&f, s.t, s.v), 1e-9);
   l->freq_ppm = f.slope * 1e6;
   l->freq_t = fabs(f.slope) / (sqrt(TS_VAR) * sigma / sqrt(f.sxx));

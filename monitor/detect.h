@@ -41,7 +41,7 @@ struct detect_config {
   double drift_t;        /* ... and its t statistic above this; default 5 */
   double drift_window;   /* s of history for the slope; default 900 */
   double walk_k, walk_h; /* CUSUM slack and decision threshold, in jitter
-                          * units; defaults 1 and 8 */
+                          * units; defaults 0.75 and 12 */
   double jitter_min;     /* s; floor of the jitter used by drift and walk
                           * (a 100 ns PPS source must not make the CUSUM see
                           * microsecond wander as a spoof); default 5e-6 */
@@ -59,8 +59,9 @@ void detect_config_default(struct detect_config *c);
  * faster source (a 1 s receiver) sees a shorter drift window unless the
  * caller decimates. */
 #define DETECT_WINDOW 256
-/* Clean vetted samples that establish the slow-walk baseline. */
-#define DETECT_LEARN 32
+/* Clean vetted samples that establish the slow-walk baseline (its median;
+ * the CUSUM starts after the first 48, the baseline is final after 128). */
+#define DETECT_LEARN 128
 
 /* One kept sample (internal to detect.c, here for the struct's size). */
 struct detect_entry {
@@ -77,12 +78,17 @@ struct source_detector {
   uint32_t epoch;    /* current baseline generation */
   double last_t;
   double jitter;     /* robust jitter of r, s; 0 until measured */
+  int jitter_n;      /* differences behind it */
   bool jitter_ok;
   /* step */
   bool pending;      /* the newest entry is a step candidate */
   double pending_dev;/* its deviation from the prediction, s */
   bool step_now;     /* a step was confirmed by the latest sample */
   double step_value, step_thr, step_jitter;
+  double fit_slope;  /* the baseline's latest fitted slope (NAN: none) ... */
+  bool fit_res;      /* ... of residuals (else of raw offsets) */
+  double carry_slope;/* the slope carried over a step into the new one */
+  bool carry_res;
   /* slow walk */
   int learn_n;
   double learn[DETECT_LEARN];
