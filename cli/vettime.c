@@ -25,6 +25,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "alerting/alert_cli.h" /* alerting */
+#include "cli/decode.h"
 #include "cli/format.h"
 #include "cli/replay.h"
 #include "cli/simulate.h"
@@ -57,6 +59,8 @@ static int cmd_vote(const struct cli *cli, int argc, char **argv);
 static int cmd_events(const struct cli *cli, int argc, char **argv);
 static int cmd_alarms(const struct cli *cli, int argc, char **argv);
 static int cmd_replay(const struct cli *cli, int argc, char **argv);
+static int cmd_alert(const struct cli *cli, int argc, char **argv); /* alerting */
+static int cmd_decode(const struct cli *cli, int argc, char **argv);
 static int cmd_help(const struct cli *cli, int argc, char **argv);
 
 static const struct command commands[] = {
@@ -67,6 +71,8 @@ static const struct command commands[] = {
     {"alarms", cmd_alarms, "active and recently cleared alarms: id, severity, kind, source"},
     {"simulate", simulate_main, "fake stratum-1 NTP servers from a scenario file"},
     {"replay", cmd_replay, "re-run the vote and detectors over stored samples"},
+    {"alert", cmd_alert, "alert outbox: status | test [CHANNEL] [--wait S] | retry [ID|all]"},
+    {"decode", cmd_decode, "decode a recorded NMEA, gpsd, DCF77 or Meinberg file offline"},
     {"help", cmd_help, "this text"},
 };
 
@@ -327,7 +333,23 @@ static int cmd_replay(const struct cli *cli, int argc, char **argv) {
 }
 
 static int cmd_alarms(const struct cli *cli, int argc, char **argv) {
-  return show(cli, argc, argv, "alarms", format_alarms_table);
+  int rc = show(cli, argc, argv, "alarms", format_alarms_table);
+  /* alerting: notifications that could not be delivered, from the database */
+  bool json = cli->json;
+  for (int i = 1; i < argc; i++) json |= !strcmp(argv[i], "--json") || !strcmp(argv[i], "-j");
+  if (rc == 0 && !json) alert_cli_dead_footer(cli->config_path, stdout);
+  return rc;
+}
+
+/* alerting: reads and writes the outbox of the configured database itself
+ * (alerting/alert_cli.h); no daemon needed. */
+static int cmd_alert(const struct cli *cli, int argc, char **argv) {
+  return alert_cli_main(cli->config_path, cli->json, argc, argv);
+}
+
+/* vettime decode KIND FILE [--json]: offline, no daemon (cli/decode.h). */
+static int cmd_decode(const struct cli *cli, int argc, char **argv) {
+  return decode_main(argc, argv, cli->json);
 }
 
 static int cmd_help(const struct cli *cli, int argc, char **argv) {

@@ -394,6 +394,16 @@ static int dir_alarmclear(struct parse_ctx *c, struct vt_config *cfg, char **arg
   return parse_double(c, "alarmclear", argv[1], 0, 86400, &cfg->alarm_clear);
 }
 
+/* ---- alerting: alert, alertrepeat, alertretry, alertsite, heartbeat
+ * (parsed by alerting/alert_config.c) ---- */
+static int dir_alerting(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  char msg[400];
+  if (alert_config_directive(&cfg->alerts, argv, argc, c->line, msg, sizeof msg))
+    return fail(c, "%s", msg);
+  return 0;
+}
+/* ---- end alerting ---- */
+
 typedef int (*directive_fn)(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc);
 
 static const struct {
@@ -409,6 +419,9 @@ static const struct {
     {"maxdistance", dir_maxdistance},
     {"vote", dir_vote},           {"minsources", dir_minsources},
     {"minclasses", dir_minclasses}, {"alarmclear", dir_alarmclear},
+    {"alert", dir_alerting},      {"alertrepeat", dir_alerting},   /* alerting */
+    {"alertretry", dir_alerting}, {"alertsite", dir_alerting},     /* alerting */
+    {"heartbeat", dir_alerting},                                   /* alerting */
 };
 
 /* Splits a line into words at white space, after cutting a # comment. */
@@ -446,6 +459,7 @@ static void set_defaults(struct vt_config *cfg, const char *name) {
   cfg->minsources = 1;
   cfg->minclasses = 1;
   cfg->alarm_clear = 60;
+  alert_config_default(&cfg->alerts); /* alerting */
 }
 
 int config_parse(const char *name, const char *text, struct vt_config *cfg,

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerting/alert_config.h" /* alerting: the alert directives */
 #include "monitor/log.h"
 #include "probes/refclass.h"
 
@@ -69,6 +70,8 @@ struct vt_config {
   int minclasses;             /* agreeing classes needed; default 1 */
   double alarm_clear;         /* s a condition must be gone before its alarm
                                  clears; default 60 */
+  struct alert_config alerts; /* alerting: alert, alertrepeat, alertretry,
+                                 alertsite, heartbeat (alerting/alert_config.h) */
 };
 
 /* Reads and checks the whole file. Returns 0, or -1 with

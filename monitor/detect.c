@@ -50,6 +50,8 @@
                           * fraction of its threshold, so a figure hovering
                           * at the limit does not emit an event per poll */
 
+_Static_assert(LOCAL_WINDOW <= DETECT_WINDOW, "a series holds either ring");
+
 /* ---- small numeric helpers ---------------------------------------------- */
 
 /* The k-th smallest of a[0..n) (Hoare's selection); reorders a so that
@@ -200,9 +202,9 @@ void detect_config_default(struct detect_config *c) {
   c->drift_ppm = 0.25;    /* half the 0.5 ppm goal: detected within 15 min */
   c->drift_t = 5;         /* ~6e-7 per independent test */
   c->drift_window = 900;  /* the goal's 15 minutes */
-  c->walk_k = 0.75;       /* with h = 12: no false alarm in 35,000 simulated
-                           * hours (BENCHMARKS-detect.md), a 300 us walk on
-                           * 50 us jitter within ~6 min */
+  c->walk_k = 0.75;       /* with h = 12: no false alarm in 76,800 simulated
+                           * source-hours (BENCHMARKS-detect.md), a 300 us
+                           * walk on 50 us jitter seen within ~6 min */
   c->walk_h = 12;
   c->jitter_min = 5e-6;   /* host crystal noise floor (REFERENCE.md) */
   c->date_far = 1000;     /* far above any plausible NTP error */

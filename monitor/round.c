@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerting/alert.h" /* alerting */
 #include "monitor/analysis.h"
 #include "monitor/log.h"
 #include "monitor/sched.h"
@@ -141,6 +142,7 @@ static void record_alarm(const struct alarm_transition *t) {
   snprintf(ha.severity, sizeof ha.severity, "%s", alarm_severity_name(a->severity));
   snprintf(ha.text, sizeof ha.text, "%s", a->text);
   history_add_alarm(history, &ha);
+  alert_transition(t, subject_name(a->source)); /* alerting: same flush as the alarm row */
 
   char line[400];
   alarm_format_line(t, subject_name(a->source), line, sizeof line);

@@ -4,8 +4,8 @@
  * (systemd style); it never daemonises itself.
  *
  * Start-up order (torn down in reverse): configuration and key file (all
- * checked before anything starts), event loop, history, signals, sources,
- * HTTP API, timers. */
+ * checked before anything starts), event loop, history, signals, alerting,
+ * sources, HTTP API, timers. */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "alerting/alert.h" /* alerting */
 #include "monitor/config.h"
 #include "monitor/history.h"
 #include "monitor/keys.h"
@@ -86,6 +87,8 @@ static void reload(void) {
   if (strcmp(next.database, config.database) || strcmp(next.http_address, config.http_address) ||
       next.http_port != config.http_port || next.http_enabled != config.http_enabled)
     LOG_WARN("reload: database and http changes take effect at the next restart");
+  if (memcmp(&next.alerts, &config.alerts, sizeof next.alerts)) /* alerting */
+    LOG_WARN("reload: alert directive changes take effect at the next restart");
   history_flush(history);
   round_stop();
   sources_stop();
@@ -167,6 +170,7 @@ static int start(void) {
   history = history_open(config.database, err, sizeof err);
   if (!history) return fatal("", err);
   if (setup_signals()) return fatal("signals", strerror(errno));
+  if (alert_start(&config, history, err, sizeof err)) return fatal("", err); /* alerting */
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
   if (round_start(&config, history, err, sizeof err)) return fatal("", err);
   if (config.http_enabled && http_start(config.http_address, config.http_port, err, sizeof err))
@@ -184,6 +188,7 @@ static void stop(void) {
   if (config.http_enabled) http_stop();
   round_stop();
   sources_stop();
+  alert_stop(); /* alerting: before the history closes */
   struct history_stats hs = {0};
   if (history) history_get_stats(history, &hs);
   history_close(history);

@@ -201,7 +201,7 @@ static void row(const struct scenario *s, int *fa, int *lead_in) {
   if (s->want != EV_COUNT && detected && s->want != kind) {
     fmt_detect(s, want, w, wp, sizeof w);
     snprintf(also, sizeof also, "; %s: %s", event_kind_name(s->want),
-             w[0] ? w : "not reported");
+             w[0] ? w : "none in 6 h");
   }
   printf("| %s%s%s%s | %.0f s | %s | %s | %s | %d |\n", s->name,
          detected ? " -> " : "", detected ? event_kind_name(kind) : "",

@@ -1,0 +1,320 @@
+/* `vettime alert` (see alert_cli.h): status, test, retry over the outbox
+ * of the configured database. */
+#include "alerting/alert_cli.h"
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "alerting/alert_format.h"
+#include "alerting/outbox.h"
+#include "monitor/config.h"
+
+#define LIST_MAX 200       /* rows listed per state */
+#define BUSY_RETRIES 40    /* x 50 ms: the daemon holds the write lock briefly */
+
+static int64_t real_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void local_time(int64_t ns, char *buf, size_t cap) {
+  if (!ns) {
+    snprintf(buf, cap, "-");
+    return;
+  }
+  time_t s = (time_t)(ns / 1000000000);
+  struct tm tm;
+  localtime_r(&s, &tm);
+  strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+/* Loads the configuration and opens its database, which must exist and
+ * have the outbox (the daemon creates both). Plain SQLite, no migration
+ * and no integrity check: this must stay quick on a large history. */
+static int open_db(const char *path, struct vt_config *cfg, sqlite3 **db, bool write, bool quiet) {
+  char err[1024];
+  if (config_load(path, cfg, err, sizeof err)) {
+    if (!quiet) fprintf(stderr, "vettime: %s\n", err);
+    return EX_CONFIG;
+  }
+  const char *why = NULL;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_open_v2(cfg->database, db, write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY,
+                      NULL) != SQLITE_OK)
+    why = *db ? sqlite3_errmsg(*db) : "cannot open";
+  else if (sqlite3_busy_timeout(*db, 2000), sqlite3_prepare_v2(*db,
+           "SELECT 1 FROM sqlite_master WHERE name = 'alert_outbox'", -1, &st, NULL) != SQLITE_OK)
+    why = sqlite3_errmsg(*db);
+  else if (sqlite3_step(st) != SQLITE_ROW)
+    why = "no alert outbox yet (start this vettimed once)";
+  if (why && !quiet) fprintf(stderr, "vettime: %s: %s\n", cfg->database, why);
+  sqlite3_finalize(st);
+  if (!why) return 0;
+  sqlite3_close(*db);
+  *db = NULL;
+  config_free(cfg);
+  return EX_CONFIG;
+}
+
+/* ---- status ---- */
+
+struct lister {
+  FILE *out;
+  json_object *array; /* --json */
+  int shown;
+};
+
+static json_object *note_json(const struct alert_note *n) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "id", json_object_new_int64(n->id));
+  json_object_object_add(o, "channel", json_object_new_string(n->channel));
+  json_object_object_add(o, "event", json_object_new_string(alert_event_name(n->event)));
+  json_object_object_add(o, "alarm_id", json_object_new_int64((int64_t)n->alarm_id));
+  json_object_object_add(o, "kind", json_object_new_string(n->kind));
+  json_object_object_add(o, "severity", json_object_new_string(n->severity));
+  json_object_object_add(o, "source", json_object_new_string(n->source));
+  json_object_object_add(o, "state", json_object_new_string(outbox_state_name(n->state)));
+  json_object_object_add(o, "attempts", json_object_new_int(n->attempts));
+  json_object_object_add(o, "created", json_object_new_double(n->created_ns / 1e9));
+  json_object_object_add(o, "next_try", json_object_new_double(n->next_ns / 1e9));
+  json_object_object_add(o, "done", n->done_ns ? json_object_new_double(n->done_ns / 1e9) : NULL);
+  json_object_object_add(o, "msgid", json_object_new_string(n->msgid));
+  json_object_object_add(o, "error", json_object_new_string(n->last_error));
+  json_object_object_add(o, "text", json_object_new_string(n->text));
+  return o;
+}
+
+static int list_row(void *ctx, const struct alert_note *n) {
+  struct lister *l = ctx;
+  l->shown++;
+  if (l->array) {
+    json_object_array_add(l->array, note_json(n));
+    return 0;
+  }
+  char when[32], alarm[24] = "-";
+  local_time(n->state == OUTBOX_PENDING ? n->next_ns : n->done_ns, when, sizeof when);
+  if (n->alarm_id) snprintf(alarm, sizeof alarm, "%" PRIu64, n->alarm_id);
+  fprintf(l->out, "  %-6" PRId64 " %-10s %-9s %-6s %-8d %-19s %s\n", n->id, n->channel,
+          alert_event_name(n->event), alarm, n->attempts, when,
+          n->last_error[0] ? n->last_error : n->text);
+  return 0;
+}
+
+static void list_state(sqlite3 *db, enum outbox_state st, FILE *out) {
+  int total = outbox_count(db, (int)st, NULL);
+  fprintf(out, "\n%s notifications: %d\n", outbox_state_name(st), total);
+  if (total <= 0) return;
+  fprintf(out, "  %-6s %-10s %-9s %-6s %-8s %-19s %s\n", "id", "channel", "event", "alarm",
+          "attempts", st == OUTBOX_PENDING ? "next try" : "given up", "last error / text");
+  struct lister l = {out, NULL, 0};
+  outbox_each(db, (int)st, NULL, 0, LIST_MAX, list_row, &l);
+  if (total > LIST_MAX) fprintf(out, "  ... and %d more\n", total - LIST_MAX);
+}
+
+static int status_json(const struct vt_config *cfg, sqlite3 *db) {
+  json_object *doc = json_object_new_object(), *chans = json_object_new_array();
+  for (int i = 0; i < cfg->alerts.n; i++) {
+    const struct alert_channel_config *c = &cfg->alerts.ch[i];
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "name", json_object_new_string(c->name));
+    json_object_object_add(o, "kind", json_object_new_string(alert_sink_kind_name(c->kind)));
+    for (int s = OUTBOX_PENDING; s <= OUTBOX_DEAD; s++)
+      json_object_object_add(o, outbox_state_name((enum outbox_state)s),
+                             json_object_new_int(outbox_count(db, s, c->name)));
+    json_object_array_add(chans, o);
+  }
+  json_object_object_add(doc, "channels", chans);
+  for (int s = OUTBOX_PENDING; s <= OUTBOX_DEAD; s += 2) {
+    struct lister l = {NULL, json_object_new_array(), 0};
+    outbox_each(db, s, NULL, 0, LIST_MAX, list_row, &l);
+    json_object_object_add(doc, outbox_state_name((enum outbox_state)s), l.array);
+  }
+  json_object_object_add(doc, "sent", json_object_new_int(outbox_count(db, OUTBOX_SENT, NULL)));
+  puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put(doc);
+  return 0;
+}
+
+static int cmd_status(const struct vt_config *cfg, sqlite3 *db, bool json) {
+  if (json) status_json(cfg, db);
+  else {
+    printf("%-12s %-7s %8s %8s %8s\n", "channel", "kind", "pending", "sent", "dead");
+    for (int i = 0; i < cfg->alerts.n; i++) {
+      const struct alert_channel_config *c = &cfg->alerts.ch[i];
+      printf("%-12s %-7s %8d %8d %8d\n", c->name, alert_sink_kind_name(c->kind),
+             outbox_count(db, OUTBOX_PENDING, c->name), outbox_count(db, OUTBOX_SENT, c->name),
+             outbox_count(db, OUTBOX_DEAD, c->name));
+    }
+    if (!cfg->alerts.n) printf("(no alert channels configured)\n");
+    list_state(db, OUTBOX_PENDING, stdout);
+    list_state(db, OUTBOX_DEAD, stdout);
+  }
+  return outbox_count(db, OUTBOX_DEAD, NULL) > 0 ? 1 : 0;
+}
+
+/* ---- test ---- */
+
+static int insert_test(sqlite3 *db, const struct vt_config *cfg, const char *channel,
+                       struct alert_note *n) {
+  memset(n, 0, sizeof *n);
+  char host[256] = "localhost";
+  gethostname(host, sizeof host - 1);
+  snprintf(n->channel, sizeof n->channel, "%s", channel);
+  n->event = ALERT_TEST;
+  n->value = n->threshold = NAN;
+  snprintf(n->severity, sizeof n->severity, "info");
+  snprintf(n->site, sizeof n->site, "%s", cfg->alerts.site[0] ? cfg->alerts.site : host);
+  n->event_ns = n->created_ns = real_ns();
+  snprintf(n->text, sizeof n->text, "vettime test notification on channel %s from %s (vettime alert test)",
+           channel, n->site);
+  for (int i = 0; i < BUSY_RETRIES; i++) {
+    if (outbox_insert(db, n) == 0) return 0;
+    if (sqlite3_errcode(db) != SQLITE_BUSY && sqlite3_errcode(db) != SQLITE_LOCKED) break;
+    usleep(50000);
+  }
+  fprintf(stderr, "vettime: cannot write the test notification: %s\n", sqlite3_errmsg(db));
+  return -1;
+}
+
+struct waited {
+  int64_t id;
+  enum outbox_state state;
+  char error[256];
+};
+
+static int find_state(void *ctx, const struct alert_note *n) {
+  struct waited *w = ctx;
+  w->state = n->state;
+  snprintf(w->error, sizeof w->error, "%s", n->last_error);
+  return 1;
+}
+
+/* Waits until every row is sent or dead, or for `wait` s. */
+static int wait_for(sqlite3 *db, struct alert_note *rows, int n, double wait) {
+  int rc = 0;
+  for (int i = 0; i < n; i++) {
+    struct waited w = {rows[i].id, OUTBOX_PENDING, ""};
+    int64_t end = real_ns() + (int64_t)(wait * 1e9);
+    do {
+      outbox_each(db, -1, NULL, rows[i].id, 1, find_state, &w);
+      if (w.state != OUTBOX_PENDING) break;
+      usleep(100000);
+    } while (real_ns() < end);
+    printf("test notification %" PRId64 " on %s: %s%s%s\n", rows[i].id, rows[i].channel,
+           w.state == OUTBOX_PENDING ? "still pending (is vettimed running?)" : outbox_state_name(w.state),
+           w.error[0] ? ": " : "", w.error);
+    if (w.state != OUTBOX_SENT) rc = 1;
+  }
+  return rc;
+}
+
+static int cmd_test(const struct vt_config *cfg, sqlite3 *db, int argc, char **argv) {
+  const char *only = NULL;
+  double wait = 0;
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc) wait = atof(argv[++i]);
+    else if (argv[i][0] != '-' && !only) only = argv[i];
+    else {
+      fprintf(stderr, "vettime alert test: unexpected argument \"%s\"\n", argv[i]);
+      return EX_USAGE;
+    }
+  }
+  if (only && !alert_config_channel(&cfg->alerts, only)) {
+    fprintf(stderr, "vettime: no alert channel named %s in %s\n", only, cfg->path);
+    return EX_USAGE;
+  }
+  if (!cfg->alerts.n) {
+    fprintf(stderr, "vettime: %s configures no alert channel\n", cfg->path);
+    return EX_CONFIG;
+  }
+  struct alert_note *rows = calloc(ALERT_CHANNELS_MAX, sizeof *rows);
+  int n = 0, rc = 0;
+  for (int i = 0; rows && i < cfg->alerts.n && rc == 0; i++) {
+    if (only && strcmp(only, cfg->alerts.ch[i].name) != 0) continue;
+    if (insert_test(db, cfg, cfg->alerts.ch[i].name, &rows[n])) {
+      rc = 1;
+      break;
+    }
+    printf("test notification %" PRId64 " queued on %s, Message-ID %s\n", rows[n].id,
+           rows[n].channel, rows[n].msgid);
+    n++;
+  }
+  if (rc == 0 && wait > 0) rc = wait_for(db, rows, n, wait);
+  free(rows);
+  return rc;
+}
+
+/* ---- retry ---- */
+
+static int cmd_retry(sqlite3 *db, int argc, char **argv) {
+  int64_t id = 0;
+  if (argc > 3 || (argc == 3 && strcmp(argv[2], "all") != 0 && (id = atoll(argv[2])) <= 0)) {
+    fprintf(stderr, "vettime alert retry: expected \"retry [ID|all]\"\n");
+    return EX_USAGE;
+  }
+  int n = outbox_requeue(db, id, real_ns());
+  if (n < 0) {
+    fprintf(stderr, "vettime: cannot requeue: %s\n", sqlite3_errmsg(db));
+    return 1;
+  }
+  printf("%d dead notification%s requeued\n", n, n == 1 ? "" : "s");
+  return 0;
+}
+
+int alert_cli_main(const char *config_path, bool json, int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+      json = true;
+      memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof *argv);
+      argc--, i--;
+    }
+  const char *sub = argc > 1 ? argv[1] : "status";
+  if (strcmp(sub, "status") && strcmp(sub, "test") && strcmp(sub, "retry")) {
+    fprintf(stderr, "vettime alert: unknown subcommand \"%s\" (status, test, retry)\n", sub);
+    return EX_USAGE;
+  }
+  struct vt_config *cfg = malloc(sizeof *cfg);
+  sqlite3 *db = NULL;
+  if (!cfg) return EX_CONFIG;
+  int rc = open_db(config_path, cfg, &db, strcmp(sub, "status") != 0, false);
+  if (rc) {
+    free(cfg);
+    return rc;
+  }
+  if (strcmp(sub, "test") == 0) rc = cmd_test(cfg, db, argc, argv);
+  else if (strcmp(sub, "retry") == 0) rc = cmd_retry(db, argc, argv);
+  else rc = argc > 2 ? EX_USAGE : cmd_status(cfg, db, json);
+  sqlite3_close(db);
+  config_free(cfg);
+  free(cfg);
+  return rc;
+}
+
+void alert_cli_dead_footer(const char *config_path, FILE *out) {
+  struct vt_config *cfg = malloc(sizeof *cfg);
+  sqlite3 *db = NULL;
+  if (!cfg) return;
+  if (open_db(config_path, cfg, &db, false, true) == 0) {
+    int dead = outbox_count(db, OUTBOX_DEAD, NULL);
+    if (dead > 0) {
+      fprintf(out, "\n%d alert notification%s dead (not delivered; vettime alert status, "
+                   "vettime alert retry):\n", dead, dead == 1 ? "" : "s");
+      struct lister l = {out, NULL, 0};
+      outbox_each(db, OUTBOX_DEAD, NULL, 0, 20, list_row, &l);
+    }
+    sqlite3_close(db);
+    config_free(cfg);
+  }
+  free(cfg);
+}

@@ -1,0 +1,360 @@
+/* The DCF77 probe (`dcf77 DEVICE mode raw50|raw75|meinberg [offset S]
+ * [class C]`): a DCF77 receiver on a serial line. A thin adaptor over the
+ * event loop around the pure decoders: probes/dcf77.c (PTB's DCF77 time
+ * code, raw pulses) and probes/meinberg.c (Meinberg standard time string).
+ *
+ * raw50, raw75: Conrad-style receivers put the demodulated carrier on RxD;
+ * at 50 (or 75) baud, 8E1, each carrier drop becomes one character whose
+ * leading zero bits measure the drop (100 ms = 0, 200 ms = 1; the cutoff
+ * is learned). Parity is not checked (a 100 ms drop reads with a parity
+ * error by design). The falling edge is the start bit: the character's
+ * arrival minus one character time (11 bits). One sample a minute, at the
+ * minute mark, once a minute is confirmed by the one before.
+ *
+ * meinberg: 9600 baud 7E2; the start bit of STX is on the second the
+ * string names; STX's arrival minus one character time. One sample a
+ * second once a string is confirmed by the one before.
+ *
+ * Clock: read right after each read() returns (as the NMEA probe does),
+ * then `offset` (the receiver's fixed delay) is subtracted.
+ *
+ * Error bound: DCF77 is here to veto wrong seconds, minutes and dates, not
+ * to vote on microseconds. An AM receiver's edge is good to a few ms after
+ * its filter's fixed delay (which `offset` must absorb; it can be tens of
+ * ms): DCF77_RAW_BOUND 10 ms for raw pulses (plus the UART: the bound
+ * assumes the UART hands each character over at once, i.e. a FIFO trigger
+ * of 1 / setserial low_latency), MEINBERG_BOUND 2 ms for the string (the
+ * receiver times it itself). Class DCF unless configured. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "monitor/config.h"
+#include "monitor/log.h"
+#include "monitor/sched.h"
+#include "probes/dcf77.h"
+#include "probes/meinberg.h"
+#include "probes/probe.h"
+
+#define DCF77_RAW_BOUND 0.010  /* s */
+#define MEINBERG_BOUND 0.002   /* s */
+#define NO_DATA_AFTER 5.0      /* s without input: state "no-data" */
+#define REOPEN_INTERVAL 5.0    /* s between attempts to reopen a lost device */
+#define FILTER_LEN 8
+
+struct probe {
+  struct source_config cfg;
+  int index;
+  struct probe_host host;
+  int fd;
+  int baud;
+  double char_time;            /* s per character on the line (11 bits) */
+  struct dcf77_decoder dcf;
+  struct meinberg_framer framer;
+  struct meinberg_checker checker;
+  struct dcf77_stats seen;     /* dcf stats already turned into counters */
+  bool trusted;
+  bool last_cest;
+  double last_data;            /* monotonic s of the last input */
+  double lost_since;
+  sched_timer_id tick;
+  double offsets[FILTER_LEN];
+  int n_offsets, next_offset;
+  struct probe_report rep;
+};
+
+static bool is_raw(const struct probe *p) { return p->cfg.dcf_mode != DCF77_MEINBERG; }
+static const char *mode_name(const struct probe *p) {
+  return p->cfg.dcf_mode == DCF77_RAW50 ? "raw50" : p->cfg.dcf_mode == DCF77_RAW75 ? "raw75" : "meinberg";
+}
+
+/* ---- serial line ---- */
+
+/* raw50/raw75: 8E1 at 50/75 baud, parity not checked, breaks and framing
+ * errors read as NUL (a long drop); meinberg: 7E2 at 9600. */
+static int open_serial(const struct probe *p) {
+  int fd = open(p->cfg.device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct termios t;
+  if (tcgetattr(fd, &t) == 0) {
+    cfmakeraw(&t);
+    t.c_cflag &= ~(CSIZE | CSTOPB | PARODD);
+    t.c_cflag |= CLOCAL | CREAD | PARENB | (is_raw(p) ? CS8 : CS7 | CSTOPB);
+    t.c_iflag &= ~(INPCK | IGNPAR | PARMRK | ISTRIP | IGNBRK);
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    speed_t speed = p->baud == 50 ? B50 : p->baud == 75 ? B75 : B9600;
+    cfsetispeed(&t, speed);
+    cfsetospeed(&t, speed);
+    if (tcsetattr(fd, TCSANOW, &t) < 0)
+      LOG_WARN("dcf77 %s: cannot set the line: %s", p->cfg.name, strerror(errno));
+    tcflush(fd, TCIFLUSH);
+  }
+  return fd;
+}
+
+/* ---- state and report ---- */
+
+/* The report's detail line; a long one is cut. */
+__attribute__((format(printf, 2, 3)))
+static void set_detail_text(struct probe *p, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(p->rep.detail, sizeof p->rep.detail, fmt, ap);
+  va_end(ap);
+}
+
+static void set_state(struct probe *p, const char *state) {
+  if (strcmp(p->rep.state, state) == 0) return;
+  LOG_INFO("dcf77 %s: state %s -> %s", p->cfg.name, p->rep.state, state);
+  snprintf(p->rep.state, sizeof p->rep.state, "%s", state);
+}
+
+static void filter_add(struct probe *p, double offset, double bound) {
+  p->offsets[p->next_offset] = offset;
+  p->next_offset = (p->next_offset + 1) % FILTER_LEN;
+  if (p->n_offsets < FILTER_LEN) p->n_offsets++;
+  double s[FILTER_LEN];
+  memcpy(s, p->offsets, sizeof s);
+  for (int i = 1; i < p->n_offsets; i++)
+    for (int j = i; j > 0 && s[j - 1] > s[j]; j--) {
+      double x = s[j]; s[j] = s[j - 1]; s[j - 1] = x;
+    }
+  double med = s[p->n_offsets / 2], sum = 0;
+  for (int i = 0; i < p->n_offsets; i++) sum += (s[i] - med) * (s[i] - med);
+  p->rep.jitter = p->n_offsets > 1 ? sqrt(sum / (p->n_offsets - 1)) : 0;
+  p->rep.filtered_offset = med;
+  p->rep.filtered_error = bound + p->rep.jitter;
+}
+
+static void raw_detail(struct probe *p, const struct dcf77_result *r) {
+  const struct dcf77_stats *s = &p->dcf.stats;
+  set_detail_text(p,
+           "%s %s, cutoff %.0f ms, minutes %llu ok %llu rejected (parity %llu), "
+           "glitches %llu, lost marks %llu%s%s%s",
+           mode_name(p), p->last_cest ? "CEST" : "CET", dcf77_cutoff(&p->dcf),
+           (unsigned long long)s->ok, (unsigned long long)s->rejected, (unsigned long long)s->parity,
+           (unsigned long long)s->glitches, (unsigned long long)s->lost,
+           r && r->tg.call ? ", call bit" : "", r && r->status > DCF77_UNCONFIRMED ? "; last: " : "",
+           r && r->status > DCF77_UNCONFIRMED ? r->why : "");
+}
+
+/* ---- samples ---- */
+
+static void emit(struct probe *p, double offset, double bound, double local, int leap) {
+  struct timespec rx = {(time_t)floor(local), (long)((local - floor(local)) * 1e9)};
+  filter_add(p, offset, bound);
+  struct vt_sample s = {.source = p->index, .rx_time = rx, .offset = offset, .dispersion = bound,
+                        .error_bound = bound + p->rep.jitter, .stratum = 0, .leap = leap,
+                        .refid = (uint32_t)'D' << 24 | (uint32_t)'C' << 16 | (uint32_t)'F' << 8,
+                        .poll = p->rep.poll};
+  p->rep.counters[PC_VALID]++;
+  p->rep.reach |= 1;
+  p->rep.stratum = 0;
+  p->rep.refid = s.refid;
+  p->rep.inferred_class = CLASS_DCF;
+  p->rep.have_sample = true;
+  p->rep.last = s;
+  p->rep.last_rx = rx;
+  p->trusted = true;
+  set_state(p, "ok");
+  p->host.on_sample(p->host.ctx, &s);
+}
+
+static void untrusted(struct probe *p, enum probe_counter c, const char *what, const char *why) {
+  p->rep.counters[c]++;
+  if (c == PC_UNTRUSTED) set_state(p, "untrusted");
+  LOG_RATELIMITED(LOG_LVL_INFO, "dcf77 %s: %s: %s", p->cfg.name, what, why);
+}
+
+/* ---- raw pulses ---- */
+
+static enum probe_counter minute_counter(enum dcf77_status st) {
+  switch (st) {
+  case DCF77_UNCONFIRMED: return PC_UNTRUSTED;
+  case DCF77_PARITY: return PC_PARITY;
+  default: return PC_BAD_INPUT;
+  }
+}
+
+static void handle_minute(struct probe *p, const struct dcf77_result *r) {
+  p->rep.counters[PC_RECEIVED]++;
+  if (r->status == DCF77_OK || r->status == DCF77_UNCONFIRMED) p->last_cest = r->tg.cest;
+  raw_detail(p, r);
+  if (r->status == DCF77_OK) {
+    emit(p, (double)r->tg.utc - r->mark, DCF77_RAW_BOUND, r->mark, r->tg.a2 ? 1 : 0);
+    return;
+  }
+  untrusted(p, minute_counter(r->status), "minute rejected",
+            r->status == DCF77_UNCONFIRMED ? "awaiting confirmation by the next minute" : r->why);
+}
+
+/* Noise pulses and glitches count as bad input as they happen. */
+static void count_pulse_noise(struct probe *p) {
+  uint64_t bad = (p->dcf.stats.noise - p->seen.noise) + (p->dcf.stats.glitches - p->seen.glitches);
+  p->rep.counters[PC_BAD_INPUT] += bad;
+  p->seen = p->dcf.stats;
+}
+
+static void raw_bytes(struct probe *p, const uint8_t *buf, size_t n, double stamp) {
+  for (size_t i = 0; i < n; i++) {
+    double edge = stamp - (double)(n - i) * p->char_time - p->cfg.offset;
+    struct dcf77_result r;
+    if (dcf77_pulse(&p->dcf, edge, dcf77_byte_width_ms(buf[i], p->baud), &r)) handle_minute(p, &r);
+  }
+  count_pulse_noise(p);
+}
+
+/* ---- Meinberg strings ---- */
+
+static void meinberg_detail(struct probe *p, const struct meinberg_time *t, enum meinberg_status st,
+                            const char *why) {
+  set_detail_text(p, "meinberg %s%s%s%s%s", t->zone == 'U' ? "UTC" : t->zone == 'S' ? "CEST" : "CET",
+                  t->dst_announced ? ", DST change next hour" : "",
+                  t->leap_announced ? ", leap second next hour" : "", st == MB_OK ? "" : "; ",
+                  st == MB_OK ? "" : st == MB_UNCONFIRMED ? "awaiting confirmation" : why);
+  if (st == MB_UNSYNCED && p->trusted) { /* freewheeling, or restarted: an event */
+    p->trusted = false;
+    p->rep.counters[PC_DEGRADED]++;
+    LOG_WARN("dcf77 %s: receiver %s", p->cfg.name, why);
+  }
+}
+
+static void handle_string(struct probe *p, const struct meinberg_frame *f) {
+  struct meinberg_time t;
+  char why[96];
+  p->rep.counters[PC_RECEIVED]++;
+  enum meinberg_status st = meinberg_parse(f->text, f->len, &t, why, sizeof why);
+  if (st != MB_OK && st != MB_UNSYNCED) {
+    untrusted(p, PC_BAD_INPUT, "string dropped", why);
+    return;
+  }
+  double edge = f->stamp - p->char_time - p->cfg.offset; /* start bit of STX */
+  st = meinberg_judge(&p->checker, &t, edge, why, sizeof why);
+  meinberg_detail(p, &t, st, why);
+  if (st == MB_OK) emit(p, (double)t.utc - edge, MEINBERG_BOUND, edge, t.leap_announced ? 1 : 0);
+  else untrusted(p, st == MB_INCONSISTENT ? PC_BAD_INPUT : PC_UNTRUSTED, "string not trusted",
+                 st == MB_UNCONFIRMED ? "awaiting confirmation by the next string" : why);
+}
+
+static void meinberg_bytes(struct probe *p, const uint8_t *buf, size_t n, double stamp) {
+  for (size_t at = 0; at < n;) {
+    struct meinberg_frame f;
+    at += meinberg_framer_push(&p->framer, buf + at, n - at, stamp, p->char_time, &f);
+    if (f.kind == MB_FRAME_STRING) {
+      handle_string(p, &f);
+    } else if (f.kind == MB_FRAME_GARBAGE) {
+      p->rep.counters[PC_BAD_INPUT]++;
+      LOG_RATELIMITED(LOG_LVL_INFO, "dcf77 %s: skipped input: %s", p->cfg.name, f.text);
+    }
+  }
+}
+
+/* ---- the loop ---- */
+
+static void device_lost(struct probe *p, const char *why) {
+  LOG_WARN("dcf77 %s: device lost (%s); reopening every %.0f s", p->cfg.name, why, REOPEN_INTERVAL);
+  sched_remove_fd(p->fd);
+  close(p->fd);
+  p->fd = -1;
+  p->lost_since = sched_mono_now();
+  meinberg_framer_init(&p->framer); /* a receiver back from the dead earns trust anew */
+  p->checker = (struct meinberg_checker){0};
+  struct dcf77_stats keep = p->dcf.stats;
+  dcf77_init(&p->dcf);
+  p->dcf.stats = keep;
+  p->trusted = false;
+  set_state(p, "no-device");
+}
+
+static void on_readable(int fd, short revents, void *arg) {
+  struct probe *p = arg;
+  (void)revents;
+  for (;;) {
+    uint8_t buf[512];
+    ssize_t n = read(fd, buf, sizeof buf);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      device_lost(p, n == 0 ? "end of file" : strerror(errno));
+      return;
+    }
+    if (n < 0) return;
+    p->last_data = sched_mono_now();
+    double stamp = (double)now.tv_sec + now.tv_nsec * 1e-9;
+    if (is_raw(p)) raw_bytes(p, buf, (size_t)n, stamp);
+    else meinberg_bytes(p, buf, (size_t)n, stamp);
+  }
+}
+
+static void try_reopen(struct probe *p) {
+  if (sched_mono_now() - p->lost_since < REOPEN_INTERVAL) return;
+  p->lost_since = sched_mono_now();
+  int fd = open_serial(p);
+  if (fd < 0) return;
+  p->fd = fd;
+  sched_add_fd(fd, POLLIN, on_readable, p);
+  p->rep.counters[PC_RECONNECT]++;
+  LOG_INFO("dcf77 %s: device reopened", p->cfg.name);
+  set_state(p, "init");
+}
+
+/* Every 2^poll s: the reach register shifts (a sample sets bit 0). */
+static void on_tick(void *arg) {
+  struct probe *p = arg;
+  p->rep.reach = (p->rep.reach << 1) & 0xff;
+  if (p->fd < 0) try_reopen(p);
+  else if (sched_mono_now() - p->last_data > NO_DATA_AFTER) set_state(p, "no-data");
+  p->tick = sched_add_timer(is_raw(p) ? 60.0 : 1.0, on_tick, p);
+}
+
+/* ---- the driver interface ---- */
+
+static struct probe *dcf77_start(const struct source_config *cfg, int index, const struct probe_host *host,
+                                 char *err, size_t errlen) {
+  struct probe *p = calloc(1, sizeof *p);
+  if (!p) return snprintf(err, errlen, "out of memory"), NULL;
+  p->cfg = *cfg;
+  p->index = index;
+  p->host = *host;
+  p->baud = cfg->dcf_mode == DCF77_RAW50 ? 50 : cfg->dcf_mode == DCF77_RAW75 ? 75 : 9600;
+  p->char_time = 11.0 / p->baud; /* start, 8 or 7 data, parity, 1 or 2 stop */
+  p->lost_since = -1;
+  p->last_data = sched_mono_now();
+  p->rep.stratum = -1;
+  p->rep.poll = is_raw(p) ? 6 : 0; /* a sample a minute, or a second */
+  p->rep.inferred_class = CLASS_DCF;
+  snprintf(p->rep.state, sizeof p->rep.state, "init");
+  dcf77_init(&p->dcf);
+  meinberg_framer_init(&p->framer);
+  p->fd = open_serial(p);
+  if (p->fd < 0) {
+    snprintf(err, errlen, "dcf77 %s: cannot open: %s", cfg->name, strerror(errno));
+    free(p);
+    return NULL;
+  }
+  sched_add_fd(p->fd, POLLIN, on_readable, p);
+  p->tick = sched_add_timer(is_raw(p) ? 60.0 : 1.0, on_tick, p);
+  LOG_INFO("dcf77 %s: mode %s, %d baud", cfg->name, mode_name(p), p->baud);
+  return p;
+}
+
+static void dcf77_stop(struct probe *p) {
+  sched_cancel_timer(p->tick);
+  if (p->fd >= 0) {
+    sched_remove_fd(p->fd);
+    close(p->fd);
+  }
+  free(p);
+}
+
+static void dcf77_report(const struct probe *p, struct probe_report *out) { *out = p->rep; }
+
+const struct probe_ops dcf77_ops = {"dcf77", dcf77_start, dcf77_stop, dcf77_report};
