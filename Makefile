@@ -37,7 +37,12 @@ all: vettimed vettime
 deps:
 	@bash scripts/install-deps.sh
 
-vettimed: $(BUILD)/monitor/vettimed.o $(LIB)
+# The probe objects are linked whole: the registry (probes/probe.c) names
+# the drivers through weak references, which do not pull an object out of
+# an archive.
+PROBE_OBJS := $(filter $(BUILD)/probes/%,$(OBJS))
+
+vettimed: $(BUILD)/monitor/vettimed.o $(PROBE_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 vettime: $(BUILD)/cli/vettime.o $(LIB)
