@@ -27,6 +27,11 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+# npm fetches the IETF base MIBs (scripts/fetch-base-mibs.sh). A machine
+# with Node.js from elsewhere already has npm, and Debian's npm package
+# would conflict with it: install it only when there is no npm at all.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 echo "install-deps: missing Debian packages: ${missing[*]}" >&2
