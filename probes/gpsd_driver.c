@@ -168,11 +168,16 @@ static void commit_health(struct probe *p, const struct gpsd_health *next) {
   p->health = *next;
   update_detail(p);
   if (!drops) return;
+  static const struct { unsigned bit; const char *name; } names[] = {
+      {GPSD_DROP_SATS, "satellites"}, {GPSD_DROP_FIX, "fix"}, {GPSD_DROP_PPS, "PPS"},
+      {GPSD_DROP_JAM, "jamming"}, {GPSD_DROP_ANT, "antenna"}};
+  char what[64] = "";
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (drops & names[i].bit)
+      snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", what[0] ? ", " : "",
+               names[i].name);
   p->rep.counters[PC_DEGRADED]++;
-  LOG_WARN("%s: receiver health dropped (%s%s%s%s%s): %s", p->cfg.name,
-           drops & GPSD_DROP_SATS ? " satellites" : "", drops & GPSD_DROP_FIX ? " fix" : "",
-           drops & GPSD_DROP_PPS ? " PPS" : "", drops & GPSD_DROP_JAM ? " jamming" : "",
-           drops & GPSD_DROP_ANT ? " antenna" : "", p->rep.detail);
+  LOG_WARN("%s: receiver health dropped (%s): %s", p->cfg.name, what, p->rep.detail);
 }
 
 static void close_epoch(struct probe *p) {
@@ -215,9 +220,8 @@ static void epoch_tpv(struct probe *p, const struct gpsd_tpv *t) {
 
 static void count_untrusted(struct probe *p, const char *why) {
   p->rep.counters[PC_UNTRUSTED]++;
-  if (p->rep.have_sample) return;
   set_state(p, "untrusted");
-  LOG_RATELIMITED(LOG_LVL_INFO, "%s: time not trusted yet: %s", p->cfg.name, why);
+  LOG_RATELIMITED(LOG_LVL_INFO, "%s: time not trusted: %s", p->cfg.name, why);
 }
 
 static void on_tpv(struct probe *p, const struct gpsd_tpv *t) {
@@ -307,8 +311,9 @@ static void handle_line(struct probe *p, const char *line, size_t len) {
   if (e == GPSD_ERR_EMPTY) return;
   if (e != GPSD_OK) {
     p->rep.counters[PC_BAD_INPUT]++;
-    LOG_RATELIMITED(LOG_LVL_INFO, "%s: dropped a %zu-byte %s message: %s", p->cfg.name,
-                    len, gpsd_msg_class_name(m.cls), gpsd_error_name(e));
+    LOG_RATELIMITED(LOG_LVL_INFO, "%s: dropped a %zu-byte %s%smessage: %s", p->cfg.name, len,
+                    m.cls == GPSD_MSG_NONE ? "" : gpsd_msg_class_name(m.cls),
+                    m.cls == GPSD_MSG_NONE ? "" : " ", gpsd_error_name(e));
     return;
   }
   dispatch(p, &m);
@@ -357,7 +362,8 @@ static void close_conn(struct probe *p) {
   p->skipping = false;
 }
 
-/* The receiver's state starts over with a new connection. */
+/* The receiver's state starts over with a new connection; gpsd going away
+ * is the state "lost" (and the vote's "unreachable"), not a degradation. */
 static void lose_conn(struct probe *p, const char *why) {
   LOG_RATELIMITED(LOG_LVL_WARN, "%s: %s", p->cfg.name, why);
   bool was_up = p->conn == CONN_UP;
@@ -365,6 +371,8 @@ static void lose_conn(struct probe *p, const char *why) {
   gpsd_time_filter_init(&p->filter, 0, p->filter.leap);
   p->ep = (struct epoch){0};
   p->last_pps_mono = p->last_toff_mono = 0;
+  p->health = (struct gpsd_health){.jam = -1}; /* unknown, not degraded */
+  update_detail(p);
   set_state(p, was_up ? "lost" : "unreachable");
   schedule_connect(p);
 }
