@@ -273,7 +273,8 @@ static int dir_gpsd(struct parse_ctx *c, struct vt_config *cfg, char **argv, int
   if (copy_string(c, "gpsd", argv[1], s.host, sizeof s.host) ||
       apply_source_options(c, argv, argc, 2, &s))
     return -1;
-  snprintf(s.name, sizeof s.name, "gpsd:%s:%d%s%s", s.host, s.port, s.device[0] ? "/" : "", s.device);
+  snprintf(s.name, sizeof s.name, "gpsd:%s:%d%s%s", s.host, s.port,
+           s.device[0] && s.device[0] != '/' ? "/" : "", s.device);
   return add_source(c, cfg, &s);
 }
 

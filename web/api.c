@@ -131,6 +131,8 @@ static void add_vote_fields(json_object *o, const struct source_report *r) {
   add(o, "trust", json_object_new_boolean(r->vote_flags & VOTE_F_TRUST));
   add(o, "require", json_object_new_boolean(r->vote_flags & VOTE_F_REQUIRE));
   add(o, "prefer", json_object_new_boolean(r->vote_flags & VOTE_F_PREFER));
+  /* A receiver's health ("3D fix, used GPS 8 GAL 6, PPS"); null if none. */
+  add(o, "detail", r->probe.detail[0] ? text_json(r->probe.detail, sizeof r->probe.detail) : NULL);
 }
 
 static json_object *source_json(const void *item) {

@@ -21,8 +21,9 @@
  *      "filtered_offset":<s>,"filtered_error":<s>,"jitter":<s>,
  *      "last_rx":<unix s>,"counters":{"sent":n,"received":n,...},
  *      "vote_state":"best","vote_why":"...","trust":false,"require":false,
- *      "prefer":false}]}
- *     vote_state is source_state_name() of the last vote round ("best",
+ *      "prefer":false,"detail":null}]}
+ *     detail is a receiver's health text ("3D fix, used GPS 8, PPS"), null
+ *     for an NTP server. vote_state is source_state_name() of the last vote round ("best",
  *     "combined", "falseticker", "class-outvoted", ...); trust, require
  *     and prefer are the configured vote flags.
  *

@@ -175,10 +175,11 @@ static void test_sources_fields(void) {
       "state", "stratum", "refid", "reach", "poll", "have_sample", "offset",
       "error_bound", "delay", "dispersion", "root_delay", "root_dispersion",
       "leap", "filtered_offset", "filtered_error", "jitter", "last_rx",
-      "counters", "vote_state", "vote_why", "trust", "require", "prefer"};
+      "counters", "vote_state", "vote_why", "trust", "require", "prefer", "detail"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     CHECK(has_key(s, keys[i]));
   CHECK_INT(json_object_object_length(s), sizeof keys / sizeof keys[0]);
+  CHECK(json_object_is_type(get(s, "detail"), json_type_null)); /* an NTP server has none */
   CHECK_INT(json_object_get_int(get(s, "index")), 0);
   CHECK_STR(json_object_get_string(get(s, "name")), "127.0.0.1:11123");
   CHECK_STR(json_object_get_string(get(s, "kind")), "ntp");

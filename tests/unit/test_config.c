@@ -84,7 +84,7 @@ static void test_receivers(void) {
   CHECK_STR(s[0].host, "127.0.0.1");
   CHECK_INT(s[0].port, 2948);
   CHECK_STR(s[0].device, "/dev/ttyS0");
-  CHECK_STR(s[0].name, "gpsd:127.0.0.1:2948//dev/ttyS0");
+  CHECK_STR(s[0].name, "gpsd:127.0.0.1:2948/dev/ttyS0");
   CHECK_INT(s[1].port, 2947);
   CHECK_STR(s[1].name, "gpsd:localhost:2947");
   CHECK_INT(s[2].kind, SOURCE_NMEA);
