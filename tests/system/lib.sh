@@ -53,6 +53,28 @@ print(port)
 PY
 }
 
+# free_ports COUNT: a base port with COUNT consecutive ports above it free
+# for both UDP and TCP on loopback (the simulator numbers its servers from a
+# base port).
+free_ports() {
+  python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+while True:
+    base = random.randint(20000, 59000)
+    socks = []
+    try:
+        for p in range(base, base + n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", p)); socks.append(s)
+            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", p)); socks.append(t)
+        print(base); break
+    except OSError:
+        pass
+    finally:
+        for s in socks: s.close()
+PY
+}
+
 # start_chronyd NAME PORT FAKETIME EXTRA_CONF
 # A chronyd serving its own clock as stratum 1 on 127.0.0.1:PORT without
 # touching the system clock (-x); FAKETIME ("" for none) shifts it with

@@ -23,26 +23,6 @@
 AL=$TOP/tests/system/alerting
 SMTPD=(/usr/bin/python3 -m aiosmtpd -n)
 
-# A base port with COUNT free consecutive UDP ports above it.
-free_ports() {
-  python3 - "$1" <<'PY'
-import random, socket, sys
-n = int(sys.argv[1])
-while True:
-    base = random.randint(20000, 59000)
-    socks = []
-    try:
-        for p in range(base, base + n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", p)); socks.append(s)
-            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", p)); socks.append(t)
-        print(base); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-PY
-}
-
 MIBS=$("$TOP/scripts/fetch-base-mibs.sh" 2>"$T/mibs.err") || MIBS=""
 if [[ -z $MIBS ]]; then
   echo "SNMP receivers skipped: no IETF base MIBs: $(cat "$T/mibs.err")"

@@ -4,7 +4,7 @@
 # the samples of the first run are in the history.
 . "$(dirname "$0")/lib.sh"
 
-HTTP=$(free_port); BASE=$(( $(free_port) ))
+HTTP=$(free_port); BASE=$(free_ports 3)
 "$VETTIME" simulate "$TOP/tests/scenarios/one-of-three-falseticker.scn" --port-base "$BASE" \
   --config "$T/servers.conf" --ready "$T/ready" > "$T/simulate.log" 2>&1 &
 PIDS+=($!)

@@ -6,25 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 SCN=$TOP/tests/scenarios
 
-# A base port with COUNT free consecutive UDP ports above it.
-free_ports() {
-  python3 - "$1" <<'PY'
-import random, socket, sys
-n = int(sys.argv[1])
-while True:
-    base = random.randint(20000, 59000)
-    socks = []
-    try:
-        for p in range(base, base + n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", p)); socks.append(s)
-        print(base); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-PY
-}
-
 # run_scenario NAME SECONDS EXTRA_CONFIG: simulator and daemon for SECONDS,
 # then the API's documents into $T/NAME/, then both stopped.
 run_scenario() {
