@@ -15,8 +15,9 @@
  * string names; STX's arrival minus one character time. One sample a
  * second once a string is confirmed by the one before.
  *
- * Clock: read right after each read() returns (as the NMEA probe does),
- * then `offset` (the receiver's fixed delay) is subtracted.
+ * Clock: read right after each read() returns (probes/serial.c, which also
+ * opens the line and reopens a lost device, as for the NMEA probe), then
+ * `offset` (the receiver's fixed delay) is subtracted.
  *
  * Error bound: DCF77 is here to veto wrong seconds, minutes and dates, not
  * to vote on microseconds. An AM receiver's edge is good to a few ms after
@@ -26,34 +27,30 @@
  * of 1 / setserial low_latency), MEINBERG_BOUND 2 ms for the string (the
  * receiver times it itself). Class DCF unless configured. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
-#include <unistd.h>
 
 #include "monitor/config.h"
 #include "monitor/log.h"
 #include "monitor/sched.h"
 #include "probes/dcf77.h"
+#include "probes/driver_util.h"
 #include "probes/meinberg.h"
 #include "probes/probe.h"
+#include "probes/serial.h"
 
 #define DCF77_RAW_BOUND 0.010  /* s */
 #define MEINBERG_BOUND 0.002   /* s */
 #define NO_DATA_AFTER 5.0      /* s without input: state "no-data" */
-#define REOPEN_INTERVAL 5.0    /* s between attempts to reopen a lost device */
-#define FILTER_LEN 8
 
 struct probe {
   struct source_config cfg;
   int index;
   struct probe_host host;
-  int fd;
+  struct serial_line line;
   int baud;
   double char_time;            /* s per character on the line (11 bits) */
   struct dcf77_decoder dcf;
@@ -63,10 +60,8 @@ struct probe {
   bool trusted;
   bool last_cest;
   double last_data;            /* monotonic s of the last input */
-  double lost_since;
   sched_timer_id tick;
-  double offsets[FILTER_LEN];
-  int n_offsets, next_offset;
+  struct median_filter filter;
   struct probe_report rep;
 };
 
@@ -75,68 +70,15 @@ static const char *mode_name(const struct probe *p) {
   return p->cfg.dcf_mode == DCF77_RAW50 ? "raw50" : p->cfg.dcf_mode == DCF77_RAW75 ? "raw75" : "meinberg";
 }
 
-/* ---- serial line ---- */
-
-/* raw50/raw75: 8E1 at 50/75 baud, parity not checked, breaks and framing
- * errors read as NUL (a long drop); meinberg: 7E2 at 9600. */
-static int open_serial(const struct probe *p) {
-  int fd = open(p->cfg.device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return -1;
-  struct termios t;
-  if (tcgetattr(fd, &t) == 0) {
-    cfmakeraw(&t);
-    t.c_cflag &= ~(CSIZE | CSTOPB | PARODD);
-    t.c_cflag |= CLOCAL | CREAD | PARENB | (is_raw(p) ? CS8 : CS7 | CSTOPB);
-    t.c_iflag &= ~(INPCK | IGNPAR | PARMRK | ISTRIP | IGNBRK);
-    t.c_cc[VMIN] = 1;
-    t.c_cc[VTIME] = 0;
-    speed_t speed = p->baud == 50 ? B50 : p->baud == 75 ? B75 : B9600;
-    cfsetispeed(&t, speed);
-    cfsetospeed(&t, speed);
-    if (tcsetattr(fd, TCSANOW, &t) < 0)
-      LOG_WARN("dcf77 %s: cannot set the line: %s", p->cfg.name, strerror(errno));
-    tcflush(fd, TCIFLUSH);
-  }
-  return fd;
-}
-
 /* ---- state and report ---- */
 
-/* The report's detail line; a long one is cut. */
-__attribute__((format(printf, 2, 3)))
-static void set_detail_text(struct probe *p, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(p->rep.detail, sizeof p->rep.detail, fmt, ap);
-  va_end(ap);
-}
-
 static void set_state(struct probe *p, const char *state) {
-  if (strcmp(p->rep.state, state) == 0) return;
-  LOG_INFO("dcf77 %s: state %s -> %s", p->cfg.name, p->rep.state, state);
-  snprintf(p->rep.state, sizeof p->rep.state, "%s", state);
-}
-
-static void filter_add(struct probe *p, double offset, double bound) {
-  p->offsets[p->next_offset] = offset;
-  p->next_offset = (p->next_offset + 1) % FILTER_LEN;
-  if (p->n_offsets < FILTER_LEN) p->n_offsets++;
-  double s[FILTER_LEN];
-  memcpy(s, p->offsets, sizeof s);
-  for (int i = 1; i < p->n_offsets; i++)
-    for (int j = i; j > 0 && s[j - 1] > s[j]; j--) {
-      double x = s[j]; s[j] = s[j - 1]; s[j - 1] = x;
-    }
-  double med = s[p->n_offsets / 2], sum = 0;
-  for (int i = 0; i < p->n_offsets; i++) sum += (s[i] - med) * (s[i] - med);
-  p->rep.jitter = p->n_offsets > 1 ? sqrt(sum / (p->n_offsets - 1)) : 0;
-  p->rep.filtered_offset = med;
-  p->rep.filtered_error = bound + p->rep.jitter;
+  driver_set_state(&p->rep, "dcf77", p->cfg.name, state);
 }
 
 static void raw_detail(struct probe *p, const struct dcf77_result *r) {
   const struct dcf77_stats *s = &p->dcf.stats;
-  set_detail_text(p,
+  driver_set_detail(&p->rep,
            "%s %s, cutoff %.0f ms, minutes %llu ok %llu rejected (parity %llu), "
            "glitches %llu, lost marks %llu%s%s%s",
            mode_name(p), p->last_cest ? "CEST" : "CET", dcf77_cutoff(&p->dcf),
@@ -150,19 +92,14 @@ static void raw_detail(struct probe *p, const struct dcf77_result *r) {
 
 static void emit(struct probe *p, double offset, double bound, double local, int leap) {
   struct timespec rx = {(time_t)floor(local), (long)((local - floor(local)) * 1e9)};
-  filter_add(p, offset, bound);
+  median_filter_add(&p->filter, offset, bound, &p->rep);
   struct vt_sample s = {.source = p->index, .rx_time = rx, .offset = offset, .dispersion = bound,
                         .error_bound = bound + p->rep.jitter, .stratum = 0, .leap = leap,
                         .refid = (uint32_t)'D' << 24 | (uint32_t)'C' << 16 | (uint32_t)'F' << 8,
                         .poll = p->rep.poll};
-  p->rep.counters[PC_VALID]++;
+  driver_record_sample(&p->rep, &s);
   p->rep.reach |= 1;
-  p->rep.stratum = 0;
-  p->rep.refid = s.refid;
   p->rep.inferred_class = CLASS_DCF;
-  p->rep.have_sample = true;
-  p->rep.last = s;
-  p->rep.last_rx = rx;
   p->trusted = true;
   set_state(p, "ok");
   p->host.on_sample(p->host.ctx, &s);
@@ -216,7 +153,7 @@ static void raw_bytes(struct probe *p, const uint8_t *buf, size_t n, double stam
 
 static void meinberg_detail(struct probe *p, const struct meinberg_time *t, enum meinberg_status st,
                             const char *why) {
-  set_detail_text(p, "meinberg %s%s%s%s%s", t->zone == 'U' ? "UTC" : t->zone == 'S' ? "CEST" : "CET",
+  driver_set_detail(&p->rep, "meinberg %s%s%s%s%s", t->zone == 'U' ? "UTC" : t->zone == 'S' ? "CEST" : "CET",
                   t->dst_announced ? ", DST change next hour" : "",
                   t->leap_announced ? ", leap second next hour" : "", st == MB_OK ? "" : "; ",
                   st == MB_OK ? "" : st == MB_UNCONFIRMED ? "awaiting confirmation" : why);
@@ -259,12 +196,10 @@ static void meinberg_bytes(struct probe *p, const uint8_t *buf, size_t n, double
 
 /* ---- the loop ---- */
 
-static void device_lost(struct probe *p, const char *why) {
-  LOG_WARN("dcf77 %s: device lost (%s); reopening every %.0f s", p->cfg.name, why, REOPEN_INTERVAL);
-  sched_remove_fd(p->fd);
-  close(p->fd);
-  p->fd = -1;
-  p->lost_since = sched_mono_now();
+/* The line went away (serial.c closed it and logged it). */
+static void on_lost(void *ctx, const char *why) {
+  struct probe *p = ctx;
+  (void)why;
   meinberg_framer_init(&p->framer); /* a receiver back from the dead earns trust anew */
   p->checker = (struct meinberg_checker){0};
   struct dcf77_stats keep = p->dcf.stats;
@@ -274,48 +209,36 @@ static void device_lost(struct probe *p, const char *why) {
   set_state(p, "no-device");
 }
 
-static void on_readable(int fd, short revents, void *arg) {
-  struct probe *p = arg;
-  (void)revents;
-  for (;;) {
-    uint8_t buf[512];
-    ssize_t n = read(fd, buf, sizeof buf);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-      device_lost(p, n == 0 ? "end of file" : strerror(errno));
-      return;
-    }
-    if (n < 0) return;
-    p->last_data = sched_mono_now();
-    double stamp = (double)now.tv_sec + now.tv_nsec * 1e-9;
-    if (is_raw(p)) raw_bytes(p, buf, (size_t)n, stamp);
-    else meinberg_bytes(p, buf, (size_t)n, stamp);
-  }
-}
-
-static void try_reopen(struct probe *p) {
-  if (sched_mono_now() - p->lost_since < REOPEN_INTERVAL) return;
-  p->lost_since = sched_mono_now();
-  int fd = open_serial(p);
-  if (fd < 0) return;
-  p->fd = fd;
-  sched_add_fd(fd, POLLIN, on_readable, p);
-  p->rep.counters[PC_RECONNECT]++;
-  LOG_INFO("dcf77 %s: device reopened", p->cfg.name);
-  set_state(p, "init");
+static void on_bytes(void *ctx, const uint8_t *buf, size_t n, struct timespec now) {
+  struct probe *p = ctx;
+  p->last_data = sched_mono_now();
+  double stamp = (double)now.tv_sec + now.tv_nsec * 1e-9;
+  if (is_raw(p)) raw_bytes(p, buf, n, stamp);
+  else meinberg_bytes(p, buf, n, stamp);
 }
 
 /* Every 2^poll s: the reach register shifts (a sample sets bit 0). */
 static void on_tick(void *arg) {
   struct probe *p = arg;
   p->rep.reach = (p->rep.reach << 1) & 0xff;
-  if (p->fd < 0) try_reopen(p);
-  else if (sched_mono_now() - p->last_data > NO_DATA_AFTER) set_state(p, "no-data");
+  serial_tick(&p->line, &p->rep, p->last_data, NO_DATA_AFTER);
   p->tick = sched_add_timer(is_raw(p) ? 60.0 : 1.0, on_tick, p);
 }
 
 /* ---- the driver interface ---- */
+
+/* raw50/raw75: 8E1 at 50/75 baud, parity not checked, breaks and framing
+ * errors read as NUL (a long drop); meinberg: 7E2 at 9600. */
+static void init_line(struct probe *p) {
+  struct serial_params params = {
+      .speed = p->baud == 50 ? B50 : p->baud == 75 ? B75 : B9600,
+      .cflag_clear = CSIZE | CSTOPB | PARODD,
+      .cflag_set = PARENB | (is_raw(p) ? CS8 : CS7 | CSTOPB),
+      .iflag_clear = INPCK | IGNPAR | PARMRK | ISTRIP | IGNBRK};
+  p->line = (struct serial_line){.kind = "dcf77", .name = p->cfg.name, .path = p->cfg.device,
+                                 .params = params, .read_size = 512, .on_bytes = on_bytes,
+                                 .on_lost = on_lost, .ctx = p, .fd = -1, .lost_since = -1};
+}
 
 static struct probe *dcf77_start(const struct source_config *cfg, int index, const struct probe_host *host,
                                  char *err, size_t errlen) {
@@ -326,7 +249,6 @@ static struct probe *dcf77_start(const struct source_config *cfg, int index, con
   p->host = *host;
   p->baud = cfg->dcf_mode == DCF77_RAW50 ? 50 : cfg->dcf_mode == DCF77_RAW75 ? 75 : 9600;
   p->char_time = 11.0 / p->baud; /* start, 8 or 7 data, parity, 1 or 2 stop */
-  p->lost_since = -1;
   p->last_data = sched_mono_now();
   p->rep.stratum = -1;
   p->rep.poll = is_raw(p) ? 6 : 0; /* a sample a minute, or a second */
@@ -334,13 +256,12 @@ static struct probe *dcf77_start(const struct source_config *cfg, int index, con
   snprintf(p->rep.state, sizeof p->rep.state, "init");
   dcf77_init(&p->dcf);
   meinberg_framer_init(&p->framer);
-  p->fd = open_serial(p);
-  if (p->fd < 0) {
+  init_line(p);
+  if (serial_open(&p->line) < 0) {
     snprintf(err, errlen, "dcf77 %s: cannot open: %s", cfg->name, strerror(errno));
     free(p);
     return NULL;
   }
-  sched_add_fd(p->fd, POLLIN, on_readable, p);
   p->tick = sched_add_timer(is_raw(p) ? 60.0 : 1.0, on_tick, p);
   LOG_INFO("dcf77 %s: mode %s, %d baud", cfg->name, mode_name(p), p->baud);
   return p;
@@ -348,10 +269,7 @@ static struct probe *dcf77_start(const struct source_config *cfg, int index, con
 
 static void dcf77_stop(struct probe *p) {
   sched_cancel_timer(p->tick);
-  if (p->fd >= 0) {
-    sched_remove_fd(p->fd);
-    close(p->fd);
-  }
+  serial_close(&p->line);
   free(p);
 }
 

@@ -2,8 +2,9 @@
  * [class C]`): a GNSS receiver speaking NMEA 0183 on a serial line, with an
  * optional kernel PPS device (RFC 2783, /dev/ppsN). A thin adaptor over the
  * event loop: the pure decoder (probes/nmea.c) does the framing, checksums,
- * sentences and trust; this file does termios, reads, PPS fetches, the
- * samples and the report.
+ * sentences and trust; probes/serial.c opens, reads and reopens the line;
+ * this file sets its parameters and does the PPS fetches, the samples and
+ * the report.
  *
  * Timing. The serial line is raw 8N1 at `baud`, non-blocking, VMIN 1. The
  * clock is read right after each read() returns (the one clock read
@@ -25,12 +26,10 @@
  *
  * A device that cannot be opened at start is a fatal configuration error;
  * one that goes away later (EOF, EIO: USB unplugged, pty closed) is
- * reopened every REOPEN_INTERVAL seconds and counted as a reconnect. */
+ * reopened every SERIAL_REOPEN_INTERVAL seconds and counted as a reconnect. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,22 +40,22 @@
 #include "monitor/config.h"
 #include "monitor/log.h"
 #include "monitor/sched.h"
+#include "probes/driver_util.h"
 #include "probes/nmea.h"
 #include "probes/probe.h"
+#include "probes/serial.h"
 
 #define NMEA_SERIAL_BOUND 0.100 /* s, error bound of a serial-only time */
 #define NMEA_PPS_BOUND 10e-6    /* s, error bound of a PPS-timed second */
 #define PPS_MAX_AGE 1.5         /* s: an older assert edge is not this second's */
 #define TICK 1.0                /* s: the reach register shifts once a tick */
 #define NO_DATA_AFTER 5.0       /* s without a sentence: state "no-data" */
-#define REOPEN_INTERVAL 5.0     /* s between attempts to reopen a lost device */
-#define FILTER_LEN 8
 
 struct probe {
   struct source_config cfg;
   int index;
   struct probe_host host;
-  int fd;
+  struct serial_line line;
   double byte_time;            /* s per character on the line (10 bits) */
   bool have_pps;
   pps_handle_t pps;
@@ -65,10 +64,8 @@ struct probe {
   bool trusted;                /* the last time was trusted */
   bool pps_in_use;
   double last_data;            /* monotonic s of the last good sentence */
-  double lost_since;           /* monotonic s the device went away; < 0 if not */
   sched_timer_id tick;
-  double offsets[FILTER_LEN];
-  int n_offsets, next_offset;
+  struct median_filter filter;
   struct probe_report rep;
 };
 
@@ -83,24 +80,6 @@ static speed_t baud_constant(int baud) {
   return B9600;
 }
 
-/* Opens the device raw 8N1 at the configured rate, non-blocking. A device
- * that is not a terminal (a FIFO in tests) is used as it is. */
-static int open_serial(const struct source_config *cfg) {
-  int fd = open(cfg->device, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return -1;
-  struct termios t;
-  if (tcgetattr(fd, &t) == 0) {
-    cfmakeraw(&t);
-    t.c_cflag |= CLOCAL | CREAD;
-    t.c_cc[VMIN] = 1;
-    t.c_cc[VTIME] = 0;
-    cfsetispeed(&t, baud_constant(cfg->baud));
-    cfsetospeed(&t, baud_constant(cfg->baud));
-    if (tcsetattr(fd, TCSANOW, &t) < 0) LOG_WARN("nmea %s: cannot set the line: %s", cfg->name, strerror(errno));
-    tcflush(fd, TCIFLUSH);
-  }
-  return fd;
-}
 
 /* RFC 2783: capture assert edges as timespecs. */
 static int open_pps(struct probe *p, char *err, size_t errlen) {
@@ -135,46 +114,17 @@ static bool fetch_pps(struct probe *p, struct timespec *edge, struct timespec no
 
 /* ---- state and report ---- */
 
-/* The report's detail line; a long one is cut. */
-__attribute__((format(printf, 2, 3)))
-static void set_detail_text(struct probe *p, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(p->rep.detail, sizeof p->rep.detail, fmt, ap);
-  va_end(ap);
-}
-
 static void set_state(struct probe *p, const char *state) {
-  if (strcmp(p->rep.state, state) == 0) return;
-  LOG_INFO("nmea %s: state %s -> %s", p->cfg.name, p->rep.state, state);
-  snprintf(p->rep.state, sizeof p->rep.state, "%s", state);
+  driver_set_state(&p->rep, "nmea", p->cfg.name, state);
 }
 
 static void set_detail(struct probe *p, const struct nmea_time *t) {
   char sats[120];
   static const char *const fixes[] = {"no fix info", "no fix", "2D fix", "3D fix"};
   nmea_format_sats(t->used, t->in_view, sats, sizeof sats);
-  set_detail_text(p, "%s %s%s%s%s%s%s", ref_class_name(t->cls),
+  driver_set_detail(&p->rep, "%s %s%s%s%s%s%s", ref_class_name(t->cls),
            fixes[t->fix >= 0 && t->fix <= 3 ? t->fix : 0], sats[0] ? ", " : "", sats,
            p->pps_in_use ? ", PPS" : "", t->trusted ? "" : "; untrusted: ", t->trusted ? "" : t->why);
-}
-
-/* Median of the recent offsets; jitter their RMS distance from it. */
-static void filter_add(struct probe *p, double offset, double bound) {
-  p->offsets[p->next_offset] = offset;
-  p->next_offset = (p->next_offset + 1) % FILTER_LEN;
-  if (p->n_offsets < FILTER_LEN) p->n_offsets++;
-  double s[FILTER_LEN];
-  memcpy(s, p->offsets, sizeof s);
-  for (int i = 1; i < p->n_offsets; i++)
-    for (int j = i; j > 0 && s[j - 1] > s[j]; j--) {
-      double x = s[j]; s[j] = s[j - 1]; s[j - 1] = x;
-    }
-  double med = s[p->n_offsets / 2], sum = 0;
-  for (int i = 0; i < p->n_offsets; i++) sum += (s[i] - med) * (s[i] - med);
-  p->rep.jitter = p->n_offsets > 1 ? sqrt(sum / (p->n_offsets - 1)) : 0;
-  p->rep.filtered_offset = med;
-  p->rep.filtered_error = bound + p->rep.jitter;
 }
 
 /* The refid a stratum-1 server fed by this receiver would send: the class
@@ -189,18 +139,13 @@ static uint32_t class_refid(enum ref_class c) {
 /* ---- samples ---- */
 
 static void emit(struct probe *p, const struct nmea_time *t, double offset, double bound, struct timespec rx) {
-  filter_add(p, offset, bound);
+  median_filter_add(&p->filter, offset, bound, &p->rep);
   struct vt_sample s = {.source = p->index, .rx_time = rx, .offset = offset, .dispersion = bound,
                         .error_bound = bound + p->rep.jitter, .stratum = 0,
                         .refid = class_refid(t->cls), .poll = 0};
-  p->rep.counters[PC_VALID]++;
+  driver_record_sample(&p->rep, &s);
   p->rep.reach |= 1;
-  p->rep.stratum = 0;
-  p->rep.refid = s.refid;
   p->rep.inferred_class = t->cls;
-  p->rep.have_sample = true;
-  p->rep.last = s;
-  p->rep.last_rx = rx;
   set_state(p, "ok");
   p->host.on_sample(p->host.ctx, &s);
 }
@@ -277,61 +222,42 @@ static void handle_frame(struct probe *p, const struct nmea_frame *f) {
 
 /* ---- the loop ---- */
 
-static void device_lost(struct probe *p, const char *why) {
-  LOG_WARN("nmea %s: device lost (%s); reopening every %.0f s", p->cfg.name, why, REOPEN_INTERVAL);
-  sched_remove_fd(p->fd);
-  close(p->fd);
-  p->fd = -1;
-  p->lost_since = sched_mono_now();
+/* The line went away (serial.c closed it and logged it). */
+static void on_lost(void *ctx, const char *why) {
+  struct probe *p = ctx;
+  (void)why;
   nmea_framer_init(&p->framer);
   nmea_receiver_init(&p->rx); /* a receiver back from the dead earns trust anew */
   p->trusted = false;
   set_state(p, "no-device");
 }
 
-static void on_readable(int fd, short revents, void *arg) {
-  struct probe *p = arg;
-  (void)revents;
-  for (;;) {
-    uint8_t buf[1024];
-    ssize_t n = read(fd, buf, sizeof buf);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-      device_lost(p, n == 0 ? "end of file" : strerror(errno));
-      return;
-    }
-    if (n < 0) return;
-    double stamp = (double)now.tv_sec + now.tv_nsec * 1e-9;
-    for (size_t at = 0; at < (size_t)n;) {
-      struct nmea_frame f;
-      at += nmea_framer_push(&p->framer, buf + at, (size_t)n - at, stamp, p->byte_time, &f);
-      handle_frame(p, &f);
-    }
+static void on_bytes(void *ctx, const uint8_t *buf, size_t n, struct timespec now) {
+  struct probe *p = ctx;
+  double stamp = (double)now.tv_sec + now.tv_nsec * 1e-9;
+  for (size_t at = 0; at < n;) {
+    struct nmea_frame f;
+    at += nmea_framer_push(&p->framer, buf + at, n - at, stamp, p->byte_time, &f);
+    handle_frame(p, &f);
   }
-}
-
-static void try_reopen(struct probe *p) {
-  if (sched_mono_now() - p->lost_since < REOPEN_INTERVAL) return;
-  p->lost_since = sched_mono_now();
-  int fd = open_serial(&p->cfg);
-  if (fd < 0) return;
-  p->fd = fd;
-  sched_add_fd(fd, POLLIN, on_readable, p);
-  p->rep.counters[PC_RECONNECT]++;
-  LOG_INFO("nmea %s: device reopened", p->cfg.name);
-  set_state(p, "init");
 }
 
 static void on_tick(void *arg) {
   struct probe *p = arg;
   p->rep.reach = (p->rep.reach << 1) & 0xff;
-  if (p->fd < 0) try_reopen(p);
-  else if (sched_mono_now() - p->last_data > NO_DATA_AFTER) set_state(p, "no-data");
+  serial_tick(&p->line, &p->rep, p->last_data, NO_DATA_AFTER);
   p->tick = sched_add_timer(TICK, on_tick, p);
 }
 
 /* ---- the driver interface ---- */
+
+/* Raw 8N1 at the configured rate. */
+static void init_line(struct probe *p) {
+  p->line = (struct serial_line){.kind = "nmea", .name = p->cfg.name, .path = p->cfg.device,
+                                 .params = {.speed = baud_constant(p->cfg.baud)}, .read_size = 1024,
+                                 .on_bytes = on_bytes, .on_lost = on_lost, .ctx = p, .fd = -1,
+                                 .lost_since = -1};
+}
 
 static struct probe *nmea_start(const struct source_config *cfg, int index, const struct probe_host *host,
                                 char *err, size_t errlen) {
@@ -341,24 +267,22 @@ static struct probe *nmea_start(const struct source_config *cfg, int index, cons
   p->index = index;
   p->host = *host;
   p->byte_time = 10.0 / (cfg->baud > 0 ? cfg->baud : 9600);
-  p->lost_since = -1;
   p->last_data = sched_mono_now();
   p->rep.stratum = -1;
   snprintf(p->rep.state, sizeof p->rep.state, "init");
   nmea_framer_init(&p->framer);
   nmea_receiver_init(&p->rx);
-  p->fd = open_serial(cfg);
-  if (p->fd < 0) {
+  init_line(p);
+  if (serial_open(&p->line) < 0) {
     snprintf(err, errlen, "nmea %s: cannot open: %s", cfg->name, strerror(errno));
     free(p);
     return NULL;
   }
   if (cfg->pps[0] && open_pps(p, err, errlen) < 0) {
-    close(p->fd);
+    serial_close(&p->line);
     free(p);
     return NULL;
   }
-  sched_add_fd(p->fd, POLLIN, on_readable, p);
   p->tick = sched_add_timer(TICK, on_tick, p);
   LOG_INFO("nmea %s: reading at %d baud%s%s", cfg->name, cfg->baud, p->have_pps ? ", PPS from " : "",
            p->have_pps ? cfg->pps : "");
@@ -367,10 +291,7 @@ static struct probe *nmea_start(const struct source_config *cfg, int index, cons
 
 static void nmea_stop(struct probe *p) {
   sched_cancel_timer(p->tick);
-  if (p->fd >= 0) {
-    sched_remove_fd(p->fd);
-    close(p->fd);
-  }
+  serial_close(&p->line);
   if (p->have_pps) time_pps_destroy(p->pps);
   free(p);
 }

@@ -24,6 +24,7 @@
 #include "monitor/config.h"
 #include "monitor/log.h"
 #include "monitor/sched.h"
+#include "probes/driver_util.h"
 #include "probes/probe.h"
 #include "probes/shm_sock.h"
 
@@ -88,9 +89,7 @@ struct probe {
 };
 
 static void set_state(struct probe *p, const char *state) {
-  if (strcmp(p->rep.state, state) == 0) return;
-  LOG_INFO("%s: state %s -> %s", p->cfg.name, p->rep.state, state);
-  snprintf(p->rep.state, sizeof p->rep.state, "%s", state);
+  driver_set_state(&p->rep, "", p->cfg.name, state);
 }
 
 /* The configured class's name, else "SHM<unit>", as a refid. */
@@ -140,12 +139,7 @@ static void accept_sample(struct probe *p, const struct refclock_sample *r) {
                         .error_bound = bound, .stratum = 0, .leap = r->leap,
                         .refid = shm_refid(p), .poll = 0};
   p->rep.counters[PC_RECEIVED]++;
-  p->rep.counters[PC_VALID]++;
-  p->rep.stratum = 0;
-  p->rep.refid = s.refid;
-  p->rep.have_sample = true;
-  p->rep.last = s;
-  p->rep.last_rx = s.rx_time;
+  driver_record_sample(&p->rep, &s);
   p->rep.filtered_offset = s.offset;
   p->rep.filtered_error = bound;
   p->sampled = true;
@@ -166,9 +160,7 @@ static void on_poll(void *arg) {
   } else if (c != RC_NOT_VALID) {
     reject(p, c);
   }
-  p->rep.reach = ((p->rep.reach << 1) | (p->sampled ? 1u : 0u)) & 0xff;
-  p->sampled = false;
-  if (!p->rep.reach && p->rep.have_sample) set_state(p, "silent");
+  driver_shift_reach(&p->rep, &p->sampled, "", p->cfg.name);
   p->timer = sched_add_timer(SHM_POLL, on_poll, p);
 }
 

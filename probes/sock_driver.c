@@ -31,6 +31,7 @@
 #include "monitor/config.h"
 #include "monitor/log.h"
 #include "monitor/sched.h"
+#include "probes/driver_util.h"
 #include "probes/probe.h"
 #include "probes/shm_sock.h"
 
@@ -73,9 +74,7 @@ struct probe {
 };
 
 static void set_state(struct probe *p, const char *state) {
-  if (strcmp(p->rep.state, state) == 0) return;
-  LOG_INFO("%s: state %s -> %s", p->cfg.name, p->rep.state, state);
-  snprintf(p->rep.state, sizeof p->rep.state, "%s", state);
+  driver_set_state(&p->rep, "", p->cfg.name, state);
 }
 
 /* The configured class's name, else "SOCK", as a refid. */
@@ -104,12 +103,7 @@ static void accept_sample(struct probe *p, const struct refclock_sample *r) {
   struct vt_sample s = {.source = p->index, .rx_time = r->local, .offset = offset,
                         .dispersion = bound, .error_bound = bound, .stratum = 0,
                         .leap = r->leap, .refid = sock_refid(p), .poll = 0};
-  p->rep.counters[PC_VALID]++;
-  p->rep.stratum = 0;
-  p->rep.refid = s.refid;
-  p->rep.have_sample = true;
-  p->rep.last = s;
-  p->rep.last_rx = s.rx_time;
+  driver_record_sample(&p->rep, &s);
   p->rep.filtered_offset = offset;
   p->rep.filtered_error = bound;
   p->sampled = true;
@@ -148,9 +142,7 @@ static void on_readable(int fd, short revents, void *arg) {
 
 static void on_tick(void *arg) {
   struct probe *p = arg;
-  p->rep.reach = ((p->rep.reach << 1) | (p->sampled ? 1u : 0u)) & 0xff;
-  p->sampled = false;
-  if (!p->rep.reach && p->rep.have_sample) set_state(p, "silent");
+  driver_shift_reach(&p->rep, &p->sampled, "", p->cfg.name);
   p->tick = sched_add_timer(TICK, on_tick, p);
 }
 

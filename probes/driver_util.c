@@ -1,0 +1,54 @@
+/* Small helpers shared by the receiver drivers (see driver_util.h). */
+#include "probes/driver_util.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor/log.h"
+
+void driver_set_state(struct probe_report *rep, const char *kind, const char *name, const char *state) {
+  if (strcmp(rep->state, state) == 0) return;
+  LOG_INFO("%s%s%s: state %s -> %s", kind, *kind ? " " : "", name, rep->state, state);
+  snprintf(rep->state, sizeof rep->state, "%s", state);
+}
+
+void driver_set_detail(struct probe_report *rep, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(rep->detail, sizeof rep->detail, fmt, ap);
+  va_end(ap);
+}
+
+void driver_record_sample(struct probe_report *rep, const struct vt_sample *s) {
+  rep->counters[PC_VALID]++;
+  rep->stratum = s->stratum;
+  rep->refid = s->refid;
+  rep->have_sample = true;
+  rep->last = *s;
+  rep->last_rx = s->rx_time;
+}
+
+void median_filter_add(struct median_filter *f, double offset, double bound, struct probe_report *rep) {
+  f->offsets[f->next] = offset;
+  f->next = (f->next + 1) % MEDIAN_FILTER_LEN;
+  if (f->n < MEDIAN_FILTER_LEN) f->n++;
+  double s[MEDIAN_FILTER_LEN];
+  memcpy(s, f->offsets, sizeof s);
+  for (int i = 1; i < f->n; i++)
+    for (int j = i; j > 0 && s[j - 1] > s[j]; j--) {
+      double x = s[j]; s[j] = s[j - 1]; s[j - 1] = x;
+    }
+  double med = s[f->n / 2], sum = 0;
+  for (int i = 0; i < f->n; i++) sum += (s[i] - med) * (s[i] - med);
+  rep->jitter = f->n > 1 ? sqrt(sum / (f->n - 1)) : 0;
+  rep->filtered_offset = med;
+  rep->filtered_error = bound + rep->jitter;
+}
+
+void driver_shift_reach(struct probe_report *rep, bool *sampled, const char *kind, const char *name) {
+  rep->reach = ((rep->reach << 1) | (*sampled ? 1u : 0u)) & 0xff;
+  *sampled = false;
+  if (!rep->reach && rep->have_sample) driver_set_state(rep, kind, name, "silent");
+}

@@ -1,0 +1,43 @@
+/* Small helpers shared by the receiver drivers (nmea, dcf77, shm, sock):
+ * the state with its log line, the detail line, the record of a valid
+ * sample in the report, the median offset filter of the serial receivers
+ * and the reach register of the hand-over drivers (shm, sock). */
+#ifndef VT_DRIVER_UTIL_H
+#define VT_DRIVER_UTIL_H
+
+#include <stdbool.h>
+
+#include "probes/probe.h"
+
+#define MEDIAN_FILTER_LEN 8
+
+/* Sets rep->state, logging "KIND NAME: state OLD -> NEW" (or "NAME: ..."
+ * when kind is "") when it changes; a repeated state is not logged. */
+void driver_set_state(struct probe_report *rep, const char *kind, const char *name, const char *state);
+
+/* The report's detail line; a long one is cut. */
+__attribute__((format(printf, 2, 3)))
+void driver_set_detail(struct probe_report *rep, const char *fmt, ...);
+
+/* Records a valid sample: counts it (PC_VALID), and sets the stratum,
+ * refid, last sample and its receive time. Not the state, reach, class
+ * or filter. */
+void driver_record_sample(struct probe_report *rep, const struct vt_sample *s);
+
+/* The last MEDIAN_FILTER_LEN offsets; zero-initialised is empty. */
+struct median_filter {
+  double offsets[MEDIAN_FILTER_LEN];
+  int n, next;
+};
+
+/* Adds an offset; sets rep->filtered_offset to the median of the recent
+ * offsets, rep->jitter to their RMS distance from it and
+ * rep->filtered_error to bound + jitter. */
+void median_filter_add(struct median_filter *f, double offset, double bound, struct probe_report *rep);
+
+/* A tick of the reach register: shifts in *sampled (a sample since the
+ * last tick) and clears it; a source that had samples and has none in
+ * the register goes to state "silent" (logged as driver_set_state does). */
+void driver_shift_reach(struct probe_report *rep, bool *sampled, const char *kind, const char *name);
+
+#endif
