@@ -5,6 +5,8 @@
  * no globals. */
 #include "probes/dcf77.h"
 
+#include "probes/civil.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,32 +62,6 @@ const char *dcf77_status_name(enum dcf77_status s) {
   return s >= 0 && s < DCF77_STATUS_COUNT ? names[s] : "unknown";
 }
 
-/* Days since 1970-01-01 (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-int dcf77_days_in_month(int y, int m) {
-  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12) return 0;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : days[m - 1];
-}
-
-int64_t dcf77_civil_to_unix(int y, int mo, int d, int h, int mi, int s) {
-  return days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + s;
-}
-
-int dcf77_weekday(int y, int m, int d) {
-  int64_t days = days_from_civil(y, m, d); /* 1970-01-01 was a Thursday */
-  return (int)((((days % 7) + 7) % 7 + 3) % 7) + 1;
-}
-
 /* ---- one minute, without context ---- */
 
 static int *member(struct dcf77_telegram *tg, const struct dcf77_field *f) {
@@ -135,10 +111,10 @@ static enum dcf77_status decode_fields(const uint8_t *b, struct dcf77_telegram *
 }
 
 static enum dcf77_status check_date(const struct dcf77_telegram *tg, char *why, size_t wl) {
-  int dim = dcf77_days_in_month(tg->year, tg->month);
+  int dim = civil_days_in_month(tg->year, tg->month);
   if (tg->day > dim)
     return say(why, wl, "day %d, but %04d-%02d has %d days", tg->day, tg->year, tg->month, dim), DCF77_BAD_DATE;
-  int wd = dcf77_weekday(tg->year, tg->month, tg->day);
+  int wd = civil_weekday(tg->year, tg->month, tg->day);
   if (wd != tg->weekday)
     return say(why, wl, "weekday %d, but %04d-%02d-%02d is weekday %d", tg->weekday, tg->year,
                tg->month, tg->day, wd), DCF77_BAD_DATE;
@@ -156,7 +132,7 @@ enum dcf77_status dcf77_parse(const uint8_t *bits, int n, struct dcf77_telegram 
   if (st != DCF77_OK) return st;
   tg->call = b[BIT_CALL], tg->a1 = b[BIT_A1], tg->cest = b[BIT_Z1], tg->a2 = b[BIT_A2];
   tg->nbits = n;
-  tg->utc = dcf77_civil_to_unix(tg->year, tg->month, tg->day, tg->hour, tg->minute, 0) -
+  tg->utc = civil_to_unix(tg->year, tg->month, tg->day, tg->hour, tg->minute, 0) -
             (tg->cest ? 7200 : 3600);
   return DCF77_OK;
 }

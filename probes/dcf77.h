@@ -126,11 +126,4 @@ double dcf77_byte_width_ms(uint8_t byte, int baud);
 enum dcf77_status dcf77_parse(const uint8_t *bits, int n, struct dcf77_telegram *tg,
                               char *why, size_t whylen);
 
-/* Helpers shared with the Meinberg decoder. */
-int dcf77_days_in_month(int year, int month);
-/* s since 1970 of a civil date and time (no leap seconds). */
-int64_t dcf77_civil_to_unix(int year, int month, int day, int hour, int minute, int second);
-/* ISO weekday (1 Monday .. 7 Sunday) of a civil date. */
-int dcf77_weekday(int year, int month, int day);
-
 #endif

@@ -9,6 +9,8 @@
  * ignored, as the protocol asks of clients. */
 #include "probes/gpsd_json.h"
 
+#include "probes/civil.h"
+
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -58,22 +60,6 @@ const char *gpsd_error_name(enum gpsd_error e) {
 
 /* ---- time strings ---- */
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
- * (the well-known era/day-of-era computation). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m) {
-  static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : dim[m - 1];
-}
 
 /* Reads exactly n digits at *p. */
 static int digits(const char **p, int n, int *out) {
@@ -121,10 +107,10 @@ int gpsd_parse_time(const char *s, struct gpsd_time *out) {
       digits(&p, 2, &mi) || expect(&p, ':') || digits(&p, 2, &sec) || fraction(&p, &ns) ||
       expect(&p, 'Z') || *p != '\0')
     return -1;
-  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > civil_days_in_month(y, mo) || h > 23 ||
       mi > 59 || sec > 60)
     return -1;
-  out->sec = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+  out->sec = civil_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
   out->nsec = ns;
   return 0;
 }

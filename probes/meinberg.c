@@ -1,6 +1,7 @@
 /* Meinberg standard time string decoder (see meinberg.h): a bounded STX/ETX
  * framer, a template for the 30 characters, a table of numeric fields,
  * and the check against the previous string. Pure. */
+#include "probes/civil.h"
 #include "probes/meinberg.h"
 
 #include <math.h>
@@ -130,10 +131,10 @@ static enum meinberg_status decode_fields(const char *b, struct meinberg_time *t
 }
 
 static enum meinberg_status check_date(const struct meinberg_time *t, char *why, size_t wl) {
-  int dim = dcf77_days_in_month(t->year, t->month);
+  int dim = civil_days_in_month(t->year, t->month);
   if (t->day > dim)
     return say(why, wl, "day %d, but %04d-%02d has %d days", t->day, t->year, t->month, dim), MB_BAD_DATE;
-  int wd = dcf77_weekday(t->year, t->month, t->day);
+  int wd = civil_weekday(t->year, t->month, t->day);
   if (wd != t->weekday)
     return say(why, wl, "weekday %d, but %04d-%02d-%02d is weekday %d", t->weekday, t->year, t->month,
                t->day, wd), MB_BAD_DATE;
@@ -151,7 +152,7 @@ enum meinberg_status meinberg_parse(const char *body, size_t len, struct meinber
   if (st == MB_OK) st = check_date(t, why, wl);
   if (st != MB_OK) return st;
   int zone = t->zone == 'U' ? 0 : t->zone == 'S' ? 7200 : 3600;
-  t->utc = dcf77_civil_to_unix(t->year, t->month, t->day, t->hour, t->minute, t->second) - zone;
+  t->utc = civil_to_unix(t->year, t->month, t->day, t->hour, t->minute, t->second) - zone;
   if (t->unsynced || t->freewheel)
     return say(why, wl, "%s", t->unsynced ? "not synchronised since power-up" : "freewheeling"), MB_UNSYNCED;
   return MB_OK;

@@ -5,6 +5,8 @@
  * globals; every copy is bounded by NMEA_MAX_SENTENCE. */
 #include "probes/nmea.h"
 
+#include "probes/civil.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,22 +27,6 @@ static void say(char *why, size_t len, const char *fmt, ...) {
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m) {
-  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 && leap ? 29 : days[m - 1];
-}
 
 /* All digits, 1..maxdigits of them; the value in *out. */
 static bool parse_uint(const char *s, int maxdigits, int *out) {
@@ -205,7 +191,7 @@ static bool parse_tod(const char *s, struct nmea_sentence *out) {
 }
 
 static bool set_date(struct nmea_sentence *out, int y, int m, int d) {
-  if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return false;
+  if (m < 1 || m > 12 || d < 1 || d > civil_days_in_month(y, m)) return false;
   out->has_date = true;
   out->year = y, out->month = m, out->day = d;
   return true;
@@ -523,7 +509,7 @@ static bool judge(struct nmea_receiver *r, const struct nmea_sentence *s, int64_
 
 static void fill_time(struct nmea_receiver *r, const struct nmea_sentence *s, struct nmea_time *t) {
   memset(t, 0, sizeof *t);
-  int64_t days = days_from_civil(s->year, s->month, s->day);
+  int64_t days = civil_days(s->year, s->month, s->day);
   t->utc = days * 86400 + (s->hour * 60 + s->minute) * 60 + s->second;
   t->frac = s->frac;
   t->stamp = r->stamp;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "probes/civil.h"
 #include "probes/dcf77.h"
 #include "unit.h"
 
@@ -36,9 +37,9 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d) {
 
 /* 01:00 UTC on the last Sunday of `month`. */
 static int64_t change_utc(int year, int month) {
-  int last = dcf77_days_in_month(year, month);
-  while (dcf77_weekday(year, month, last) != 7) last--;
-  return dcf77_civil_to_unix(year, month, last, 1, 0, 0);
+  int last = civil_days_in_month(year, month);
+  while (civil_weekday(year, month, last) != 7) last--;
+  return civil_to_unix(year, month, last, 1, 0, 0);
 }
 
 static bool is_cest(int64_t utc) {
@@ -53,7 +54,7 @@ static struct legal legal_time(int64_t utc) {
   civil_from_days(t / 86400, &l.year, &l.month, &l.day);
   l.hour = (int)(t % 86400 / 3600);
   l.minute = (int)(t % 3600 / 60);
-  l.weekday = dcf77_weekday(l.year, l.month, l.day);
+  l.weekday = civil_weekday(l.year, l.month, l.day);
   return l;
 }
 
@@ -183,7 +184,7 @@ static void test_leap_second(void) {
   struct dcf77_decoder d;
   struct dcf77_result r;
   enum dcf77_status st[30];
-  int64_t leap = dcf77_civil_to_unix(2017, 1, 1, 0, 0, 0);
+  int64_t leap = civil_to_unix(2017, 1, 1, 0, 0, 0);
   dcf77_init(&d);
   run_minutes(&d, leap - 20 * 60, 30, leap, false, false, st, &r);
   for (int i = 1; i < 30; i++) {
@@ -198,7 +199,7 @@ static void test_leap_unannounced(void) {
   struct dcf77_decoder d;
   struct dcf77_result r;
   enum dcf77_status st[30];
-  int64_t leap = dcf77_civil_to_unix(2017, 1, 1, 0, 0, 0);
+  int64_t leap = civil_to_unix(2017, 1, 1, 0, 0, 0);
   dcf77_init(&d);
   run_minutes(&d, leap - 20 * 60, 30, leap, false, true, st, &r);
   CHECK_INT(st[20], DCF77_BAD_LEAP);
@@ -265,7 +266,7 @@ static void test_impossible_dates(void) {
   l = ok, l.month = 2, l.day = 30;
   CHECK_INT(parse_legal(l, why), DCF77_BAD_DATE);
   CHECK(strstr(why, "29 days") != NULL);
-  l = ok, l.month = 2, l.day = 29, l.year = 2023, l.weekday = dcf77_weekday(2023, 3, 1);
+  l = ok, l.month = 2, l.day = 29, l.year = 2023, l.weekday = civil_weekday(2023, 3, 1);
   CHECK_INT(parse_legal(l, why), DCF77_BAD_DATE); /* 2023 is no leap year */
   l = ok, l.month = 4, l.day = 31;
   CHECK_INT(parse_legal(l, why), DCF77_BAD_DATE);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "probes/civil.h"
 #include "probes/dcf77.h"
 #include "probes/meinberg.h"
 #include "unit.h"
@@ -24,9 +25,9 @@ static void test_fields(void) {
   CHECK_INT(t.weekday, 5);
   CHECK_INT(t.zone, ' ');
   CHECK_INT(parse("D:15.07.24;T:1;U:14.00.00;  S ", &t), MB_OK); /* CEST */
-  CHECK_INT(t.utc, dcf77_civil_to_unix(2024, 7, 15, 12, 0, 0));
+  CHECK_INT(t.utc, civil_to_unix(2024, 7, 15, 12, 0, 0));
   CHECK_INT(parse("D:15.07.24;T:1;U:12.00.00;  U ", &t), MB_OK); /* UTC */
-  CHECK_INT(t.utc, dcf77_civil_to_unix(2024, 7, 15, 12, 0, 0));
+  CHECK_INT(t.utc, civil_to_unix(2024, 7, 15, 12, 0, 0));
   CHECK_INT(parse("D:31.03.24;T:7;U:01.59.00;   !", &t), MB_OK);
   CHECK(t.dst_announced && !t.leap_announced);
   CHECK_INT(parse("D:31.12.16;T:6;U:00.59.59;   A", &t), MB_OK);
@@ -107,7 +108,7 @@ static void test_leap_second(void) {
     CHECK_INT(parse(seq[i], &t), MB_OK);
     CHECK_INT(meinberg_judge(&c, &t, 10.0 + i, why, sizeof why), i == 0 ? MB_UNCONFIRMED : MB_OK);
   }
-  CHECK_INT(t.utc, dcf77_civil_to_unix(2017, 1, 1, 0, 0, 1));
+  CHECK_INT(t.utc, civil_to_unix(2017, 1, 1, 0, 0, 1));
 }
 
 /* ---- framing ---- */
