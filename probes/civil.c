@@ -1,7 +1,7 @@
 /* Civil dates (see civil.h). */
 #include "probes/civil.h"
 
-#include <stdbool.h>
+#include <stdio.h>
 
 int64_t civil_days(int64_t y, int m, int d) {
   y -= m <= 2;
@@ -26,4 +26,18 @@ int64_t civil_to_unix(int y, int mo, int d, int h, int mi, int s) {
 int civil_weekday(int y, int m, int d) {
   int64_t days = civil_days(y, m, d); /* 1970-01-01 was a Thursday (4) */
   return (int)((((days % 7) + 7) % 7 + 3) % 7) + 1;
+}
+
+bool civil_date_consistent(int y, int m, int d, int weekday, char *why, size_t wl) {
+  int dim = civil_days_in_month(y, m);
+  if (d > dim) {
+    if (why && wl) snprintf(why, wl, "day %d, but %04d-%02d has %d days", d, y, m, dim);
+    return false;
+  }
+  int wd = civil_weekday(y, m, d);
+  if (wd != weekday) {
+    if (why && wl) snprintf(why, wl, "weekday %d, but %04d-%02d-%02d is weekday %d", weekday, y, m, d, wd);
+    return false;
+  }
+  return true;
 }

@@ -4,6 +4,8 @@
 #ifndef VT_CIVIL_H
 #define VT_CIVIL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Days from 1970-01-01 to year-month-day (month 1..12), also before 1970:
@@ -19,5 +21,10 @@ int64_t civil_to_unix(int year, int month, int day, int hour, int minute, int se
 
 /* ISO weekday, 1 Monday .. 7 Sunday. */
 int civil_weekday(int year, int month, int day);
+
+/* Whether a broadcast date (day of month already range-checked 1..31,
+ * weekday 1..7 as sent) exists and falls on the weekday sent. Returns true,
+ * or false with the reason in why ("day 30, but 2026-02 has 28 days"). */
+bool civil_date_consistent(int year, int month, int day, int weekday, char *why, size_t whylen);
 
 #endif

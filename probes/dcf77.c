@@ -111,14 +111,8 @@ static enum dcf77_status decode_fields(const uint8_t *b, struct dcf77_telegram *
 }
 
 static enum dcf77_status check_date(const struct dcf77_telegram *tg, char *why, size_t wl) {
-  int dim = civil_days_in_month(tg->year, tg->month);
-  if (tg->day > dim)
-    return say(why, wl, "day %d, but %04d-%02d has %d days", tg->day, tg->year, tg->month, dim), DCF77_BAD_DATE;
-  int wd = civil_weekday(tg->year, tg->month, tg->day);
-  if (wd != tg->weekday)
-    return say(why, wl, "weekday %d, but %04d-%02d-%02d is weekday %d", tg->weekday, tg->year,
-               tg->month, tg->day, wd), DCF77_BAD_DATE;
-  return DCF77_OK;
+  return civil_date_consistent(tg->year, tg->month, tg->day, tg->weekday, why, wl)
+             ? DCF77_OK : DCF77_BAD_DATE;
 }
 
 enum dcf77_status dcf77_parse(const uint8_t *bits, int n, struct dcf77_telegram *tg, char *why, size_t wl) {

@@ -52,3 +52,15 @@ void driver_shift_reach(struct probe_report *rep, bool *sampled, const char *kin
   *sampled = false;
   if (!rep->reach && rep->have_sample) driver_set_state(rep, kind, name, "silent");
 }
+
+double jitter_window_add(struct jitter_window *w, double offset, struct probe_report *rep) {
+  w->offsets[w->next] = offset;
+  w->next = (w->next + 1) % JITTER_WINDOW_LEN;
+  if (w->n < JITTER_WINDOW_LEN) w->n++;
+  double mean = 0, sum = 0;
+  for (int i = 0; i < w->n; i++) mean += w->offsets[i];
+  mean /= w->n;
+  for (int i = 0; i < w->n; i++) sum += (w->offsets[i] - mean) * (w->offsets[i] - mean);
+  rep->jitter = w->n > 1 ? sqrt(sum / (w->n - 1)) : 0;
+  return rep->jitter;
+}

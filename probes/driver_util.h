@@ -38,6 +38,16 @@ void median_filter_add(struct median_filter *f, double offset, double bound, str
 /* A tick of the reach register: shifts in *sampled (a sample since the
  * last tick) and clears it; a source that had samples and has none in
  * the register goes to state "silent" (logged as driver_set_state does). */
+/* Jitter as the sample standard deviation of the last JITTER_WINDOW_LEN
+ * offsets (gpsd and SOCK sources). */
+#define JITTER_WINDOW_LEN 8
+struct jitter_window {
+  double offsets[JITTER_WINDOW_LEN];
+  int n, next;
+};
+/* Adds one offset, stores the new jitter in rep->jitter and returns it. */
+double jitter_window_add(struct jitter_window *w, double offset, struct probe_report *rep);
+
 void driver_shift_reach(struct probe_report *rep, bool *sampled, const char *kind, const char *name);
 
 #endif

@@ -34,6 +34,7 @@
 #include "monitor/config.h"
 #include "monitor/log.h"
 #include "monitor/sched.h"
+#include "probes/driver_util.h"
 #include "probes/gpsd_json.h"
 #include "probes/probe.h"
 
@@ -46,7 +47,6 @@
 #define PPS_MIN_BOUND 1e-6  /* s */
 #define TOFF_BOUND 0.5      /* s */
 #define TPV_BOUND 1.0       /* s */
-#define JITTER_LEN 8
 
 enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_UP };
 
@@ -83,8 +83,7 @@ struct probe {
   bool sampled_this_tick;
   enum ref_class inferred;
 
-  double offsets[JITTER_LEN];
-  int n_offsets, next_offset;
+  struct jitter_window jitter;
 
   struct probe_report rep;
 };
@@ -122,17 +121,6 @@ static void update_detail(struct probe *p) {
 
 /* ---- samples ---- */
 
-static void update_jitter(struct probe *p, double offset) {
-  p->offsets[p->next_offset] = offset;
-  p->next_offset = (p->next_offset + 1) % JITTER_LEN;
-  if (p->n_offsets < JITTER_LEN) p->n_offsets++;
-  double mean = 0, sum = 0;
-  for (int i = 0; i < p->n_offsets; i++) mean += p->offsets[i];
-  mean /= p->n_offsets;
-  for (int i = 0; i < p->n_offsets; i++) sum += (p->offsets[i] - mean) * (p->offsets[i] - mean);
-  p->rep.jitter = p->n_offsets > 1 ? sqrt(sum / (p->n_offsets - 1)) : 0;
-}
-
 /* rx: the local time of the measurement; offset: receiver - local. */
 static void emit_sample(struct probe *p, struct timespec rx, double offset, double bound) {
   enum ref_class c = effective_class(p);
@@ -145,7 +133,7 @@ static void emit_sample(struct probe *p, struct timespec rx, double offset, doub
   p->rep.have_sample = true;
   p->rep.last = s;
   p->rep.last_rx = rx;
-  update_jitter(p, offset);
+  jitter_window_add(&p->jitter, offset, &p->rep);
   p->rep.filtered_offset = offset;
   p->rep.filtered_error = bound + p->rep.jitter;
   p->sampled_this_tick = true;

@@ -131,14 +131,7 @@ static enum meinberg_status decode_fields(const char *b, struct meinberg_time *t
 }
 
 static enum meinberg_status check_date(const struct meinberg_time *t, char *why, size_t wl) {
-  int dim = civil_days_in_month(t->year, t->month);
-  if (t->day > dim)
-    return say(why, wl, "day %d, but %04d-%02d has %d days", t->day, t->year, t->month, dim), MB_BAD_DATE;
-  int wd = civil_weekday(t->year, t->month, t->day);
-  if (wd != t->weekday)
-    return say(why, wl, "weekday %d, but %04d-%02d-%02d is weekday %d", t->weekday, t->year, t->month,
-               t->day, wd), MB_BAD_DATE;
-  return MB_OK;
+  return civil_date_consistent(t->year, t->month, t->day, t->weekday, why, wl) ? MB_OK : MB_BAD_DATE;
 }
 
 enum meinberg_status meinberg_parse(const char *body, size_t len, struct meinberg_time *t, char *why, size_t wl) {

@@ -38,7 +38,6 @@
 #define SOCK_BOUND 1e-3      /* s, assumed precision of a SOCK sample */
 #define MAX_OFFSET 2147483648.0 /* s (2^31); beyond it an offset is absurd */
 #define TICK 1.0             /* s, the reach register */
-#define JITTER_LEN 8
 
 /* ---- the pure decoder ---- */
 
@@ -68,8 +67,7 @@ struct probe {
   int fd;
   sched_timer_id tick;
   bool sampled;
-  double offsets[JITTER_LEN];
-  int n_offsets, next_offset;
+  struct jitter_window jitter;
   struct probe_report rep;
 };
 
@@ -85,21 +83,9 @@ static uint32_t sock_refid(const struct probe *p) {
   return r;
 }
 
-static double update_jitter(struct probe *p, double offset) {
-  p->offsets[p->next_offset] = offset;
-  p->next_offset = (p->next_offset + 1) % JITTER_LEN;
-  if (p->n_offsets < JITTER_LEN) p->n_offsets++;
-  double mean = 0, sum = 0;
-  for (int i = 0; i < p->n_offsets; i++) mean += p->offsets[i];
-  mean /= p->n_offsets;
-  for (int i = 0; i < p->n_offsets; i++) sum += (p->offsets[i] - mean) * (p->offsets[i] - mean);
-  p->rep.jitter = p->n_offsets > 1 ? sqrt(sum / (p->n_offsets - 1)) : 0;
-  return p->rep.jitter;
-}
-
 static void accept_sample(struct probe *p, const struct refclock_sample *r) {
   double offset = r->offset - p->cfg.offset;
-  double bound = SOCK_BOUND + update_jitter(p, offset);
+  double bound = SOCK_BOUND + jitter_window_add(&p->jitter, offset, &p->rep);
   struct vt_sample s = {.source = p->index, .rx_time = r->local, .offset = offset,
                         .dispersion = bound, .error_bound = bound, .stratum = 0,
                         .leap = r->leap, .refid = sock_refid(p), .poll = 0};
