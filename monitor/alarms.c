@@ -38,6 +38,7 @@ const char *alarm_severity_name(enum alarm_severity s) {
 enum alarm_severity alarm_default_severity(enum event_kind k) {
   switch (k) {
   case EV_QUORUM_LOST: case EV_FALSETICKER: case EV_DATE_FAR: case EV_LOCAL_STEP:
+  case EV_WITNESS:
     return SEV_CRITICAL;
   case EV_REFID_CHANGE:
     return SEV_INFO;
@@ -50,6 +51,7 @@ bool alarm_kind_is_pulse(enum event_kind k) {
   switch (k) {
   case EV_STEP: case EV_KOD: case EV_LOCAL_STEP: case EV_AUTH_FAIL:
   case EV_DATE_FAR: case EV_STRATUM_CHANGE: case EV_REFID_CHANGE: case EV_DEGRADED:
+  case EV_WITNESS:
     return true;
   default:
     return false;

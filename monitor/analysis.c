@@ -2,6 +2,7 @@
 #include "monitor/analysis.h"
 
 #include "monitor/config.h"
+#include "monitor/srcfilter.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -11,6 +12,9 @@
 
 struct src_track {
   struct source_detector det;
+  struct srcfilter filt;      /* the source's sample statistics: the vote's input */
+  const char *hold;           /* a detector condition held last round (step,
+                                 slow-walk, drift): kept out of the vote */
   bool have_prev;             /* prev_stratum/prev_refid are set */
   int prev_stratum;
   uint32_t prev_refid;
@@ -25,6 +29,10 @@ struct analysis {
   struct alarm_table *alarms;
   struct local_clock_detector local;
   bool started, ever_vetted;
+  bool vote_lost;             /* the vote was vetted once and then lost ... */
+  int revet_streak;           /* ... and has been vetted again this many rounds */
+  bool have_witness;          /* the last vetted round, for the witness: */
+  double witness_t, witness_offset, witness_error;
   double start;
   unsigned classes_seen;      /* classes that agreed in some round */
   struct vote_input *vin;
@@ -81,7 +89,10 @@ struct analysis *analysis_new(int n, const struct analysis_config *cfg,
     analysis_free(a);
     return NULL;
   }
-  for (int i = 0; i < n; i++) detector_init(&a->src[i].det);
+  for (int i = 0; i < n; i++) {
+    detector_init(&a->src[i].det);
+    srcfilter_init(&a->src[i].filt);
+  }
   local_clock_init(&a->local);
   a->res.local_freq_ppm = NAN;
   return a;
@@ -146,6 +157,64 @@ static bool cond_in(const struct vt_condition *c, const struct vt_condition *set
   for (int i = 0; i < n; i++)
     if (same_subject(c, &set[i])) return true;
   return false;
+}
+
+/* ---- stage 1: the vote's inputs, the vote, its hysteresis ---- */
+
+/* Each source's vote input: its sample statistics (srcfilter.h) instead of
+ * the newest raw sample, whether its refid says it runs on its own
+ * oscillator, and the detector condition held on it in the last round. */
+static void vote_inputs(struct analysis *a, double now, const struct analysis_source *src) {
+  for (int i = 0; i < a->n; i++) {
+    struct src_track *t = &a->src[i];
+    struct vote_input *v = &a->vin[i];
+    struct srcfilter_estimate e;
+    if (src[i].new_sample)
+      srcfilter_add(&t->filt, src[i].sample_time, src[i].sample_offset, src[i].sample_error);
+    *v = src[i].vote;
+    if (v->have_sample && srcfilter_get(&t->filt, now, &e)) {
+      v->offset = e.offset;
+      v->error = e.error;
+      v->sd = e.sd;
+    }
+    v->local_osc = src[i].stratum >= 0 &&
+                   ref_class_from_refid(src[i].stratum, src[i].refid) == CLASS_LOCL;
+    v->hold = t->hold;
+  }
+}
+
+/* Rounds a vote that was lost must be vetted in a row before the verdict
+ * says vetted again: a vote that comes and goes is not a time to serve. */
+#define REVET_ROUNDS 3
+
+static void vote_hysteresis(struct analysis *a) {
+  struct vote_verdict *v = &a->res.verdict;
+  if (!v->vetted) {
+    a->vote_lost = a->ever_vetted;
+    a->revet_streak = 0;
+    return;
+  }
+  if (!a->vote_lost || ++a->revet_streak >= REVET_ROUNDS) {
+    a->vote_lost = false;
+    return;
+  }
+  v->vetted = false;
+  v->stratum = 16;
+  snprintf(v->why_not, sizeof v->why_not,
+           "agreeing again for %d of the %d rounds needed after the vote was lost",
+           a->revet_streak, REVET_ROUNDS);
+}
+
+/* The detector conditions of this round keep their source out of the next
+ * round's vote; the source re-enters once its detectors are quiet. */
+static void record_holds(struct analysis *a) {
+  for (int i = 0; i < a->n; i++) a->src[i].hold = NULL;
+  for (int k = 0; k < a->res.n_conds; k++) {
+    const struct vt_condition *c = &a->res.conds[k];
+    if (c->source < 0 || c->source >= a->n) continue;
+    if (c->kind == EV_STEP || c->kind == EV_SLOW_WALK || c->kind == EV_DRIFT)
+      a->src[c->source].hold = event_kind_name(c->kind);
+  }
 }
 
 /* ---- stage 2: the sample detectors ---- */
@@ -220,6 +289,59 @@ static void run_local_clock(struct analysis *a, double now, double local_step) {
   }
   a->res.n_events += k;
   a->res.local_freq_ppm = local_clock_freq_ppm(&a->local);
+}
+
+/* ---- the local clock as a witness ---- */
+
+/* How far the local clock's frequency may be off when it is measured
+ * (local_freq_ppm) and when it is not yet: the witness allows this much
+ * drift between two vetted rounds. */
+#define WITNESS_FREQ_KNOWN 1e-6
+#define WITNESS_FREQ_UNKNOWN 100e-6
+
+/* The classes agreeing now whose own offset is away from where the vetted
+ * time was expected: the ones that moved. */
+static void moved_classes(const struct vote_verdict *v, double expected, double limit,
+                          char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int c = 0; c < CLASS_COUNT; c++) {
+    if (!(v->class_mask & (1u << c)) || fabs(v->class_offset[c] - expected) <= limit) continue;
+    int k = snprintf(buf + used, len - used, " %s", ref_class_name((enum ref_class)c));
+    if (k < 0 || (size_t)k >= len - used) break;
+    used += (size_t)k;
+  }
+}
+
+/* The vetted time should move against the local clock only as fast as the
+ * local clock's frequency error. A jump beyond both rounds' bounds means
+ * the sources that make the majority moved together (a coordinated spoof,
+ * a constellation-wide fault): the vote cannot see it, the local clock
+ * can. One critical pulse naming the classes that moved. local_step: an
+ * operator's step of the local clock, which moves every offset by -step. */
+static void detect_witness(struct analysis *a, double now, double local_step) {
+  const struct vote_verdict *v = &a->res.verdict;
+  if (!v->vetted) return;
+  if (a->have_witness) {
+    double dt = now - a->witness_t, ppm = a->res.local_freq_ppm;
+    bool known = isfinite(ppm);
+    double expected = a->witness_offset - local_step + (known ? ppm * 1e-6 * dt : 0);
+    double limit = v->error + a->witness_error +
+                   (known ? WITNESS_FREQ_KNOWN : WITNESS_FREQ_UNKNOWN) * fabs(dt);
+    double jump = v->offset - expected;
+    if (fabs(jump) > limit) {
+      char moved[96], text[200];
+      moved_classes(v, expected, limit, moved, sizeof moved);
+      snprintf(text, sizeof text,
+               "vetted time jumped %+.6f s against the local clock (limit %.6f s); "
+               "classes moved:%s", jump, limit, moved[0] ? moved : " none named");
+      add_pulse(a, EV_WITNESS, SUBJECT_SYSTEM, CLASS_UNKNOWN, now, jump, limit, text);
+    }
+  }
+  a->have_witness = true;
+  a->witness_t = now;
+  a->witness_offset = v->offset;
+  a->witness_error = v->error;
 }
 
 /* ---- stage 3: the round detectors ---- */
@@ -369,10 +491,12 @@ const struct analysis_result *analysis_round(struct analysis *a, double now,
     a->start = now;
   }
   a->res.n_events = a->res.n_conds = a->res.n_transitions = 0;
-  for (int i = 0; i < a->n; i++) a->vin[i] = src[i].vote;
+  vote_inputs(a, now, src);
   vote_round(&a->cfg.vote, a->vin, a->n, a->res.per_source, &a->res.verdict);
+  vote_hysteresis(a);
 
   run_detectors(a, src);
+  detect_witness(a, now, local_step);
   run_local_clock(a, now, local_step);
   detect_falsetickers(a, src);
   detect_quorum(a, now, a->n);
@@ -384,6 +508,7 @@ const struct analysis_result *analysis_round(struct analysis *a, double now,
   }
   detect_leap(a);
   condition_edges(a, now);
+  record_holds(a);
 
   a->res.n_transitions = alarms_update(a->alarms, to_ns(now), a->res.conds, a->res.n_conds,
                                        a->res.transitions, a->tr_cap);

@@ -35,13 +35,15 @@ enum event_kind {
   EV_AUTH_FAIL,      /* responses failed authentication */
   EV_DATE_FAR,       /* a source's date is far from the vote (rollover) */
   EV_DEGRADED,       /* a receiver's health dropped (satellites, fix, PPS) */
+  EV_WITNESS,        /* the vetted time jumped against the local clock: a
+                        majority of the classes moved together */
   EV_COUNT
 };
 
 /* "step", "drift", "slow-walk", "local-step", "local-freq", "falseticker",
  * "quorum-lost", "class-lost", "unreachable", "stratum-change",
  * "refid-change", "leap-disagree", "kod", "auth-fail", "date-far",
- * "degraded". */
+ * "degraded", "witness". */
 const char *event_kind_name(enum event_kind k);
 /* Returns 0 and the kind for a name above, or -1. */
 int event_kind_parse(const char *name, enum event_kind *out);

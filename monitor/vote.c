@@ -1,9 +1,10 @@
-/* The vote (vote.h): RFC 5905 §11.2.1 clock select with Marzullo's
- * intersection algorithm (K. Marzullo, "Maintaining the time in a
- * distributed system", 1984) under a strict-majority rule, applied twice in
- * classes mode: once within each reference class, then once across the
- * classes' intervals, each class one vote. Trust follows chrony's `trust`
- * directive; the combine weights each truechimer by 1/error bound.
+/* The vote (vote.h): Marzullo's intersection algorithm (K. Marzullo,
+ * "Maintaining the time in a distributed system", 1984; RFC 5905 §11.2.1
+ * clock select) at the largest number of liars a strict majority tolerates,
+ * applied twice in classes mode: once within each reference class, then
+ * once across the classes' intervals, each class one vote. The estimate is
+ * a precision-weighted mean clamped between order statistics (see
+ * robust_estimate). Trust follows chrony's `trust` directive.
  *
  * Every stage is a short static function over plain arrays held in one
  * struct round on the stack (about 200 KiB at VOTE_MAX_SOURCES = 4096);
@@ -19,14 +20,17 @@
 
 void vote_policy_default(struct vote_policy *p) {
   *p = (struct vote_policy){.mode = VOTE_MODE_CLASSES, .minsources = 1, .minclasses = 1,
-                            .maxdistance = 1.5, .maxstratum = 15, .mindist = 0.001};
+                            .maxdistance = 1.5, .maxstratum = 15, .mindist = 1e-6,
+                            .fit_k = 3};
 }
 
 static const char *const state_names[SS_STATE_COUNT] = {
     [SS_NO_SAMPLE] = "no-sample",     [SS_UNREACHABLE] = "unreachable",
     [SS_NOSELECT] = "noselect",       [SS_UNSYNC] = "unsync",
     [SS_BAD_STRATUM] = "bad-stratum", [SS_STALE] = "stale",
-    [SS_TOO_FAR] = "too-far",         [SS_FALSETICKER] = "falseticker",
+    [SS_TOO_FAR] = "too-far",         [SS_LOCAL_OSC] = "local-osc",
+    [SS_HELD] = "held",               [SS_OUTLIER] = "outlier",
+    [SS_FALSETICKER] = "falseticker",
     [SS_CLASS_OUTVOTED] = "class-outvoted", [SS_CLASS_SPLIT] = "class-split",
     [SS_COMBINED] = "combined",       [SS_BEST] = "best",
 };
@@ -105,14 +109,17 @@ static double highest_covered(const double *L, const double *H, int n, int m) {
 
 struct isect {
   int depth;      /* intervals covering the deepest point */
-  bool majority;  /* 2 * depth > n */
+  bool majority;  /* depth > n/2: some point is covered by n - floor((n-1)/2) */
   double low, high;
 };
 
-/* RFC 5905's loop "for f = 0, 1, ... while 2f < n: low/high covered by
- * n - f" first succeeds at f = n - depth (a point covered by n - f exists,
- * and then low <= high holds by construction), so one sweep for the depth
- * and one each way for low and high give the same answer in O(n log n). */
+/* Marzullo's sweep at the largest f a strict majority tolerates, f =
+ * floor((n-1)/2): [low, high] spans every point covered by n - f intervals.
+ * RFC 5905 stops at the smallest f that succeeds, which is tighter but
+ * unsound: liars whose intervals overlap the honest ones a little can make
+ * every interval "agree" on a sliver that misses the truth. The truth is
+ * covered by every honest interval, so by at least n - f of them whenever
+ * at most f lie: it is always inside this [low, high]. O(n log n). */
 static struct isect marzullo(const double *lo, const double *hi, int n) {
   double L[VOTE_MAX_SOURCES], H[VOTE_MAX_SOURCES], tmp[VOTE_MAX_SOURCES];
   struct isect r = {0, false, 0.0, 0.0};
@@ -123,9 +130,10 @@ static struct isect marzullo(const double *lo, const double *hi, int n) {
   sort_doubles(H, tmp, n);
   r.depth = max_depth(L, H, n);
   if (2 * r.depth <= n) return r;
+  int need = n - (n - 1) / 2;
   r.majority = true;
-  r.low = lowest_covered(L, H, n, r.depth);
-  r.high = highest_covered(L, H, n, r.depth);
+  r.low = lowest_covered(L, H, n, need);
+  r.high = highest_covered(L, H, n, need);
   return r;
 }
 
@@ -144,12 +152,95 @@ int vote_intersect(const double *lo, const double *hi, int n, double *low, doubl
 }
 
 /* ------------------------------------------------------------------ */
+/* The robust estimate over one set of voters                          */
+
+/* One voter: its interval, its offset (midpoint) and the standard
+ * deviation of that offset. */
+struct ballot {
+  double lo, hi, x, sd;
+};
+
+enum { MARK_OUT = 1, MARK_UNFIT = 2 }; /* outside [low, high]; not in the estimate */
+
+struct estimate {
+  double x, sd;   /* the estimate and its standard deviation */
+  double median;  /* the median of the voters inside [low, high] */
+  double med_sd;  /* the median of their standard deviations */
+};
+
+static double median_sorted(const double *x, int n) {
+  return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+}
+
+static double clamp(double x, double lo, double hi) {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* Marks the voters whose interval misses [low, high] (provably wrong when
+ * the assumption holds) and returns how many; the others' offsets and
+ * deviations go to xs[] and sds[]. */
+static int mark_out(const struct ballot *b, int n, const struct isect *v, unsigned char *mark,
+                    double *xs, double *sds, int *m) {
+  int out = 0;
+  *m = 0;
+  for (int i = 0; i < n; i++) {
+    mark[i] = overlaps(b[i].lo, b[i].hi, v) ? 0 : MARK_OUT;
+    if (mark[i]) {
+      out++;
+      continue;
+    }
+    xs[*m] = b[i].x;
+    sds[(*m)++] = b[i].sd;
+  }
+  return out;
+}
+
+/* The estimate of n voters under the vote v (which has a majority):
+ * 1. the voters outside [low, high] are liars; d of them leave at most
+ *    f' = f - d liars among the m others (f = floor((n-1)/2));
+ * 2. between the (f'+1)-th smallest and the (f'+1)-th largest offset of
+ *    those m lies the honest range's core: no f' liars can push an order
+ *    statistic past every honest offset (for n = 3 it is the median);
+ * 3. the voters within fit_k combined deviations of the median are
+ *    averaged with weights 1/sd^2, and the mean is clamped into 2.
+ * So precision counts where the voters agree, and no minority moves the
+ * result outside the honest voters' range. xs, sds: scratch for n. */
+static struct estimate robust_estimate(const struct ballot *b, int n, const struct isect *v,
+                                       double fit_k, unsigned char *mark, double *xs,
+                                       double *sds, double *tmp) {
+  struct estimate e = {0, 0, 0, 0};
+  int m, d = mark_out(b, n, v, mark, xs, sds, &m), f = (n - 1) / 2;
+  int fr = f > d ? f - d : 0;
+  assert(m >= 1);
+  sort_doubles(xs, tmp, m);
+  sort_doubles(sds, tmp, m);
+  e.median = median_sorted(xs, m);
+  e.med_sd = median_sorted(sds, m);
+  double sw = 0, swx = 0;
+  for (int i = 0; i < n; i++) {
+    if (mark[i]) continue;
+    double dev = b[i].x - e.median, lim = fit_k * sqrt(b[i].sd * b[i].sd + e.med_sd * e.med_sd);
+    if (fabs(dev) > lim) {
+      mark[i] = MARK_UNFIT;
+      continue;
+    }
+    sw += 1 / (b[i].sd * b[i].sd);
+    swx += b[i].x / (b[i].sd * b[i].sd);
+  }
+  double mean = sw > 0 ? swx / sw : e.median;
+  e.x = clamp(mean, xs[fr], xs[m - 1 - fr]);
+  e.sd = hypot(sw > 0 ? 1 / sqrt(sw) : e.med_sd, e.x - mean);
+  return e;
+}
+
+/* ------------------------------------------------------------------ */
 /* The round's scratch                                                 */
 
 struct group {            /* one reference class (sources mode: everyone) */
   enum ref_class cls;
   int start, count;       /* its candidates: positions start .. start+count-1 */
   struct isect v;         /* the class's own vote */
+  struct estimate e;      /* its estimate, when v has a majority */
 };
 
 struct round {
@@ -160,8 +251,12 @@ struct round {
   struct group g[CLASS_COUNT];
   int src[VOTE_MAX_SOURCES];           /* candidate position -> source index */
   unsigned char grp[VOTE_MAX_SOURCES]; /* candidate position -> group */
-  double lo[VOTE_MAX_SOURCES], hi[VOTE_MAX_SOURCES];
+  unsigned char mark[VOTE_MAX_SOURCES];/* MARK_* within its group */
+  struct ballot b[VOTE_MAX_SOURCES];
+  double xs[VOTE_MAX_SOURCES], sds[VOTE_MAX_SOURCES], tmp[VOTE_MAX_SOURCES];
+  unsigned char gmark[CLASS_COUNT];    /* MARK_* of each group in the class vote */
   struct isect v;         /* the final vote: across classes, or across sources */
+  struct estimate e;      /* the final estimate */
   int voters;             /* what v voted over: classes with an interval, or candidates */
   bool trust_decided;     /* the trusted sources' intersection replaced v */
 };
@@ -177,6 +272,13 @@ static bool flagged(const struct round *r, int i, unsigned flag) {
 /* The interval's half width: the error bound, padded to at least mindist. */
 static double half_width(const struct vote_policy *p, const struct vote_input *s) {
   return s->error > p->mindist ? s->error : p->mindist;
+}
+
+/* The standard deviation of the source's offset: the caller's, or (without
+ * statistics) the half width, so that an unknown spread weighs little. */
+static double spread(const struct vote_policy *p, const struct vote_input *s) {
+  double sd = isfinite(s->sd) && s->sd > 0 ? s->sd : half_width(p, s);
+  return sd > 1e-9 ? sd : 1e-9;
 }
 
 static void set_state(struct round *r, int i, enum source_state s) {
@@ -273,11 +375,18 @@ static void text_fmt(char *buf, size_t len, const char *fmt, ...) {
   va_end(ap);
 }
 
+
 /* ------------------------------------------------------------------ */
-/* Stage 1: sanity filter                                              */
+/* Stage 1: sanity filter (who may vote)                               */
+
+static bool on_own_oscillator(const struct vote_input *s) {
+  return s->local_osc || class_key(s->ref_class) == CLASS_LOCL;
+}
 
 /* The first reason, in the documented order, to keep a source out of the
- * vote; SS_COMBINED stands for "a candidate". */
+ * vote; SS_COMBINED stands for "a candidate". A source on its own
+ * oscillator, unsynchronised (LI 3) or at stratum 16 is still measured,
+ * recorded and watched by the detectors: it only never votes. */
 static enum source_state sanity_state(const struct vote_policy *p, const struct vote_input *s) {
   if (s->flags & VOTE_F_NOSELECT) return SS_NOSELECT;
   if (!s->have_sample || !isfinite(s->offset) || !isfinite(s->error) || s->error < 0)
@@ -285,8 +394,10 @@ static enum source_state sanity_state(const struct vote_policy *p, const struct 
   if (!s->reachable) return SS_UNREACHABLE;
   if (s->leap < 0 || s->leap > 2) return SS_UNSYNC;
   if (s->stratum > p->maxstratum) return SS_BAD_STRATUM;
+  if (on_own_oscillator(s)) return SS_LOCAL_OSC;
   if (s->stale) return SS_STALE;
   if (s->error > p->maxdistance) return SS_TOO_FAR;
+  if (s->hold) return SS_HELD;
   return SS_COMBINED;
 }
 
@@ -302,10 +413,14 @@ static void sanity_why(const struct vote_policy *p, const struct vote_input *s,
   case SS_BAD_STRATUM:
     text_fmt(why, len, "stratum %d above maxstratum %d", s->stratum, p->maxstratum);
     break;
+  case SS_LOCAL_OSC:
+    text_fmt(why, len, "runs on its own oscillator (refid LOCL): watched, never votes");
+    break;
   case SS_STALE: text_fmt(why, len, "last sample too old (stale)"); break;
   case SS_TOO_FAR:
     text_fmt(why, len, "error bound %f s above maxdistance %f s", s->error, p->maxdistance);
     break;
+  case SS_HELD: text_fmt(why, len, "held out of the vote while its %s condition holds", s->hold); break;
   default: why[0] = '\0'; break;
   }
 }
@@ -352,61 +467,92 @@ static void group_candidates(struct round *r) {
   for (int i = 0; i < r->n; i++) {
     if (r->res[i].state != SS_COMBINED) continue;
     int k = group_key(r, i), q = next[k]++;
-    double w = half_width(r->p, &r->in[i]);
+    const struct vote_input *s = &r->in[i];
+    double w = half_width(r->p, s);
     r->src[q] = i;
     r->grp[q] = (unsigned char)gi[k];
-    r->lo[q] = r->in[i].offset - w;
-    r->hi[q] = r->in[i].offset + w;
+    r->b[q] = (struct ballot){s->offset - w, s->offset + w, s->offset, spread(r->p, s)};
   }
 }
 
 /* ------------------------------------------------------------------ */
-/* Stages 2 and 3: intersection within each class, then across classes */
+/* Stages 2 and 3: selection within each class, then across classes    */
+
+static struct isect select_ballots(const struct ballot *b, int n, double *lo, double *hi) {
+  for (int i = 0; i < n; i++) {
+    lo[i] = b[i].lo;
+    hi[i] = b[i].hi;
+  }
+  return marzullo(lo, hi, n);
+}
 
 static void vote_within_classes(struct round *r) {
+  double lo[VOTE_MAX_SOURCES], hi[VOTE_MAX_SOURCES];
   for (int k = 0; k < r->ngroups; k++) {
     struct group *g = &r->g[k];
-    g->v = marzullo(r->lo + g->start, r->hi + g->start, g->count);
+    const struct ballot *b = r->b + g->start;
+    g->v = select_ballots(b, g->count, lo, hi);
+    if (g->v.majority)
+      g->e = robust_estimate(b, g->count, &g->v, r->p->fit_k, r->mark + g->start, r->xs,
+                             r->sds, r->tmp);
   }
 }
 
-/* One vote per class that reached a majority of its own; a split class
+/* One vote per class that reached a majority of its own, its interval the
+ * class's [low, high] and its offset the class's estimate; a split class
  * abstains. In sources mode the single group's vote is the vote. */
 static void vote_across_classes(struct round *r) {
-  double lo[CLASS_COUNT], hi[CLASS_COUNT];
+  struct ballot b[CLASS_COUNT];
+  double lo[CLASS_COUNT], hi[CLASS_COUNT], xs[CLASS_COUNT], sds[CLASS_COUNT], tmp[CLASS_COUNT];
+  unsigned char mark[CLASS_COUNT];
+  int gk[CLASS_COUNT];
   if (r->p->mode == VOTE_MODE_SOURCES) {
     r->voters = r->ncand;
-    if (r->ngroups) r->v = r->g[0].v;
+    if (r->ngroups) {
+      r->v = r->g[0].v;
+      r->e = r->g[0].e;
+    }
     return;
   }
   r->voters = 0;
   for (int k = 0; k < r->ngroups; k++) {
-    if (!r->g[k].v.majority) continue;
-    lo[r->voters] = r->g[k].v.low;
-    hi[r->voters++] = r->g[k].v.high;
+    const struct group *g = &r->g[k];
+    r->gmark[k] = MARK_OUT;
+    if (!g->v.majority) continue;
+    gk[r->voters] = k;
+    b[r->voters++] = (struct ballot){g->v.low, g->v.high, g->e.x, g->e.sd};
   }
-  r->v = marzullo(lo, hi, r->voters);
+  r->v = select_ballots(b, r->voters, lo, hi);
+  if (!r->v.majority) return;
+  r->e = robust_estimate(b, r->voters, &r->v, r->p->fit_k, mark, xs, sds, tmp);
+  for (int j = 0; j < r->voters; j++) r->gmark[gk[j]] = mark[j];
 }
 
 /* ------------------------------------------------------------------ */
-/* Classification of each candidate against [low, high]               */
+/* Classification of each candidate                                    */
 
-/* SS_COMBINED means "truechimer"; combine() later picks the best. */
+/* SS_COMBINED means "in the estimate"; combine() later picks the best. */
 static enum source_state classify(const struct round *r, int q) {
   const struct group *g = &r->g[r->grp[q]];
-  if (r->trust_decided && flagged(r, r->src[q], VOTE_F_TRUST)) return SS_COMBINED;
-  if (r->p->mode == VOTE_MODE_SOURCES)
-    return r->v.majority && overlaps(r->lo[q], r->hi[q], &r->v) ? SS_COMBINED : SS_FALSETICKER;
+  const struct ballot *b = &r->b[q];
+  if (r->trust_decided)
+    return flagged(r, r->src[q], VOTE_F_TRUST) || overlaps(b->lo, b->hi, &r->v) ? SS_COMBINED
+                                                                                 : SS_FALSETICKER;
+  if (r->p->mode == VOTE_MODE_SOURCES) {
+    if (!r->v.majority || (r->mark[q] & MARK_OUT)) return SS_FALSETICKER;
+    return r->mark[q] & MARK_UNFIT ? SS_OUTLIER : SS_COMBINED;
+  }
   if (!g->v.majority) return SS_CLASS_SPLIT;
-  if (!overlaps(r->lo[q], r->hi[q], &g->v)) return SS_FALSETICKER;
-  if (!r->v.majority || !overlaps(g->v.low, g->v.high, &r->v)) return SS_CLASS_OUTVOTED;
-  return overlaps(r->lo[q], r->hi[q], &r->v) ? SS_COMBINED : SS_FALSETICKER;
+  if (r->mark[q] & MARK_OUT) return SS_FALSETICKER;
+  if (!r->v.majority || (r->gmark[r->grp[q]] & MARK_OUT)) return SS_CLASS_OUTVOTED;
+  if (!overlaps(b->lo, b->hi, &r->v)) return SS_FALSETICKER;
+  return (r->mark[q] | r->gmark[r->grp[q]]) & MARK_UNFIT ? SS_OUTLIER : SS_COMBINED;
 }
 
 static void falseticker_why(const struct round *r, int q, char *why, size_t len) {
   const struct group *g = &r->g[r->grp[q]];
   double off = r->in[r->src[q]].offset;
-  if (r->p->mode == VOTE_MODE_CLASSES && !overlaps(r->lo[q], r->hi[q], &g->v))
+  if (r->p->mode == VOTE_MODE_CLASSES && !r->trust_decided && (r->mark[q] & MARK_OUT))
     text_fmt(why, len, "offset %F s outside the %s class interval [%F, %F] s", off,
              ref_class_name(g->cls), g->v.low, g->v.high);
   else if (!r->v.majority)
@@ -416,11 +562,26 @@ static void falseticker_why(const struct round *r, int q, char *why, size_t len)
              r->v.low, r->v.high);
 }
 
+/* Why a source that agrees is left out of the estimate: its own offset, or
+ * its class's, is too far from the median for the spreads. */
+static void outlier_why(const struct round *r, int q, char *why, size_t len) {
+  const struct group *g = &r->g[r->grp[q]];
+  const struct ballot *b = &r->b[q];
+  if (r->mark[q] & MARK_UNFIT)
+    text_fmt(why, len, "offset %F s is %P sd from the median %F s: left out of the estimate",
+             b->x, fabs(b->x - g->e.median) / hypot(b->sd, g->e.med_sd), g->e.median);
+  else
+    text_fmt(why, len, "class %s at %F s is %P sd from the classes' median %F s: left out of "
+             "the estimate", ref_class_name(g->cls), g->e.x,
+             fabs(g->e.x - r->e.median) / hypot(g->e.sd, r->e.med_sd), r->e.median);
+}
+
 static void rejected_why(const struct round *r, int q, char *why, size_t len) {
   const struct group *g = &r->g[r->grp[q]];
   const char *cls = ref_class_name(g->cls);
   switch (r->res[r->src[q]].state) {
   case SS_FALSETICKER: falseticker_why(r, q, why, len); break;
+  case SS_OUTLIER: outlier_why(r, q, why, len); break;
   case SS_CLASS_SPLIT:
     text_fmt(why, len, "class %s has no majority: %d of %d sources agree", cls, g->v.depth,
              g->count);
@@ -437,12 +598,29 @@ static void rejected_why(const struct round *r, int q, char *why, size_t len) {
   }
 }
 
+/* A held source does not vote, but the vote still judges it: outside the
+ * vetted interval it is a falseticker like any other, so that its alarm
+ * does not come and go with the detector's condition. */
+static void judge_held(struct round *r) {
+  for (int i = 0; i < r->n && i < VOTE_MAX_SOURCES; i++) {
+    const struct vote_input *s = &r->in[i];
+    double w = half_width(r->p, s);
+    if (r->res[i].state != SS_HELD || !r->v.majority) continue;
+    if (s->offset - w <= r->v.high && s->offset + w >= r->v.low) continue;
+    set_state(r, i, SS_FALSETICKER);
+    text_fmt(r->res[i].why, sizeof r->res[i].why,
+             "offset %F s outside the vetted interval [%F, %F] s (held: %s)", s->offset,
+             r->v.low, r->v.high, s->hold);
+  }
+}
+
 static void classify_all(struct round *r) {
   for (int q = 0; q < r->ncand; q++) {
     int i = r->src[q];
     set_state(r, i, classify(r, q));
     rejected_why(r, q, r->res[i].why, sizeof r->res[i].why);
   }
+  judge_held(r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -457,8 +635,8 @@ static bool trusted_interval(const struct round *r, double *tl, double *th) {
   for (int q = 0; q < r->ncand; q++) {
     if (!flagged(r, r->src[q], VOTE_F_TRUST)) continue;
     count++;
-    *tl = fmax(*tl, r->lo[q]);
-    *th = fmin(*th, r->hi[q]);
+    *tl = fmax(*tl, r->b[q].lo);
+    *th = fmin(*th, r->b[q].hi);
   }
   return count > 0 && *tl <= *th;
 }
@@ -466,29 +644,35 @@ static bool trusted_interval(const struct round *r, double *tl, double *th) {
 static bool majority_excludes_trusted(const struct round *r) {
   if (!r->v.majority) return true;
   for (int q = 0; q < r->ncand; q++)
-    if (flagged(r, r->src[q], VOTE_F_TRUST) && classify(r, q) != SS_COMBINED) return true;
+    if (flagged(r, r->src[q], VOTE_F_TRUST) && classify(r, q) != SS_COMBINED &&
+        classify(r, q) != SS_OUTLIER)
+      return true;
   return false;
 }
 
 /* When the vote has no majority or leaves out a trusted source, and the
- * trusted sources agree among themselves, their intersection decides. */
+ * trusted sources agree among themselves, their intersection decides; the
+ * estimate is then the precision-weighted mean of the sources that overlap
+ * it, clamped into it. */
 static void apply_trust(struct round *r) {
-  double tl, th;
+  double tl, th, sw = 0, swx = 0;
   if (!trusted_interval(r, &tl, &th) || !majority_excludes_trusted(r)) return;
-  r->v.majority = true;
-  r->v.low = tl;
-  r->v.high = th;
+  r->v = (struct isect){r->v.depth, true, tl, th};
   r->trust_decided = true;
+  for (int q = 0; q < r->ncand; q++) {
+    const struct ballot *b = &r->b[q];
+    if (!flagged(r, r->src[q], VOTE_F_TRUST) && !overlaps(b->lo, b->hi, &r->v)) continue;
+    sw += 1 / (b->sd * b->sd);
+    swx += b->x / (b->sd * b->sd);
+  }
+  r->e.x = clamp(swx / sw, tl, th);
+  r->e.sd = 1 / sqrt(sw);
 }
 
 /* ------------------------------------------------------------------ */
 /* Combine                                                             */
 
-static double clamp(double x, double lo, double hi) {
-  return x < lo ? lo : x > hi ? hi : x;
-}
-
-/* The truechimer to call best: a prefer source if any, else (and among
+/* The source to call best: a prefer source if any, else (and among
  * several prefer sources) the smallest error bound, then the lowest index. */
 static int pick_best(const struct round *r) {
   int best = -1;
@@ -511,36 +695,46 @@ static void best_why(const struct round *r, int best, char *why, size_t len) {
     text_fmt(why, len, "best (%s): offset %F s ±%f s", reason, s->offset, s->error);
 }
 
-/* Weighted mean of the truechimers (weight 1/padded error bound), or the
- * prefer source's offset, clamped to [low, high]. */
+/* The estimate (or a prefer source's offset, clamped to [low, high]) and
+ * its bound: the truth lies in [low, high], so it is at most the distance
+ * from the offset to the farther end. */
 static void combine(struct round *r, struct vote_verdict *out) {
-  double sw = 0, swx = 0;
-  for (int q = 0; q < r->ncand; q++) {
-    const struct vote_input *s = &r->in[r->src[q]];
-    if (r->res[r->src[q]].state != SS_COMBINED) continue;
-    sw += 1.0 / half_width(r->p, s);
-    swx += s->offset / half_width(r->p, s);
-  }
   out->best = pick_best(r);
-  if (out->best < 0) return;
-  bool prefer = flagged(r, out->best, VOTE_F_PREFER);
-  out->offset = clamp(prefer ? r->in[out->best].offset : swx / sw, r->v.low, r->v.high);
-  out->error = fmax(out->offset - r->v.low, r->v.high - out->offset);
+  bool prefer = out->best >= 0 && flagged(r, out->best, VOTE_F_PREFER);
+  out->offset = prefer ? clamp(r->in[out->best].offset, r->v.low, r->v.high) : r->e.x;
+  out->error = fmax(fabs(out->offset - r->v.low), fabs(r->v.high - out->offset));
   for (int q = 0; q < r->ncand; q++) {
     int i = r->src[q];
     if (r->res[i].state == SS_COMBINED)
-      text_fmt(r->res[i].why, sizeof r->res[i].why, "offset %F s ±%f s, weight %P%%",
-               r->in[i].offset, r->in[i].error, 100.0 / half_width(r->p, &r->in[i]) / sw);
+      text_fmt(r->res[i].why, sizeof r->res[i].why, "offset %F s ±%f s, sd %f s",
+               r->in[i].offset, r->in[i].error, r->b[q].sd);
   }
+  if (out->best < 0) return;
   r->res[out->best].state = SS_BEST;
   best_why(r, out->best, r->res[out->best].why, sizeof r->res[out->best].why);
 }
 
-/* Counts, classes and the leap vote over the truechimers. */
+/* Counts, classes, each class's own offset and the leap vote over the
+ * truechimers (the sources inside the vote: outliers included). */
 static int popcount(unsigned x) {
   int c = 0;
   for (; x; x &= x - 1) c++;
   return c;
+}
+
+static bool agrees(enum source_state s) {
+  return s == SS_COMBINED || s == SS_BEST || s == SS_OUTLIER;
+}
+
+static void class_offsets(const struct round *r, struct vote_verdict *out) {
+  double sw[CLASS_COUNT] = {0}, swx[CLASS_COUNT] = {0};
+  for (int q = 0; q < r->ncand; q++) {
+    int i = r->src[q], c = (int)class_key(r->in[i].ref_class);
+    if (!agrees(r->res[i].state)) continue;
+    sw[c] += 1 / (r->b[q].sd * r->b[q].sd);
+    swx[c] += r->b[q].x / (r->b[q].sd * r->b[q].sd);
+  }
+  for (int c = 0; c < CLASS_COUNT; c++) out->class_offset[c] = sw[c] > 0 ? swx[c] / sw[c] : 0;
 }
 
 static void tally(const struct round *r, struct vote_verdict *out) {
@@ -550,8 +744,9 @@ static void tally(const struct round *r, struct vote_verdict *out) {
     int i = r->src[q];
     unsigned bit = 1u << class_key(r->in[i].ref_class);
     cand_mask |= bit;
-    if (r->res[i].state != SS_COMBINED && r->res[i].state != SS_BEST) continue;
+    if (!agrees(r->res[i].state)) continue;
     out->agreeing++;
+    out->combined += r->res[i].state != SS_OUTLIER;
     out->class_mask |= bit;
     leaps[r->in[i].leap]++;
   }
@@ -562,6 +757,7 @@ static void tally(const struct round *r, struct vote_verdict *out) {
     if (2 * leaps[l] > out->agreeing) out->leap = l;
     if (leaps[l] != 0 && leaps[l] != out->agreeing) out->leap_disagree = true;
   }
+  class_offsets(r, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -582,9 +778,7 @@ static void no_majority_why(const struct round *r, char *why, size_t len) {
 /* The first required source that is not selected, or -1. */
 static int unselected_required(const struct round *r) {
   for (int i = 0; i < r->n; i++)
-    if (flagged(r, i, VOTE_F_REQUIRE) && r->res[i].state != SS_COMBINED &&
-        r->res[i].state != SS_BEST)
-      return i;
+    if (flagged(r, i, VOTE_F_REQUIRE) && !agrees(r->res[i].state)) return i;
   return -1;
 }
 
@@ -631,6 +825,7 @@ static void fill_verdict(const struct round *r, struct vote_verdict *out) {
 
 void vote_round(const struct vote_policy *p, const struct vote_input *in, int n,
                 struct vote_source_result *per_source, struct vote_verdict *out) {
+  static_assert(CLASS_COUNT <= 32, "class_mask is 32 bits");
   struct round r; /* the big arrays are written before they are read */
   assert(p && n >= 0 && (n == 0 || (in && per_source)) && out);
   r.p = p;
@@ -639,6 +834,7 @@ void vote_round(const struct vote_policy *p, const struct vote_input *in, int n,
   r.n = n;
   r.ncand = r.ngroups = r.voters = 0;
   r.v = (struct isect){0, false, 0.0, 0.0};
+  r.e = (struct estimate){0, 0, 0, 0};
   r.trust_decided = false;
   *out = (struct vote_verdict){.best = -1, .stratum = 16, .ref_class = CLASS_UNKNOWN, .leap = 3};
   sanity_filter(&r);

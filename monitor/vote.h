@@ -1,11 +1,21 @@
 /* The vote: what time is it, according to the references that agree?
  *
- * One round takes every configured source's latest sample and decides, in
- * named stages: sanity filter -> intersection (RFC 5905 §11.2.1 clock select,
- * Marzullo's algorithm, strict majority) -> class vote (each reference class
- * agrees within itself first, then the classes vote with one vote each) ->
- * combine (offset weighted by 1/error bound). The verdict records, for every
- * source, its state and why, in the spirit of `chronyc selectdata`.
+ * One round takes every configured source's current estimate (the caller's
+ * filtered offset, its error bound and its statistical spread) and decides,
+ * in named stages: sanity filter (who may vote) -> selection within each
+ * reference class -> selection across classes, each class one vote ->
+ * robust combine. The verdict records, for every source, its state and why,
+ * in the spirit of `chronyc selectdata`.
+ *
+ * The guarantee (docs/design.md, "The vote"): if at most f of the n voters
+ * lie, 2f < n, and every honest voter's interval [offset - error, offset +
+ * error] contains the true time, then a vetted verdict's [low, high]
+ * contains it, |offset - truth| <= error, and the offset lies within the
+ * range of the honest voters' offsets. Selection keeps every point covered
+ * by at least n - floor((n-1)/2) intervals (Marzullo's algorithm at the
+ * largest tolerable f), so the truth, covered by every honest interval, is
+ * inside; the estimate is a precision-weighted mean clamped between order
+ * statistics that liars cannot move past the honest voters.
  *
  * Pure: arrays in, verdict out. No I/O, no clock reads, no globals, no
  * allocation: the round's scratch lives on the stack (about 200 KiB at
@@ -35,7 +45,11 @@ struct vote_policy {
   int minclasses;     /* agreeing classes needed, classes mode only (default 1) */
   double maxdistance; /* s; a candidate with a larger error bound is "too far" (default 1.5) */
   int maxstratum;     /* a higher stratum is rejected (default 15) */
-  double mindist;     /* s; each interval padded to at least ±mindist (default 0.001, NTPsec mindist) */
+  double mindist;     /* s; each interval padded to at least ±mindist (default 1e-6: the
+                         caller's bound already holds the measured jitter) */
+  double fit_k;       /* a voter whose offset is more than fit_k combined standard
+                         deviations from the voters' median is left out of the
+                         estimate ("outlier"; default 3) */
 };
 
 /* Fills *p with the defaults above (classes mode). */
@@ -49,19 +63,28 @@ struct vote_input {        /* one per source; the caller fills it from the probe
   double error;            /* s, error bound (> 0); not finite or < 0: no sample */
   int stratum;             /* 0 for a receiver */
   int leap;                /* 0..3; 3 = unsynchronised (out of range: likewise) */
+  double sd;               /* s, standard deviation of offset (the caller's statistics,
+                              unpadded); <= 0 or not finite: error is used */
+  bool local_osc;          /* its refid says it runs on its own oscillator (LOCL) */
+  const char *hold;        /* not NULL: a detector holds a condition on it ("step",
+                              "slow-walk", ...): measured, never a voter */
 };
 
 enum source_state {
   SS_NO_SAMPLE, SS_UNREACHABLE, SS_NOSELECT, SS_UNSYNC, SS_BAD_STRATUM, SS_STALE, SS_TOO_FAR,
+  SS_LOCAL_OSC,      /* on its own oscillator: watched, never votes */
+  SS_HELD,           /* a detector holds a step, walk or drift condition on it */
   SS_FALSETICKER,    /* outside the majority of its class (sources mode: of all) */
   SS_CLASS_OUTVOTED, /* agrees within its class, but the class is outside the class majority */
   SS_CLASS_SPLIT,    /* its class has no majority of its own */
+  SS_OUTLIER,        /* agrees, but its offset is too far from the others' for its
+                        spread: counted as agreeing, left out of the estimate */
   SS_COMBINED, SS_BEST, SS_STATE_COUNT
 };
 
 /* "no-sample", "unreachable", "noselect", "unsync", "bad-stratum", "stale",
- * "too-far", "falseticker", "class-outvoted", "class-split", "combined",
- * "best"; "?" out of range. */
+ * "too-far", "local-osc", "held", "falseticker", "class-outvoted",
+ * "class-split", "outlier", "combined", "best"; "?" out of range. */
 const char *source_state_name(enum source_state s);
 
 struct vote_source_result {
@@ -77,7 +100,9 @@ struct vote_verdict {
   bool vetted; char why_not[160];   /* "" when vetted */
   double offset, error;             /* vetted offset of the local clock and its bound, s */
   double low, high;                 /* the final intersection (0, 0 without a majority) */
-  int candidates, agreeing;         /* sources past the sanity filter; truechimers (COMBINED+BEST) */
+  int candidates, agreeing;         /* sources past the sanity filter; truechimers
+                                       (OUTLIER, COMBINED, BEST) */
+  int combined;                     /* truechimers in the estimate (COMBINED, BEST) */
   int classes, agreeing_classes;    /* classes with candidates; classes with a truechimer */
   unsigned class_mask;              /* 1u << ref_class for each agreeing class */
   int best;                         /* index of the best source, -1 if none */
@@ -85,6 +110,7 @@ struct vote_verdict {
   enum ref_class ref_class;         /* the best source's class (CLASS_UNKNOWN if none) */
   int leap; bool leap_disagree;     /* leap held by more than half the truechimers, else 0
                                        (3 without truechimers); whether any two differ */
+  double class_offset[CLASS_COUNT]; /* each agreeing class's own estimate (class_mask) */
 };
 
 /* One round. in[n] are the sources (n >= 0), per_source[n] receives each
@@ -94,13 +120,12 @@ struct vote_verdict {
 void vote_round(const struct vote_policy *p, const struct vote_input *in, int n,
                 struct vote_source_result *per_source, struct vote_verdict *out);
 
-/* The intersection stage alone (RFC 5905 clock select / Marzullo with strict
- * majority) over the closed intervals [lo[i], hi[i]] (lo <= hi, finite;
- * touching endpoints overlap), 0 <= n <= VOTE_MAX_SOURCES: for f = 0, 1, ...
- * while 2f < n, find the lowest point covered by >= n-f intervals and the
- * highest; stop when low <= high. Returns the number of intervals
- * overlapping [*low, *high], or 0 (and *low = *high = 0) without a
- * majority. */
+/* The selection stage alone over the closed intervals [lo[i], hi[i]] (lo <=
+ * hi, finite; touching endpoints overlap), 0 <= n <= VOTE_MAX_SOURCES: with
+ * f = floor((n-1)/2), the most liars a strict majority tolerates, *low is
+ * the lowest point covered by >= n-f intervals and *high the highest.
+ * Returns the number of intervals overlapping [*low, *high], or 0 (and
+ * *low = *high = 0) when no point is covered by n-f. */
 int vote_intersect(const double *lo, const double *hi, int n, double *low, double *high);
 
 #endif

@@ -1,0 +1,124 @@
+/* Per-source sample statistics (srcfilter.h). The least-squares fit is the
+ * textbook one (e.g. chrony regress.c explains the same quantities); the
+ * thresholds are explained where they are defined. */
+#include "monitor/srcfilter.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A new sample further than this many predicted deviations from the run's
+ * estimate starts a new run: at 5, a clean Gaussian source restarts about
+ * once in 1.7 million samples, and a 1 ms step on a 50 us source is seen
+ * in its first sample. */
+#define STEP_K 5.0
+/* The interval holds the estimate +- this many deviations (99.7 %). */
+#define CONF_K 3.0
+/* A slope is used when it is this many standard errors from zero. */
+#define SLOPE_T 4.0
+/* RFC 5905's PHI: the dispersion a sample gains per second of age. */
+#define PHI 15e-6
+/* The jitter's exponential average settles over this many differences. */
+#define JITTER_SPAN 16
+/* A jitter below this (100 ns) is taken as this: timestamps are no finer. */
+#define JITTER_MIN 1e-7
+
+void srcfilter_init(struct srcfilter *f) {
+  memset(f, 0, sizeof *f);
+}
+
+/* The jitter of one sample: measured, or before two samples the root
+ * distance stands in for it. */
+static double jitter(const struct srcfilter *f) {
+  double j = f->nvar > 0 ? sqrt(f->var) : f->last_error;
+  return j > JITTER_MIN ? j : JITTER_MIN;
+}
+
+static double run_mean(const struct srcfilter *f, double *tmean) {
+  double sx = 0, st = 0;
+  for (int i = 0; i < f->n; i++) {
+    sx += f->x[i];
+    st += f->t[i];
+  }
+  *tmean = st / f->n;
+  return sx / f->n;
+}
+
+/* Slope of the run's least-squares line and its standard error (with the
+ * measured jitter as the noise); false with fewer than 4 samples. */
+static bool run_slope(const struct srcfilter *f, double tmean, double xmean, double sigma,
+                      double *slope, double *se) {
+  double sxx = 0, sxy = 0;
+  if (f->n < 4) return false;
+  for (int i = 0; i < f->n; i++) {
+    sxx += (f->t[i] - tmean) * (f->t[i] - tmean);
+    sxy += (f->t[i] - tmean) * (f->x[i] - xmean);
+  }
+  if (!(sxx > 0)) return false;
+  *slope = sxy / sxx;
+  *se = sigma / sqrt(sxx);
+  return true;
+}
+
+static void push(struct srcfilter *f, double t, double x) {
+  if (f->n == SRCFILTER_WINDOW) {
+    memmove(f->t, f->t + 1, (SRCFILTER_WINDOW - 1) * sizeof *f->t);
+    memmove(f->x, f->x + 1, (SRCFILTER_WINDOW - 1) * sizeof *f->x);
+    f->n--;
+  }
+  f->t[f->n] = t;
+  f->x[f->n++] = x;
+}
+
+/* Successive differences hold twice the sample variance; a jump is no
+ * jitter and is left out. */
+static void learn_jitter(struct srcfilter *f, double diff) {
+  double v = diff * diff / 2;
+  int span = f->nvar < JITTER_SPAN ? f->nvar + 1 : JITTER_SPAN;
+  f->var += (v - f->var) / span;
+  f->nvar++;
+}
+
+bool srcfilter_add(struct srcfilter *f, double t, double offset, double error) {
+  if (!isfinite(t) || !isfinite(offset) || !isfinite(error) || (f->n > 0 && t <= f->last_t))
+    return false;
+  bool jumped = false;
+  if (f->n > 0) {
+    struct srcfilter_estimate e;
+    srcfilter_get(f, t, &e);
+    double sigma = jitter(f), predicted = hypot(sigma, e.sd);
+    jumped = fabs(offset - e.offset) > STEP_K * predicted;
+    if (!jumped) learn_jitter(f, offset - f->last_x);
+  }
+  if (jumped) {
+    f->n = 0;
+    f->jumps++;
+  }
+  push(f, t, offset);
+  f->last_t = t;
+  f->last_x = offset;
+  f->last_error = error;
+  return jumped;
+}
+
+bool srcfilter_get(const struct srcfilter *f, double now, struct srcfilter_estimate *out) {
+  double tmean, slope = 0, se = 0, sigma = jitter(f);
+  if (f->n == 0) return false;
+  double mean = run_mean(f, &tmean), dt = now - tmean;
+  bool have_slope = run_slope(f, tmean, mean, sigma, &slope, &se);
+  out->n = f->n;
+  out->jitter = sigma;
+  out->slope_used = have_slope && fabs(slope) > SLOPE_T * se;
+  double var_mean = sigma * sigma / f->n;
+  double lag = 0;
+  if (out->slope_used) {
+    out->offset = mean + slope * dt;
+    out->sd = sqrt(var_mean + se * se * dt * dt);
+  } else {
+    out->offset = mean;
+    out->sd = sqrt(var_mean);
+    lag = have_slope ? fabs(slope) * fabs(dt) : 0;
+  }
+  double age = now > f->last_t ? now - f->last_t : 0;
+  out->error = f->last_error + CONF_K * out->sd + lag + PHI * age;
+  return true;
+}
