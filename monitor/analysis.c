@@ -206,7 +206,8 @@ static void vote_hysteresis(struct analysis *a) {
 }
 
 /* The detector conditions of this round keep their source out of the next
- * round's vote; the source re-enters once its detectors are quiet. */
+ * round's estimate (it still votes); it re-enters once its detectors are
+ * quiet. */
 static void record_holds(struct analysis *a) {
   for (int i = 0; i < a->n; i++) a->src[i].hold = NULL;
   for (int k = 0; k < a->res.n_conds; k++) {
@@ -224,19 +225,20 @@ static int cmp_double(const void *x, const void *y) {
   return (a > b) - (a < b);
 }
 
-/* The detectors' reference: the median offset of the agreeing sources.
- * Not the vetted offset: that is a weighted mean, which a stepping or
- * drifting source drags along, so that every other source would seem to
- * step or drift the other way. The median of three or more is one of the
- * good sources as long as only a minority misbehaves. With fewer than three
- * agreeing sources there is no such reference, and the detectors watch
- * each source's own series (false is returned). */
+/* The detectors' reference: the median of the agreeing sources' estimates
+ * (outliers and held sources included: they are in the selection). Not
+ * the vetted offset: that leans on the most precise sources, and a source
+ * compared with itself hides its own step. The median of three or more is
+ * one of the good sources as long as only a minority misbehaves. With
+ * fewer than three agreeing sources there is no such reference, and the
+ * detectors watch each source's own series (false is returned). */
 static bool detector_reference(struct analysis *a, double *ref) {
   double *x = a->scratch;
   int n = 0;
   for (int i = 0; i < a->n; i++) {
     enum source_state st = a->res.per_source[i].state;
-    if (st == SS_COMBINED || st == SS_BEST) x[n++] = a->vin[i].offset;
+    if (st == SS_COMBINED || st == SS_BEST || st == SS_OUTLIER || st == SS_HELD)
+      x[n++] = a->vin[i].offset;
   }
   if (!a->res.verdict.vetted || n < 3) return false;
   qsort(x, (size_t)n, sizeof *x, cmp_double);
@@ -252,8 +254,14 @@ static void run_detectors(struct analysis *a, const struct analysis_source *src)
     if (src[i].new_sample) {
       int room = a->ev_cap - a->res.n_events;
       struct vt_event *out = &a->res.events[a->res.n_events];
+      /* The detector's prior jitter: the sample statistics' (srcfilter.h),
+       * which know a noisy DCF77 source long before the detector has
+       * learned its own. */
+      struct srcfilter_estimate e;
+      double prior = src[i].sample_error;
+      if (srcfilter_get(&a->src[i].filt, src[i].sample_time, &e)) prior = fmax(prior, e.jitter);
       int k = detector_sample(d, &a->cfg.detect, src[i].sample_time, src[i].sample_offset,
-                              src[i].sample_error, have_ref, ref, out, room);
+                              prior, have_ref, ref, out, room);
       for (int j = 0; j < k; j++) {
         out[j].source = i;
         out[j].ref_class = src[i].vote.ref_class;

@@ -11,7 +11,8 @@
  *
  *   jitter    the standard deviation of one sample, from successive
  *             differences (insensitive to a slow drift), exponentially
- *             averaged;
+ *             averaged, inflated while few differences stand behind it
+ *             (1 ms before the first);
  *   run       up to SRCFILTER_WINDOW samples since the last jump; a sample
  *             further than step_k predicted deviations from the run starts a
  *             new one (a step is followed at once, not averaged in);

@@ -158,9 +158,11 @@ int vote_intersect(const double *lo, const double *hi, int n, double *low, doubl
  * deviation of that offset. */
 struct ballot {
   double lo, hi, x, sd;
+  bool held; /* a detector holds a condition on it: not in the estimate */
 };
 
-enum { MARK_OUT = 1, MARK_UNFIT = 2 }; /* outside [low, high]; not in the estimate */
+/* Outside [low, high]; too far from the median for its spread; held. */
+enum { MARK_OUT = 1, MARK_UNFIT = 2, MARK_HELD = 4 };
 
 struct estimate {
   double x, sd;   /* the estimate and its standard deviation */
@@ -201,10 +203,14 @@ static int mark_out(const struct ballot *b, int n, const struct isect *v, unsign
  * 2. between the (f'+1)-th smallest and the (f'+1)-th largest offset of
  *    those m lies the honest range's core: no f' liars can push an order
  *    statistic past every honest offset (for n = 3 it is the median);
- * 3. the voters within fit_k combined deviations of the median are
- *    averaged with weights 1/sd^2, and the mean is clamped into 2.
+ * 3. the voters within fit_k combined deviations of the median and not
+ *    held by a detector are averaged with weights 1/sd^2 (without any,
+ *    the median stands), and the mean is clamped into 2.
  * So precision counts where the voters agree, and no minority moves the
- * result outside the honest voters' range. xs, sds: scratch for n. */
+ * result outside the honest voters' range. Holds and fitness change only
+ * the weights, never who is in the selection: a majority that moved
+ * together stays the majority (the witness in analysis.c reports it).
+ * xs, sds: scratch for n. */
 static struct estimate robust_estimate(const struct ballot *b, int n, const struct isect *v,
                                        double fit_k, unsigned char *mark, double *xs,
                                        double *sds, double *tmp) {
@@ -220,10 +226,9 @@ static struct estimate robust_estimate(const struct ballot *b, int n, const stru
   for (int i = 0; i < n; i++) {
     if (mark[i]) continue;
     double dev = b[i].x - e.median, lim = fit_k * sqrt(b[i].sd * b[i].sd + e.med_sd * e.med_sd);
-    if (fabs(dev) > lim) {
-      mark[i] = MARK_UNFIT;
-      continue;
-    }
+    if (fabs(dev) > lim) mark[i] |= MARK_UNFIT;
+    if (b[i].held) mark[i] |= MARK_HELD;
+    if (mark[i]) continue;
     sw += 1 / (b[i].sd * b[i].sd);
     swx += b[i].x / (b[i].sd * b[i].sd);
   }
@@ -397,7 +402,6 @@ static enum source_state sanity_state(const struct vote_policy *p, const struct 
   if (on_own_oscillator(s)) return SS_LOCAL_OSC;
   if (s->stale) return SS_STALE;
   if (s->error > p->maxdistance) return SS_TOO_FAR;
-  if (s->hold) return SS_HELD;
   return SS_COMBINED;
 }
 
@@ -420,7 +424,6 @@ static void sanity_why(const struct vote_policy *p, const struct vote_input *s,
   case SS_TOO_FAR:
     text_fmt(why, len, "error bound %f s above maxdistance %f s", s->error, p->maxdistance);
     break;
-  case SS_HELD: text_fmt(why, len, "held out of the vote while its %s condition holds", s->hold); break;
   default: why[0] = '\0'; break;
   }
 }
@@ -471,7 +474,8 @@ static void group_candidates(struct round *r) {
     double w = half_width(r->p, s);
     r->src[q] = i;
     r->grp[q] = (unsigned char)gi[k];
-    r->b[q] = (struct ballot){s->offset - w, s->offset + w, s->offset, spread(r->p, s)};
+    r->b[q] = (struct ballot){s->offset - w, s->offset + w, s->offset, spread(r->p, s),
+                              s->hold != NULL};
   }
 }
 
@@ -498,9 +502,17 @@ static void vote_within_classes(struct round *r) {
   }
 }
 
+/* Whether every source of the class inside its interval is held. */
+static bool class_held(const struct round *r, const struct group *g) {
+  for (int q = g->start; q < g->start + g->count; q++)
+    if (!(r->mark[q] & MARK_OUT) && !r->b[q].held) return false;
+  return true;
+}
+
 /* One vote per class that reached a majority of its own, its interval the
- * class's [low, high] and its offset the class's estimate; a split class
- * abstains. In sources mode the single group's vote is the vote. */
+ * class's [low, high] and its offset the class's estimate (held when all its
+ * agreeing sources are); a split class abstains. In sources mode the single
+ * group's vote is the vote. */
 static void vote_across_classes(struct round *r) {
   struct ballot b[CLASS_COUNT];
   double lo[CLASS_COUNT], hi[CLASS_COUNT], xs[CLASS_COUNT], sds[CLASS_COUNT], tmp[CLASS_COUNT];
@@ -520,7 +532,7 @@ static void vote_across_classes(struct round *r) {
     r->gmark[k] = MARK_OUT;
     if (!g->v.majority) continue;
     gk[r->voters] = k;
-    b[r->voters++] = (struct ballot){g->v.low, g->v.high, g->e.x, g->e.sd};
+    b[r->voters++] = (struct ballot){g->v.low, g->v.high, g->e.x, g->e.sd, class_held(r, g)};
   }
   r->v = select_ballots(b, r->voters, lo, hi);
   if (!r->v.majority) return;
@@ -540,13 +552,14 @@ static enum source_state classify(const struct round *r, int q) {
                                                                                  : SS_FALSETICKER;
   if (r->p->mode == VOTE_MODE_SOURCES) {
     if (!r->v.majority || (r->mark[q] & MARK_OUT)) return SS_FALSETICKER;
-    return r->mark[q] & MARK_UNFIT ? SS_OUTLIER : SS_COMBINED;
+    return b->held ? SS_HELD : r->mark[q] & MARK_UNFIT ? SS_OUTLIER : SS_COMBINED;
   }
   if (!g->v.majority) return SS_CLASS_SPLIT;
   if (r->mark[q] & MARK_OUT) return SS_FALSETICKER;
   if (!r->v.majority || (r->gmark[r->grp[q]] & MARK_OUT)) return SS_CLASS_OUTVOTED;
   if (!overlaps(b->lo, b->hi, &r->v)) return SS_FALSETICKER;
-  return (r->mark[q] | r->gmark[r->grp[q]]) & MARK_UNFIT ? SS_OUTLIER : SS_COMBINED;
+  if (b->held) return SS_HELD;
+  return (r->mark[q] | r->gmark[r->grp[q]]) & (MARK_UNFIT | MARK_HELD) ? SS_OUTLIER : SS_COMBINED;
 }
 
 static void falseticker_why(const struct round *r, int q, char *why, size_t len) {
@@ -570,6 +583,9 @@ static void outlier_why(const struct round *r, int q, char *why, size_t len) {
   if (r->mark[q] & MARK_UNFIT)
     text_fmt(why, len, "offset %F s is %P sd from the median %F s: left out of the estimate",
              b->x, fabs(b->x - g->e.median) / hypot(b->sd, g->e.med_sd), g->e.median);
+  else if (r->gmark[r->grp[q]] & MARK_HELD)
+    text_fmt(why, len, "class %s is held by its sources' detectors: left out of the estimate",
+             ref_class_name(g->cls));
   else
     text_fmt(why, len, "class %s at %F s is %P sd from the classes' median %F s: left out of "
              "the estimate", ref_class_name(g->cls), g->e.x,
@@ -582,6 +598,10 @@ static void rejected_why(const struct round *r, int q, char *why, size_t len) {
   switch (r->res[r->src[q]].state) {
   case SS_FALSETICKER: falseticker_why(r, q, why, len); break;
   case SS_OUTLIER: outlier_why(r, q, why, len); break;
+  case SS_HELD:
+    text_fmt(why, len, "offset %F s agrees, left out of the estimate while its %s condition "
+             "holds", r->in[r->src[q]].offset, r->in[r->src[q]].hold);
+    break;
   case SS_CLASS_SPLIT:
     text_fmt(why, len, "class %s has no majority: %d of %d sources agree", cls, g->v.depth,
              g->count);
@@ -598,29 +618,12 @@ static void rejected_why(const struct round *r, int q, char *why, size_t len) {
   }
 }
 
-/* A held source does not vote, but the vote still judges it: outside the
- * vetted interval it is a falseticker like any other, so that its alarm
- * does not come and go with the detector's condition. */
-static void judge_held(struct round *r) {
-  for (int i = 0; i < r->n && i < VOTE_MAX_SOURCES; i++) {
-    const struct vote_input *s = &r->in[i];
-    double w = half_width(r->p, s);
-    if (r->res[i].state != SS_HELD || !r->v.majority) continue;
-    if (s->offset - w <= r->v.high && s->offset + w >= r->v.low) continue;
-    set_state(r, i, SS_FALSETICKER);
-    text_fmt(r->res[i].why, sizeof r->res[i].why,
-             "offset %F s outside the vetted interval [%F, %F] s (held: %s)", s->offset,
-             r->v.low, r->v.high, s->hold);
-  }
-}
-
 static void classify_all(struct round *r) {
   for (int q = 0; q < r->ncand; q++) {
     int i = r->src[q];
     set_state(r, i, classify(r, q));
     rejected_why(r, q, r->res[i].why, sizeof r->res[i].why);
   }
-  judge_held(r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -723,7 +726,7 @@ static int popcount(unsigned x) {
 }
 
 static bool agrees(enum source_state s) {
-  return s == SS_COMBINED || s == SS_BEST || s == SS_OUTLIER;
+  return s == SS_COMBINED || s == SS_BEST || s == SS_OUTLIER || s == SS_HELD;
 }
 
 static void class_offsets(const struct round *r, struct vote_verdict *out) {
@@ -746,7 +749,7 @@ static void tally(const struct round *r, struct vote_verdict *out) {
     cand_mask |= bit;
     if (!agrees(r->res[i].state)) continue;
     out->agreeing++;
-    out->combined += r->res[i].state != SS_OUTLIER;
+    out->combined += r->res[i].state == SS_COMBINED || r->res[i].state == SS_BEST;
     out->class_mask |= bit;
     leaps[r->in[i].leap]++;
   }

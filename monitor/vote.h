@@ -67,24 +67,26 @@ struct vote_input {        /* one per source; the caller fills it from the probe
                               unpadded); <= 0 or not finite: error is used */
   bool local_osc;          /* its refid says it runs on its own oscillator (LOCL) */
   const char *hold;        /* not NULL: a detector holds a condition on it ("step",
-                              "slow-walk", ...): measured, never a voter */
+                              "slow-walk", ...): it votes, but is left out of the
+                              estimate */
 };
 
 enum source_state {
   SS_NO_SAMPLE, SS_UNREACHABLE, SS_NOSELECT, SS_UNSYNC, SS_BAD_STRATUM, SS_STALE, SS_TOO_FAR,
   SS_LOCAL_OSC,      /* on its own oscillator: watched, never votes */
-  SS_HELD,           /* a detector holds a step, walk or drift condition on it */
   SS_FALSETICKER,    /* outside the majority of its class (sources mode: of all) */
   SS_CLASS_OUTVOTED, /* agrees within its class, but the class is outside the class majority */
   SS_CLASS_SPLIT,    /* its class has no majority of its own */
   SS_OUTLIER,        /* agrees, but its offset is too far from the others' for its
                         spread: counted as agreeing, left out of the estimate */
+  SS_HELD,           /* agrees, but a detector holds a step, walk or drift
+                        condition on it: left out of the estimate */
   SS_COMBINED, SS_BEST, SS_STATE_COUNT
 };
 
 /* "no-sample", "unreachable", "noselect", "unsync", "bad-stratum", "stale",
- * "too-far", "local-osc", "held", "falseticker", "class-outvoted",
- * "class-split", "outlier", "combined", "best"; "?" out of range. */
+ * "too-far", "local-osc", "falseticker", "class-outvoted", "class-split",
+ * "outlier", "held", "combined", "best"; "?" out of range. */
 const char *source_state_name(enum source_state s);
 
 struct vote_source_result {
@@ -101,7 +103,7 @@ struct vote_verdict {
   double offset, error;             /* vetted offset of the local clock and its bound, s */
   double low, high;                 /* the final intersection (0, 0 without a majority) */
   int candidates, agreeing;         /* sources past the sanity filter; truechimers
-                                       (OUTLIER, COMBINED, BEST) */
+                                       (OUTLIER, HELD, COMBINED, BEST) */
   int combined;                     /* truechimers in the estimate (COMBINED, BEST) */
   int classes, agreeing_classes;    /* classes with candidates; classes with a truechimer */
   unsigned class_mask;              /* 1u << ref_class for each agreeing class */
