@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "probes/rx_continuity.h" /* settle bounds and default */
+
 #define MAX_ARGS 32
 #define MAX_SOURCES 4096
 
@@ -161,6 +163,14 @@ static int opt_offset(struct parse_ctx *c, const char *a, struct source_config *
   return parse_double(c, "offset", a, -1.0, 1.0, &s->offset);
 }
 
+/* Minutes a receiver's time must stay consistent after a jump. */
+static int opt_settle(struct parse_ctx *c, const char *a, struct source_config *s) {
+  long v;
+  if (parse_int(c, "settle", a, RXC_SETTLE_MIN, RXC_SETTLE_MAX, &v)) return -1;
+  s->settle = (int)v;
+  return 0;
+}
+
 static int opt_mode(struct parse_ctx *c, const char *a, struct source_config *s) {
   static const char *const names[] = {"raw50", "raw75", "meinberg"};
   for (int i = 0; i < 3; i++)
@@ -191,6 +201,7 @@ static const struct {
     {"baud", true, K(SOURCE_NMEA), opt_baud}, {"pps", true, K(SOURCE_NMEA), opt_pps},
     {"offset", true, K(SOURCE_NMEA) | K(SOURCE_DCF77) | K(SOURCE_SHM) | K(SOURCE_SOCK), opt_offset},
     {"mode", true, K(SOURCE_DCF77), opt_mode},
+    {"settle", true, K(SOURCE_NMEA) | K(SOURCE_DCF77), opt_settle},
 };
 
 static const char *const kind_directives[SOURCE_KIND_COUNT] = {
@@ -282,7 +293,8 @@ static int dir_gpsd(struct parse_ctx *c, struct vt_config *cfg, char **argv, int
 static int device_source(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc,
                          enum source_kind kind) {
   if (argc < 2) return fail(c, "%s: missing %s", argv[0], kind == SOURCE_SOCK ? "PATH" : "DEVICE");
-  struct source_config s = {.kind = kind, .baud = 9600, .dcf_mode = DCF77_RAW50, .line = c->line};
+  struct source_config s = {.kind = kind, .baud = 9600, .dcf_mode = DCF77_RAW50,
+                            .settle = RXC_SETTLE_DEFAULT, .line = c->line};
   if (copy_string(c, argv[0], argv[1], s.device, sizeof s.device)) return -1;
   if (kind == SOURCE_DCF77 && !(argc >= 4 && strcmp(argv[2], "mode") == 0))
     return fail(c, "dcf77: expected \"dcf77 DEVICE mode raw50|raw75|meinberg\"");

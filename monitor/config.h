@@ -42,6 +42,10 @@ struct source_config {
                             receiver's time (its fixed delay); default 0 */
   int unit;              /* shm: the segment unit (key 0x4e545030 + unit) */
   enum dcf77_mode dcf_mode;
+  int settle;            /* nmea, dcf77: minutes of consistent time after a
+                            jump of the receiver's own time before it is
+                            trusted again (probes/rx_continuity.h); 1..60,
+                            default 3 */
   bool has_key;
   uint32_t key_id;
   bool class_set;        /* `class` given: overrides the inferred class */

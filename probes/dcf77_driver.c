@@ -19,6 +19,11 @@
  * opens the line and reopens a lost device, as for the NMEA probe), then
  * `offset` (the receiver's fixed delay) is subtracted.
  *
+ * Jumps: a trusted minute or string must also agree with the receiver's
+ * own earlier time on the local oscillator (probes/rx_continuity.h); after
+ * a jump the receiver gives no sample until its time has been consistent
+ * for `settle` minutes (default 3), and `jumps` counts the step.
+ *
  * Error bound: DCF77 is here to veto wrong seconds, minutes and dates, not
  * to vote on microseconds. An AM receiver's edge is good to a few ms after
  * its filter's fixed delay (which `offset` must absorb; it can be tens of
@@ -57,6 +62,8 @@ struct probe {
   struct meinberg_framer framer;
   struct meinberg_checker checker;
   struct dcf77_stats seen;     /* dcf stats already turned into counters */
+  struct rx_continuity cont;   /* the receiver's time against the oscillator */
+  double osc_minus_real;       /* this read: CLOCK_MONOTONIC_RAW - CLOCK_REALTIME, s */
   bool trusted;
   bool last_cest;
   double last_data;            /* monotonic s of the last input */
@@ -111,6 +118,13 @@ static void untrusted(struct probe *p, enum probe_counter c, const char *what, c
   LOG_RATELIMITED(LOG_LVL_INFO, "dcf77 %s: %s: %s", p->cfg.name, what, why);
 }
 
+/* The decoder trusts `decoded`, whose edge was at real time `edge`; does
+ * it run on from the receiver's earlier times? */
+static bool continuous(struct probe *p, double decoded, double edge) {
+  return driver_continuity(&p->cont, &p->filter, &p->rep, "dcf77", p->cfg.name, decoded,
+                           edge + p->osc_minus_real);
+}
+
 /* ---- raw pulses ---- */
 
 static enum probe_counter minute_counter(enum dcf77_status st) {
@@ -126,7 +140,8 @@ static void handle_minute(struct probe *p, const struct dcf77_result *r) {
   if (r->status == DCF77_OK || r->status == DCF77_UNCONFIRMED) p->last_cest = r->tg.cest;
   raw_detail(p, r);
   if (r->status == DCF77_OK) {
-    emit(p, (double)r->tg.utc - r->mark, DCF77_RAW_BOUND, r->mark, r->tg.a2 ? 1 : 0);
+    if (continuous(p, (double)r->tg.utc, r->mark))
+      emit(p, (double)r->tg.utc - r->mark, DCF77_RAW_BOUND, r->mark, r->tg.a2 ? 1 : 0);
     return;
   }
   untrusted(p, minute_counter(r->status), "minute rejected",
@@ -176,8 +191,10 @@ static void handle_string(struct probe *p, const struct meinberg_frame *f) {
   double edge = f->stamp - p->char_time - p->cfg.offset; /* start bit of STX */
   st = meinberg_judge(&p->checker, &t, edge, why, sizeof why);
   meinberg_detail(p, &t, st, why);
-  if (st == MB_OK) emit(p, (double)t.utc - edge, MEINBERG_BOUND, edge, t.leap_announced ? 1 : 0);
-  else untrusted(p, st == MB_INCONSISTENT ? PC_BAD_INPUT : PC_UNTRUSTED, "string not trusted",
+  if (st == MB_OK) {
+    if (continuous(p, (double)t.utc, edge))
+      emit(p, (double)t.utc - edge, MEINBERG_BOUND, edge, t.leap_announced ? 1 : 0);
+  } else untrusted(p, st == MB_INCONSISTENT ? PC_BAD_INPUT : PC_UNTRUSTED, "string not trusted",
                  st == MB_UNCONFIRMED ? "awaiting confirmation by the next string" : why);
 }
 
@@ -209,10 +226,11 @@ static void on_lost(void *ctx, const char *why) {
   set_state(p, "no-device");
 }
 
-static void on_bytes(void *ctx, const uint8_t *buf, size_t n, struct timespec now) {
+static void on_bytes(void *ctx, const uint8_t *buf, size_t n, struct timespec now, double osc) {
   struct probe *p = ctx;
   p->last_data = sched_mono_now();
   double stamp = (double)now.tv_sec + now.tv_nsec * 1e-9;
+  p->osc_minus_real = osc - stamp;
   if (is_raw(p)) raw_bytes(p, buf, n, stamp);
   else meinberg_bytes(p, buf, n, stamp);
 }
@@ -256,6 +274,7 @@ static struct probe *dcf77_start(const struct source_config *cfg, int index, con
   snprintf(p->rep.state, sizeof p->rep.state, "init");
   dcf77_init(&p->dcf);
   meinberg_framer_init(&p->framer);
+  rxc_init(&p->cont, cfg->settle);
   init_line(p);
   if (serial_open(&p->line) < 0) {
     snprintf(err, errlen, "dcf77 %s: cannot open: %s", cfg->name, strerror(errno));
@@ -263,7 +282,7 @@ static struct probe *dcf77_start(const struct source_config *cfg, int index, con
     return NULL;
   }
   p->tick = sched_add_timer(is_raw(p) ? 60.0 : 1.0, on_tick, p);
-  LOG_INFO("dcf77 %s: mode %s, %d baud", cfg->name, mode_name(p), p->baud);
+  LOG_INFO("dcf77 %s: mode %s, %d baud, settle %d min", cfg->name, mode_name(p), p->baud, p->cont.settle);
   return p;
 }
 

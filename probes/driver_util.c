@@ -64,3 +64,33 @@ double jitter_window_add(struct jitter_window *w, double offset, struct probe_re
   rep->jitter = w->n > 1 ? sqrt(sum / (w->n - 1)) : 0;
   return rep->jitter;
 }
+
+static void prepend_detail(struct probe_report *rep, const char *why) {
+  char old[sizeof rep->detail];
+  memcpy(old, rep->detail, sizeof old);
+  driver_set_detail(rep, "%s%s%s", why, old[0] ? "; " : "", old);
+}
+
+bool driver_continuity(struct rx_continuity *c, struct median_filter *f, struct probe_report *rep,
+                       const char *kind, const char *name, double decoded, double osc) {
+  bool was_settling = rxc_settling(c);
+  enum rxc_verdict v = rxc_check(c, decoded, osc);
+  char why[120], jump[32];
+  if (v == RXC_TRUSTED) {
+    if (was_settling)
+      LOG_INFO("%s %s: time consistent for %d minute%s since its jump; trusted again", kind, name,
+               c->settle, c->settle == 1 ? "" : "s");
+    return true;
+  }
+  if (v == RXC_JUMPED) {
+    rep->counters[PC_JUMPS]++;
+    rep->last_jump = c->last_jump;
+    *f = (struct median_filter){0};
+    LOG_WARN("%s %s: time jumped %s against its previous time on the local clock; untrusted for %d minute%s",
+             kind, name, rxc_format_jump(c->last_jump, jump, sizeof jump), c->settle, c->settle == 1 ? "" : "s");
+  }
+  rep->counters[PC_UNTRUSTED]++;
+  driver_set_state(rep, kind, name, "untrusted");
+  prepend_detail(rep, rxc_describe(c, why, sizeof why));
+  return false;
+}

@@ -1,6 +1,7 @@
 /* Small helpers shared by the receiver drivers (nmea, dcf77, shm, sock):
  * the state with its log line, the detail line, the record of a valid
- * sample in the report, the median offset filter of the serial receivers
+ * sample in the report, the median offset filter and the continuity gate
+ * (probes/rx_continuity.h) of the serial receivers
  * and the reach register of the hand-over drivers (shm, sock). */
 #ifndef VT_DRIVER_UTIL_H
 #define VT_DRIVER_UTIL_H
@@ -8,6 +9,7 @@
 #include <stdbool.h>
 
 #include "probes/probe.h"
+#include "probes/rx_continuity.h"
 
 #define MEDIAN_FILTER_LEN 8
 
@@ -49,5 +51,17 @@ struct jitter_window {
 double jitter_window_add(struct jitter_window *w, double offset, struct probe_report *rep);
 
 void driver_shift_reach(struct probe_report *rep, bool *sampled, const char *kind, const char *name);
+
+/* The serial receivers' last gate (nmea, dcf77): a decoded time the
+ * decoder trusts (`decoded`, s since 1970) whose on-time edge was at
+ * `osc` on the local oscillator (CLOCK_MONOTONIC_RAW s) is judged by the
+ * receiver's own continuity (probes/rx_continuity.h). A jump counts
+ * PC_JUMPS, sets rep->last_jump, empties the median filter (offsets of
+ * the old time say nothing of the new one) and is logged as a warning.
+ * While the receiver settles, PC_UNTRUSTED counts, the state is
+ * "untrusted" and the detail starts with why. Returns true when the time
+ * may become a sample. */
+bool driver_continuity(struct rx_continuity *c, struct median_filter *f, struct probe_report *rep,
+                       const char *kind, const char *name, double decoded, double osc);
 
 #endif

@@ -24,6 +24,13 @@
  * kernel interrupt latency) plus the measured jitter. A PPS edge that
  * disagrees is counted (pps_mismatch) and the serial time is used alone.
  *
+ * Jumps: a trusted time must also agree with the receiver's own earlier
+ * times on the local oscillator (probes/rx_continuity.h): NMEA's own
+ * check only asks that each cycle's time advanced by 1 to 10 s, which a
+ * +5 s jump passes and after which a jump is believed three cycles later.
+ * After a jump the receiver gives no sample until its seconds have been
+ * consistent for `settle` minutes (default 3); `jumps` counts the step.
+ *
  * A device that cannot be opened at start is a fatal configuration error;
  * one that goes away later (EOF, EIO: USB unplugged, pty closed) is
  * reopened every SERIAL_REOPEN_INTERVAL seconds and counted as a reconnect. */
@@ -61,6 +68,8 @@ struct probe {
   pps_handle_t pps;
   struct nmea_framer framer;
   struct nmea_receiver rx;
+  struct rx_continuity cont;   /* the receiver's time against the oscillator */
+  double osc_minus_real;       /* this read: CLOCK_MONOTONIC_RAW - CLOCK_REALTIME, s */
   bool trusted;                /* the last time was trusted */
   bool pps_in_use;
   double last_data;            /* monotonic s of the last good sentence */
@@ -178,11 +187,19 @@ static void use_time(struct probe *p, const struct nmea_time *t) {
   emit(p, t, serial, NMEA_SERIAL_BOUND, rx);
 }
 
+/* Does the trusted time run on from the receiver's earlier ones? Judged
+ * at the serial start of the cycle (PPS or not: the edge only refines it). */
+static bool continuous(struct probe *p, const struct nmea_time *t) {
+  double start = t->stamp - p->byte_time - p->cfg.offset;
+  return driver_continuity(&p->cont, &p->filter, &p->rep, "nmea", p->cfg.name, (double)t->utc + t->frac,
+                           start + p->osc_minus_real);
+}
+
 static void handle_time(struct probe *p, const struct nmea_time *t) {
   set_detail(p, t);
   if (t->trusted) {
     p->trusted = true;
-    use_time(p, t);
+    if (continuous(p, t)) use_time(p, t);
     return;
   }
   p->rep.counters[PC_UNTRUSTED]++;
@@ -232,9 +249,10 @@ static void on_lost(void *ctx, const char *why) {
   set_state(p, "no-device");
 }
 
-static void on_bytes(void *ctx, const uint8_t *buf, size_t n, struct timespec now) {
+static void on_bytes(void *ctx, const uint8_t *buf, size_t n, struct timespec now, double osc) {
   struct probe *p = ctx;
   double stamp = (double)now.tv_sec + now.tv_nsec * 1e-9;
+  p->osc_minus_real = osc - stamp;
   for (size_t at = 0; at < n;) {
     struct nmea_frame f;
     at += nmea_framer_push(&p->framer, buf + at, n - at, stamp, p->byte_time, &f);
@@ -272,6 +290,7 @@ static struct probe *nmea_start(const struct source_config *cfg, int index, cons
   snprintf(p->rep.state, sizeof p->rep.state, "init");
   nmea_framer_init(&p->framer);
   nmea_receiver_init(&p->rx);
+  rxc_init(&p->cont, cfg->settle);
   init_line(p);
   if (serial_open(&p->line) < 0) {
     snprintf(err, errlen, "nmea %s: cannot open: %s", cfg->name, strerror(errno));
@@ -284,8 +303,8 @@ static struct probe *nmea_start(const struct source_config *cfg, int index, cons
     return NULL;
   }
   p->tick = sched_add_timer(TICK, on_tick, p);
-  LOG_INFO("nmea %s: reading at %d baud%s%s", cfg->name, cfg->baud, p->have_pps ? ", PPS from " : "",
-           p->have_pps ? cfg->pps : "");
+  LOG_INFO("nmea %s: reading at %d baud%s%s, settle %d min", cfg->name, cfg->baud,
+           p->have_pps ? ", PPS from " : "", p->have_pps ? cfg->pps : "", p->cont.settle);
   return p;
 }
 

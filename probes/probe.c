@@ -39,6 +39,7 @@ static const char *const counter_names[PC_COUNT] = {
     [PC_PPS_MISMATCH] = "pps_mismatch",
     [PC_RECONNECT] = "reconnect",
     [PC_DEGRADED] = "degraded",
+    [PC_JUMPS] = "jumps",
 };
 
 const char *probe_counter_name(enum probe_counter c) {

@@ -48,6 +48,9 @@ enum probe_counter {
   PC_RECONNECT,     /* the device or daemon went away and came back */
   PC_DEGRADED,      /* sudden loss of receiver health (satellites, fix,
                        antenna, jamming, PPS): an event each time */
+  PC_JUMPS,         /* the receiver's decoded time jumped against its own
+                       previous time on the local oscillator (nmea, dcf77;
+                       probes/rx_continuity.h): a step event each time */
   PC_COUNT
 };
 const char *probe_counter_name(enum probe_counter c);
@@ -69,6 +72,8 @@ struct probe_report {
   struct timespec last_rx;  /* when the last valid sample arrived */
   char detail[200];         /* driver-specific health for people, e.g.
                                "3D fix, GPS 8 GAL 6 used, PPS"; "" if none */
+  double last_jump;         /* s the receiver's time moved at its newest
+                               jump (PC_JUMPS); 0 before any */
   uint64_t counters[PC_COUNT];
 };
 

@@ -45,14 +45,15 @@ static void on_readable(int fd, short revents, void *arg) {
   for (;;) {
     uint8_t buf[SERIAL_READ_MAX];
     ssize_t n = read(fd, buf, s->read_size);
-    struct timespec now;
+    struct timespec now, osc;
     clock_gettime(CLOCK_REALTIME, &now);
+    clock_gettime(CLOCK_MONOTONIC_RAW, &osc);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
       device_lost(s, n == 0 ? "end of file" : strerror(errno));
       return;
     }
     if (n < 0) return;
-    s->on_bytes(s->ctx, buf, (size_t)n, now);
+    s->on_bytes(s->ctx, buf, (size_t)n, now, (double)osc.tv_sec + osc.tv_nsec * 1e-9);
   }
 }
 

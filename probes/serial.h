@@ -28,8 +28,12 @@ struct serial_params {
 };
 
 /* Bytes as one read() returned them; stamp is CLOCK_REALTIME read right
- * after that read() returned. */
-typedef void (*serial_bytes_handler)(void *ctx, const uint8_t *bytes, size_t n, struct timespec stamp);
+ * after that read() returned, and osc CLOCK_MONOTONIC_RAW (s) read with
+ * it: the local oscillator, unslewed, for the receiver's own continuity
+ * (probes/rx_continuity.h). osc - stamp maps this read's real times onto
+ * the oscillator. */
+typedef void (*serial_bytes_handler)(void *ctx, const uint8_t *bytes, size_t n, struct timespec stamp,
+                                     double osc);
 /* The device went away (why: "end of file" or strerror); it is closed. */
 typedef void (*serial_lost_handler)(void *ctx, const char *why);
 

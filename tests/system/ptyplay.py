@@ -24,6 +24,10 @@ times earlier, so the times it measures are those of the real line.
 --inject FILE: whenever FILE appears, write a burst of garbage (binary
 bytes, a sentence with a wrong checksum, one with a lower-case checksum, a
 truncated Meinberg string) on every pty, then delete FILE.
+--jump FILE: whenever FILE appears, the receivers' time jumps for the rest
+of the run: the Meinberg string one hour ahead (a wrong DST switch), the
+NMEA date one day behind, both still sent on the real second; then FILE is
+deleted. Only the content jumps: the cadence stays that of the real clock.
 --ready FILE: written once every link exists. Stops after --duration s or
 on SIGTERM. Uses only the standard library.
 """
@@ -148,13 +152,16 @@ def sleep_until(t):
         time.sleep(left - 0.002 if left > 0.003 else 0)
 
 
-def events_for_second(sec, args, ptys):
+JUMPS = {"nmea": -86400, "meinberg": 3600}
+
+
+def events_for_second(sec, args, ptys, shift):
     ev = []
     if "nmea" in ptys:
-        burst = nmea_burst(sec, args.talker)
+        burst = nmea_burst(sec + shift.get("nmea", 0), args.talker)
         ev.append((sec + len(burst) * NMEA_BYTE, ptys["nmea"], burst))
     if "meinberg" in ptys:
-        s = meinberg_string(sec)
+        s = meinberg_string(sec + shift.get("meinberg", 0))
         ev.append((sec + len(s) * MEINBERG_BYTE, ptys["meinberg"], s))
     if "raw" in ptys:
         minute = sec - sec % 60
@@ -174,6 +181,7 @@ def main():
     p.add_argument("--duration", type=float, default=60)
     p.add_argument("--ready")
     p.add_argument("--inject")
+    p.add_argument("--jump")
     a = p.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     ptys = {}
@@ -186,8 +194,9 @@ def main():
         os.rename(a.ready + ".tmp", a.ready)
     end = time.time() + a.duration
     sec = int(time.time()) + 1
+    shift = {}
     while time.time() < end:
-        for when, pty, data in events_for_second(sec, a, ptys):
+        for when, pty, data in events_for_second(sec, a, ptys, shift):
             sleep_until(when)
             pty.write(data)
         for pty in ptys.values():
@@ -196,6 +205,9 @@ def main():
             for pty in ptys.values():
                 pty.write(GARBAGE)
             os.unlink(a.inject)
+        if a.jump and os.path.exists(a.jump):
+            shift = dict(JUMPS)
+            os.unlink(a.jump)
         sec += 1
 
 

@@ -8,12 +8,17 @@
 # GAL and DCF, have samples whose offsets are within their error bounds,
 # and take part in the vote (vote_state not no-sample); garbage written to
 # both ptys is counted (bad_checksum, bad_input) and the daemon survives.
+# Then both receivers' time jumps (ptyplay --jump: Meinberg +1 h, NMEA -1
+# day, still on the real second): each goes untrusted with the jump in its
+# detail and `jumps` 1, and is trusted again with the new time after the
+# configured `settle 1` minute of consistent seconds (real time: the
+# oscillator is not faked), so the daemon part takes about two minutes.
 # Then `vettime decode` over the golden NMEA logs in tests/data/nmea/ and
 # over DCF77 minutes and pulses generated for the present time.
 #
 # Raw 50-baud DCF77 pulses are not played to the daemon here: a minute
 # confirmed by the next takes two to three minutes of real time, past this
-# test's 90 s; the pulse path is covered by tests/unit/test_dcf77.c and by
+# test's time; the pulse path is covered by tests/unit/test_dcf77.c and by
 # `vettime decode dcf77` below (ptyplay.py --dcf-raw plays it by hand).
 . "$(dirname "$0")/lib.sh"
 PLAY=$TOP/tests/system/ptyplay.py
@@ -29,14 +34,14 @@ has_drivers() { nm "$VETTIMED" | grep -qE ' [DR] nmea_ops$' && nm "$VETTIMED" | 
 
 daemon_tests() {
 
-timeout 120 python3 "$PLAY" --nmea "$T/gnss0" --talker GA --meinberg "$T/dcf0" \
-  --duration 85 --ready "$T/ready" --inject "$T/inject" > "$T/ptyplay.log" 2>&1 &
+timeout 180 python3 "$PLAY" --nmea "$T/gnss0" --talker GA --meinberg "$T/dcf0" \
+  --duration 150 --ready "$T/ready" --inject "$T/inject" --jump "$T/jump" > "$T/ptyplay.log" 2>&1 &
 PIDS+=($!)
 check "ptyplay links the ptys" wait_for 10 test -e "$T/ready"
 
 cat > "$T/sim.scn" <<SCN
 name serial
-duration 90
+duration 150
 seed 7
 poll 0 1
 server gps1 refid GPS jitter 20us
@@ -52,8 +57,8 @@ P_HTTP=$(free_port)
 {
   cat "$T/servers.conf"
   cat <<CONF
-nmea $T/gnss0 baud 9600
-dcf77 $T/dcf0 mode meinberg
+nmea $T/gnss0 baud 9600 settle 1
+dcf77 $T/dcf0 mode meinberg settle 1
 database $T/history.db
 http 127.0.0.1 port $P_HTTP
 log debug
@@ -110,6 +115,37 @@ sources
 check "both receivers still deliver samples after the garbage" json_check "$T/sources.json" \
   "$R['counters']['valid'] > ${valid_before% *} and $D['counters']['valid'] > ${valid_before#* } and $R['state'] == 'ok'"
 check "the daemon logged the drops (rate-limited)" grep -qE "nmea .*(dropped a sentence|skipped input)" "$T/vettimed.log"
+
+# ---- the receivers' own time jumps ----
+
+check "no jump counted while the receivers run on" json_check "$T/sources.json" \
+  "$R['counters']['jumps'] == 0 and $D['counters']['jumps'] == 0"
+touch "$T/jump"
+check "ptyplay jumped the receivers' time" wait_for 5 bash -c "! test -e '$T/jump'"
+jumped() {
+  sources && json_check "$T/sources.json" \
+    "($D['state'] == 'untrusted' and $D['counters']['jumps'] == 1 and
+      'time jumped +3600 s against its previous time; 0 of 1 consistent minute' in $D['detail'] and
+      $R['state'] == 'untrusted' and $R['counters']['jumps'] == 1 and
+      'time jumped -86400 s against its previous time' in $R['detail'])"
+}
+check "both go untrusted with the jump in their detail, jumps 1" wait_for 15 jumped
+cp "$T/sources.json" "$T/sources-jumped.json"
+valid_jumped=$(python3 -c "import json; d=json.load(open('$T/sources.json')); print($R['counters']['valid'], $D['counters']['valid'])")
+check "the jumps were logged as warnings" bash -c \
+  "grep -q 'dcf77 $T/dcf0: time jumped +3600 s' '$T/vettimed.log' && grep -q 'nmea $T/gnss0: time jumped -86400 s' '$T/vettimed.log'"
+sleep 40
+sources
+check "40 s after the jump: still untrusted, no sample of the new time" json_check "$T/sources.json" \
+  "($D['state'] == 'untrusted' and $R['state'] == 'untrusted' and
+    $R['counters']['valid'] == ${valid_jumped% *} and $D['counters']['valid'] == ${valid_jumped#* })"
+trusted_again() {
+  sources && json_check "$T/sources.json" \
+    "($D['state'] == 'ok' and $R['state'] == 'ok' and $D['counters']['jumps'] == 1 and
+      $R['counters']['jumps'] == 1 and abs($D['offset'] - 3600) < 0.01 and abs($R['offset'] + 86400) < 0.2)"
+}
+check "after 1 consistent minute both are trusted again with the new time" wait_for 40 trusted_again
+check "trust returned after at least a minute (the log)" grep -q "time consistent for 1 minute since its jump; trusted again" "$T/vettimed.log"
 
 kill -TERM "$VETTIMED_PID"
 check "vettimed exits 0 on SIGTERM" wait "$VETTIMED_PID"

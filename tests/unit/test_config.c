@@ -107,6 +107,21 @@ static void test_receivers(void) {
   config_free(&cfg);
 }
 
+/* settle: minutes a receiver's time must stay consistent after a jump. */
+static void test_settle(void) {
+  CHECK_INT(parse("nmea /dev/ttyS0\n"
+                  "dcf77 /dev/ttyS1 mode raw50\n"
+                  "nmea /dev/ttyS2 settle 1\n"
+                  "dcf77 /dev/ttyS3 mode meinberg settle 60 offset 0.002\n"), 0);
+  CHECK_INT(cfg.n_sources, 4);
+  CHECK_INT(cfg.sources[0].settle, 3);
+  CHECK_INT(cfg.sources[1].settle, 3);
+  CHECK_INT(cfg.sources[2].settle, 1);
+  CHECK_INT(cfg.sources[3].settle, 60);
+  CHECK_NEAR(cfg.sources[3].offset, 0.002, 1e-12);
+  config_free(&cfg);
+}
+
 static void test_http_off(void) {
   CHECK_INT(parse("http off\n"), 0);
   CHECK(!cfg.http_enabled);
@@ -142,6 +157,12 @@ static const struct {
     {"shm 1\nshm 1\n", "t.conf:2: shm shm:1 is already configured at line 1"},
     {"vote mode majority\n", "t.conf:1: vote: expected \"vote mode classes\" or \"vote mode sources\""},
     {"minclasses 0\n", "t.conf:1: minclasses: 0 is out of range (1 to 13)"},
+    {"nmea /dev/ttyS0\nnmea /dev/ttyS1 settle 0\n", "t.conf:2: settle: 0 is out of range (1 to 60)"},
+    {"dcf77 /dev/ttyS0 mode raw50 settle 61\n", "t.conf:1: settle: 61 is out of range (1 to 60)"},
+    {"dcf77 /dev/ttyS0 mode meinberg settle 2.5\n", "t.conf:1: settle: \"2.5\" is not a whole number"},
+    {"nmea /dev/ttyS0 settle\n", "t.conf:1: nmea: option settle needs a value"},
+    {"shm 1 settle 3\n", "t.conf:1: shm: option settle does not apply to shm sources"},
+    {"server a settle 3\n", "t.conf:1: server: option settle does not apply to server sources"},
 };
 
 static void test_errors(void) {
@@ -162,6 +183,7 @@ int main(void) {
   RUN(test_defaults);
   RUN(test_server_options);
   RUN(test_receivers);
+  RUN(test_settle);
   RUN(test_http_off);
   RUN(test_vote_directives);
   RUN(test_errors);
