@@ -19,7 +19,7 @@ struct src_track {
   int prev_stratum;
   uint32_t prev_refid;
   bool ever_reachable;
-  uint64_t prev_kod, prev_auth, prev_degraded;
+  uint64_t prev_kod, prev_auth, prev_degraded, prev_jumps;
 };
 
 struct analysis {
@@ -452,6 +452,13 @@ static void detect_counters(struct analysis *a, double now, int i, const struct 
     snprintf(text, sizeof text, "receiver health dropped: %s", s->detail ? s->detail : "");
     add_pulse(a, EV_DEGRADED, i, s->vote.ref_class, now, (double)(s->degraded - st->prev_degraded), 0, text);
   }
+  if (s->jumps > st->prev_jumps) {
+    snprintf(text, sizeof text,
+             "the receiver's own time jumped by %+.3f s against its previous minutes; "
+             "untrusted until consistent again", s->last_jump);
+    add_pulse(a, EV_STEP, i, s->vote.ref_class, now, s->last_jump, 0, text);
+  }
+  st->prev_jumps = s->jumps;
   st->prev_kod = s->kod;
   st->prev_auth = s->auth_fail;
   st->prev_degraded = s->degraded;

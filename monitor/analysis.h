@@ -56,6 +56,9 @@ struct analysis_source {
   uint64_t kod;             /* cumulative counts since start */
   uint64_t auth_fail;
   uint64_t degraded;        /* receiver health drops, cumulative */
+  uint64_t jumps;           /* a receiver's own time jumped against its previous
+                               minutes (probes/rx_continuity.h), cumulative */
+  double last_jump;         /* s, how far the newest of those jumps moved */
   const char *detail;       /* the driver's health text (may be NULL) */
 };
 

@@ -142,6 +142,8 @@ static void collect_one(struct source *s, int i, double now, struct analysis_sou
   out->kod = r.counters[PC_KOD];
   out->auth_fail = r.counters[PC_AUTH_FAIL] + r.counters[PC_CRYPTO_NAK];
   out->degraded = r.counters[PC_DEGRADED];
+  out->jumps = r.counters[PC_JUMPS];
+  out->last_jump = r.last_jump;
   snprintf(s->detail, sizeof s->detail, "%s", r.detail);
   out->detail = s->detail;
   s->fresh = false;

@@ -132,6 +132,10 @@ jumped() {
 check "both go untrusted with the jump in their detail, jumps 1" wait_for 15 jumped
 cp "$T/sources.json" "$T/sources-jumped.json"
 valid_jumped=$(python3 -c "import json; d=json.load(open('$T/sources.json')); print($R['counters']['valid'], $D['counters']['valid'])")
+sleep 2; "$VETTIME" -c "$T/vettime.conf" events --json > "$T/events.json"
+check "each jump is a step event on its receiver, with the size of the jump" json_check "$T/events.json" \
+  "(any(e['kind'] == 'step' and e['source'] == '$T/dcf0' and abs(e['value'] - 3600) < 0.5 for e in d['events']) and
+    any(e['kind'] == 'step' and e['source'] == '$T/gnss0' and abs(e['value'] + 86400) < 0.5 for e in d['events']))"
 check "the jumps were logged as warnings" bash -c \
   "grep -q 'dcf77 $T/dcf0: time jumped +3600 s' '$T/vettimed.log' && grep -q 'nmea $T/gnss0: time jumped -86400 s' '$T/vettimed.log'"
 sleep 40
