@@ -226,12 +226,12 @@ static int cmp_double(const void *x, const void *y) {
 }
 
 /* The detectors' reference: the median of the agreeing sources' estimates
- * (outliers and held sources included: they are in the selection). Not
- * the vetted offset: that leans on the most precise sources, and a source
- * compared with itself hides its own step. The median of three or more is
- * one of the good sources as long as only a minority misbehaves. With
- * fewer than three agreeing sources there is no such reference, and the
- * detectors watch each source's own series (false is returned). */
+ * (outliers and held sources included: they are in the selection), or with
+ * fewer than three of them the vetted offset (robust too: a falseticker has
+ * no weight in it). Not the vetted offset always: it leans on the most
+ * precise sources, and a source compared with itself hides its own step.
+ * Without a vetted time there is no reference, and the detectors watch
+ * each source's own series (false is returned). */
 static bool detector_reference(struct analysis *a, double *ref) {
   double *x = a->scratch;
   int n = 0;
@@ -240,7 +240,11 @@ static bool detector_reference(struct analysis *a, double *ref) {
     if (st == SS_COMBINED || st == SS_BEST || st == SS_OUTLIER || st == SS_HELD)
       x[n++] = a->vin[i].offset;
   }
-  if (!a->res.verdict.vetted || n < 3) return false;
+  if (!a->res.verdict.vetted) return false;
+  if (n < 3) {
+    *ref = a->res.verdict.offset;
+    return true;
+  }
   qsort(x, (size_t)n, sizeof *x, cmp_double);
   *ref = n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
   return true;
