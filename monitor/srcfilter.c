@@ -26,18 +26,26 @@ void srcfilter_init(struct srcfilter *f) {
   memset(f, 0, sizeof *f);
 }
 
-/* Before the first difference, the jitter is taken as this (or the root
- * distance, if larger): a new source's interval must hold the truth before
- * its noise is known, as NTPsec's 1 ms mindist does for every sample. */
+/* Until this many differences are known, the jitter is at least
+ * JITTER_PRIOR (or the root distance, if larger): a new source's interval
+ * must hold the truth before its noise is known, as NTPsec's 1 ms mindist
+ * does for every sample. Two early samples can be nearly equal by chance. */
 #define JITTER_PRIOR 1e-3
+#define JITTER_LEARN 3
+/* A jump teaches the jitter nothing (a step of a second is no jitter),
+ * unless the sample before jumped too: jumps in a row mean the jitter was
+ * underestimated, and each then teaches it a difference clipped at this
+ * many jitters (which about doubles it), instead of every sample looking
+ * like a jump and teaching nothing. */
+#define LEARN_CLIP_K 10.0
 
 /* The jitter of one sample. A few differences can show far less than the
  * real spread (one difference of two 500 us samples is below 100 us one
  * time in ten), so the measured value is inflated by 1 + 2/sqrt(k) after k
  * differences: x3 after one, x1.5 after 16, x1.06 after 1000. */
 static double jitter(const struct srcfilter *f) {
-  double j = f->nvar > 0 ? sqrt(f->var) * (1 + 2 / sqrt((double)f->nvar))
-                         : fmax(f->last_error, JITTER_PRIOR);
+  double j = f->nvar > 0 ? sqrt(f->var) * (1 + 2 / sqrt((double)f->nvar)) : 0;
+  if (f->nvar < JITTER_LEARN) j = fmax(j, fmax(f->last_error, JITTER_PRIOR));
   return j > JITTER_MIN ? j : JITTER_MIN;
 }
 
@@ -77,10 +85,9 @@ static void push(struct srcfilter *f, double t, double x) {
   f->x[f->n++] = x;
 }
 
-/* Successive differences hold twice the sample variance; a jump is no
- * jitter and is left out. */
+/* Successive differences hold twice the sample variance. */
 static void learn_jitter(struct srcfilter *f, double diff) {
-  double v = diff * diff / 2;
+  double clip = LEARN_CLIP_K * jitter(f), d = fmin(fabs(diff), clip), v = d * d / 2;
   int span = f->nvar < JITTER_SPAN ? f->nvar + 1 : JITTER_SPAN;
   f->var += (v - f->var) / span;
   f->nvar++;
@@ -95,7 +102,7 @@ bool srcfilter_add(struct srcfilter *f, double t, double offset, double error) {
     srcfilter_get(f, t, &e);
     double sigma = jitter(f), predicted = hypot(sigma, e.sd);
     jumped = fabs(offset - e.offset) > STEP_K * predicted;
-    if (!jumped) learn_jitter(f, offset - f->last_x);
+    if (!jumped || f->last_jumped) learn_jitter(f, offset - f->last_x);
   }
   if (jumped) {
     f->n = 0;
@@ -105,6 +112,7 @@ bool srcfilter_add(struct srcfilter *f, double t, double offset, double error) {
   f->last_t = t;
   f->last_x = offset;
   f->last_error = error;
+  f->last_jumped = jumped;
   return jumped;
 }
 

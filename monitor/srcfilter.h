@@ -11,8 +11,9 @@
  *
  *   jitter    the standard deviation of one sample, from successive
  *             differences (insensitive to a slow drift), exponentially
- *             averaged, inflated while few differences stand behind it
- *             (1 ms before the first);
+ *             averaged (a jump teaches it only when jumps come in a row,
+ *             clipped at 10 jitters), inflated while few differences stand
+ *             behind it (at least 1 ms before the third);
  *   run       up to SRCFILTER_WINDOW samples since the last jump; a sample
  *             further than step_k predicted deviations from the run starts a
  *             new one (a step is followed at once, not averaged in);
@@ -35,6 +36,7 @@ struct srcfilter {
   double t[SRCFILTER_WINDOW], x[SRCFILTER_WINDOW]; /* the run, oldest first */
   int n;             /* samples in the run */
   double last_t, last_x, last_error;
+  bool last_jumped;  /* the newest sample started a new run */
   double var;        /* jitter^2 of one sample, s^2 */
   int nvar;          /* successive differences behind var */
   unsigned long jumps; /* runs restarted by a jump */
