@@ -4,6 +4,7 @@
  * faults are tables (name, argument kind, target), so adding one is a row. */
 #include "cli/scenario.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -219,6 +220,13 @@ static int opt_port(struct parse_ctx *c, const char *v, struct scn_server *sv) {
   return 0;
 }
 
+static int opt_bind(struct parse_ctx *c, const char *v, struct scn_server *sv) {
+  const char *why;
+  if (scenario_parse_loopback(v, &sv->addr, &why))
+    return fail(c, "bad bind address \"%s\": %s", v, why);
+  return 0;
+}
+
 static const struct {
   const char *name;
   server_opt_fn fn;
@@ -226,6 +234,7 @@ static const struct {
     {"refid", opt_refid},     {"stratum", opt_stratum},     {"offset", opt_offset},
     {"jitter", opt_jitter},   {"drift", opt_drift},         {"key", opt_key},
     {"rootdelay", opt_rootdelay}, {"rootdisp", opt_rootdisp}, {"port", opt_port},
+    {"bind", opt_bind},
 };
 
 static server_opt_fn find_server_opt(const char *name) {
@@ -240,6 +249,7 @@ static void server_defaults(struct scn_server *sv, int index, int line) {
   sv->jitter = 20e-6;
   sv->root_delay = 10e-6;
   sv->root_disp = 20e-6;
+  sv->addr = SCN_DEFAULT_ADDR;
   sv->port = SCN_DEFAULT_PORT + index;
   sv->line = line;
 }
@@ -407,11 +417,13 @@ static int check_whole(struct parse_ctx *c) {
   }
   for (int i = 0; i < s->n_servers; i++) {
     for (int j = 0; j < i; j++) {
-      if (s->servers[i].port == s->servers[j].port) {
-        c->line = s->servers[i].line;
-        return fail(c, "server \"%s\" has the port %d of \"%s\"", s->servers[i].name,
-                    s->servers[i].port, s->servers[j].name);
-      }
+      const struct scn_server *a = &s->servers[i], *b = &s->servers[j];
+      if (a->port != b->port || a->addr != b->addr) continue;
+      char addr[SCN_ADDR_LEN];
+      scenario_format_addr(a->addr, addr);
+      c->line = a->line;
+      return fail(c, "server \"%s\" has the address and port %s:%d of \"%s\"", a->name,
+                  addr, a->port, b->name);
     }
   }
   return 0;
@@ -473,6 +485,30 @@ int scenario_load(const char *path, struct scenario *out, char *err, size_t errl
   int rc = scenario_parse(path, text, out, err, errlen);
   free(text);
   return rc;
+}
+
+int scenario_parse_loopback(const char *text, uint32_t *addr, const char **why) {
+  struct in_addr in;
+  if (inet_pton(AF_INET, text, &in) != 1) {
+    *why = "not an IPv4 address (a.b.c.d)";
+    return -1;
+  }
+  uint32_t a = ntohl(in.s_addr);
+  if (a >> 24 != 127) {
+    *why = "not a loopback address (127.0.0.0/8)";
+    return -1;
+  }
+  if (a == 0x7f000000u || a == 0x7fffffffu) {
+    *why = "127.0.0.0 and 127.255.255.255 are not host addresses";
+    return -1;
+  }
+  *addr = a;
+  return 0;
+}
+
+void scenario_format_addr(uint32_t addr, char buf[SCN_ADDR_LEN]) {
+  snprintf(buf, SCN_ADDR_LEN, "%u.%u.%u.%u", addr >> 24, addr >> 16 & 0xffu,
+           addr >> 8 & 0xffu, addr & 0xffu);
 }
 
 int scenario_find_server(const struct scenario *s, const char *name) {

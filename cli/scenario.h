@@ -22,6 +22,8 @@
 #define SCN_MAX_EVENTS 1024
 #define SCN_NAME_LEN 32      /* server and scenario names, with the NUL */
 #define SCN_DEFAULT_PORT 12301 /* server i (0-based) defaults to this + i */
+#define SCN_DEFAULT_ADDR 0x7f000001u /* 127.0.0.1, host byte order */
+#define SCN_ADDR_LEN 16      /* "127.255.255.254" with the NUL */
 
 /* One server as the `server` line declares it (its state at t = 0). */
 struct scn_server {
@@ -34,7 +36,8 @@ struct scn_server {
   uint32_t key;       /* key id, 0 = no MAC */
   double root_delay;  /* s, default 10 us */
   double root_disp;   /* s, default 20 us */
-  int port;           /* UDP port on 127.0.0.1 */
+  uint32_t addr;      /* IPv4 address bound, host byte order, in 127.0.0.0/8 */
+  int port;           /* UDP port on addr */
   int line;           /* where it was declared */
 };
 
@@ -103,6 +106,15 @@ int scenario_parse(const char *name, const char *text, struct scenario *out,
  * Returns 0, or -1 with err set ("PATH: strerror" if it cannot be read). */
 int scenario_load(const char *path, struct scenario *out, char *err,
                   size_t errlen);
+
+/* Parses a loopback host address: a dotted-quad IPv4 address in
+ * 127.0.0.0/8 other than the network (127.0.0.0) and broadcast
+ * (127.255.255.255) addresses. Returns 0 and *addr (host byte order), or -1
+ * with *why set to what is wrong ("not an IPv4 address", ...). */
+int scenario_parse_loopback(const char *text, uint32_t *addr, const char **why);
+
+/* addr (host byte order) as a dotted quad in buf (SCN_ADDR_LEN bytes). */
+void scenario_format_addr(uint32_t addr, char buf[SCN_ADDR_LEN]);
 
 /* The index of the server called name, or -1. */
 int scenario_find_server(const struct scenario *s, const char *name);

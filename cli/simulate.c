@@ -1,5 +1,6 @@
 /* `vettime simulate`: fake stratum-1 NTP servers (RFC 5905 server side)
- * on 127.0.0.1, each following its scenario (cli/scenario.h). See
+ * on loopback addresses (127.0.0.1 unless `bind` or --bind-base says
+ * otherwise: chronyd takes one source per address), each following its scenario (cli/scenario.h). See
  * simulate.h for the command line and docs/scenarios.md for the files.
  *
  * One event loop (monitor/sched.h): a UDP socket per server, a signalfd for
@@ -59,7 +60,7 @@ struct sim_server {
 };
 
 struct sim_opts {
-  const char *scenario, *config, *ready, *keyfile, *port_base;
+  const char *scenario, *config, *ready, *keyfile, *port_base, *bind_base;
   bool check;
 };
 
@@ -78,14 +79,16 @@ struct sim {
 
 static void sim_usage(FILE *out) {
   fprintf(out,
-          "usage: vettime simulate SCENARIO [--port-base N] [--config FILE]\n"
-          "                        [--ready FILE] [--keyfile FILE] [--check]\n"
+          "usage: vettime simulate SCENARIO [--port-base N] [--bind-base A.B.C.D]\n"
+          "                        [--config FILE] [--ready FILE] [--keyfile FILE]\n"
+          "                        [--check]\n"
           "\n"
-          "Runs the scenario's fake stratum-1 NTP servers on 127.0.0.1 until its\n"
+          "Runs the scenario's fake stratum-1 NTP servers on loopback until its\n"
           "duration ends (or SIGTERM/SIGINT); prints a line per applied fault.\n"
           "  --port-base N   ports N, N+1, ... in file order\n"
+          "  --bind-base A   addresses A, A+1, ... in file order (in 127.0.0.0/8)\n"
           "  --config FILE   write vettimed `server` lines for these servers\n"
-          "  --ready FILE    write \"NAME 127.0.0.1 PORT\" lines once bound\n"
+          "  --ready FILE    write \"NAME ADDRESS PORT\" lines once bound\n"
           "  --keyfile FILE  keys for servers with `key ID` (ID TYPE KEY lines)\n"
           "  --check         only parse the scenario and summarise it\n"
           "Scenario format: docs/scenarios.md.\n");
@@ -105,8 +108,10 @@ static int sim_usage_error(const char *fmt, ...) {
 
 /* The option taking a value named by arg ("--config" or "--config=F"). */
 static const char **option_target(struct sim_opts *o, const char *arg, size_t *name_len) {
-  static const char *const names[] = {"--port-base", "--config", "--ready", "--keyfile"};
-  const char **targets[] = {&o->port_base, &o->config, &o->ready, &o->keyfile};
+  static const char *const names[] = {"--port-base", "--bind-base", "--config", "--ready",
+                                      "--keyfile"};
+  const char **targets[] = {&o->port_base, &o->bind_base, &o->config, &o->ready,
+                            &o->keyfile};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     size_t n = strlen(names[i]);
     if (strncmp(arg, names[i], n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
@@ -154,6 +159,21 @@ static int renumber_ports(struct scenario *s, const char *base) {
     return sim_usage_error("bad --port-base \"%s\" (%d ports from 1..65535)", base,
                            s->n_servers);
   for (int i = 0; i < s->n_servers; i++) s->servers[i].port = (int)n + i;
+  return -1;
+}
+
+/* --bind-base A.B.C.D: addresses A.B.C.D, A.B.C.(D+1), ... in file order
+ * (carrying into C, B), all host addresses in 127.0.0.0/8. */
+static int renumber_addresses(struct scenario *s, const char *base) {
+  uint32_t a, last;
+  const char *why;
+  if (scenario_parse_loopback(base, &a, &why))
+    return sim_usage_error("bad --bind-base \"%s\": %s", base, why);
+  last = a + (uint32_t)s->n_servers - 1;
+  if (last >= 0x7fffffffu)
+    return sim_usage_error("bad --bind-base \"%s\": %d addresses from it leave "
+                           "127.0.0.0/8", base, s->n_servers);
+  for (int i = 0; i < s->n_servers; i++) s->servers[i].addr = a + (uint32_t)i;
   return -1;
 }
 
@@ -299,13 +319,13 @@ static void on_datagram(int fd, short revents, void *arg) {
 
 /* ---- sockets, signals, timers ------------------------------------------ */
 
-static int open_server(struct sim_server *sv, int port) {
+static int open_server(struct sim_server *sv, uint32_t addr, int port) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                          .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+                          .sin_addr.s_addr = htonl(addr)};
   if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
       sched_add_fd(fd, POLLIN, on_datagram, sv) != 0) {
     int e = errno;
@@ -323,9 +343,12 @@ static int open_servers(struct sim *sim) {
     sv->sim = sim;
     sv->index = i;
     scn_rng_init(&sv->rng, sim->scn->seed, (unsigned)i);
-    if (open_server(sv, sim->scn->servers[i].port) != 0) {
-      fprintf(stderr, "vettime simulate: cannot bind 127.0.0.1:%d (server \"%s\"): %s\n",
-              sim->scn->servers[i].port, sim->scn->servers[i].name, strerror(errno));
+    const struct scn_server *cfg = &sim->scn->servers[i];
+    if (open_server(sv, cfg->addr, cfg->port) != 0) {
+      char addr[SCN_ADDR_LEN];
+      scenario_format_addr(cfg->addr, addr);
+      fprintf(stderr, "vettime simulate: cannot bind %s:%d (server \"%s\"): %s\n", addr,
+              cfg->port, cfg->name, strerror(errno));
       return EX_OSERR;
     }
   }
@@ -400,8 +423,10 @@ static void fill_config(FILE *f, const struct sim *sim) {
           s->name, sim->opts.scenario);
   for (int i = 0; i < s->n_servers; i++) {
     const struct scn_server *sv = &s->servers[i];
+    char addr[SCN_ADDR_LEN];
+    scenario_format_addr(sv->addr, addr);
     fprintf(f, "# %s: refid %s, stratum %d\n", sv->name, sv->refid, sv->stratum);
-    fprintf(f, "server 127.0.0.1 port %d minpoll %d maxpoll %d iburst", sv->port,
+    fprintf(f, "server %s port %d minpoll %d maxpoll %d iburst", addr, sv->port,
             s->minpoll, s->maxpoll);
     if (sv->key) fprintf(f, " key %u", sv->key);
     fputc('\n', f);
@@ -413,8 +438,12 @@ static void fill_config(FILE *f, const struct sim *sim) {
 }
 
 static void fill_ready(FILE *f, const struct sim *sim) {
-  for (int i = 0; i < sim->scn->n_servers; i++)
-    fprintf(f, "%s 127.0.0.1 %d\n", sim->scn->servers[i].name, sim->scn->servers[i].port);
+  for (int i = 0; i < sim->scn->n_servers; i++) {
+    const struct scn_server *sv = &sim->scn->servers[i];
+    char addr[SCN_ADDR_LEN];
+    scenario_format_addr(sv->addr, addr);
+    fprintf(f, "%s %s %d\n", sv->name, addr, sv->port);
+  }
 }
 
 static int write_files(const struct sim *sim) {
@@ -438,8 +467,11 @@ static void print_summary(FILE *out, const struct scenario *s) {
           s->minpoll, s->maxpoll);
   for (int i = 0; i < s->n_servers; i++) {
     const struct scn_server *sv = &s->servers[i];
-    fprintf(out, "  %-12s 127.0.0.1:%-5d refid %-4s stratum %d offset %+.6f s\n",
-            sv->name, sv->port, sv->refid, sv->stratum, sv->offset);
+    char addr[SCN_ADDR_LEN + 6];
+    scenario_format_addr(sv->addr, addr);
+    snprintf(addr + strlen(addr), sizeof addr - strlen(addr), ":%d", sv->port);
+    fprintf(out, "  %-12s %-21s refid %-4s stratum %d offset %+.6f s\n", sv->name, addr,
+            sv->refid, sv->stratum, sv->offset);
   }
 }
 
@@ -503,6 +535,7 @@ int simulate_main(const struct cli *cli, int argc, char **argv) {
     rc = EX_CONFIG;
   }
   if (rc < 0 && sim->opts.port_base) rc = renumber_ports(scn, sim->opts.port_base);
+  if (rc < 0 && sim->opts.bind_base) rc = renumber_addresses(scn, sim->opts.bind_base);
   if (rc < 0 && sim->opts.check) {
     print_summary(stdout, scn);
     rc = 0;

@@ -4,19 +4,22 @@
 # a scheduled step, silence, kiss-o'-death, stratum 16 / LI 3, MACs good and
 # bad, no answer to modes 6 and 7, the origin timestamp echoed. Also: every
 # bundled scenario parses, a bad one is refused with FILE:LINE and exit 78,
-# SIGTERM and the end of the duration stop it with exit 0.
+# SIGTERM and the end of the duration stop it with exit 0; servers bound to
+# their own loopback addresses (`bind`, --bind-base) answer from them.
 . "$(dirname "$0")/lib.sh"
 
-# ntpc PORT [--mode M] [--version V] [--poll P] [--len N] [--key ID:HEX]
-#           [--bad-digest]
-# Sends one request and prints the answer as JSON ({"answered": false} if
-# none within 1 s). With --key the request carries an MD5 MAC and the
-# answer's MAC is checked (mac_ok).
+# ntpc PORT [--host A] [--mode M] [--version V] [--poll P] [--len N]
+#           [--key ID:HEX] [--bad-digest]
+# Sends one request to A (127.0.0.1) and prints the answer as JSON
+# ({"answered": false} if none within 1 s), with the address it came from
+# (from). With --key the request carries an MD5 MAC and the answer's MAC is
+# checked (mac_ok).
 cat > "$T/ntpc.py" <<'PY'
 import argparse, hashlib, json, os, socket, struct, time
 NTP_UNIX = 2208988800
 p = argparse.ArgumentParser()
 p.add_argument("port", type=int)
+p.add_argument("--host", default="127.0.0.1")
 p.add_argument("--mode", type=int, default=3)
 p.add_argument("--version", type=int, default=4)
 p.add_argument("--poll", type=int, default=4)
@@ -42,9 +45,9 @@ if a.key:
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(1.0)
 t1 = time.time()
-s.sendto(pkt, ("127.0.0.1", a.port))
+s.sendto(pkt, (a.host, a.port))
 try:
-    r = s.recv(1024)
+    r, sender = s.recvfrom(1024)
 except OSError:
     print(json.dumps({"answered": False})); raise SystemExit(0)
 t4 = time.time()
@@ -55,7 +58,7 @@ out = {"answered": True, "len": len(r), "li": li_vn_mode >> 6, "vn": (li_vn_mode
        "mode": li_vn_mode & 7, "stratum": stratum, "poll": poll, "precision": prec,
        "rootdelay": rdelay / 65536, "rootdisp": rdisp / 65536,
        "refid": refid.rstrip(b"\0").decode("ascii", "replace"),
-       "origin_ok": org == nonce, "offset": ((t2 - t1) + (t3 - t4)) / 2,
+       "from": "%s:%d" % sender, "origin_ok": org == nonce, "offset": ((t2 - t1) + (t3 - t4)) / 2,
        "delay": (t4 - t1) - (t3 - t2), "ref_age": t2 - from_ntp(ref)}
 if len(r) > 48:
     rid = struct.unpack("!I", r[48:52])[0]
@@ -160,6 +163,69 @@ check "and it exits 0" test $? -eq 0
 check "it says why it stopped" grep -q "stopped by SIGTERM" "$T/sim.err"
 check "it counted the dropped requests" grep -q "a: answered 3, kod 0, silent 0, dropped length 1, version 1, mode 3, auth 0" "$T/sim.err"
 cat "$T/sim.err"
+
+# ---- servers on their own loopback addresses ---------------------------
+# chronyd takes one source per address: `bind` in the file and --bind-base
+# give each server its own. An answer must come from the address asked, and
+# nothing may answer on 127.0.0.1 at those ports.
+cat > "$T/bind.scn" <<'SCN'
+duration 60
+poll 0 0
+server x refid GPS offset 0.1s jitter 0 bind 127.0.0.2
+server y refid GAL offset 0.2s jitter 0 bind 127.0.0.3
+SCN
+BP=$(free_ports 2)
+"$VETTIME" simulate "$T/bind.scn" --port-base "$BP" --config "$T/bind.conf" \
+  --ready "$T/bind.ready" > "$T/bind.out" 2> "$T/bind.err" &
+BSIM=$!
+PIDS+=($BSIM)
+check "bind: the ready file appears within 5 s" wait_for 5 test -s "$T/bind.ready"
+check "bind: ready file gives x's address" grep -qx "x 127.0.0.2 $BP" "$T/bind.ready"
+check "bind: ready file gives y's address" grep -qx "y 127.0.0.3 $((BP + 1))" "$T/bind.ready"
+check "bind: config line for x on 127.0.0.2" \
+  grep -qx "server 127.0.0.2 port $BP minpoll 0 maxpoll 0 iburst" "$T/bind.conf"
+check "bind: config line for y on 127.0.0.3" \
+  grep -qx "server 127.0.0.3 port $((BP + 1)) minpoll 0 maxpoll 0 iburst" "$T/bind.conf"
+check "bind: x answers from 127.0.0.2 with its offset" q bx \
+  "d['answered'] and d['from'] == '127.0.0.2:$BP' and abs(d['offset'] - 0.1) < 0.005" \
+  "$BP" --host 127.0.0.2
+check "bind: y answers from 127.0.0.3 with its offset" q by \
+  "d['answered'] and d['from'] == '127.0.0.3:$((BP + 1))' and abs(d['offset'] - 0.2) < 0.005" \
+  "$((BP + 1))" --host 127.0.0.3
+check "bind: nothing answers on 127.0.0.1 at x's port" q bx1 'not d["answered"]' "$BP"
+check "bind: nothing answers on 127.0.0.1 at y's port" q by1 'not d["answered"]' "$((BP + 1))"
+check "bind: --check shows the addresses" eval \
+  "'$VETTIME' simulate '$T/bind.scn' --check | grep -q ' 127.0.0.3:12302 '"
+kill -TERM "$BSIM"; wait "$BSIM"
+
+# --bind-base renumbers the addresses in file order, with --port-base.
+BP=$(free_ports 2)
+"$VETTIME" simulate "$T/bind.scn" --port-base "$BP" --bind-base 127.0.0.21 \
+  --config "$T/bb.conf" --ready "$T/bb.ready" > "$T/bb.out" 2> "$T/bb.err" &
+BSIM=$!
+PIDS+=($BSIM)
+check "--bind-base: the ready file appears within 5 s" wait_for 5 test -s "$T/bb.ready"
+check "--bind-base: x on 127.0.0.21, y on 127.0.0.22" eval \
+  "grep -qx 'x 127.0.0.21 $BP' '$T/bb.ready' && grep -qx 'y 127.0.0.22 $((BP + 1))' '$T/bb.ready'"
+check "--bind-base: config lines" eval \
+  "grep -qx 'server 127.0.0.21 port $BP minpoll 0 maxpoll 0 iburst' '$T/bb.conf' &&
+   grep -qx 'server 127.0.0.22 port $((BP + 1)) minpoll 0 maxpoll 0 iburst' '$T/bb.conf'"
+check "--bind-base: y answers from 127.0.0.22" q bby \
+  "d['answered'] and d['from'] == '127.0.0.22:$((BP + 1))' and abs(d['offset'] - 0.2) < 0.005" \
+  "$((BP + 1))" --host 127.0.0.22
+check "--bind-base: nothing on y's file address 127.0.0.3" q bby3 'not d["answered"]' \
+  "$((BP + 1))" --host 127.0.0.3
+kill -TERM "$BSIM"; wait "$BSIM"
+
+printf 'duration 10\nserver a refid GPS\nserver b refid GAL bind 10.1.2.3\n' > "$T/bindbad.scn"
+"$VETTIME" simulate "$T/bindbad.scn" --check > /dev/null 2> "$T/bindbad.err"
+check "a non-loopback bind exits 78" test $? -eq 78
+check "with FILE:LINE and why" grep -qxF \
+  "vettime simulate: $T/bindbad.scn:3: bad bind address \"10.1.2.3\": not a loopback address (127.0.0.0/8)" \
+  "$T/bindbad.err"
+"$VETTIME" simulate "$T/bind.scn" --check --bind-base 10.0.0.1 > /dev/null 2> "$T/bb-bad.err"
+check "a non-loopback --bind-base exits 64" test $? -eq 64
+check "and says why" grep -qF 'bad --bind-base "10.0.0.1": not a loopback address' "$T/bb-bad.err"
 
 # ---- the duration ends a run by itself ---------------------------------
 printf 'duration 1\nserver a refid GPS\n' > "$T/short.scn"

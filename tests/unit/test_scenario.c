@@ -204,7 +204,7 @@ static void test_other_errors(void) {
   expect_error("duration 5\nserver a refid GPS key 0\n",
                "t.scn:2: bad key id \"0\" (an integer from 1 to 4294967295)");
   expect_error("duration 5\nserver a refid GPS port 40000\nserver b refid GAL port 40000\n",
-               "t.scn:3: server \"b\" has the port 40000 of \"a\"");
+               "t.scn:3: server \"b\" has the address and port 127.0.0.1:40000 of \"a\"");
   expect_error(HEAD "at 1 a leap 4\n",
                "t.scn:3: bad leap indicator \"4\" (an integer from 0 to 3)");
   expect_error(HEAD "at 1 a stratum 0\n",
@@ -215,6 +215,57 @@ static void test_other_errors(void) {
   expect_error(HEAD "at -1 a silent\n", "t.scn:3: \"-1\" must not be negative");
   expect_error(HEAD "at 1 a badmac\n",
                "t.scn:3: `badmac` needs a server with a key (\"a\" has none)");
+}
+
+/* `bind ADDRESS`: a host address in 127.0.0.0/8, default 127.0.0.1; the
+ * same port is fine on two addresses, not on one. */
+static void test_bind(void) {
+  CHECK_INT(parse("duration 5\nserver a refid GPS bind 127.0.0.2 port 40000\n"
+                  "server b refid GAL port 40000 bind 127.0.0.3\nserver c refid DCF\n"
+                  "server d refid GPS bind 127.1.2.254\n"),
+            0);
+  CHECK_INT(scn.servers[0].addr, 0x7f000002u);
+  CHECK_INT(scn.servers[1].addr, 0x7f000003u);
+  CHECK_INT(scn.servers[1].port, 40000);
+  CHECK_INT(scn.servers[2].addr, SCN_DEFAULT_ADDR);
+  CHECK_INT(scn.servers[2].addr, 0x7f000001u);
+  CHECK_INT(scn.servers[3].addr, 0x7f0102feu);
+  char buf[SCN_ADDR_LEN];
+  scenario_format_addr(scn.servers[3].addr, buf);
+  CHECK_STR(buf, "127.1.2.254");
+  scenario_format_addr(0x7ffffffeu, buf);
+  CHECK_STR(buf, "127.255.255.254");
+
+  expect_error("duration 5\nserver a refid GPS bind 10.0.0.1\n",
+               "t.scn:2: bad bind address \"10.0.0.1\": not a loopback address (127.0.0.0/8)");
+  expect_error("duration 5\nserver a refid GPS bind 192.168.1.1\n",
+               "t.scn:2: bad bind address \"192.168.1.1\": not a loopback address "
+               "(127.0.0.0/8)");
+  expect_error("duration 5\nserver a refid GPS bind localhost\n",
+               "t.scn:2: bad bind address \"localhost\": not an IPv4 address (a.b.c.d)");
+  expect_error("duration 5\nserver a refid GPS bind 127.0.0.256\n",
+               "t.scn:2: bad bind address \"127.0.0.256\": not an IPv4 address (a.b.c.d)");
+  expect_error("duration 5\nserver a refid GPS bind 127.1\n",
+               "t.scn:2: bad bind address \"127.1\": not an IPv4 address (a.b.c.d)");
+  expect_error("duration 5\nserver a refid GPS bind ::1\n",
+               "t.scn:2: bad bind address \"::1\": not an IPv4 address (a.b.c.d)");
+  expect_error("duration 5\nserver a refid GPS bind 127.255.255.255\n",
+               "t.scn:2: bad bind address \"127.255.255.255\": 127.0.0.0 and "
+               "127.255.255.255 are not host addresses");
+  expect_error("duration 5\nserver a refid GPS bind\n", "t.scn:2: \"bind\" needs a value");
+  expect_error("duration 5\nserver a refid GPS bind 127.0.0.2 port 40000\n"
+               "server b refid GAL port 40000 bind 127.0.0.2\n",
+               "t.scn:3: server \"b\" has the address and port 127.0.0.2:40000 of \"a\"");
+
+  uint32_t a = 0;
+  const char *why = NULL;
+  CHECK_INT(scenario_parse_loopback("127.0.0.11", &a, &why), 0);
+  CHECK_INT(a, 0x7f00000bu);
+  CHECK_INT(scenario_parse_loopback("128.0.0.1", &a, &why), -1);
+  CHECK_STR(why, "not a loopback address (127.0.0.0/8)");
+  CHECK_INT(scenario_parse_loopback("127.0.0.0", &a, &why), -1);
+  CHECK_INT(scenario_parse_loopback("", &a, &why), -1);
+  CHECK_STR(why, "not an IPv4 address (a.b.c.d)");
 }
 
 static void test_limits(void) {
@@ -434,6 +485,7 @@ int main(void) {
   RUN(test_kiss_codes);
   RUN(test_required_errors);
   RUN(test_other_errors);
+  RUN(test_bind);
   RUN(test_limits);
   RUN(test_load);
   RUN(test_offset_model);
