@@ -37,11 +37,11 @@ struct replay {
   struct analysis *analysis;
   struct analysis_source *inputs;
   double round, next_round;
-  bool json, quiet;
+  bool json, quiet, verdicts;
   long rounds, vetted_rounds, samples, events, alarms_raised;
   double first_t, last_t; /* of the samples replayed */
   int last_vetted;        /* -1 before the first round */
-  json_object *jevents, *jalarms;
+  json_object *jevents, *jalarms, *jverdicts;
 };
 
 /* ---- arguments ---- */
@@ -69,13 +69,13 @@ struct replay_args {
   double from, to, round;
   const char *db;
   int minclasses, minsources, mode; /* 0: from the configuration */
-  bool json, quiet;
+  bool json, quiet, verdicts;
 };
 
 static void replay_usage(FILE *out) {
   fprintf(out, "usage: vettime replay [--from T] [--to T] [--db PATH] [--minclasses N]\n"
                "                      [--minsources N] [--mode classes|sources] [--round S]\n"
-               "                      [--quiet] [--json]\n"
+               "                      [--quiet] [--json] [--verdicts]\n"
                "T: Unix seconds, 2026-11-22T05:00:00Z, or -30m / -2h / -7d / now\n");
 }
 
@@ -85,7 +85,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a) {
       {"db", required_argument, NULL, 'd'},   {"minclasses", required_argument, NULL, 'C'},
       {"minsources", required_argument, NULL, 'S'}, {"mode", required_argument, NULL, 'M'},
       {"round", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
-      {"json", no_argument, NULL, 'j'},       {"help", no_argument, NULL, 'h'},
+      {"json", no_argument, NULL, 'j'},       {"verdicts", no_argument, NULL, 'V'},
+      {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   double now = (double)time(NULL);
   int opt;
@@ -103,6 +104,7 @@ static int parse_args(int argc, char **argv, struct replay_args *a) {
     case 'r': ok = (a->round = atof(optarg)) > 0; break;
     case 'q': a->quiet = true; break;
     case 'j': a->json = true; break;
+    case 'V': a->verdicts = true; break;
     case 'h': replay_usage(stdout); return 0;
     default: ok = false;
     }
@@ -216,6 +218,27 @@ static void print_vote_change(struct replay *r, double now, const struct vote_ve
   r->last_vetted = v->vetted;
 }
 
+/* --verdicts: every round's verdict, in the JSON "verdicts" array or as a
+ * line each. */
+static void print_verdict(struct replay *r, double now, const struct vote_verdict *v) {
+  if (!r->verdicts) return;
+  if (r->json) {
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "time", json_object_new_double(now));
+    json_object_object_add(o, "vetted", json_object_new_boolean(v->vetted));
+    json_object_object_add(o, "offset", v->agreeing ? json_object_new_double(v->offset) : NULL);
+    json_object_object_add(o, "error", v->agreeing ? json_object_new_double(v->error) : NULL);
+    json_object_object_add(o, "agreeing", json_object_new_int(v->agreeing));
+    json_object_object_add(o, "why_not", json_object_new_string(v->why_not));
+    json_object_array_add(r->jverdicts, o);
+    return;
+  }
+  char t[32];
+  iso_time(now, t, sizeof t);
+  printf("%s round: %s offset %+.6f s ±%.6f s, %d agree%s%s\n", t, v->vetted ? "vetted" : "not vetted",
+         v->offset, v->error, v->agreeing, v->vetted ? "" : ": ", v->why_not);
+}
+
 static void run_round(struct replay *r, double now) {
   for (int i = 0; i < r->n; i++) {
     fill_input(&r->src[i], now, &r->inputs[i]);
@@ -225,6 +248,7 @@ static void run_round(struct replay *r, double now) {
   r->rounds++;
   if (res->verdict.vetted) r->vetted_rounds++;
   print_vote_change(r, now, &res->verdict);
+  print_verdict(r, now, &res->verdict);
   for (int i = 0; i < res->n_events; i++) print_event(r, now, &res->events[i]);
   for (int i = 0; i < res->n_transitions; i++) print_transition(r, now, &res->transitions[i]);
 }
@@ -272,6 +296,7 @@ static void print_summary(const struct replay *r, const struct analysis_config *
     json_object_object_add(o, "minsources", json_object_new_int(ac->vote.minsources));
     json_object_object_add(o, "events", json_object_get(r->jevents));
     json_object_object_add(o, "alarms", json_object_get(r->jalarms));
+    if (r->verdicts) json_object_object_add(o, "verdicts", json_object_get(r->jverdicts));
     puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
     json_object_put(o);
     return;
@@ -288,7 +313,8 @@ static void print_summary(const struct replay *r, const struct analysis_config *
 }
 
 static int run_replay(struct history *h, const struct vt_config *cfg, struct replay_args *a) {
-  struct replay r = {.round = a->round, .json = a->json, .quiet = a->quiet, .last_vetted = -1};
+  struct replay r = {.round = a->round, .json = a->json, .quiet = a->quiet,
+                     .verdicts = a->verdicts, .last_vetted = -1};
   int64_t from = (int64_t)(a->from * 1e9), to = (int64_t)(a->to * 1e9);
   r.src = calloc(MAX_REPLAY_SOURCES, sizeof *r.src);
   if (!r.src || history_each_sample(h, from, to, collect_source, &r) < 0) {
@@ -307,10 +333,12 @@ static int run_replay(struct history *h, const struct vt_config *cfg, struct rep
   r.inputs = calloc((size_t)r.n, sizeof *r.inputs);
   r.jevents = json_object_new_array();
   r.jalarms = json_object_new_array();
+  r.jverdicts = json_object_new_array();
   history_each_sample(h, from, to, replay_sample, &r);
   if (r.next_round > 0) run_round(&r, r.next_round); /* the last samples */
   print_summary(&r, &ac);
   json_object_put(r.jevents);
+  json_object_put(r.jverdicts);
   json_object_put(r.jalarms);
   analysis_free(r.analysis);
   free(r.inputs);

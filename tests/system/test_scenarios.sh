@@ -238,6 +238,14 @@ if want $s; then
     "any(e['kind'] == 'refid-change' and e['source'] == '$(src $s 0)' and 'GPS to LOCL' in e['text'] for e in d['events'])"
   check "$s: refid alarm line" logged $s "raised: info refid-change $(src $s 0) ("
   check "$s: the GPS class is lost" logged $s "raised: warning class-lost class GPS: class GPS has no agreeing source"
+  check "$s: gps1 on its own oscillator never votes, and says why" j $s sources \
+    "d['sources'][0]['vote_state'] == 'local-osc' and 'own oscillator' in d['sources'][0]['vote_why']"
+  # Replay of the stored history re-runs the same vote: its verdicts hold
+  # the truth in their bound and stay within 50 us, as the live ones did.
+  "$VETTIME" replay --db "$T/$s/history.db" --json --verdicts > "$T/$s/replay.json"
+  check "$s: replay's verdicts: vetted, truth in the bound, within 50 us" j $s replay \
+    "len(d['verdicts']) > 30 and sum(x['vetted'] for x in d['verdicts']) >= len(d['verdicts']) - 2 and
+     all(abs(x['offset']) <= x['error'] and abs(x['offset']) <= 50e-6 for x in d['verdicts'] if x['vetted'])"
 fi
 
 s=kod-leap

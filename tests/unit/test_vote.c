@@ -546,6 +546,80 @@ static void test_limit(void) {
   CHECK_STR(res[VOTE_MAX_SOURCES + 1].why, "beyond the vote's limit of 4096 sources");
 }
 
+/* ------------------------------------------------------------------ */
+/* Who may vote, holds and outliers (issue 8)                          */
+
+/* A server on its own oscillator (refid LOCL) is watched, never a voter:
+ * it counts toward neither minsources nor minclasses and says why. */
+static void test_local_oscillator_never_votes(void) {
+  struct vote_input in[3] = {src(CLASS_GPS, 0.000974, 0.00005), src(CLASS_GAL, -0.000016, 0.00005),
+                             src(CLASS_DCF, -0.000024, 0.00005)};
+  in[0].local_osc = true;
+  struct vote_policy p = policy(VOTE_MODE_CLASSES);
+  p.minclasses = 3;
+  run(&p, in, 3);
+  CHECK(!v.vetted);
+  CHECK_STR(v.why_not, "only 2 classes agree, 3 required");
+  CHECK_INT(res[0].state, SS_LOCAL_OSC);
+  CHECK_STR(res[0].why, "runs on its own oscillator (refid LOCL): watched, never votes");
+  CHECK_STR(source_state_name(SS_LOCAL_OSC), "local-osc");
+  CHECK_INT(v.candidates, 2);
+  p.minclasses = 1;
+  run(&p, in, 3);
+  CHECK(v.vetted);
+  CHECK(v.offset <= -0.000016 && v.offset >= -0.000024); /* between the two voters */
+  in[0].local_osc = false;
+  in[0].ref_class = CLASS_LOCL; /* inferred from the refid: the same */
+  run(&p, in, 3);
+  CHECK_INT(res[0].state, SS_LOCAL_OSC);
+}
+
+/* A held source (a detector's condition) stays in the selection but has no
+ * weight: with two of three held after they stepped together, the
+ * majority is still theirs (no flapping back to the lone honest one). */
+static void test_hold(void) {
+  struct vote_input in[3] = {src(CLASS_GPS, 0.002, 0.0001), src(CLASS_GAL, 0.00201, 0.0001),
+                             src(CLASS_DCF, 0.0, 0.0001)};
+  in[0].hold = in[1].hold = "step";
+  struct vote_policy p = policy(VOTE_MODE_CLASSES);
+  run(&p, in, 3);
+  CHECK(v.vetted);
+  CHECK_INT(res[0].state, SS_HELD);
+  CHECK_INT(res[1].state, SS_HELD);
+  CHECK_STR(res[0].why, "offset +0.002000 s agrees, left out of the estimate while its step "
+                        "condition holds");
+  CHECK_INT(res[2].state, SS_CLASS_OUTVOTED);
+  CHECK(v.offset >= 0.002 && v.offset <= 0.00201);
+  CHECK_INT(v.agreeing, 2);
+  CHECK_INT(v.combined, 0);
+  /* One held source of three that agree: the estimate is the others'. */
+  struct vote_input ag[3] = {src(CLASS_NTP, 0.00008, 0.0001), src(CLASS_NTP, 0.0, 0.0001),
+                             src(CLASS_NTP, 0.00002, 0.0001)};
+  ag[0].hold = "slow-walk";
+  p.mode = VOTE_MODE_SOURCES;
+  run(&p, ag, 3);
+  CHECK(v.vetted);
+  CHECK_INT(res[0].state, SS_HELD);
+  CHECK_NEAR(v.offset, 0.00002, 1e-12); /* the mean of 0 and 20 us, clamped to the median */
+}
+
+/* A source inside the selection but too far from the median for its
+ * spread is an outlier: agreeing, not in the estimate. */
+static void test_outlier(void) {
+  struct vote_input in[3] = {src(CLASS_NTP, 0.0, 0.0003), src(CLASS_NTP, 0.00001, 0.0003),
+                             src(CLASS_NTP, 0.0004, 0.0003)};
+  for (int i = 0; i < 3; i++) in[i].sd = 20e-6;
+  struct vote_policy p = policy(VOTE_MODE_SOURCES);
+  run(&p, in, 3);
+  CHECK(v.vetted);
+  CHECK_INT(res[2].state, SS_OUTLIER);
+  CHECK(contains(res[2].why, "sd from the median +0.000010 s: left out of the estimate"));
+  CHECK_INT(v.agreeing, 3);
+  CHECK_INT(v.combined, 2);
+  CHECK_NEAR(v.offset, 0.00001, 1e-12); /* clamped to the median of three */
+  CHECK(v.low <= 0 && v.high >= 0.00001);
+}
+
 int main(void) {
   unit_init();
   RUN(test_intersect_random);
@@ -566,5 +640,8 @@ int main(void) {
   RUN(test_sources_mode);
   RUN(test_why_figures);
   RUN(test_limit);
+  RUN(test_local_oscillator_never_votes);
+  RUN(test_hold);
+  RUN(test_outlier);
   return unit_done();
 }
