@@ -244,8 +244,8 @@ if want $s; then
   # the truth in their bound and stay within 50 us, as the live ones did.
   "$VETTIME" replay --db "$T/$s/history.db" --json --verdicts > "$T/$s/replay.json"
   check "$s: replay's verdicts: vetted, truth in the bound, within 50 us" j $s replay \
-    "len(d['verdicts']) > 30 and sum(x['vetted'] for x in d['verdicts']) >= len(d['verdicts']) - 2 and
-     all(abs(x['offset']) <= x['error'] and abs(x['offset']) <= 50e-6 for x in d['verdicts'] if x['vetted'])"
+    "(len(d['verdicts']) > 30 and sum(x['vetted'] for x in d['verdicts']) >= len(d['verdicts']) - 2 and
+      all(abs(x['offset']) <= x['error'] and abs(x['offset']) <= 50e-6 for x in d['verdicts'] if x['vetted']))"
 fi
 
 s=kod-leap
