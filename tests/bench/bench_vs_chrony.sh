@@ -7,9 +7,9 @@
 # one vettimed (the simulator's --config lines + database + http) and one
 # `chronyd -x -d` with the same `server ADDRESS port P minpoll A maxpoll B
 # iburst` lines (A, B: the scenario's `poll`), serving its own time on a
-# loopback port. A watcher (bench_vs_chrony.py watch) records once a second
-# each source's vote_state from `vettime sources --json` and one NTP
-# exchange with chronyd's server; after the run bench_vs_chrony.py analyse
+# loopback port. A watcher (bench_vs_chrony.py watch) records ten times a
+# second each source's vote_state from vettimed's API (/api/v1/sources) and
+# once a second one NTP exchange with chronyd's server; after the run bench_vs_chrony.py analyse
 # reads the watcher's log, vettimed's SQLite history and chronyd's logs
 # (selection, measurements, statistics, tracking) and computes the figures.
 # The column meanings and sign conventions are in BENCHMARKS.md and at the
