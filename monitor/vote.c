@@ -158,10 +158,11 @@ int vote_intersect(const double *lo, const double *hi, int n, double *low, doubl
  * deviation of that offset. */
 struct ballot {
   double lo, hi, x, sd;
-  bool held; /* a detector holds a condition on it: not in the estimate */
+  bool held;          /* a detector holds a condition on it: not in the estimate */
+  double ref, ref_sd; /* set by robust_estimate: the others' median, its deviation */
 };
 
-/* Outside [low, high]; too far from the median for its spread; held. */
+/* Outside [low, high]; too far from the others' median for the spreads; held. */
 enum { MARK_OUT = 1, MARK_UNFIT = 2, MARK_HELD = 4 };
 
 struct estimate {
@@ -172,6 +173,23 @@ struct estimate {
 
 static double median_sorted(const double *x, int n) {
   return n % 2 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
+}
+
+/* The median of the sorted x[m] without one element equal to v (m >= 2),
+ * in O(log m): the element's rank by binary search, then the middle of
+ * what is left. */
+static double median_without(const double *x, int m, double v) {
+  int lo = 0, hi = m - 1;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (x[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  int r = lo, k = m - 1; /* drop rank r; k left */
+#define LEFT(j) ((j) < r ? x[(j)] : x[(j) + 1])
+  double med = k % 2 ? LEFT(k / 2) : (LEFT(k / 2 - 1) + LEFT(k / 2)) / 2;
+#undef LEFT
+  return med;
 }
 
 static double clamp(double x, double lo, double hi) {
@@ -197,21 +215,59 @@ static int mark_out(const struct ballot *b, int n, const struct isect *v, unsign
   return out;
 }
 
+/* Removes one value equal to v from x[m] (sorted); m - 1 are left. */
+static void remove_sorted(double *x, int m, double v) {
+  int i = 0;
+  while (i < m - 1 && x[i] != v) i++;
+  memmove(x + i, x + i + 1, (size_t)(m - i - 1) * sizeof *x);
+}
+
+/* Peels off, one at a time, the voter farthest from the median of the
+ * others, in combined standard deviations, while it is further than fit_k
+ * (Grubbs' test, with a median): each voter is measured against a
+ * reference it is not part of, so one walking voter of three is measured
+ * against the other two, not against a median it drags half way along. At
+ * most floor((m-1)/2) are peeled, and never below two voters (two that
+ * disagree give no way to tell which is wrong). w[m], ws[m]: the sorted
+ * offsets and deviations of the voters not yet marked, changed here. */
+static void mark_unfit(struct ballot *b, int n, unsigned char *mark, double fit_k, double *w,
+                       double *ws, int m) {
+  for (int most = (m - 1) / 2; m > 2 && most > 0; most--) {
+    double others_sd = 1.2533 * median_sorted(ws, m) / sqrt((double)(m - 1)), worst = 0;
+    int at = -1; /* 1.2533 sd / sqrt(k): the standard error of a median of k */
+    for (int i = 0; i < n; i++) {
+      if (mark[i]) continue;
+      b[i].ref = median_without(w, m, b[i].x);
+      b[i].ref_sd = others_sd;
+      double ratio = fabs(b[i].x - b[i].ref) / hypot(b[i].sd, others_sd);
+      if (ratio > worst) {
+        worst = ratio;
+        at = i;
+      }
+    }
+    if (worst <= fit_k) return;
+    mark[at] |= MARK_UNFIT;
+    remove_sorted(w, m, b[at].x);
+    remove_sorted(ws, m, b[at].sd);
+    m--;
+  }
+}
+
 /* The estimate of n voters under the vote v (which has a majority):
  * 1. the voters outside [low, high] are liars; d of them leave at most
  *    f' = f - d liars among the m others (f = floor((n-1)/2));
  * 2. between the (f'+1)-th smallest and the (f'+1)-th largest offset of
  *    those m lies the honest range's core: no f' liars can push an order
  *    statistic past every honest offset (for n = 3 it is the median);
- * 3. the voters within fit_k combined deviations of the median and not
- *    held by a detector are averaged with weights 1/sd^2 (without any,
- *    the median stands), and the mean is clamped into 2.
+ * 3. the voters that mark_unfit leaves and that no detector holds are
+ *    averaged with weights 1/sd^2 (without any, the median stands), and
+ *    the mean is clamped into 2.
  * So precision counts where the voters agree, and no minority moves the
  * result outside the honest voters' range. Holds and fitness change only
  * the weights, never who is in the selection: a majority that moved
  * together stays the majority (the witness in analysis.c reports it).
- * xs, sds: scratch for n. */
-static struct estimate robust_estimate(const struct ballot *b, int n, const struct isect *v,
+ * xs, sds, tmp: scratch for n. */
+static struct estimate robust_estimate(struct ballot *b, int n, const struct isect *v,
                                        double fit_k, unsigned char *mark, double *xs,
                                        double *sds, double *tmp) {
   struct estimate e = {0, 0, 0, 0};
@@ -222,12 +278,15 @@ static struct estimate robust_estimate(const struct ballot *b, int n, const stru
   sort_doubles(sds, tmp, m);
   e.median = median_sorted(xs, m);
   e.med_sd = median_sorted(sds, m);
+  for (int i = 0; i < n; i++) {
+    b[i].ref = e.median;
+    b[i].ref_sd = 0;
+  }
+  memcpy(tmp, xs, (size_t)m * sizeof *tmp);
+  mark_unfit(b, n, mark, fit_k, tmp, sds, m);
   double sw = 0, swx = 0;
   for (int i = 0; i < n; i++) {
-    if (mark[i]) continue;
-    double dev = b[i].x - e.median, lim = fit_k * sqrt(b[i].sd * b[i].sd + e.med_sd * e.med_sd);
-    if (fabs(dev) > lim) mark[i] |= MARK_UNFIT;
-    if (b[i].held) mark[i] |= MARK_HELD;
+    if (b[i].held && !(mark[i] & MARK_OUT)) mark[i] |= MARK_HELD;
     if (mark[i]) continue;
     sw += 1 / (b[i].sd * b[i].sd);
     swx += b[i].x / (b[i].sd * b[i].sd);
@@ -260,6 +319,7 @@ struct round {
   struct ballot b[VOTE_MAX_SOURCES];
   double xs[VOTE_MAX_SOURCES], sds[VOTE_MAX_SOURCES], tmp[VOTE_MAX_SOURCES];
   unsigned char gmark[CLASS_COUNT];    /* MARK_* of each group in the class vote */
+  struct ballot gref[CLASS_COUNT];     /* each group's ballot there, with its reference */
   struct isect v;         /* the final vote: across classes, or across sources */
   struct estimate e;      /* the final estimate */
   int voters;             /* what v voted over: classes with an interval, or candidates */
@@ -474,8 +534,8 @@ static void group_candidates(struct round *r) {
     double w = half_width(r->p, s);
     r->src[q] = i;
     r->grp[q] = (unsigned char)gi[k];
-    r->b[q] = (struct ballot){s->offset - w, s->offset + w, s->offset, spread(r->p, s),
-                              s->hold != NULL};
+    r->b[q] = (struct ballot){.lo = s->offset - w, .hi = s->offset + w, .x = s->offset,
+                              .sd = spread(r->p, s), .held = s->hold != NULL};
   }
 }
 
@@ -494,7 +554,7 @@ static void vote_within_classes(struct round *r) {
   double lo[VOTE_MAX_SOURCES], hi[VOTE_MAX_SOURCES];
   for (int k = 0; k < r->ngroups; k++) {
     struct group *g = &r->g[k];
-    const struct ballot *b = r->b + g->start;
+    struct ballot *b = r->b + g->start;
     g->v = select_ballots(b, g->count, lo, hi);
     if (g->v.majority)
       g->e = robust_estimate(b, g->count, &g->v, r->p->fit_k, r->mark + g->start, r->xs,
@@ -532,12 +592,16 @@ static void vote_across_classes(struct round *r) {
     r->gmark[k] = MARK_OUT;
     if (!g->v.majority) continue;
     gk[r->voters] = k;
-    b[r->voters++] = (struct ballot){g->v.low, g->v.high, g->e.x, g->e.sd, class_held(r, g)};
+    b[r->voters++] = (struct ballot){.lo = g->v.low, .hi = g->v.high, .x = g->e.x,
+                                     .sd = g->e.sd, .held = class_held(r, g)};
   }
   r->v = select_ballots(b, r->voters, lo, hi);
   if (!r->v.majority) return;
   r->e = robust_estimate(b, r->voters, &r->v, r->p->fit_k, mark, xs, sds, tmp);
-  for (int j = 0; j < r->voters; j++) r->gmark[gk[j]] = mark[j];
+  for (int j = 0; j < r->voters; j++) {
+    r->gmark[gk[j]] = mark[j];
+    r->gref[gk[j]] = b[j];
+  }
 }
 
 /* ------------------------------------------------------------------ */
@@ -580,16 +644,17 @@ static void falseticker_why(const struct round *r, int q, char *why, size_t len)
 static void outlier_why(const struct round *r, int q, char *why, size_t len) {
   const struct group *g = &r->g[r->grp[q]];
   const struct ballot *b = &r->b[q];
+  const struct ballot *gb = &r->gref[r->grp[q]];
   if (r->mark[q] & MARK_UNFIT)
-    text_fmt(why, len, "offset %F s is %P sd from the median %F s: left out of the estimate",
-             b->x, fabs(b->x - g->e.median) / hypot(b->sd, g->e.med_sd), g->e.median);
+    text_fmt(why, len, "offset %F s is %P sd from the others' median %F s: left out of the "
+             "estimate", b->x, fabs(b->x - b->ref) / hypot(b->sd, b->ref_sd), b->ref);
   else if (r->gmark[r->grp[q]] & MARK_HELD)
     text_fmt(why, len, "class %s is held by its sources' detectors: left out of the estimate",
              ref_class_name(g->cls));
   else
-    text_fmt(why, len, "class %s at %F s is %P sd from the classes' median %F s: left out of "
-             "the estimate", ref_class_name(g->cls), g->e.x,
-             fabs(g->e.x - r->e.median) / hypot(g->e.sd, r->e.med_sd), r->e.median);
+    text_fmt(why, len, "class %s at %F s is %P sd from the other classes' median %F s: left "
+             "out of the estimate", ref_class_name(g->cls), gb->x,
+             fabs(gb->x - gb->ref) / hypot(gb->sd, gb->ref_sd), gb->ref);
 }
 
 static void rejected_why(const struct round *r, int q, char *why, size_t len) {
