@@ -55,9 +55,18 @@ static void restore_alarm(void *ctx, const struct history_alarm *ha, const char 
            (unsigned long long)ha->id, ha->kind, name[0] ? name : "system");
 }
 
+void round_analysis_config(const struct vt_config *cfg, struct analysis_config *c) {
+  analysis_config_default(c);
+  c->vote.mode = cfg->vote_by_sources ? VOTE_MODE_SOURCES : VOTE_MODE_CLASSES;
+  c->vote.minsources = cfg->minsources;
+  c->vote.minclasses = cfg->minclasses;
+  c->vote.maxdistance = cfg->maxdistance;
+  c->alarm.clear_after = cfg->alarm_clear;
+}
+
 int round_start(const struct vt_config *cfg, struct history *h, char *err, size_t errlen) {
   struct analysis_config ac;
-  analysis_config_from(cfg, &ac);
+  round_analysis_config(cfg, &ac);
   history = h;
   n_sources = sources_count();
   int64_t max_id = history_max_alarm_id(h);

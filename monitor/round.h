@@ -14,6 +14,13 @@
 #include "monitor/config.h"
 #include "monitor/history.h"
 
+/* The analysis defaults (analysis_config_default) with the policy of a
+ * configuration file applied (vote mode, minsources, minclasses,
+ * maxdistance, alarmclear): what the daemon's round and `vettime replay`
+ * both run with. */
+struct analysis_config;
+void round_analysis_config(const struct vt_config *cfg, struct analysis_config *c);
+
 /* After sources_start(). Returns 0, or -1 with a message. */
 int round_start(const struct vt_config *cfg, struct history *history, char *err, size_t errlen);
 void round_stop(void);
