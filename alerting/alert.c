@@ -4,7 +4,6 @@
  * only through sink.h. */
 #include "alerting/alert.h"
 
-#include <curl/curl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
@@ -57,7 +56,6 @@ static struct {
   sched_timer_id tick, pump;
   int64_t next_prune_ns;
   uint64_t rng;
-  bool curl_inited;
 } A;
 
 static struct alert_note scratch; /* big: one notification being built */
@@ -420,12 +418,6 @@ static int start_channels(char *err, size_t errlen) {
   return 0;
 }
 
-static bool has_mail_channel(const struct alert_config *c) {
-  for (int i = 0; i < c->n; i++)
-    if (c->ch[i].kind == ALERT_SINK_MAIL) return true;
-  return false;
-}
-
 int alert_start(const struct vt_config *cfg, struct history *h, char *err, size_t errlen) {
   memset(&A, 0, sizeof A);
   A.cfg = cfg->alerts;
@@ -436,15 +428,6 @@ int alert_start(const struct vt_config *cfg, struct history *h, char *err, size_
   A.rng = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
   site_name(&A.cfg, A.site, sizeof A.site);
   struct outbox_policy pol = {A.cfg.retry_initial, A.cfg.retry_max, A.cfg.expire};
-  /* libcurl (and with it OpenSSL's TLS set-up, ~2 MiB) only when there is
-   * a mail channel to send through. */
-  if (has_mail_channel(&A.cfg)) {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-      snprintf(err, errlen, "alert: cannot initialise libcurl");
-      return -1;
-    }
-    A.curl_inited = true;
-  }
   A.ob = outbox_new(A.db, &pol, err, errlen);
   A.ch = calloc((size_t)(A.n ? A.n : 1), sizeof *A.ch);
   A.raised_note = calloc(RAISED_MAX, sizeof *A.raised_note);
@@ -486,6 +469,5 @@ void alert_stop(void) {
   free(A.ch);
   free(A.raised_note);
   outbox_free(A.ob);
-  if (A.curl_inited) curl_global_cleanup();
   memset(&A, 0, sizeof A);
 }

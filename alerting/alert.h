@@ -1,7 +1,8 @@
 /* Alerting: every alarm transition, on every configured channel, durably
  * (docs/alerting.md).
  *
- *   round (record_alarm) --alert_transition()--> outbox buffer
+ *   round (record_alarm) --its alarm handler, which the daemon's main
+ *     points at alert_transition()--> outbox buffer
  *   history_flush: alarm rows + outbox rows, one transaction (the hook)
  *   sender, on the loop: per channel, the oldest pending row -> its sink
  *   (sink.h: syslog, mail, SNMP) -> the result, written by the next flush
@@ -40,8 +41,9 @@ void alert_stop(void);
 
 /* One alarm transition of the round; source_name is the subject's name
  * ("" for the system). Queues one notification per channel that routes it,
- * with the evidence (the last vote and every source's state); they are
- * written by the same flush as the transition. */
+ * with the evidence (the last vote and every source's state, read from the
+ * published reports, monitor/report.h); they are written by the same flush
+ * as the transition. */
 void alert_transition(const struct alarm_transition *t, const char *source_name);
 
 #endif

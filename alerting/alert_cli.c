@@ -17,6 +17,7 @@
 #include "alerting/alert_format.h"
 #include "alerting/outbox.h"
 #include "monitor/config.h"
+#include "monitor/history.h"
 
 #define LIST_MAX 200       /* rows listed per state */
 #define BUSY_RETRIES 40    /* x 50 ms: the daemon holds the write lock briefly */
@@ -39,29 +40,18 @@ static void local_time(int64_t ns, char *buf, size_t cap) {
 }
 
 /* Loads the configuration and opens its database, which must exist and
- * have the outbox (the daemon creates both). Plain SQLite, no migration
- * and no integrity check: this must stay quick on a large history. */
+ * have the outbox (the daemon creates both); the history module opens it
+ * (history_open_existing: quick on a large history). */
 static int open_db(const char *path, struct vt_config *cfg, sqlite3 **db, bool write, bool quiet) {
   char err[1024];
   if (config_load(path, cfg, err, sizeof err)) {
     if (!quiet) fprintf(stderr, "vettime: %s\n", err);
     return EX_CONFIG;
   }
-  const char *why = NULL;
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_open_v2(cfg->database, db, write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY,
-                      NULL) != SQLITE_OK)
-    why = *db ? sqlite3_errmsg(*db) : "cannot open";
-  else if (sqlite3_busy_timeout(*db, 2000), sqlite3_prepare_v2(*db,
-           "SELECT 1 FROM sqlite_master WHERE name = 'alert_outbox'", -1, &st, NULL) != SQLITE_OK)
-    why = sqlite3_errmsg(*db);
-  else if (sqlite3_step(st) != SQLITE_ROW)
-    why = "no alert outbox yet (start this vettimed once)";
-  if (why && !quiet) fprintf(stderr, "vettime: %s: %s\n", cfg->database, why);
-  sqlite3_finalize(st);
-  if (!why) return 0;
-  sqlite3_close(*db);
-  *db = NULL;
+  int rc = history_open_existing(cfg->database, write, "alert_outbox", db, err, sizeof err);
+  if (rc == 1) snprintf(err, sizeof err, "no alert outbox yet (start this vettimed once)");
+  if (rc && !quiet) fprintf(stderr, "vettime: %s: %s\n", cfg->database, err);
+  if (!rc) return 0;
   config_free(cfg);
   return EX_CONFIG;
 }

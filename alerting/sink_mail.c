@@ -128,11 +128,20 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
   return 0;
 }
 
+/* libcurl's global state (and with it OpenSSL's TLS set-up, ~2 MiB) is
+ * set up by the first mail channel that opens, so a daemon without one
+ * never loads it; curl_global_init and curl_global_cleanup count their
+ * calls, so each open is paired with its close. */
 static int ml_open(struct sink *s, char *err, size_t errlen) {
+  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    snprintf(err, errlen, "mail: cannot initialise libcurl");
+    return -1;
+  }
   struct mail_priv *p = calloc(1, sizeof *p);
   if (!p || !(p->multi = curl_multi_init())) {
     snprintf(err, errlen, "mail: cannot initialise libcurl");
     free(p);
+    curl_global_cleanup();
     return -1;
   }
   p->sink = s;
@@ -223,6 +232,7 @@ static void ml_close(struct sink *s) {
   sched_cancel_timer(p->timer);
   free(p);
   s->priv = NULL;
+  curl_global_cleanup();
 }
 
 const struct sink_ops sink_mail_ops = {"mail", ml_open, ml_send, ml_close};

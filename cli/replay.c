@@ -20,6 +20,7 @@
 #include "monitor/config.h"
 #include "monitor/history.h"
 #include "monitor/log.h"
+#include "monitor/round.h"
 
 #define MAX_REPLAY_SOURCES 4096
 
@@ -279,7 +280,7 @@ static int replay_sample(void *ctx, const char *name, const char *cls, const str
 
 static void apply_policy(const struct vt_config *cfg, const struct replay_args *a,
                          struct analysis_config *ac) {
-  analysis_config_from(cfg, ac);
+  round_analysis_config(cfg, ac);
   if (a->mode) ac->vote.mode = a->mode == 2 ? VOTE_MODE_SOURCES : VOTE_MODE_CLASSES;
   if (a->minsources) ac->vote.minsources = a->minsources;
   if (a->minclasses) ac->vote.minclasses = a->minclasses;

@@ -1,7 +1,6 @@
 /* One round of analysis (see analysis.h). */
 #include "monitor/analysis.h"
 
-#include "monitor/config.h"
 #include "monitor/srcfilter.h"
 
 #include <math.h>
@@ -48,15 +47,6 @@ void analysis_config_default(struct analysis_config *c) {
   detect_config_default(&c->detect);
   alarm_policy_default(&c->alarm);
   c->warmup = 30;
-}
-
-void analysis_config_from(const struct vt_config *cfg, struct analysis_config *c) {
-  analysis_config_default(c);
-  c->vote.mode = cfg->vote_by_sources ? VOTE_MODE_SOURCES : VOTE_MODE_CLASSES;
-  c->vote.minsources = cfg->minsources;
-  c->vote.minclasses = cfg->minclasses;
-  c->vote.maxdistance = cfg->maxdistance;
-  c->alarm.clear_after = cfg->alarm_clear;
 }
 
 static int64_t to_ns(double t) { return (int64_t)llround(t * 1e9); }

@@ -36,12 +36,8 @@ struct analysis_config {
                     was never vetted counts as quorum lost (default 30) */
 };
 void analysis_config_default(struct analysis_config *c);
-
-/* The defaults with the policy of a configuration file applied (vote mode,
- * minsources, minclasses, maxdistance, alarmclear): what the daemon and
- * `vettime replay` both run with. */
-struct vt_config;
-void analysis_config_from(const struct vt_config *cfg, struct analysis_config *c);
+/* (A configuration file's policy is applied by round_analysis_config(),
+ * monitor/round.h: the core knows no configuration file.) */
 
 /* What the caller knows of one source this round. */
 struct analysis_source {

@@ -651,6 +651,28 @@ static int flush_failed(struct history *h) {
 
 sqlite3 *history_db(struct history *h) { return h ? h->db : NULL; }
 
+int history_open_existing(const char *path, bool write, const char *table,
+                          sqlite3 **db, char *err, size_t errlen) {
+  sqlite3_stmt *st = NULL;
+  int rc = -1;
+  if (sqlite3_open_v2(path, db, write ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY,
+                      NULL) != SQLITE_OK)
+    snprintf(err, errlen, "%s", *db ? sqlite3_errmsg(*db) : "cannot open");
+  else if (sqlite3_busy_timeout(*db, 2000) != SQLITE_OK ||
+           sqlite3_prepare_v2(*db, "SELECT 1 FROM sqlite_master WHERE name = ?1", -1, &st,
+                              NULL) != SQLITE_OK ||
+           sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) != SQLITE_OK)
+    snprintf(err, errlen, "%s", sqlite3_errmsg(*db));
+  else
+    rc = sqlite3_step(st) == SQLITE_ROW ? 0 : 1;
+  sqlite3_finalize(st);
+  if (rc != 0) {
+    sqlite3_close(*db);
+    *db = NULL;
+  }
+  return rc;
+}
+
 void history_set_hook(struct history *h, const struct history_hook *hook) {
   if (!h) return;
   if (hook) h->hook = *hook;

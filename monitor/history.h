@@ -14,6 +14,7 @@
 #ifndef VT_HISTORY_H
 #define VT_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -171,6 +172,15 @@ struct history_hook {
   void *ctx;
 };
 void history_set_hook(struct history *h, const struct history_hook *hook);
+
+/* For a command-line tool beside the daemon (`vettime alert`): opens the
+ * existing database at path as it is, read-only or read-write (write), with
+ * a 2 s busy timeout, and checks that it holds table. No migration and no
+ * integrity check, so it stays quick on a large history. Returns 0 with *db
+ * open (sqlite3_close it); 1 when the database opened but has no such table
+ * yet; -1 with SQLite's message in err. *db is NULL unless 0 is returned. */
+int history_open_existing(const char *path, bool write, const char *table,
+                          struct sqlite3 **db, char *err, size_t errlen);
 
 /* Calls cb for every sample received in [from_ns, to_ns], in time order,
  * with its source's name and class (class NULL if unknown); a non-zero

@@ -1,6 +1,12 @@
-/* Report structs: the only way state leaves the daemon's modules. The web
- * API and the CLI serialise these snapshots; they never reach into module
- * internals or run SQL of their own. */
+/* The daemon's reports: the only way state leaves its modules. This module
+ * (monitor/report.c) owns the published snapshots: the source table, the
+ * last vote, the recent events, the alarms and the status. The daemon's
+ * state modules publish into it (monitor/sources.c and monitor/round.c at
+ * start and after every round, the daemon's main its history counters and
+ * clock steps); the faces (the web API, alerting's evidence, through the
+ * API the CLI) only read it. Nothing here calls back into a publisher, so
+ * a reader never reaches into another module's state, and a face never
+ * runs SQL of its own. Single-threaded: the daemon's loop. */
 #ifndef VT_REPORT_H
 #define VT_REPORT_H
 
@@ -61,7 +67,10 @@ struct status_report {
   double last_clock_step;       /* seconds, 0 if none */
 };
 
-/* Filled by monitor/sources.c from the running daemon. */
+/* ---- Reading: the faces ------------------------------------------------ */
+
+/* The last published status, with now and uptime brought to the current
+ * wake-up of the loop. */
 void report_status(struct status_report *out);
 /* Fills up to max reports; returns the number of configured sources. */
 int report_sources(struct source_report *out, int max);
@@ -73,5 +82,28 @@ int report_events(struct event_report *out, int max);
 /* Active alarms, then those cleared in the last hour, newest first. */
 #define REPORT_ALARMS_MAX 256
 int report_alarms(struct alarm_report *out, int max);
+
+/* ---- Publishing: the daemon's state modules and its main, never a face -- */
+
+/* The source table, n reports (n = 0 when the sources stop, which also
+ * frees the copy), and the status figures of the same moment: version,
+ * sources, reachable, with_sample, database and uptime (now, the history
+ * counters and the clock steps are filled by report_status from the calls
+ * below). Copied. */
+void report_publish_sources(const struct source_report *r, int n,
+                            const struct status_report *status);
+/* The vote: after every round, and invalid (valid = false) at its start. */
+void report_publish_vote(const struct vote_report *v);
+/* One more event into the ring (the oldest falls out past
+ * REPORT_EVENTS_MAX). */
+void report_publish_event(const struct event_report *e);
+/* The alarms raised now, newest first (at most REPORT_ALARMS_MAX kept). */
+void report_publish_active_alarms(const struct alarm_report *a, int n);
+/* An alarm that cleared, into the ring of the recently cleared. */
+void report_publish_cleared_alarm(const struct alarm_report *a);
+/* The history's counters after a flush. */
+void report_publish_history(uint64_t samples_written, uint64_t history_errors);
+/* The loop saw the local clock stepped by `step` seconds. */
+void report_publish_clock_step(double step);
 
 #endif

@@ -6,24 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alerting/alert.h" /* alerting */
 #include "monitor/analysis.h"
 #include "monitor/log.h"
+#include "monitor/report.h"
 #include "monitor/sched.h"
 #include "monitor/sources.h"
 
-#define RECENT_CLEARED 64
-
 static struct analysis *analysis;
 static struct analysis_source *inputs;
-static const struct analysis_result *last;
 static int n_sources;
 static struct history *history;
-static struct vote_report vote_snapshot;
-static struct event_report events[REPORT_EVENTS_MAX]; /* ring */
-static int events_head, events_len;
-static struct alarm_report cleared[RECENT_CLEARED];   /* ring */
-static int cleared_head, cleared_len;
+static round_alarm_fn *alarm_handler; /* set once by main; kept across reloads */
+static void *alarm_ctx;
+
+void round_on_alarm(round_alarm_fn *fn, void *ctx) {
+  alarm_handler = fn;
+  alarm_ctx = ctx;
+}
+
+static void publish_active_alarms(void);
 
 /* An alarm the previous run left open: back into the table under the
  * source's current index (by name), so that it clears, once, when its
@@ -54,9 +55,18 @@ static void restore_alarm(void *ctx, const struct history_alarm *ha, const char 
            (unsigned long long)ha->id, ha->kind, name[0] ? name : "system");
 }
 
+void round_analysis_config(const struct vt_config *cfg, struct analysis_config *c) {
+  analysis_config_default(c);
+  c->vote.mode = cfg->vote_by_sources ? VOTE_MODE_SOURCES : VOTE_MODE_CLASSES;
+  c->vote.minsources = cfg->minsources;
+  c->vote.minclasses = cfg->minclasses;
+  c->vote.maxdistance = cfg->maxdistance;
+  c->alarm.clear_after = cfg->alarm_clear;
+}
+
 int round_start(const struct vt_config *cfg, struct history *h, char *err, size_t errlen) {
   struct analysis_config ac;
-  analysis_config_from(cfg, &ac);
+  round_analysis_config(cfg, &ac);
   history = h;
   n_sources = sources_count();
   int64_t max_id = history_max_alarm_id(h);
@@ -67,11 +77,13 @@ int round_start(const struct vt_config *cfg, struct history *h, char *err, size_
     round_stop();
     return -1;
   }
-  memset(&vote_snapshot, 0, sizeof vote_snapshot);
-  last = NULL;
+  struct vote_report none;
+  memset(&none, 0, sizeof none);
+  report_publish_vote(&none);
   struct timespec rt = sched_real_now();
   double now = rt.tv_sec + rt.tv_nsec * 1e-9;
   history_each_open_alarm(h, restore_alarm, &now);
+  publish_active_alarms();
   return 0;
 }
 
@@ -80,8 +92,8 @@ void round_stop(void) {
   analysis = NULL;
   free(inputs);
   inputs = NULL;
-  last = NULL;
   n_sources = 0;
+  publish_active_alarms();
 }
 
 static const char *subject_name(int source) {
@@ -98,7 +110,7 @@ static const char *class_text(enum ref_class c) {
 
 /* ---- history and snapshots ---- */
 
-static void record_vote(int64_t now_ns, const struct vote_verdict *v) {
+static void record_vote(int64_t now_ns, const struct vote_verdict *v, double local_freq_ppm) {
   struct history_vote hv = {
       .time_ns = now_ns, .vetted = v->vetted, .offset = v->offset, .error = v->error,
       .low = v->low, .high = v->high, .candidates = v->candidates, .agreeing = v->agreeing,
@@ -107,11 +119,10 @@ static void record_vote(int64_t now_ns, const struct vote_verdict *v) {
       .stratum = v->stratum, .leap = v->leap};
   snprintf(hv.why_not, sizeof hv.why_not, "%s", v->why_not);
   history_add_vote(history, &hv);
-  vote_snapshot.valid = true;
-  vote_snapshot.time_ns = now_ns;
-  vote_snapshot.verdict = *v;
-  snprintf(vote_snapshot.best_name, sizeof vote_snapshot.best_name, "%s",
-           v->best >= 0 ? subject_name(v->best) : "");
+  struct vote_report r = {.valid = true, .time_ns = now_ns, .verdict = *v,
+                          .local_freq_ppm = local_freq_ppm};
+  snprintf(r.best_name, sizeof r.best_name, "%s", v->best >= 0 ? subject_name(v->best) : "");
+  report_publish_vote(&r);
 }
 
 static void record_event(const struct vt_event *e) {
@@ -123,11 +134,9 @@ static void record_event(const struct vt_event *e) {
   snprintf(he.text, sizeof he.text, "%s", e->text);
   history_add_event(history, &he);
 
-  struct event_report *r = &events[(events_head + events_len) % REPORT_EVENTS_MAX];
-  if (events_len == REPORT_EVENTS_MAX) events_head = (events_head + 1) % REPORT_EVENTS_MAX;
-  else events_len++;
-  r->event = *e;
-  snprintf(r->source_name, sizeof r->source_name, "%s", subject_name(e->source));
+  struct event_report r = {.event = *e};
+  snprintf(r.source_name, sizeof r.source_name, "%s", subject_name(e->source));
+  report_publish_event(&r);
   LOG_INFO("event %s%s %s: %s", event_kind_name(e->kind), e->ended ? " ended" : "",
            e->source >= 0 ? subject_name(e->source) : "system", e->text);
 }
@@ -142,66 +151,48 @@ static void record_alarm(const struct alarm_transition *t) {
   snprintf(ha.severity, sizeof ha.severity, "%s", alarm_severity_name(a->severity));
   snprintf(ha.text, sizeof ha.text, "%s", a->text);
   history_add_alarm(history, &ha);
-  alert_transition(t, subject_name(a->source)); /* alerting: same flush as the alarm row */
+  /* alerting: its notifications go out with the same flush as the row */
+  if (alarm_handler) alarm_handler(alarm_ctx, t, subject_name(a->source));
 
   char line[400];
   alarm_format_line(t, subject_name(a->source), line, sizeof line);
   if (t->raised) log_msg(a->severity == SEV_CRITICAL ? LOG_LVL_ERROR : LOG_LVL_WARN, "%s", line);
   else LOG_INFO("%s", line);
   if (t->raised) return;
-  struct alarm_report *r = &cleared[(cleared_head + cleared_len) % RECENT_CLEARED];
-  if (cleared_len == RECENT_CLEARED) cleared_head = (cleared_head + 1) % RECENT_CLEARED;
-  else cleared_len++;
-  r->alarm = *a;
-  snprintf(r->source_name, sizeof r->source_name, "%s", subject_name(a->source));
-  snprintf(r->line, sizeof r->line, "%s", line);
+  struct alarm_report r = {.alarm = *a};
+  snprintf(r.source_name, sizeof r.source_name, "%s", subject_name(a->source));
+  snprintf(r.line, sizeof r.line, "%s", line);
+  report_publish_cleared_alarm(&r);
 }
 
+/* The alarms raised now, newest first, each with the line of its raise. */
+static void publish_active_alarms(void) {
+  static struct alarm active[REPORT_ALARMS_MAX];
+  static struct alarm_report out[REPORT_ALARMS_MAX];
+  int k = analysis ? analysis_active_alarms(analysis, active, REPORT_ALARMS_MAX) : 0;
+  for (int i = k - 1, n = 0; i >= 0; i--, n++) {
+    memset(&out[n], 0, sizeof out[n]);
+    out[n].alarm = active[i];
+    snprintf(out[n].source_name, sizeof out[n].source_name, "%s", subject_name(active[i].source));
+    struct alarm_transition t = {true, active[i]};
+    alarm_format_line(&t, out[n].source_name, out[n].line, sizeof out[n].line);
+  }
+  report_publish_active_alarms(out, k);
+}
+
+/* The vote and the source table are published before the events and
+ * alarms, so that an alarm's handler (alerting's evidence) reads this
+ * round's vote and sources. */
 void round_run(double local_step) {
   if (!analysis) return;
   struct timespec rt = sched_real_now();
   double now = rt.tv_sec + rt.tv_nsec * 1e-9;
   int64_t now_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
   sources_collect(inputs, now);
-  last = analysis_round(analysis, now, local_step, inputs);
-  record_vote(now_ns, &last->verdict);
-  vote_snapshot.local_freq_ppm = last->local_freq_ppm;
+  const struct analysis_result *last = analysis_round(analysis, now, local_step, inputs);
+  record_vote(now_ns, &last->verdict, last->local_freq_ppm);
+  sources_publish(last->per_source);
   for (int i = 0; i < last->n_events; i++) record_event(&last->events[i]);
   for (int i = 0; i < last->n_transitions; i++) record_alarm(&last->transitions[i]);
-}
-
-/* ---- reports ---- */
-
-void round_fill_source_vote(int i, struct source_report *r) {
-  r->voted = last != NULL && i < n_sources;
-  if (!r->voted) return;
-  r->vote_state = last->per_source[i].state;
-  snprintf(r->vote_why, sizeof r->vote_why, "%s", last->per_source[i].why);
-}
-
-void report_vote(struct vote_report *out) { *out = vote_snapshot; }
-
-int report_events(struct event_report *out, int max) {
-  int n = events_len < max ? events_len : max;
-  int skip = events_len - n;
-  for (int i = 0; i < n; i++) out[i] = events[(events_head + skip + i) % REPORT_EVENTS_MAX];
-  return n;
-}
-
-/* Active alarms (newest first), then the recently cleared (newest first). */
-int report_alarms(struct alarm_report *out, int max) {
-  int n = 0;
-  if (analysis) {
-    struct alarm active[REPORT_ALARMS_MAX];
-    int k = analysis_active_alarms(analysis, active, REPORT_ALARMS_MAX);
-    for (int i = k - 1; i >= 0 && n < max; i--, n++) {
-      out[n].alarm = active[i];
-      snprintf(out[n].source_name, sizeof out[n].source_name, "%s", subject_name(active[i].source));
-      struct alarm_transition t = {true, active[i]};
-      alarm_format_line(&t, out[n].source_name, out[n].line, sizeof out[n].line);
-    }
-  }
-  for (int i = cleared_len - 1; i >= 0 && n < max; i--, n++)
-    out[n] = cleared[(cleared_head + i) % RECENT_CLEARED];
-  return n;
+  publish_active_alarms();
 }

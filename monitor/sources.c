@@ -1,4 +1,4 @@
-/* The source table and the daemon's reports (see sources.h, report.h). */
+/* The source table (see sources.h); publishes its reports (report.h). */
 #include "monitor/sources.h"
 
 #include <stdio.h>
@@ -7,10 +7,9 @@
 
 #include <math.h>
 
+#include "monitor/analysis.h"
 #include "monitor/log.h"
 #include "monitor/report.h"
-#include "monitor/round.h"
-#include "monitor/analysis.h"
 #include "monitor/sched.h"
 #include "probes/probe.h"
 
@@ -28,12 +27,11 @@ struct source {
 };
 
 static struct source *table;
+static struct source_report *reports; /* [n_sources]: what is published */
 static int n_sources;
 static struct history *history;
 static char database_path[4096];
 static double started_mono;
-static int clock_steps;
-static double last_clock_step;
 
 static enum ref_class effective_class(const struct source *s) {
   if (s->cfg.class_set) return s->cfg.ref_class;
@@ -62,7 +60,12 @@ static void on_sample(void *ctx, const struct vt_sample *sample) {
 int sources_start(const struct vt_config *cfg, const struct keyring *keys,
                   struct history *h, char *err, size_t errlen) {
   table = calloc((size_t)cfg->n_sources + 1, sizeof *table);
-  if (!table) {
+  reports = calloc((size_t)cfg->n_sources + 1, sizeof *reports);
+  if (!table || !reports) {
+    free(table);
+    free(reports);
+    table = NULL;
+    reports = NULL;
     snprintf(err, errlen, "out of memory");
     return -1;
   }
@@ -86,6 +89,7 @@ int sources_start(const struct vt_config *cfg, const struct keyring *keys,
     }
     n_sources = i + 1;
   }
+  sources_publish(NULL);
   return 0;
 }
 
@@ -94,11 +98,9 @@ void sources_stop(void) {
   free(table);
   table = NULL;
   n_sources = 0;
-}
-
-void sources_note_clock_step(double step) {
-  clock_steps++;
-  last_clock_step = step;
+  sources_publish(NULL);
+  free(reports);
+  reports = NULL;
 }
 
 /* ---- the round's view ---- */
@@ -153,43 +155,37 @@ void sources_collect(struct analysis_source *out, double now) {
   for (int i = 0; i < n_sources; i++) collect_one(&table[i], i, now, &out[i]);
 }
 
-/* ---- report.h ---- */
+/* ---- publishing (report.h) ---- */
 
-int report_sources(struct source_report *out, int max) {
-  for (int i = 0; i < n_sources && i < max; i++) {
-    const struct source *s = &table[i];
-    struct source_report *r = &out[i];
-    memset(r, 0, sizeof *r);
-    r->index = i;
-    snprintf(r->name, sizeof r->name, "%s", s->cfg.name);
-    snprintf(r->kind, sizeof r->kind, "%s", source_kind_name(s->cfg.kind));
-    s->ops->report(s->probe, &r->probe);
-    r->class_configured = s->cfg.class_set;
-    r->ref_class = s->cfg.class_set ? s->cfg.ref_class : r->probe.inferred_class;
-    r->noselect = s->cfg.noselect;
-    r->vote_flags = sources_vote_flags(i);
-    round_fill_source_vote(i, r);
-  }
-  return n_sources;
+static void fill_report(int i, const struct vote_source_result *votes,
+                        struct source_report *r) {
+  const struct source *s = &table[i];
+  memset(r, 0, sizeof *r);
+  r->index = i;
+  snprintf(r->name, sizeof r->name, "%s", s->cfg.name);
+  snprintf(r->kind, sizeof r->kind, "%s", source_kind_name(s->cfg.kind));
+  s->ops->report(s->probe, &r->probe);
+  r->class_configured = s->cfg.class_set;
+  r->ref_class = s->cfg.class_set ? s->cfg.ref_class : r->probe.inferred_class;
+  r->noselect = s->cfg.noselect;
+  r->vote_flags = sources_vote_flags(i);
+  r->voted = votes != NULL;
+  if (!r->voted) return;
+  r->vote_state = votes[i].state;
+  snprintf(r->vote_why, sizeof r->vote_why, "%s", votes[i].why);
 }
 
-void report_status(struct status_report *out) {
-  memset(out, 0, sizeof *out);
-  snprintf(out->version, sizeof out->version, "%s", VT_VERSION);
-  out->now = sched_real_now();
-  out->uptime = sched_mono_now() - started_mono;
-  out->sources = n_sources;
+void sources_publish(const struct vote_source_result *votes) {
+  struct status_report st;
+  memset(&st, 0, sizeof st);
+  snprintf(st.version, sizeof st.version, "%s", VT_VERSION);
+  st.uptime = sched_mono_now() - started_mono;
+  st.sources = n_sources;
   for (int i = 0; i < n_sources; i++) {
-    struct probe_report r;
-    table[i].ops->report(table[i].probe, &r);
-    if (r.reach) out->reachable++;
-    if (r.have_sample) out->with_sample++;
+    fill_report(i, votes, &reports[i]);
+    if (reports[i].probe.reach) st.reachable++;
+    if (reports[i].probe.have_sample) st.with_sample++;
   }
-  snprintf(out->database, sizeof out->database, "%s", database_path);
-  struct history_stats hs = {0};
-  if (history) history_get_stats(history, &hs);
-  out->samples_written = hs.written;
-  out->history_errors = hs.errors;
-  out->clock_steps = clock_steps;
-  out->last_clock_step = last_clock_step;
+  snprintf(st.database, sizeof st.database, "%s", database_path);
+  report_publish_sources(reports, n_sources, &st);
 }

@@ -5,7 +5,11 @@
  *
  * Start-up order (torn down in reverse): configuration and key file (all
  * checked before anything starts), event loop, history, signals, alerting,
- * sources, HTTP API, timers. */
+ * sources, HTTP API, timers.
+ *
+ * The one place that knows every module: it wires what flows upward, the
+ * round's alarm transitions to alerting (round_on_alarm) and the history's
+ * counters and the loop's clock steps into the reports (report.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -21,6 +25,7 @@
 #include "monitor/history.h"
 #include "monitor/keys.h"
 #include "monitor/log.h"
+#include "monitor/report.h"
 #include "monitor/sched.h"
 #include "monitor/round.h"
 #include "monitor/sources.h"
@@ -72,6 +77,13 @@ static int load_config(const char *path, struct vt_config *cfg, struct keyring *
   return 0;
 }
 
+/* The history's counters into the status report, after a flush. */
+static void publish_history(void) {
+  struct history_stats hs = {0};
+  if (history) history_get_stats(history, &hs);
+  report_publish_history(hs.written, hs.errors);
+}
+
 /* SIGHUP: re-read the file. Sources, key file and log level are applied;
  * the database and http directives take effect at the next restart. A
  * file with an error leaves the running configuration untouched. */
@@ -90,6 +102,7 @@ static void reload(void) {
   if (memcmp(&next.alerts, &config.alerts, sizeof next.alerts)) /* alerting */
     LOG_WARN("reload: alert directive changes take effect at the next restart");
   history_flush(history);
+  publish_history();
   round_stop();
   sources_stop();
   snprintf(next.database, sizeof next.database, "%s", config.database);
@@ -140,6 +153,7 @@ static void on_round(void *arg) {
   round_run(pending_step);
   pending_step = 0;
   history_flush(history);
+  publish_history();
   sched_add_timer(ROUND_SECONDS, on_round, NULL);
 }
 
@@ -155,8 +169,14 @@ static void on_prune(void *arg) {
 static void on_clock_step(double step, void *arg) {
   (void)arg;
   LOG_WARN("the local clock was stepped by %+.3f s (CLOCK_REALTIME moved against CLOCK_MONOTONIC)", step);
-  sources_note_clock_step(step);
+  report_publish_clock_step(step);
   pending_step += step;
+}
+
+/* Alarm transitions flow up from the round to alerting. */
+static void on_alarm(void *ctx, const struct alarm_transition *t, const char *source_name) {
+  (void)ctx;
+  alert_transition(t, source_name);
 }
 
 static int fatal(const char *what, const char *msg) {
@@ -171,6 +191,7 @@ static int start(void) {
   if (!history) return fatal("", err);
   if (setup_signals()) return fatal("signals", strerror(errno));
   if (alert_start(&config, history, err, sizeof err)) return fatal("", err); /* alerting */
+  round_on_alarm(on_alarm, NULL);
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
   if (round_start(&config, history, err, sizeof err)) return fatal("", err);
   if (config.http_enabled && http_start(config.http_address, config.http_port, err, sizeof err))

@@ -294,6 +294,11 @@ static void note_unanswered(struct probe *p) {
   if ((p->rep.reach & 0xff) == 0) set_state(p, "unreachable");
 }
 
+/* The decoder's key lookup (ntp_key_lookup_fn) over the daemon's key file. */
+static const struct ntp_key *lookup_key(const void *keyring, uint32_t keyid) {
+  return keyring_find(keyring, keyid);
+}
+
 static int send_request(struct probe *p) {
   uint8_t buf[128];
   ntp_ts nonce;
@@ -304,7 +309,8 @@ static int send_request(struct probe *p) {
   if (fd < 0) return -1;
   p->fd = fd;
   sched_add_fd(fd, POLLIN, on_readable, p);
-  p->x = (struct ntp_exchange){.nonce = nonce, .key = p->key, .keys = p->host.keys,
+  p->x = (struct ntp_exchange){.nonce = nonce, .key = p->key,
+                               .key_lookup = lookup_key, .key_ctx = p->host.keys,
                                .maxdistance = p->host.maxdistance, .local_precision = LOCAL_PRECISION};
   clock_gettime(CLOCK_REALTIME, &p->x.t1);
   if (send(fd, buf, len, 0) != (ssize_t)len) return -1;

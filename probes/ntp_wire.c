@@ -8,8 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "monitor/keys.h"
-
 #define NTP_PHI 15e-6 /* s/s: RFC 5905 frequency tolerance */
 
 static uint32_t get32(const uint8_t *p) {
@@ -181,7 +179,7 @@ static enum ntp_check check_mac(const struct ntp_exchange *x, const uint8_t *buf
   if (t->mac_len < 20) return key ? NTP_AUTH_FAIL : NTP_OK;
   uint32_t keyid = get32(buf + t->mac_off);
   if (key && keyid != key->id) return NTP_AUTH_FAIL;
-  if (!key) key = keyring_find(x->keys, keyid);
+  if (!key && x->key_lookup) key = x->key_lookup(x->key_ctx, keyid);
   if (!key) return NTP_OK;
   *authenticated = ntp_mac_verify(key, buf, t->mac_off, buf + t->mac_off + 4,
                                   t->mac_len - 4);

@@ -13,8 +13,6 @@
 
 #include "probes/ntp_auth.h"
 
-struct keyring;
-
 #define NTP_HEADER_LEN 48
 #define NTP_PORT 123
 /* Seconds from the NTP epoch (1900-01-01) to the Unix epoch (1970-01-01). */
@@ -60,16 +58,23 @@ void ntp_header_decode(const uint8_t in[NTP_HEADER_LEN], struct ntp_header *h);
 size_t ntp_build_request(uint8_t *buf, size_t cap, ntp_ts nonce, int poll,
                          const struct ntp_key *key);
 
+/* How the decoder learns a key it was not handed: the key (algorithm and
+ * bytes) with this id as ctx knows it, or NULL when there is none. The
+ * decoder stays pure and knows nothing of where keys are kept (the daemon
+ * looks them up in its key file). */
+typedef const struct ntp_key *ntp_key_lookup_fn(const void *ctx, uint32_t keyid);
+
 /* One outstanding request. */
 struct ntp_exchange {
-  ntp_ts nonce;               /* what we put in the transmit timestamp */
-  struct timespec t1;         /* local CLOCK_REALTIME when it was sent */
-  const struct ntp_key *key;  /* the key the server must answer with, or NULL */
-  const struct keyring *keys; /* to recognise a key id (may be NULL) */
-  double maxdistance;         /* seconds, RFC 5905 test 7 limit (e.g. 1.5);
-                                 <= 0 means only the 16 s MAXDISP limit */
-  double local_precision;     /* seconds, our clock's precision (e.g. 1e-6) */
-  bool answered;              /* set by ntp_check_response on NTP_OK / NTP_KOD */
+  ntp_ts nonce;                  /* what we put in the transmit timestamp */
+  struct timespec t1;            /* local CLOCK_REALTIME when it was sent */
+  const struct ntp_key *key;     /* the key the server must answer with, or NULL */
+  ntp_key_lookup_fn *key_lookup; /* to recognise a key id (may be NULL) */
+  const void *key_ctx;           /* passed to key_lookup */
+  double maxdistance;            /* seconds, RFC 5905 test 7 limit (e.g. 1.5);
+                                    <= 0 means only the 16 s MAXDISP limit */
+  double local_precision;        /* seconds, our clock's precision (e.g. 1e-6) */
+  bool answered;                 /* set by ntp_check_response on NTP_OK / NTP_KOD */
 };
 
 enum ntp_check {
@@ -122,7 +127,8 @@ struct ntp_result {
  *     MAC                                 NTP_BAD_LENGTH / NTP_CRYPTO_NAK
  *   7 MAC when x->key is set: present, our key id,
  *     valid digest (when x->key is NULL a MAC under a
- *     key in x->keys only sets out->authenticated)   NTP_AUTH_FAIL
+ *     key x->key_lookup knows only sets
+ *     out->authenticated)                            NTP_AUTH_FAIL
  *   8 KoD (stratum 0, ASCII refid)                   NTP_KOD
  *   9 receive and transmit non-zero                  NTP_ZERO_TS
  *  10 LI != 3                                        NTP_UNSYNC

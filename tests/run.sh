@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the unit-test binaries given as arguments, then every
-# tests/system/test_*.sh. Each prints "N passed, N failed" as its last line;
+# Runs every test: the unit-test binaries given as arguments, the layer
+# check (tests/layers.sh), then every tests/system/test_*.sh. Each prints "N passed, N failed" as its last line;
 # this script adds them up and ends with the same line for the whole suite.
 # A test program that crashes or prints no count counts as one failure.
 set -u
@@ -31,6 +31,7 @@ run_one() { # name, command...
 for bin in "$@"; do
   run_one "unit/$(basename "$bin")" "$bin"
 done
+run_one "layers" bash tests/layers.sh
 # A test may ask for a longer limit than 300 s with a line
 # "# run.sh timeout: SECONDS" (the scenario suite runs for about 7 minutes).
 for t in tests/system/test_*.sh; do

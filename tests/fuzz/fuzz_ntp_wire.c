@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "monitor/keys.h"
 #include "probes/ntp_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -3,7 +3,6 @@
  * REFERENCE.md's "NTP client" list, each with the exact enum ntp_check.
  * Responses are built by hand with ntp_header_encode. */
 #include "probes/ntp_wire.h"
-#include "monitor/keys.h"
 #include "tests/unit/unit.h"
 
 #define NONCE UINT64_C(0x0123456789abcdef)
@@ -23,6 +22,12 @@ static struct ntp_key make_key(uint32_t id, enum mac_alg alg, const char *k) {
 
 /* One exchange and the header of a good answer to it: sent at t1 =
  * 1700000000.000, server 0.25 s ahead, 10 ms each way, 1 ms in the server. */
+/* The decoder's key lookup over one key (ctx), as a key file of one line. */
+static const struct ntp_key *one_key(const void *ctx, uint32_t keyid) {
+  const struct ntp_key *k = ctx;
+  return k->id == keyid ? k : NULL;
+}
+
 struct fixture {
   struct ntp_exchange x;
   struct ntp_header h;
@@ -354,7 +359,6 @@ static void test_kod(void) {
 
 static void test_kod_authenticated(void) {
   struct ntp_key key = make_key(9, MAC_AES128_CMAC, "0123456789abcdef");
-  struct keyring kr = {&key, 1};
   struct fixture f;
   struct ntp_result r;
   uint8_t buf[PKT_MAX];
@@ -369,12 +373,14 @@ static void test_kod_authenticated(void) {
   CHECK_INT(ntp_check_response(&f.x, buf, len, f.t4, &r), NTP_AUTH_FAIL);
   CHECK(!f.x.answered);
   make_kod(&f, "RSTR"); /* no key required, but one we know signed it */
-  f.x.keys = &kr;
+  f.x.key_lookup = one_key;
+  f.x.key_ctx = &key;
   len = build(&f.h, buf, NULL, 0, &key);
   CHECK_INT(ntp_check_response(&f.x, buf, len, f.t4, &r), NTP_KOD);
   CHECK(r.authenticated);
   make_kod(&f, "RSTR"); /* ... and a forged signature is merely unsigned */
-  f.x.keys = &kr;
+  f.x.key_lookup = one_key;
+  f.x.key_ctx = &key;
   len = build(&f.h, buf, NULL, 0, &key);
   buf[len - 1] ^= 1;
   CHECK_INT(ntp_check_response(&f.x, buf, len, f.t4, &r), NTP_KOD);
@@ -584,7 +590,6 @@ static void test_mac_wrong(void) {
 /* Without a required key a MAC is ignored, right or wrong. */
 static void test_mac_ignored(void) {
   struct ntp_key key = make_key(7, MAC_MD5, "secret");
-  struct keyring kr = {&key, 1};
   struct fixture f;
   struct ntp_result r;
   uint8_t buf[PKT_MAX];
@@ -594,7 +599,8 @@ static void test_mac_ignored(void) {
   CHECK_INT(ntp_check_response(&f.x, buf, len, f.t4, &r), NTP_OK);
   CHECK(!r.authenticated);
   make_ok(&f);
-  f.x.keys = &kr;
+  f.x.key_lookup = one_key;
+  f.x.key_ctx = &key;
   len = build(&f.h, buf, NULL, 0, &key);
   CHECK_INT(ntp_check_response(&f.x, buf, len, f.t4, &r), NTP_OK);
   CHECK(r.authenticated);

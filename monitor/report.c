@@ -1,0 +1,105 @@
+/* The published snapshots (see report.h): what the daemon's state modules
+ * last published, copied out to whoever asks. */
+#include "monitor/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/sched.h"
+
+#define RECENT_CLEARED 64
+
+static struct source_report *sources; /* [n_sources], owned */
+static int n_sources;
+static struct status_report status;   /* as published with the sources */
+static double status_mono;            /* when it was published (monotonic s) */
+static uint64_t samples_written, history_errors;
+static int clock_steps;
+static double last_clock_step;
+static struct vote_report vote;
+static struct event_report events[REPORT_EVENTS_MAX]; /* ring */
+static int events_head, events_len;
+static struct alarm_report active[REPORT_ALARMS_MAX];
+static int n_active;
+static struct alarm_report cleared[RECENT_CLEARED];   /* ring */
+static int cleared_head, cleared_len;
+
+/* ---- reading ---- */
+
+void report_status(struct status_report *out) {
+  *out = status;
+  out->now = sched_real_now();
+  out->uptime = status.uptime + (sched_mono_now() - status_mono);
+  out->samples_written = samples_written;
+  out->history_errors = history_errors;
+  out->clock_steps = clock_steps;
+  out->last_clock_step = last_clock_step;
+}
+
+int report_sources(struct source_report *out, int max) {
+  for (int i = 0; i < n_sources && i < max; i++) out[i] = sources[i];
+  return n_sources;
+}
+
+void report_vote(struct vote_report *out) { *out = vote; }
+
+int report_events(struct event_report *out, int max) {
+  int n = events_len < max ? events_len : max;
+  int skip = events_len - n;
+  for (int i = 0; i < n; i++) out[i] = events[(events_head + skip + i) % REPORT_EVENTS_MAX];
+  return n;
+}
+
+/* Active alarms (newest first), then the recently cleared (newest first). */
+int report_alarms(struct alarm_report *out, int max) {
+  int n = 0;
+  for (int i = 0; i < n_active && n < max; i++, n++) out[n] = active[i];
+  for (int i = cleared_len - 1; i >= 0 && n < max; i--, n++)
+    out[n] = cleared[(cleared_head + i) % RECENT_CLEARED];
+  return n;
+}
+
+/* ---- publishing ---- */
+
+void report_publish_sources(const struct source_report *r, int n,
+                            const struct status_report *st) {
+  if (n > n_sources || n == 0) {
+    free(sources);
+    sources = n > 0 ? malloc((size_t)n * sizeof *sources) : NULL;
+  }
+  n_sources = sources ? n : 0;
+  if (n_sources) memcpy(sources, r, (size_t)n_sources * sizeof *sources);
+  status = *st;
+  status_mono = sched_mono_now();
+}
+
+void report_publish_vote(const struct vote_report *v) { vote = *v; }
+
+void report_publish_event(const struct event_report *e) {
+  struct event_report *r = &events[(events_head + events_len) % REPORT_EVENTS_MAX];
+  if (events_len == REPORT_EVENTS_MAX) events_head = (events_head + 1) % REPORT_EVENTS_MAX;
+  else events_len++;
+  *r = *e;
+}
+
+void report_publish_active_alarms(const struct alarm_report *a, int n) {
+  n_active = n < REPORT_ALARMS_MAX ? n : REPORT_ALARMS_MAX;
+  for (int i = 0; i < n_active; i++) active[i] = a[i];
+}
+
+void report_publish_cleared_alarm(const struct alarm_report *a) {
+  struct alarm_report *r = &cleared[(cleared_head + cleared_len) % RECENT_CLEARED];
+  if (cleared_len == RECENT_CLEARED) cleared_head = (cleared_head + 1) % RECENT_CLEARED;
+  else cleared_len++;
+  *r = *a;
+}
+
+void report_publish_history(uint64_t written, uint64_t errors) {
+  samples_written = written;
+  history_errors = errors;
+}
+
+void report_publish_clock_step(double step) {
+  clock_steps++;
+  last_clock_step = step;
+}
