@@ -15,9 +15,9 @@
 
 #include "alerting/outbox.h"
 #include "alerting/sink.h"
-#include "monitor/log.h"
+#include "lib/log.h"
 #include "monitor/report.h"
-#include "monitor/sched.h"
+#include "lib/sched.h"
 
 #define TICK_SECONDS 1.0
 #define PRUNE_SECONDS 3600.0

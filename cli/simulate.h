@@ -12,7 +12,7 @@
  * at their times and each prints one line on stdout ("t=30.000 gps1 step
  * +0.001000 s"). The run ends after the scenario's duration, or on SIGTERM
  * or SIGINT, with exit status 0 and a per-server count of what was answered
- * and dropped on stderr. Runs on the event loop of monitor/sched.h. */
+ * and dropped on stderr. Runs on the event loop of lib/sched.h. */
 #ifndef VT_SIMULATE_H
 #define VT_SIMULATE_H
 

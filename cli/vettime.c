@@ -30,9 +30,9 @@
 #include "cli/format.h"
 #include "cli/replay.h"
 #include "cli/simulate.h"
+#include "lib/version.h"
 #include "monitor/config.h"
 
-#define VETTIME_VERSION "0.1.0"
 #define EXIT_BAD_REPLY 1
 #define EXIT_UNREACHABLE 2
 #define CONNECT_TIMEOUT_MS 2000L
@@ -189,7 +189,7 @@ static CURL *new_request(const char *url, struct reply *r, char *errbuf) {
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "vettime/" VETTIME_VERSION);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "vettime/" VT_VERSION);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);

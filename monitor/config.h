@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "alerting/alert_config.h" /* alerting: the alert directives */
-#include "monitor/log.h"
+#include "lib/log.h"
 #include "probes/refclass.h"
 
 #define VT_DEFAULT_CONFIG "/etc/vettime/vettime.conf"

@@ -8,8 +8,8 @@
 
 #include "alerting/alert.h" /* alerting */
 #include "monitor/analysis.h"
-#include "monitor/log.h"
-#include "monitor/sched.h"
+#include "lib/log.h"
+#include "lib/sched.h"
 #include "monitor/sources.h"
 
 #define RECENT_CLEARED 64

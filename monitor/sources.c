@@ -7,14 +7,13 @@
 
 #include <math.h>
 
-#include "monitor/log.h"
+#include "lib/log.h"
 #include "monitor/report.h"
 #include "monitor/round.h"
 #include "monitor/analysis.h"
-#include "monitor/sched.h"
+#include "lib/sched.h"
+#include "lib/version.h"
 #include "probes/probe.h"
-
-#define VT_VERSION "0.1.0"
 
 struct source {
   struct source_config cfg;

@@ -17,11 +17,12 @@
 #include <unistd.h>
 
 #include "alerting/alert.h" /* alerting */
+#include "lib/log.h"
+#include "lib/sched.h"
+#include "lib/version.h"
 #include "monitor/config.h"
 #include "monitor/history.h"
 #include "monitor/keys.h"
-#include "monitor/log.h"
-#include "monitor/sched.h"
 #include "monitor/round.h"
 #include "monitor/sources.h"
 #include "web/http.h"
@@ -207,7 +208,7 @@ int main(int argc, char **argv) {
     case 'c': path = optarg; break;
     case 't': check_only = true; break;
     case 'd': debug = true; break;
-    case 'V': puts("vettimed 0.1.0"); return 0;
+    case 'V': puts("vettimed " VT_VERSION); return 0;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 64;
     }

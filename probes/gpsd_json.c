@@ -9,7 +9,7 @@
  * ignored, as the protocol asks of clients. */
 #include "probes/gpsd_json.h"
 
-#include "probes/civil.h"
+#include "lib/civil.h"
 
 #include <errno.h>
 #include <json-c/json.h>

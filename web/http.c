@@ -21,9 +21,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "monitor/log.h"
+#include "lib/log.h"
+#include "lib/sched.h"
 #include "monitor/report.h"
-#include "monitor/sched.h"
 #include "web/api.h"
 
 static struct MHD_Daemon *daemon_handle;

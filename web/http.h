@@ -1,5 +1,5 @@
 /* The daemon's HTTP server: libmicrohttpd in external epoll mode, driven by
- * our event loop (monitor/sched.h) rather than by threads of its own. MHD's
+ * our event loop (lib/sched.h) rather than by threads of its own. MHD's
  * epoll descriptor is watched like any other descriptor; a timer re-armed
  * from MHD_get_timeout() after every run closes idle connections on time.
  *

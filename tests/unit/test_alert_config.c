@@ -5,7 +5,7 @@
 #include "monitor/events.h"
 #include "unit.h"
 
-/* syslog.h's facility values (its LOG_INFO clashes with monitor/log.h). */
+/* syslog.h's facility values (its LOG_INFO clashes with lib/log.h). */
 #define FAC_DAEMON (3 << 3)
 #define FAC_LOCAL3 (19 << 3)
 

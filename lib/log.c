@@ -1,9 +1,11 @@
 /* Logging: see log.h. */
-#include "monitor/log.h"
+#include "lib/log.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "lib/timeutil.h"
 
 static enum log_level current_level = LOG_LVL_INFO;
 
@@ -46,7 +48,7 @@ void log_ratelimited(struct log_ratelimit *rl, enum log_level level,
   if (level > current_level) return;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  double now = ts.tv_sec + ts.tv_nsec * 1e-9;
+  double now = timespec_seconds(ts);
   if (now < rl->next_allowed) {
     rl->suppressed++;
     return;

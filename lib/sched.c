@@ -2,7 +2,7 @@
  * a small binary heap ordered by due time on CLOCK_MONOTONIC; descriptors in
  * a flat array handed to poll(2) as it is. Nothing here allocates per
  * iteration. */
-#include "monitor/sched.h"
+#include "lib/sched.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/log.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
 
 #define MAX_FDS 1024
 #define MAX_HOOKS 8
@@ -47,13 +48,11 @@ static struct timespec real_now;
 static double real_minus_mono; /* at the previous wake-up */
 static bool quit_requested;
 
-static double ts_seconds(struct timespec t) { return t.tv_sec + t.tv_nsec * 1e-9; }
-
 static void read_clocks(void) {
   struct timespec m;
   clock_gettime(CLOCK_MONOTONIC, &m);
   clock_gettime(CLOCK_REALTIME, &real_now);
-  mono_now = ts_seconds(m);
+  mono_now = timespec_seconds(m);
 }
 
 int sched_init(void) {
@@ -62,7 +61,7 @@ int sched_init(void) {
   n_hooks = 0;
   quit_requested = false;
   read_clocks();
-  real_minus_mono = ts_seconds(real_now) - mono_now;
+  real_minus_mono = timespec_seconds(real_now) - mono_now;
   return 0;
 }
 
@@ -202,7 +201,7 @@ static int poll_timeout_ms(void) {
 }
 
 static void detect_step(void) {
-  double diff = ts_seconds(real_now) - mono_now;
+  double diff = timespec_seconds(real_now) - mono_now;
   double step = diff - real_minus_mono;
   real_minus_mono = diff;
   if (fabs(step) > SCHED_STEP_THRESHOLD && step_handler) step_handler(step, step_arg);
