@@ -428,7 +428,7 @@ static bool has_mail_channel(const struct alert_config *c) {
 
 int alert_start(const struct vt_config *cfg, struct history *h, char *err, size_t errlen) {
   memset(&A, 0, sizeof A);
-  A.cfg = cfg->alerts;
+  A.cfg = *alert_config_of(cfg);
   A.h = h;
   A.db = history_db(h);
   A.n = A.cfg.n;

@@ -25,7 +25,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "alerting/alert_cli.h" /* alerting */
+#include "alerting/alert_cli.h"
+#include "alerting/alert_config.h"
 #include "cli/decode.h"
 #include "cli/format.h"
 #include "cli/replay.h"
@@ -400,6 +401,10 @@ int main(int argc, char **argv) {
   if (optind >= argc) return usage_error("%s", "no command given");
   const struct command *cmd = find_command(argv[optind]);
   if (!cmd) return usage_error("unknown command \"%s\"", argv[optind]);
+  if (alert_config_register()) {
+    fprintf(stderr, "vettime: cannot register the alert directives\n");
+    return EX_SOFTWARE;
+  }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     fprintf(stderr, "vettime: cannot initialise libcurl\n");
     return EXIT_BAD_REPLY;

@@ -3,8 +3,9 @@
  * until SIGTERM or SIGINT. Runs in the foreground and logs to stderr
  * (systemd style); it never daemonises itself.
  *
- * Start-up order (torn down in reverse): configuration and key file (all
- * checked before anything starts), event loop, history, signals, alerting,
+ * Start-up order (torn down in reverse): the alert directives registered
+ * with the configuration parser, configuration and key file (all checked
+ * before anything starts), event loop, history, signals, alerting,
  * sources, HTTP API, timers. */
 #include <errno.h>
 #include <getopt.h>
@@ -16,7 +17,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "alerting/alert.h" /* alerting */
+#include "alerting/alert.h"
+#include "alerting/alert_config.h"
 #include "lib/log.h"
 #include "lib/sched.h"
 #include "lib/version.h"
@@ -88,7 +90,7 @@ static void reload(void) {
   if (strcmp(next.database, config.database) || strcmp(next.http_address, config.http_address) ||
       next.http_port != config.http_port || next.http_enabled != config.http_enabled)
     LOG_WARN("reload: database and http changes take effect at the next restart");
-  if (memcmp(&next.alerts, &config.alerts, sizeof next.alerts)) /* alerting */
+  if (memcmp(alert_config_of(&next), alert_config_of(&config), sizeof(struct alert_config)))
     LOG_WARN("reload: alert directive changes take effect at the next restart");
   history_flush(history);
   round_stop();
@@ -217,6 +219,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 64;
   }
+  if (alert_config_register()) return fatal("alerting", "cannot register the alert directives");
   char err[8192];
   if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return fatal("", err);
   log_set_level(debug ? LOG_LVL_DEBUG : config.log_level);
