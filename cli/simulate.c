@@ -515,8 +515,7 @@ static void teardown(struct sim *sim) {
   keyring_free(&sim->keys);
 }
 
-int simulate_main(const struct cli *cli, int argc, char **argv) {
-  (void)cli;
+int simulate_main(int argc, char **argv) {
   struct sim *sim = calloc(1, sizeof *sim);
   struct scenario *scn = malloc(sizeof *scn);
   if (!sim || !scn) {

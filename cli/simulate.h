@@ -16,8 +16,6 @@
 #ifndef VT_SIMULATE_H
 #define VT_SIMULATE_H
 
-struct cli; /* the CLI's global options (cli/vettime.c); not used */
-
 /* The command: argv[0] is "simulate", argv[1..argc) its arguments.
  *   --port-base N  renumber the servers' ports to N, N+1, ... in file order
  *   --bind-base A  renumber the servers' addresses to A, A+1, ... in file
@@ -35,6 +33,6 @@ struct cli; /* the CLI's global options (cli/vettime.c); not used */
  * (EX_CONFIG) bad scenario or key file ("FILE:LINE: what is wrong" on
  * stderr); 71 (EX_OSERR) a socket could not be bound; 73 (EX_CANTCREAT)
  * --config or --ready could not be written. */
-int simulate_main(const struct cli *cli, int argc, char **argv);
+int simulate_main(int argc, char **argv);
 
 #endif

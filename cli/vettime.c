@@ -59,8 +59,9 @@ static int cmd_sources(const struct cli *cli, int argc, char **argv);
 static int cmd_vote(const struct cli *cli, int argc, char **argv);
 static int cmd_events(const struct cli *cli, int argc, char **argv);
 static int cmd_alarms(const struct cli *cli, int argc, char **argv);
+static int cmd_simulate(const struct cli *cli, int argc, char **argv);
 static int cmd_replay(const struct cli *cli, int argc, char **argv);
-static int cmd_alert(const struct cli *cli, int argc, char **argv); /* alerting */
+static int cmd_alert(const struct cli *cli, int argc, char **argv);
 static int cmd_decode(const struct cli *cli, int argc, char **argv);
 static int cmd_help(const struct cli *cli, int argc, char **argv);
 
@@ -70,7 +71,7 @@ static const struct command commands[] = {
     {"vote", cmd_vote, "the last vote: vetted or why not, offset, agreeing sources and classes"},
     {"events", cmd_events, "recent events, oldest first: time, kind, source, evidence"},
     {"alarms", cmd_alarms, "active and recently cleared alarms: id, severity, kind, source"},
-    {"simulate", simulate_main, "fake stratum-1 NTP servers from a scenario file"},
+    {"simulate", cmd_simulate, "fake stratum-1 NTP servers from a scenario file"},
     {"replay", cmd_replay, "re-run the vote and detectors over stored samples"},
     {"alert", cmd_alert, "alert outbox: status | test [CHANNEL] [--wait S] | retry [ID|all]"},
     {"decode", cmd_decode, "decode a recorded NMEA, gpsd, DCF77 or Meinberg file offline"},
@@ -328,6 +329,12 @@ static int cmd_events(const struct cli *cli, int argc, char **argv) {
   return show(cli, argc, argv, "events", format_events);
 }
 
+/* Fake NTP servers of its own: no daemon needed (cli/simulate.h). */
+static int cmd_simulate(const struct cli *cli, int argc, char **argv) {
+  (void)cli;
+  return simulate_main(argc, argv);
+}
+
 /* Reads the history itself: no daemon needed. */
 static int cmd_replay(const struct cli *cli, int argc, char **argv) {
   return replay_main(cli->config_path, cli->config_given, cli->json, argc, argv);
@@ -335,14 +342,14 @@ static int cmd_replay(const struct cli *cli, int argc, char **argv) {
 
 static int cmd_alarms(const struct cli *cli, int argc, char **argv) {
   int rc = show(cli, argc, argv, "alarms", format_alarms_table);
-  /* alerting: notifications that could not be delivered, from the database */
+  /* the alert notifications that could not be delivered, from the database */
   bool json = cli->json;
   for (int i = 1; i < argc; i++) json |= !strcmp(argv[i], "--json") || !strcmp(argv[i], "-j");
   if (rc == 0 && !json) alert_cli_dead_footer(cli->config_path, stdout);
   return rc;
 }
 
-/* alerting: reads and writes the outbox of the configured database itself
+/* Reads and writes the alert outbox of the configured database itself
  * (alerting/alert_cli.h); no daemon needed. */
 static int cmd_alert(const struct cli *cli, int argc, char **argv) {
   return alert_cli_main(cli->config_path, cli->json, argc, argv);

@@ -13,11 +13,6 @@ static const char *const level_names[] = {"error", "warning", "info", "debug"};
 static const int syslog_prefix[] = {3, 4, 6, 7};
 
 void log_set_level(enum log_level level) { current_level = level; }
-enum log_level log_get_level(void) { return current_level; }
-
-const char *log_level_name(enum log_level level) {
-  return level_names[level];
-}
 
 int log_parse_level(const char *name, enum log_level *out) {
   for (int i = 0; i <= LOG_LVL_DEBUG; i++) {

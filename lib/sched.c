@@ -15,7 +15,6 @@
 #include "lib/timeutil.h"
 
 #define MAX_FDS 1024
-#define MAX_HOOKS 8
 
 struct fd_entry {
   sched_fd_handler handler;
@@ -37,9 +36,6 @@ static struct timer *heap;
 static size_t heap_len, heap_cap;
 static sched_timer_id next_timer_id = 1;
 
-static struct { sched_hook hook; void *arg; } hooks[MAX_HOOKS];
-static int n_hooks;
-
 static sched_step_handler step_handler;
 static void *step_arg;
 
@@ -58,7 +54,6 @@ static void read_clocks(void) {
 int sched_init(void) {
   n_fds = 0;
   heap_len = 0;
-  n_hooks = 0;
   quit_requested = false;
   read_clocks();
   real_minus_mono = timespec_seconds(real_now) - mono_now;
@@ -180,14 +175,6 @@ void sched_set_step_handler(sched_step_handler handler, void *arg) {
   step_arg = arg;
 }
 
-int sched_add_end_hook(sched_hook hook, void *arg) {
-  if (n_hooks == MAX_HOOKS) return -1;
-  hooks[n_hooks].hook = hook;
-  hooks[n_hooks].arg = arg;
-  n_hooks++;
-  return 0;
-}
-
 void sched_quit(void) { quit_requested = true; }
 
 /* ---- the loop ---- */
@@ -240,7 +227,6 @@ int sched_run(void) {
     detect_step();
     if (n > 0) dispatch_fds();
     run_due_timers();
-    for (int i = 0; i < n_hooks; i++) hooks[i].hook(hooks[i].arg);
   }
   return 0;
 }

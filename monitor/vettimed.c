@@ -173,7 +173,7 @@ static int start(void) {
   history = history_open(config.database, err, sizeof err);
   if (!history) return fatal("", err);
   if (setup_signals()) return fatal("signals", strerror(errno));
-  if (alert_start(&config, history, err, sizeof err)) return fatal("", err); /* alerting */
+  if (alert_start(&config, history, err, sizeof err)) return fatal("", err);
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
   if (round_start(&config, history, err, sizeof err)) return fatal("", err);
   if (config.http_enabled && http_start(config.http_address, config.http_port, err, sizeof err))
@@ -191,7 +191,7 @@ static void stop(void) {
   if (config.http_enabled) http_stop();
   round_stop();
   sources_stop();
-  alert_stop(); /* alerting: before the history closes */
+  alert_stop(); /* before the history closes */
   struct history_stats hs = {0};
   if (history) history_get_stats(history, &hs);
   history_close(history);

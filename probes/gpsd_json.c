@@ -24,10 +24,6 @@
 static const char *const gnss_names[GPSD_GNSS_IDS] = {
     "GPS", "SBAS", "GAL", "BDS", "IMES", "QZSS", "GLO", "IRNSS"};
 
-const char *gpsd_gnss_name(int gnssid) {
-  return gnssid >= 0 && gnssid < GPSD_GNSS_IDS ? gnss_names[gnssid] : "?";
-}
-
 static const char *const class_names[] = {
     [GPSD_MSG_NONE] = "none",       [GPSD_MSG_TPV] = "TPV",
     [GPSD_MSG_SKY] = "SKY",         [GPSD_MSG_PPS] = "PPS",
