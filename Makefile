@@ -18,7 +18,7 @@ LDLIBS  += $(shell pkg-config --libs $(LIBS_PC) netsnmp 2>/dev/null) -lm
 BUILD   := build
 # Every .c under these folders is part of the shared library of modules,
 # except the two programs' mains.
-MODULE_DIRS := monitor probes alerting web cli
+MODULE_DIRS := lib monitor probes alerting web cli
 MAINS   := monitor/vettimed.c cli/vettime.c
 SRCS    := $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(MODULE_DIRS))))
 OBJS    := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrations.o

@@ -14,9 +14,9 @@
 
 #include "alerting/outbox.h"
 #include "alerting/sink.h"
-#include "monitor/log.h"
+#include "lib/log.h"
 #include "monitor/report.h"
-#include "monitor/sched.h"
+#include "lib/sched.h"
 
 #define TICK_SECONDS 1.0
 #define PRUNE_SECONDS 3600.0
@@ -420,7 +420,7 @@ static int start_channels(char *err, size_t errlen) {
 
 int alert_start(const struct vt_config *cfg, struct history *h, char *err, size_t errlen) {
   memset(&A, 0, sizeof A);
-  A.cfg = cfg->alerts;
+  A.cfg = *alert_config_of(cfg);
   A.h = h;
   A.db = history_db(h);
   A.n = A.cfg.n;

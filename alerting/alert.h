@@ -26,7 +26,7 @@
 #include "monitor/config.h"
 #include "monitor/history.h"
 
-/* Copies cfg->alerts, opens every channel's sink (a failure is a broken
+/* Copies alert_config_of(cfg), opens every channel's sink (a failure is a broken
  * environment: -1 with "alert CHANNEL (line N): ..." in err), marks dead
  * the pending notifications of channels no longer configured, installs the
  * history hook and the sender's timer. Pending notifications left by an

@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "alerting/alert_config.h"
 #include "alerting/alert_format.h"
 #include "alerting/outbox.h"
 #include "monitor/config.h"
@@ -113,8 +114,8 @@ static void list_state(sqlite3 *db, enum outbox_state st, FILE *out) {
 
 static int status_json(const struct vt_config *cfg, sqlite3 *db) {
   json_object *doc = json_object_new_object(), *chans = json_object_new_array();
-  for (int i = 0; i < cfg->alerts.n; i++) {
-    const struct alert_channel_config *c = &cfg->alerts.ch[i];
+  for (int i = 0; i < alert_config_of(cfg)->n; i++) {
+    const struct alert_channel_config *c = &alert_config_of(cfg)->ch[i];
     json_object *o = json_object_new_object();
     json_object_object_add(o, "name", json_object_new_string(c->name));
     json_object_object_add(o, "kind", json_object_new_string(alert_sink_kind_name(c->kind)));
@@ -140,13 +141,13 @@ static int cmd_status(const struct vt_config *cfg, sqlite3 *db, bool json) {
   if (json) status_json(cfg, db);
   else {
     printf("%-12s %-7s %8s %8s %8s\n", "channel", "kind", "pending", "sent", "dead");
-    for (int i = 0; i < cfg->alerts.n; i++) {
-      const struct alert_channel_config *c = &cfg->alerts.ch[i];
+    for (int i = 0; i < alert_config_of(cfg)->n; i++) {
+      const struct alert_channel_config *c = &alert_config_of(cfg)->ch[i];
       printf("%-12s %-7s %8d %8d %8d\n", c->name, alert_sink_kind_name(c->kind),
              outbox_count(db, OUTBOX_PENDING, c->name), outbox_count(db, OUTBOX_SENT, c->name),
              outbox_count(db, OUTBOX_DEAD, c->name));
     }
-    if (!cfg->alerts.n) printf("(no alert channels configured)\n");
+    if (!alert_config_of(cfg)->n) printf("(no alert channels configured)\n");
     list_state(db, OUTBOX_PENDING, stdout);
     list_state(db, OUTBOX_DEAD, stdout);
   }
@@ -164,7 +165,8 @@ static int insert_test(sqlite3 *db, const struct vt_config *cfg, const char *cha
   n->event = ALERT_TEST;
   n->value = n->threshold = NAN;
   snprintf(n->severity, sizeof n->severity, "info");
-  snprintf(n->site, sizeof n->site, "%s", cfg->alerts.site[0] ? cfg->alerts.site : host);
+  const char *site = alert_config_of(cfg)->site;
+  snprintf(n->site, sizeof n->site, "%s", site[0] ? site : host);
   n->event_ns = n->created_ns = real_ns();
   snprintf(n->text, sizeof n->text, "vettime test notification on channel %s from %s (vettime alert test)",
            channel, n->site);
@@ -220,19 +222,19 @@ static int cmd_test(const struct vt_config *cfg, sqlite3 *db, int argc, char **a
       return EX_USAGE;
     }
   }
-  if (only && !alert_config_channel(&cfg->alerts, only)) {
+  if (only && !alert_config_channel(alert_config_of(cfg), only)) {
     fprintf(stderr, "vettime: no alert channel named %s in %s\n", only, cfg->path);
     return EX_USAGE;
   }
-  if (!cfg->alerts.n) {
+  if (!alert_config_of(cfg)->n) {
     fprintf(stderr, "vettime: %s configures no alert channel\n", cfg->path);
     return EX_CONFIG;
   }
   struct alert_note *rows = calloc(ALERT_CHANNELS_MAX, sizeof *rows);
   int n = 0, rc = 0;
-  for (int i = 0; rows && i < cfg->alerts.n && rc == 0; i++) {
-    if (only && strcmp(only, cfg->alerts.ch[i].name) != 0) continue;
-    if (insert_test(db, cfg, cfg->alerts.ch[i].name, &rows[n])) {
+  for (int i = 0; rows && i < alert_config_of(cfg)->n && rc == 0; i++) {
+    if (only && strcmp(only, alert_config_of(cfg)->ch[i].name) != 0) continue;
+    if (insert_test(db, cfg, alert_config_of(cfg)->ch[i].name, &rows[n])) {
       rc = 1;
       break;
     }

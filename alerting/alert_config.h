@@ -11,9 +11,10 @@
  *   alertrepeat SECONDS | alertretry INITIAL MAX [expire SECONDS] |
  *   alertsite NAME | heartbeat SECONDS
  *
- * monitor/config.c hands every such line to alert_config_directive(); the
- * result lives in struct vt_config as a plain value (no pointers), so the
- * daemon can copy it and a reload can replace it. Pure: no I/O. */
+ * alert_config_register() registers these directives with the
+ * configuration parser (monitor/config.h); the parsed result travels in
+ * struct vt_config as a plain value (no pointers), so the daemon can copy
+ * it and a reload can compare and replace it. Pure: no I/O. */
 #ifndef VT_ALERT_CONFIG_H
 #define VT_ALERT_CONFIG_H
 
@@ -99,15 +100,16 @@ struct alert_config {
   char site[64];         /* "where" in subjects and varbinds; "" = the host name */
 };
 
-void alert_config_default(struct alert_config *c);
+/* Registers the alerting directives with the configuration parser. Every
+ * program that reads vettime.conf calls it from main, before the first
+ * config_load(). Returns 0, or -1 (a bug: see config_register_family). */
+int alert_config_register(void);
 
-/* True when word is a directive alert_config_directive() takes. */
-bool alert_config_is_directive(const char *word);
+struct vt_config;
 
-/* Applies one directive line (argv[0] is the directive). Returns 0, or -1
- * with the message (without file and line) in msg. */
-int alert_config_directive(struct alert_config *c, char **argv, int argc, int line,
-                           char *msg, size_t msglen);
+/* The alert directives of a configuration parsed after
+ * alert_config_register() (asserted): their defaults when it has none. */
+const struct alert_config *alert_config_of(const struct vt_config *cfg);
 
 /* The channel called name, or NULL. */
 const struct alert_channel_config *alert_config_channel(const struct alert_config *c,

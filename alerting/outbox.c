@@ -12,7 +12,7 @@
 
 #include <sqlite3.h>
 
-#include "monitor/log.h"
+#include "lib/log.h"
 
 /* Results waiting for a flush at most: one attempt in flight per channel,
  * so a handful; generous against a long-failing disk. */

@@ -1,6 +1,6 @@
 /* The mail sink (sink.h): RFC 5322 messages (alert_format.h) over SMTP
  * with libcurl, driven from the daemon's loop through the multi interface
- * (its socket and timer callbacks registered on monitor/sched.h, as curl's
+ * (its socket and timer callbacks registered on lib/sched.h, as curl's
  * docs/examples/multi-event.c does with libevent). smtp:// and smtps://,
  * STARTTLS (required when configured), AUTH, several recipients.
  *
@@ -17,8 +17,8 @@
 
 #include "alerting/alert_format.h"
 #include "alerting/sink.h"
-#include "monitor/log.h"
-#include "monitor/sched.h"
+#include "lib/log.h"
+#include "lib/sched.h"
 
 #define MESSAGE_MAX (ALERT_EVIDENCE_LEN * 2 + 16384) /* one notification */
 #define CONNECT_TIMEOUT_MS 10000L

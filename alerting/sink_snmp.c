@@ -35,8 +35,8 @@
 #include <time.h>
 
 #include "alerting/sink.h"
+#include "lib/sched.h"
 #include "monitor/events.h"
-#include "monitor/sched.h"
 
 /* VETTIME-MIB::vettimeMIB, under the placeholder enterprise 32473. */
 #define VT_MIB_ROOT 1, 3, 6, 1, 4, 1, 32473, 7

@@ -23,7 +23,7 @@
 
 #include "alerting/alert_format.h"
 #include "alerting/sink.h"
-#include "monitor/sched.h"
+#include "lib/sched.h"
 
 #define LINE_MAX_LEN 8192
 #define CONNECT_TIMEOUT 10.0 /* s */

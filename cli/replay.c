@@ -16,10 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/log.h"
+#include "lib/timeutil.h"
 #include "monitor/analysis.h"
 #include "monitor/config.h"
 #include "monitor/history.h"
-#include "monitor/log.h"
 #include "monitor/round.h"
 
 #define MAX_REPLAY_SOURCES 4096
@@ -138,10 +139,8 @@ static int collect_source(void *ctx, const char *name, const char *cls, const st
 
 /* ---- rounds ---- */
 
-static double ts(struct timespec t) { return t.tv_sec + t.tv_nsec * 1e-9; }
-
 static void fill_input(const struct replay_source *s, double now, struct analysis_source *in) {
-  double age = now - ts(s->latest.rx_time);
+  double age = now - timespec_seconds(s->latest.rx_time);
   double usual = s->interval > 0 ? s->interval : 64;
   memset(in, 0, sizeof *in);
   in->vote = (struct vote_input){.ref_class = s->cls, .have_sample = s->have,
@@ -150,7 +149,7 @@ static void fill_input(const struct replay_source *s, double now, struct analysi
                                  .offset = s->latest.offset, .error = s->latest.error_bound,
                                  .stratum = s->have ? s->latest.stratum : -1, .leap = s->latest.leap};
   in->new_sample = s->fresh;
-  in->sample_time = ts(s->latest.rx_time);
+  in->sample_time = timespec_seconds(s->latest.rx_time);
   in->sample_offset = s->latest.offset;
   in->sample_error = s->latest.error_bound;
   in->stratum = s->have ? s->latest.stratum : -1;
@@ -257,7 +256,7 @@ static void run_round(struct replay *r, double now) {
 static int replay_sample(void *ctx, const char *name, const char *cls, const struct vt_sample *s) {
   (void)cls;
   struct replay *r = ctx;
-  double t = ts(s->rx_time);
+  double t = timespec_seconds(s->rx_time);
   if (r->next_round == 0) r->next_round = ceil(t / r->round) * r->round;
   if (r->next_round < t - 10 * r->round) /* a long gap: no need to walk it */
     r->next_round = floor((t - 10 * r->round) / r->round) * r->round;
@@ -268,7 +267,7 @@ static int replay_sample(void *ctx, const char *name, const char *cls, const str
   int i = find_source(r, name);
   if (i < 0) return 0;
   struct replay_source *rs = &r->src[i];
-  if (rs->have) rs->interval = t - ts(rs->latest.rx_time);
+  if (rs->have) rs->interval = t - timespec_seconds(rs->latest.rx_time);
   rs->latest = *s;
   rs->have = rs->fresh = true;
   if (r->samples++ == 0) r->first_t = t;

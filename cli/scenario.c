@@ -1,107 +1,43 @@
 /* Scenario files for `vettime simulate`: the parser and the pure model of
  * what each fake server serves at time t. See scenario.h for the contract
  * and docs/scenarios.md for the format. Directives, server options and
- * faults are tables (name, argument kind, target), so adding one is a row. */
+ * faults are tables (name, argument kind, target), so adding one is a row;
+ * lines, words, numbers, units and messages come from lib/lineparse.h. */
 #include "cli/scenario.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/lineparse.h"
 
 #define MAX_LINE 1024
 #define MAX_TOKENS 40
 #define MAX_FILE (1u << 20)
 
 struct parse_ctx {
-  const char *name; /* FILE in messages */
-  int line;
-  char *err;
-  size_t errlen;
+  struct lp_ctx lp;  /* file, line and the error message */
   struct scenario *s;
   int duration_line; /* 0 until `duration` is seen */
 };
 
-__attribute__((format(printf, 2, 3)))
-static int fail(struct parse_ctx *c, const char *fmt, ...) {
-  char msg[400];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (c->errlen == 0) return -1;
-  if (c->line > 0) snprintf(c->err, c->errlen, "%s:%d: %s", c->name, c->line, msg);
-  else snprintf(c->err, c->errlen, "%s: %s", c->name, msg);
-  return -1;
-}
-
 /* ---- values and units -------------------------------------------------- */
 
-struct unit {
-  const char *suffix;
-  double per; /* how many of this unit make the base unit (s or s/s) */
-};
-
-/* A unit family: the suffixes it accepts and how to name them in errors. */
-struct unit_family {
-  const struct unit *units;
-  const char *help;
-};
-
-static const struct unit time_unit_list[] = {
-    {"", 1}, {"s", 1}, {"ms", 1e3}, {"us", 1e6}, {"\xc2\xb5s", 1e6}, {"ns", 1e9}, {NULL, 0}};
-static const struct unit drift_unit_list[] = {{"ppm", 1e6}, {"ppb", 1e9}, {NULL, 0}};
-static const struct unit walk_unit_list[] = {
+static const struct lp_unit drift_unit_list[] = {{"ppm", 1e6}, {"ppb", 1e9}, {NULL, 0}};
+static const struct lp_unit walk_unit_list[] = {
     {"ms/s", 1e3}, {"us/s", 1e6}, {"\xc2\xb5s/s", 1e6}, {"ns/s", 1e9}, {NULL, 0}};
 
-static const struct unit_family TIME = {time_unit_list, "s, ms, us or ns"};
-static const struct unit_family DRIFT = {drift_unit_list, "ppm or ppb"};
-static const struct unit_family WALK = {walk_unit_list, "ms/s, us/s or ns/s"};
-
-/* Reads a decimal number [+-]?(D+[.D*]|.D+) at the start of tok (no
- * exponent, no inf/nan, no hex). Returns the characters used, 0 if none. */
-static size_t scan_number(const char *tok, double *v) {
-  size_t i = (tok[0] == '+' || tok[0] == '-') ? 1 : 0, digits = 0;
-  while (tok[i] >= '0' && tok[i] <= '9') i++, digits++;
-  if (tok[i] == '.') {
-    i++;
-    while (tok[i] >= '0' && tok[i] <= '9') i++, digits++;
-  }
-  if (digits == 0 || i >= 64) return 0;
-  char num[64];
-  memcpy(num, tok, i);
-  num[i] = '\0';
-  *v = strtod(num, NULL);
-  return i;
-}
-
-/* A number with a unit of family f, converted to the base unit. */
-static int parse_quantity(struct parse_ctx *c, const char *tok,
-                          const struct unit_family *f, bool allow_negative,
-                          double *out) {
-  double v;
-  size_t n = scan_number(tok, &v);
-  if (n == 0) return fail(c, "bad number \"%s\"", tok);
-  const struct unit *u = f->units;
-  while (u->suffix && strcmp(u->suffix, tok + n) != 0) u++;
-  if (!u->suffix) return fail(c, "bad unit in \"%s\" (%s)", tok, f->help);
-  if (!allow_negative && v < 0) return fail(c, "\"%s\" must not be negative", tok);
-  *out = v / u->per;
-  return 0;
-}
+static const struct lp_units DRIFT = {drift_unit_list, "ppm or ppb"};
+static const struct lp_units WALK = {walk_unit_list, "ms/s, us/s or ns/s"};
 
 /* A decimal integer in [lo, hi]. */
 static int parse_int(struct parse_ctx *c, const char *what, const char *tok,
                      long long lo, long long hi, long long *out) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(tok, &end, 10);
-  if (errno || end == tok || *end || v < lo || v > hi)
-    return fail(c, "bad %s \"%s\" (an integer from %lld to %lld)", what, tok, lo, hi);
-  *out = v;
+  if (lp_scan_int(tok, lo, hi, out) != LP_NUM_OK)
+    return lp_fail(&c->lp, "bad %s \"%s\" (an integer from %lld to %lld)", what, tok, lo, hi);
   return 0;
 }
 
@@ -110,7 +46,7 @@ static int parse_refid(struct parse_ctx *c, const char *tok, char out[5]) {
   size_t n = strlen(tok);
   bool ok = n >= 1 && n <= 4;
   for (size_t i = 0; ok && i < n; i++) ok = tok[i] > 0x20 && tok[i] < 0x7f;
-  if (!ok) return fail(c, "bad refid \"%s\" (1 to 4 ASCII characters)", tok);
+  if (!ok) return lp_fail(&c->lp, "bad refid \"%s\" (1 to 4 ASCII characters)", tok);
   memcpy(out, tok, n + 1);
   return 0;
 }
@@ -126,7 +62,7 @@ static int parse_kiss(struct parse_ctx *c, const char *tok, char out[5]) {
       return 0;
     }
   }
-  return fail(c, "unknown kiss code \"%s\" (e.g. RATE, DENY, RSTR)", tok);
+  return lp_fail(&c->lp, "unknown kiss code \"%s\" (e.g. RATE, DENY, RSTR)", tok);
 }
 
 /* A server or scenario name: 1-31 of [A-Za-z0-9_.-]. */
@@ -142,16 +78,16 @@ static bool valid_name(const char *s) {
 static int dir_name(struct parse_ctx *c, char **argv, int argc) {
   (void)argc;
   if (!valid_name(argv[1]))
-    return fail(c, "bad name \"%s\" (1-31 letters, digits, '_', '.', '-')", argv[1]);
+    return lp_fail(&c->lp, "bad name \"%s\" (1-31 letters, digits, '_', '.', '-')", argv[1]);
   snprintf(c->s->name, sizeof c->s->name, "%s", argv[1]);
   return 0;
 }
 
 static int dir_duration(struct parse_ctx *c, char **argv, int argc) {
   (void)argc;
-  if (parse_quantity(c, argv[1], &TIME, false, &c->s->duration)) return -1;
-  if (!(c->s->duration > 0)) return fail(c, "the duration must be more than 0 s");
-  c->duration_line = c->line;
+  if (lp_quantity(&c->lp, argv[1], &lp_units_seconds, false, &c->s->duration)) return -1;
+  if (!(c->s->duration > 0)) return lp_fail(&c->lp, "the duration must be more than 0 s");
+  c->duration_line = c->lp.line;
   return 0;
 }
 
@@ -161,7 +97,7 @@ static int dir_seed(struct parse_ctx *c, char **argv, int argc) {
   errno = 0;
   unsigned long long v = strtoull(argv[1], &end, 10);
   if (errno || end == argv[1] || *end || argv[1][0] == '-')
-    return fail(c, "bad seed \"%s\" (a non-negative integer)", argv[1]);
+    return lp_fail(&c->lp, "bad seed \"%s\" (a non-negative integer)", argv[1]);
   c->s->seed = v;
   return 0;
 }
@@ -172,7 +108,7 @@ static int dir_poll(struct parse_ctx *c, char **argv, int argc) {
   if (parse_int(c, "minpoll", argv[1], 0, 17, &lo) ||
       parse_int(c, "maxpoll", argv[2], 0, 17, &hi))
     return -1;
-  if (lo > hi) return fail(c, "minpoll %lld is above maxpoll %lld", lo, hi);
+  if (lo > hi) return lp_fail(&c->lp, "minpoll %lld is above maxpoll %lld", lo, hi);
   c->s->minpoll = (int)lo;
   c->s->maxpoll = (int)hi;
   return 0;
@@ -193,13 +129,13 @@ static int opt_stratum(struct parse_ctx *c, const char *v, struct scn_server *sv
   return 0;
 }
 static int opt_offset(struct parse_ctx *c, const char *v, struct scn_server *sv) {
-  return parse_quantity(c, v, &TIME, true, &sv->offset);
+  return lp_quantity(&c->lp, v, &lp_units_seconds, true, &sv->offset);
 }
 static int opt_jitter(struct parse_ctx *c, const char *v, struct scn_server *sv) {
-  return parse_quantity(c, v, &TIME, false, &sv->jitter);
+  return lp_quantity(&c->lp, v, &lp_units_seconds, false, &sv->jitter);
 }
 static int opt_drift(struct parse_ctx *c, const char *v, struct scn_server *sv) {
-  return parse_quantity(c, v, &DRIFT, true, &sv->drift);
+  return lp_quantity(&c->lp, v, &DRIFT, true, &sv->drift);
 }
 static int opt_key(struct parse_ctx *c, const char *v, struct scn_server *sv) {
   long long n;
@@ -208,10 +144,10 @@ static int opt_key(struct parse_ctx *c, const char *v, struct scn_server *sv) {
   return 0;
 }
 static int opt_rootdelay(struct parse_ctx *c, const char *v, struct scn_server *sv) {
-  return parse_quantity(c, v, &TIME, false, &sv->root_delay);
+  return lp_quantity(&c->lp, v, &lp_units_seconds, false, &sv->root_delay);
 }
 static int opt_rootdisp(struct parse_ctx *c, const char *v, struct scn_server *sv) {
-  return parse_quantity(c, v, &TIME, false, &sv->root_disp);
+  return lp_quantity(&c->lp, v, &lp_units_seconds, false, &sv->root_disp);
 }
 static int opt_port(struct parse_ctx *c, const char *v, struct scn_server *sv) {
   long long n;
@@ -223,7 +159,7 @@ static int opt_port(struct parse_ctx *c, const char *v, struct scn_server *sv) {
 static int opt_bind(struct parse_ctx *c, const char *v, struct scn_server *sv) {
   const char *why;
   if (scenario_parse_loopback(v, &sv->addr, &why))
-    return fail(c, "bad bind address \"%s\": %s", v, why);
+    return lp_fail(&c->lp, "bad bind address \"%s\": %s", v, why);
   return 0;
 }
 
@@ -258,21 +194,21 @@ static void server_defaults(struct scn_server *sv, int index, int line) {
 static int dir_server(struct parse_ctx *c, char **argv, int argc) {
   struct scenario *s = c->s;
   if (s->n_servers == SCN_MAX_SERVERS)
-    return fail(c, "too many servers (at most %d)", SCN_MAX_SERVERS);
+    return lp_fail(&c->lp, "too many servers (at most %d)", SCN_MAX_SERVERS);
   if (!valid_name(argv[1]))
-    return fail(c, "bad server name \"%s\" (1-31 letters, digits, '_', '.', '-')", argv[1]);
+    return lp_fail(&c->lp, "bad server name \"%s\" (1-31 letters, digits, '_', '.', '-')", argv[1]);
   if (scenario_find_server(s, argv[1]) >= 0)
-    return fail(c, "duplicate server name \"%s\"", argv[1]);
+    return lp_fail(&c->lp, "duplicate server name \"%s\"", argv[1]);
   struct scn_server sv;
-  server_defaults(&sv, s->n_servers, c->line);
+  server_defaults(&sv, s->n_servers, c->lp.line);
   snprintf(sv.name, sizeof sv.name, "%s", argv[1]);
   for (int i = 2; i < argc; i += 2) {
     server_opt_fn fn = find_server_opt(argv[i]);
-    if (!fn) return fail(c, "unknown server option \"%s\"", argv[i]);
-    if (i + 1 >= argc) return fail(c, "\"%s\" needs a value", argv[i]);
+    if (!fn) return lp_fail(&c->lp, "unknown server option \"%s\"", argv[i]);
+    if (i + 1 >= argc) return lp_fail(&c->lp, "\"%s\" needs a value", argv[i]);
     if (fn(c, argv[i + 1], &sv)) return -1;
   }
-  if (!sv.refid[0]) return fail(c, "server \"%s\" has no refid", sv.name);
+  if (!sv.refid[0]) return lp_fail(&c->lp, "server \"%s\" has no refid", sv.name);
   s->servers[s->n_servers++] = sv;
   return 0;
 }
@@ -309,10 +245,10 @@ static int parse_fault_arg(struct parse_ctx *c, enum arg_kind kind,
   int rc = 0;
   switch (kind) {
   case ARG_NONE: return 0;
-  case ARG_OFFSET: return parse_quantity(c, tok, &TIME, true, &ev->value);
-  case ARG_JITTER: return parse_quantity(c, tok, &TIME, false, &ev->value);
-  case ARG_WALK: return parse_quantity(c, tok, &WALK, true, &ev->value);
-  case ARG_DRIFT: return parse_quantity(c, tok, &DRIFT, true, &ev->value);
+  case ARG_OFFSET: return lp_quantity(&c->lp, tok, &lp_units_seconds, true, &ev->value);
+  case ARG_JITTER: return lp_quantity(&c->lp, tok, &lp_units_seconds, false, &ev->value);
+  case ARG_WALK: return lp_quantity(&c->lp, tok, &WALK, true, &ev->value);
+  case ARG_DRIFT: return lp_quantity(&c->lp, tok, &DRIFT, true, &ev->value);
   case ARG_LEAP: rc = parse_int(c, "leap indicator", tok, 0, 3, &n); break;
   case ARG_STRATUM: rc = parse_int(c, "stratum", tok, 1, 16, &n); break;
   case ARG_KISS: return parse_kiss(c, tok, ev->code);
@@ -343,20 +279,20 @@ static int find_fault(const char *name) {
 static int dir_at(struct parse_ctx *c, char **argv, int argc) {
   struct scenario *s = c->s;
   if (s->n_events == SCN_MAX_EVENTS)
-    return fail(c, "too many `at` lines (at most %d)", SCN_MAX_EVENTS);
-  struct scn_event ev = {.line = c->line};
-  if (parse_quantity(c, argv[1], &TIME, false, &ev.t)) return -1;
+    return lp_fail(&c->lp, "too many `at` lines (at most %d)", SCN_MAX_EVENTS);
+  struct scn_event ev = {.line = c->lp.line};
+  if (lp_quantity(&c->lp, argv[1], &lp_units_seconds, false, &ev.t)) return -1;
   ev.server = scenario_find_server(s, argv[2]);
-  if (ev.server < 0) return fail(c, "unknown server \"%s\"", argv[2]);
+  if (ev.server < 0) return lp_fail(&c->lp, "unknown server \"%s\"", argv[2]);
   int f = find_fault(argv[3]);
-  if (f < 0) return fail(c, "unknown fault \"%s\"", argv[3]);
+  if (f < 0) return lp_fail(&c->lp, "unknown fault \"%s\"", argv[3]);
   ev.fault = faults[f].fault;
   int want = faults[f].arg == ARG_NONE ? 4 : 5;
   if (argc != want)
-    return fail(c, "`%s` takes %s", argv[3], want == 4 ? "no value" : "one value");
+    return lp_fail(&c->lp, "`%s` takes %s", argv[3], want == 4 ? "no value" : "one value");
   if (parse_fault_arg(c, faults[f].arg, want == 5 ? argv[4] : NULL, &ev)) return -1;
   if ((ev.fault == SCN_BADMAC || ev.fault == SCN_GOODMAC) && !s->servers[ev.server].key)
-    return fail(c, "`%s` needs a server with a key (\"%s\" has none)", argv[3], argv[2]);
+    return lp_fail(&c->lp, "`%s` needs a server with a key (\"%s\" has none)", argv[3], argv[2]);
   insert_event(s, &ev);
   return 0;
 }
@@ -373,45 +309,31 @@ static const struct {
     {"server", 2, MAX_TOKENS, dir_server}, {"at", 4, 5, dir_at},
 };
 
-/* Splits line in place at blanks; a '#' starts a comment. */
-static int tokenize(char *line, char **argv) {
-  char *hash = strchr(line, '#');
-  if (hash) *hash = '\0';
-  int argc = 0;
-  char *save = NULL;
-  for (char *tok = strtok_r(line, " \t\r\f\v", &save); tok;
-       tok = strtok_r(NULL, " \t\r\f\v", &save)) {
-    if (argc == MAX_TOKENS) return -1;
-    argv[argc++] = tok;
-  }
-  return argc;
-}
-
 static int parse_line(struct parse_ctx *c, char *line) {
   char *argv[MAX_TOKENS];
-  int argc = tokenize(line, argv);
-  if (argc < 0) return fail(c, "too many words on one line");
+  int argc = lp_split(line, argv, MAX_TOKENS);
+  if (argc > MAX_TOKENS) return lp_fail(&c->lp, "too many words on one line");
   if (argc == 0) return 0;
   for (size_t i = 0; i < sizeof directives / sizeof directives[0]; i++) {
     if (strcmp(directives[i].name, argv[0]) != 0) continue;
     if (argc < directives[i].min_args || argc > directives[i].max_args)
-      return fail(c, "`%s` takes %d value%s", argv[0], directives[i].min_args - 1,
+      return lp_fail(&c->lp, "`%s` takes %d value%s", argv[0], directives[i].min_args - 1,
                   directives[i].min_args == 2 ? "" : "s");
     return directives[i].fn(c, argv, argc);
   }
-  return fail(c, "unknown directive \"%s\"", argv[0]);
+  return lp_fail(&c->lp, "unknown directive \"%s\"", argv[0]);
 }
 
 /* What can only be checked once every line is read. */
 static int check_whole(struct parse_ctx *c) {
   struct scenario *s = c->s;
-  c->line = 0;
-  if (!c->duration_line) return fail(c, "no `duration` line");
-  if (s->n_servers == 0) return fail(c, "no `server` line");
+  c->lp.line = 0;
+  if (!c->duration_line) return lp_fail(&c->lp, "no `duration` line");
+  if (s->n_servers == 0) return lp_fail(&c->lp, "no `server` line");
   for (int i = 0; i < s->n_events; i++) {
     if (s->events[i].t > s->duration) {
-      c->line = s->events[i].line;
-      return fail(c, "time %g s is beyond the duration (%g s)", s->events[i].t,
+      c->lp.line = s->events[i].line;
+      return lp_fail(&c->lp, "time %g s is beyond the duration (%g s)", s->events[i].t,
                   s->duration);
     }
   }
@@ -421,8 +343,8 @@ static int check_whole(struct parse_ctx *c) {
       if (a->port != b->port || a->addr != b->addr) continue;
       char addr[SCN_ADDR_LEN];
       scenario_format_addr(a->addr, addr);
-      c->line = a->line;
-      return fail(c, "server \"%s\" has the address and port %s:%d of \"%s\"", a->name,
+      c->lp.line = a->line;
+      return lp_fail(&c->lp, "server \"%s\" has the address and port %s:%d of \"%s\"", a->name,
                   addr, a->port, b->name);
     }
   }
@@ -437,29 +359,14 @@ static void scenario_defaults(struct scenario *s) {
   s->maxpoll = 1;
 }
 
-/* Copies the next line of *text into buf; returns its length, -1 at the
- * end, -2 if it does not fit. */
-static int next_line(const char **text, char *buf, size_t cap) {
-  if (!**text) return -1;
-  const char *nl = strchr(*text, '\n');
-  size_t n = nl ? (size_t)(nl - *text) : strlen(*text);
-  const char *start = *text;
-  *text += n + (nl ? 1 : 0);
-  if (n >= cap) return -2;
-  memcpy(buf, start, n);
-  buf[n] = '\0';
-  return (int)n;
-}
-
 int scenario_parse(const char *name, const char *text, struct scenario *out,
                    char *err, size_t errlen) {
-  struct parse_ctx c = {.name = name, .err = err, .errlen = errlen, .s = out};
+  struct parse_ctx c = {.lp = {name, 0, err, errlen}, .s = out};
   scenario_defaults(out);
   char line[MAX_LINE];
   int n;
-  while ((n = next_line(&text, line, sizeof line)) != -1) {
-    c.line++;
-    if (n == -2) return fail(&c, "line longer than %d characters", MAX_LINE - 1);
+  while ((n = lp_next_line(&c.lp, &text, line, sizeof line)) != LP_END) {
+    if (n == LP_TOO_LONG) return lp_fail(&c.lp, "line longer than %d characters", MAX_LINE - 1);
     if (parse_line(&c, line)) return -1;
   }
   return check_whole(&c);

@@ -3,7 +3,7 @@
  * otherwise: chronyd takes one source per address), each following its scenario (cli/scenario.h). See
  * simulate.h for the command line and docs/scenarios.md for the files.
  *
- * One event loop (monitor/sched.h): a UDP socket per server, a signalfd for
+ * One event loop (lib/sched.h): a UDP socket per server, a signalfd for
  * SIGTERM/SIGINT, one timer that walks the scenario's events in time order
  * (printing a line per applied fault) and one that ends the run. What a
  * server serves is never stored: each request asks the pure model
@@ -36,8 +36,8 @@
 #include <unistd.h>
 
 #include "cli/scenario.h"
+#include "lib/sched.h"
 #include "monitor/keys.h"
-#include "monitor/sched.h"
 #include "probes/ntp_wire.h"
 
 #define SIM_BUF 1024
@@ -515,8 +515,7 @@ static void teardown(struct sim *sim) {
   keyring_free(&sim->keys);
 }
 
-int simulate_main(const struct cli *cli, int argc, char **argv) {
-  (void)cli;
+int simulate_main(int argc, char **argv) {
   struct sim *sim = calloc(1, sizeof *sim);
   struct scenario *scn = malloc(sizeof *scn);
   if (!sim || !scn) {

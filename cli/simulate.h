@@ -12,11 +12,9 @@
  * at their times and each prints one line on stdout ("t=30.000 gps1 step
  * +0.001000 s"). The run ends after the scenario's duration, or on SIGTERM
  * or SIGINT, with exit status 0 and a per-server count of what was answered
- * and dropped on stderr. Runs on the event loop of monitor/sched.h. */
+ * and dropped on stderr. Runs on the event loop of lib/sched.h. */
 #ifndef VT_SIMULATE_H
 #define VT_SIMULATE_H
-
-struct cli; /* the CLI's global options (cli/vettime.c); not used */
 
 /* The command: argv[0] is "simulate", argv[1..argc) its arguments.
  *   --port-base N  renumber the servers' ports to N, N+1, ... in file order
@@ -35,6 +33,6 @@ struct cli; /* the CLI's global options (cli/vettime.c); not used */
  * (EX_CONFIG) bad scenario or key file ("FILE:LINE: what is wrong" on
  * stderr); 71 (EX_OSERR) a socket could not be bound; 73 (EX_CANTCREAT)
  * --config or --ready could not be written. */
-int simulate_main(const struct cli *cli, int argc, char **argv);
+int simulate_main(int argc, char **argv);
 
 #endif

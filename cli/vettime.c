@@ -25,14 +25,15 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "alerting/alert_cli.h" /* alerting */
+#include "alerting/alert_cli.h"
+#include "alerting/alert_config.h"
 #include "cli/decode.h"
 #include "cli/format.h"
 #include "cli/replay.h"
 #include "cli/simulate.h"
+#include "lib/version.h"
 #include "monitor/config.h"
 
-#define VETTIME_VERSION "0.1.0"
 #define EXIT_BAD_REPLY 1
 #define EXIT_UNREACHABLE 2
 #define CONNECT_TIMEOUT_MS 2000L
@@ -58,8 +59,9 @@ static int cmd_sources(const struct cli *cli, int argc, char **argv);
 static int cmd_vote(const struct cli *cli, int argc, char **argv);
 static int cmd_events(const struct cli *cli, int argc, char **argv);
 static int cmd_alarms(const struct cli *cli, int argc, char **argv);
+static int cmd_simulate(const struct cli *cli, int argc, char **argv);
 static int cmd_replay(const struct cli *cli, int argc, char **argv);
-static int cmd_alert(const struct cli *cli, int argc, char **argv); /* alerting */
+static int cmd_alert(const struct cli *cli, int argc, char **argv);
 static int cmd_decode(const struct cli *cli, int argc, char **argv);
 static int cmd_help(const struct cli *cli, int argc, char **argv);
 
@@ -69,7 +71,7 @@ static const struct command commands[] = {
     {"vote", cmd_vote, "the last vote: vetted or why not, offset, agreeing sources and classes"},
     {"events", cmd_events, "recent events, oldest first: time, kind, source, evidence"},
     {"alarms", cmd_alarms, "active and recently cleared alarms: id, severity, kind, source"},
-    {"simulate", simulate_main, "fake stratum-1 NTP servers from a scenario file"},
+    {"simulate", cmd_simulate, "fake stratum-1 NTP servers from a scenario file"},
     {"replay", cmd_replay, "re-run the vote and detectors over stored samples"},
     {"alert", cmd_alert, "alert outbox: status | test [CHANNEL] [--wait S] | retry [ID|all]"},
     {"decode", cmd_decode, "decode a recorded NMEA, gpsd, DCF77 or Meinberg file offline"},
@@ -189,7 +191,7 @@ static CURL *new_request(const char *url, struct reply *r, char *errbuf) {
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "vettime/" VETTIME_VERSION);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "vettime/" VT_VERSION);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
@@ -327,6 +329,12 @@ static int cmd_events(const struct cli *cli, int argc, char **argv) {
   return show(cli, argc, argv, "events", format_events);
 }
 
+/* Fake NTP servers of its own: no daemon needed (cli/simulate.h). */
+static int cmd_simulate(const struct cli *cli, int argc, char **argv) {
+  (void)cli;
+  return simulate_main(argc, argv);
+}
+
 /* Reads the history itself: no daemon needed. */
 static int cmd_replay(const struct cli *cli, int argc, char **argv) {
   return replay_main(cli->config_path, cli->config_given, cli->json, argc, argv);
@@ -334,14 +342,14 @@ static int cmd_replay(const struct cli *cli, int argc, char **argv) {
 
 static int cmd_alarms(const struct cli *cli, int argc, char **argv) {
   int rc = show(cli, argc, argv, "alarms", format_alarms_table);
-  /* alerting: notifications that could not be delivered, from the database */
+  /* the alert notifications that could not be delivered, from the database */
   bool json = cli->json;
   for (int i = 1; i < argc; i++) json |= !strcmp(argv[i], "--json") || !strcmp(argv[i], "-j");
   if (rc == 0 && !json) alert_cli_dead_footer(cli->config_path, stdout);
   return rc;
 }
 
-/* alerting: reads and writes the outbox of the configured database itself
+/* Reads and writes the alert outbox of the configured database itself
  * (alerting/alert_cli.h); no daemon needed. */
 static int cmd_alert(const struct cli *cli, int argc, char **argv) {
   return alert_cli_main(cli->config_path, cli->json, argc, argv);
@@ -400,6 +408,10 @@ int main(int argc, char **argv) {
   if (optind >= argc) return usage_error("%s", "no command given");
   const struct command *cmd = find_command(argv[optind]);
   if (!cmd) return usage_error("unknown command \"%s\"", argv[optind]);
+  if (alert_config_register()) {
+    fprintf(stderr, "vettime: cannot register the alert directives\n");
+    return EX_SOFTWARE;
+  }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     fprintf(stderr, "vettime: cannot initialise libcurl\n");
     return EXIT_BAD_REPLY;

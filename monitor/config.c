@@ -1,184 +1,132 @@
 /* Configuration file parser (see config.h). Two tables drive it: the
  * directives, and the options of a `server` line. Each entry names its
  * argument and bounds, so the checks and the error messages are uniform:
- * "FILE:LINE: what is wrong". */
+ * "FILE:LINE: what is wrong" (lib/lineparse.h). A directive that is not in
+ * the table goes to the family registered for it (config_register_family),
+ * so a module above this one parses its own directives. */
 #include "monitor/config.h"
 
-#include <ctype.h>
 #include <errno.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/lineparse.h"
 #include "probes/rx_continuity.h" /* settle bounds and default */
 
 #define MAX_ARGS 32
 #define MAX_SOURCES 4096
 
-struct parse_ctx {
-  const char *file;
-  int line;
-  char *err;
-  size_t errlen;
-};
-
-__attribute__((format(printf, 2, 3)))
-static int fail(struct parse_ctx *c, const char *fmt, ...) {
-  char msg[512];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  snprintf(c->err, c->errlen, "%s:%d: %s", c->file, c->line, msg);
-  return -1;
-}
-
-/* Whole-string integer in [lo, hi]. */
-static int parse_int(struct parse_ctx *c, const char *what, const char *s,
-                     long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (errno || end == s || *end)
-    return fail(c, "%s: \"%s\" is not a whole number", what, s);
-  if (v < lo || v > hi)
-    return fail(c, "%s: %ld is out of range (%ld to %ld)", what, v, lo, hi);
-  *out = v;
-  return 0;
-}
-
-static int parse_double(struct parse_ctx *c, const char *what, const char *s,
-                        double lo, double hi, double *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || *end || !isfinite(v))
-    return fail(c, "%s: \"%s\" is not a number", what, s);
-  if (v < lo || v > hi)
-    return fail(c, "%s: %g is out of range (%g to %g)", what, v, lo, hi);
-  *out = v;
-  return 0;
-}
-
-static int copy_string(struct parse_ctx *c, const char *what, const char *s,
-                       char *dst, size_t cap) {
-  if (strlen(s) >= cap) return fail(c, "%s: too long (at most %zu characters)", what, cap - 1);
-  strcpy(dst, s);
-  return 0;
-}
-
 /* ---- server options ---- */
 
-typedef int (*server_opt_fn)(struct parse_ctx *c, const char *arg, struct source_config *s);
+typedef int (*server_opt_fn)(struct lp_ctx *c, const char *arg, struct source_config *s);
 
-static int opt_port(struct parse_ctx *c, const char *a, struct source_config *s) {
-  long v;
-  if (parse_int(c, "port", a, 1, 65535, &v)) return -1;
+static int opt_port(struct lp_ctx *c, const char *a, struct source_config *s) {
+  long long v;
+  if (lp_int(c, "port", a, 1, 65535, &v)) return -1;
   s->port = (int)v;
   return 0;
 }
 
-static int opt_key(struct parse_ctx *c, const char *a, struct source_config *s) {
-  long v;
-  if (parse_int(c, "key", a, 1, 65535, &v)) return -1;
+static int opt_key(struct lp_ctx *c, const char *a, struct source_config *s) {
+  long long v;
+  if (lp_int(c, "key", a, 1, 65535, &v)) return -1;
   s->has_key = true;
   s->key_id = (uint32_t)v;
   return 0;
 }
 
-static int opt_class(struct parse_ctx *c, const char *a, struct source_config *s) {
+static int opt_class(struct lp_ctx *c, const char *a, struct source_config *s) {
   if (ref_class_parse(a, &s->ref_class) || s->ref_class == CLASS_UNKNOWN)
-    return fail(c, "class: unknown reference class \"%s\" (GPS GAL GLO BDS GNSS DCF MSF WWVB PTP ATOM NTP LOCL)", a);
+    return lp_fail(c, "class: unknown reference class \"%s\" (GPS GAL GLO BDS GNSS DCF MSF WWVB PTP ATOM NTP LOCL)", a);
   s->class_set = true;
   return 0;
 }
 
-static int opt_minpoll(struct parse_ctx *c, const char *a, struct source_config *s) {
-  long v;
-  if (parse_int(c, "minpoll", a, 0, 17, &v)) return -1;
+static int opt_minpoll(struct lp_ctx *c, const char *a, struct source_config *s) {
+  long long v;
+  if (lp_int(c, "minpoll", a, 0, 17, &v)) return -1;
   s->minpoll = (int)v;
   return 0;
 }
 
-static int opt_maxpoll(struct parse_ctx *c, const char *a, struct source_config *s) {
-  long v;
-  if (parse_int(c, "maxpoll", a, 0, 17, &v)) return -1;
+static int opt_maxpoll(struct lp_ctx *c, const char *a, struct source_config *s) {
+  long long v;
+  if (lp_int(c, "maxpoll", a, 0, 17, &v)) return -1;
   s->maxpoll = (int)v;
   return 0;
 }
 
-static int opt_iburst(struct parse_ctx *c, const char *a, struct source_config *s) {
+static int opt_iburst(struct lp_ctx *c, const char *a, struct source_config *s) {
   (void)c, (void)a;
   s->iburst = true;
   return 0;
 }
 
-static int opt_noselect(struct parse_ctx *c, const char *a, struct source_config *s) {
+static int opt_noselect(struct lp_ctx *c, const char *a, struct source_config *s) {
   (void)c, (void)a;
   s->noselect = true;
   return 0;
 }
 
-static int opt_trust(struct parse_ctx *c, const char *a, struct source_config *s) {
+static int opt_trust(struct lp_ctx *c, const char *a, struct source_config *s) {
   (void)c, (void)a;
   s->trust = true;
   return 0;
 }
 
-static int opt_require(struct parse_ctx *c, const char *a, struct source_config *s) {
+static int opt_require(struct lp_ctx *c, const char *a, struct source_config *s) {
   (void)c, (void)a;
   s->require = true;
   return 0;
 }
 
-static int opt_prefer(struct parse_ctx *c, const char *a, struct source_config *s) {
+static int opt_prefer(struct lp_ctx *c, const char *a, struct source_config *s) {
   (void)c, (void)a;
   s->prefer = true;
   return 0;
 }
 
-static int opt_device(struct parse_ctx *c, const char *a, struct source_config *s) {
-  return copy_string(c, "device", a, s->device, sizeof s->device);
+static int opt_device(struct lp_ctx *c, const char *a, struct source_config *s) {
+  return lp_copy(c, "device", a, s->device, sizeof s->device);
 }
 
-static int opt_pps(struct parse_ctx *c, const char *a, struct source_config *s) {
-  return copy_string(c, "pps", a, s->pps, sizeof s->pps);
+static int opt_pps(struct lp_ctx *c, const char *a, struct source_config *s) {
+  return lp_copy(c, "pps", a, s->pps, sizeof s->pps);
 }
 
-static int opt_baud(struct parse_ctx *c, const char *a, struct source_config *s) {
-  static const long rates[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400};
-  long v;
-  if (parse_int(c, "baud", a, 50, 230400, &v)) return -1;
+static int opt_baud(struct lp_ctx *c, const char *a, struct source_config *s) {
+  static const long long rates[] = {1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400};
+  long long v;
+  if (lp_int(c, "baud", a, 50, 230400, &v)) return -1;
   for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++)
     if (rates[i] == v) {
       s->baud = (int)v;
       return 0;
     }
-  return fail(c, "baud: %ld is not a standard rate (1200 ... 230400)", v);
+  return lp_fail(c, "baud: %lld is not a standard rate (1200 ... 230400)", v);
 }
 
-static int opt_offset(struct parse_ctx *c, const char *a, struct source_config *s) {
-  return parse_double(c, "offset", a, -1.0, 1.0, &s->offset);
+static int opt_offset(struct lp_ctx *c, const char *a, struct source_config *s) {
+  return lp_double(c, "offset", a, -1.0, 1.0, &s->offset);
 }
 
 /* Minutes a receiver's time must stay consistent after a jump. */
-static int opt_settle(struct parse_ctx *c, const char *a, struct source_config *s) {
-  long v;
-  if (parse_int(c, "settle", a, RXC_SETTLE_MIN, RXC_SETTLE_MAX, &v)) return -1;
+static int opt_settle(struct lp_ctx *c, const char *a, struct source_config *s) {
+  long long v;
+  if (lp_int(c, "settle", a, RXC_SETTLE_MIN, RXC_SETTLE_MAX, &v)) return -1;
   s->settle = (int)v;
   return 0;
 }
 
-static int opt_mode(struct parse_ctx *c, const char *a, struct source_config *s) {
+static int opt_mode(struct lp_ctx *c, const char *a, struct source_config *s) {
   static const char *const names[] = {"raw50", "raw75", "meinberg"};
   for (int i = 0; i < 3; i++)
     if (strcmp(a, names[i]) == 0) {
       s->dcf_mode = (enum dcf77_mode)i;
       return 0;
     }
-  return fail(c, "mode: \"%s\" is not raw50, raw75 or meinberg", a);
+  return lp_fail(c, "mode: \"%s\" is not raw50, raw75 or meinberg", a);
 }
 
 #define K(kind) (1u << (kind))
@@ -213,24 +161,24 @@ const char *source_kind_name(enum source_kind k) {
   return k >= 0 && k < SOURCE_KIND_COUNT ? kind_names[k] : "unknown";
 }
 
-static int apply_source_option(struct parse_ctx *c, char **argv, int argc, int *i,
+static int apply_source_option(struct lp_ctx *c, char **argv, int argc, int *i,
                                struct source_config *s) {
   const char *dir = kind_directives[s->kind];
   for (size_t k = 0; k < sizeof source_options / sizeof source_options[0]; k++) {
     if (strcmp(argv[*i], source_options[k].name) != 0) continue;
     if (!(source_options[k].kinds & K(s->kind)))
-      return fail(c, "%s: option %s does not apply to %s sources", dir, argv[*i], dir);
+      return lp_fail(c, "%s: option %s does not apply to %s sources", dir, argv[*i], dir);
     const char *arg = NULL;
     if (source_options[k].has_arg) {
-      if (*i + 1 >= argc) return fail(c, "%s: option %s needs a value", dir, argv[*i]);
+      if (*i + 1 >= argc) return lp_fail(c, "%s: option %s needs a value", dir, argv[*i]);
       arg = argv[++*i];
     }
     return source_options[k].fn(c, arg, s);
   }
-  return fail(c, "%s: unknown option \"%s\"", dir, argv[*i]);
+  return lp_fail(c, "%s: unknown option \"%s\"", dir, argv[*i]);
 }
 
-static int apply_source_options(struct parse_ctx *c, char **argv, int argc, int first,
+static int apply_source_options(struct lp_ctx *c, char **argv, int argc, int first,
                                 struct source_config *s) {
   for (int i = first; i < argc; i++)
     if (apply_source_option(c, argv, argc, &i, s)) return -1;
@@ -243,12 +191,12 @@ static int name_taken(const struct vt_config *cfg, const char *name) {
   return 0;
 }
 
-static int add_source(struct parse_ctx *c, struct vt_config *cfg, const struct source_config *s) {
+static int add_source(struct lp_ctx *c, struct vt_config *cfg, const struct source_config *s) {
   int prev = name_taken(cfg, s->name);
-  if (prev) return fail(c, "%s %s is already configured at line %d", kind_directives[s->kind], s->name, prev);
-  if (cfg->n_sources == MAX_SOURCES) return fail(c, "too many sources (at most %d)", MAX_SOURCES);
+  if (prev) return lp_fail(c, "%s %s is already configured at line %d", kind_directives[s->kind], s->name, prev);
+  if (cfg->n_sources == MAX_SOURCES) return lp_fail(c, "too many sources (at most %d)", MAX_SOURCES);
   struct source_config *n = realloc(cfg->sources, (size_t)(cfg->n_sources + 1) * sizeof *n);
-  if (!n) return fail(c, "out of memory");
+  if (!n) return lp_fail(c, "out of memory");
   cfg->sources = n;
   cfg->sources[cfg->n_sources++] = *s;
   return 0;
@@ -256,32 +204,32 @@ static int add_source(struct parse_ctx *c, struct vt_config *cfg, const struct s
 
 /* ---- directives ---- */
 
-static int dir_server(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  if (argc < 2) return fail(c, "server: missing HOST");
+static int dir_server(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (argc < 2) return lp_fail(c, "server: missing HOST");
   struct source_config s = {.kind = SOURCE_NTP, .port = 123, .minpoll = 6,
                             .maxpoll = 10, .line = c->line};
-  if (copy_string(c, "server", argv[1], s.host, sizeof s.host) ||
+  if (lp_copy(c, "server", argv[1], s.host, sizeof s.host) ||
       apply_source_options(c, argv, argc, 2, &s))
     return -1;
   if (s.minpoll > s.maxpoll)
-    return fail(c, "server: minpoll %d is above maxpoll %d", s.minpoll, s.maxpoll);
+    return lp_fail(c, "server: minpoll %d is above maxpoll %d", s.minpoll, s.maxpoll);
   if (s.port == 123) snprintf(s.name, sizeof s.name, "%s", s.host);
   else snprintf(s.name, sizeof s.name, "%s:%d", s.host, s.port);
   return add_source(c, cfg, &s);
 }
 
 /* gpsd HOST[:PORT] [device PATH] [class CLASS] ... */
-static int dir_gpsd(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  if (argc < 2) return fail(c, "gpsd: missing HOST[:PORT]");
+static int dir_gpsd(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (argc < 2) return lp_fail(c, "gpsd: missing HOST[:PORT]");
   struct source_config s = {.kind = SOURCE_GPSD, .port = 2947, .line = c->line};
   char *colon = strrchr(argv[1], ':');
   if (colon && !strchr(colon + 1, ']') && strchr(argv[1], ':') == colon) {
-    long port;
+    long long port;
     *colon = '\0';
-    if (parse_int(c, "gpsd port", colon + 1, 1, 65535, &port)) return -1;
+    if (lp_int(c, "gpsd port", colon + 1, 1, 65535, &port)) return -1;
     s.port = (int)port;
   }
-  if (copy_string(c, "gpsd", argv[1], s.host, sizeof s.host) ||
+  if (lp_copy(c, "gpsd", argv[1], s.host, sizeof s.host) ||
       apply_source_options(c, argv, argc, 2, &s))
     return -1;
   snprintf(s.name, sizeof s.name, "gpsd:%s:%d%s%s", s.host, s.port,
@@ -290,134 +238,119 @@ static int dir_gpsd(struct parse_ctx *c, struct vt_config *cfg, char **argv, int
 }
 
 /* nmea DEVICE ... / dcf77 DEVICE mode M ... / sock PATH ... */
-static int device_source(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc,
+static int device_source(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc,
                          enum source_kind kind) {
-  if (argc < 2) return fail(c, "%s: missing %s", argv[0], kind == SOURCE_SOCK ? "PATH" : "DEVICE");
+  if (argc < 2) return lp_fail(c, "%s: missing %s", argv[0], kind == SOURCE_SOCK ? "PATH" : "DEVICE");
   struct source_config s = {.kind = kind, .baud = 9600, .dcf_mode = DCF77_RAW50,
                             .settle = RXC_SETTLE_DEFAULT, .line = c->line};
-  if (copy_string(c, argv[0], argv[1], s.device, sizeof s.device)) return -1;
+  if (lp_copy(c, argv[0], argv[1], s.device, sizeof s.device)) return -1;
   if (kind == SOURCE_DCF77 && !(argc >= 4 && strcmp(argv[2], "mode") == 0))
-    return fail(c, "dcf77: expected \"dcf77 DEVICE mode raw50|raw75|meinberg\"");
+    return lp_fail(c, "dcf77: expected \"dcf77 DEVICE mode raw50|raw75|meinberg\"");
   if (apply_source_options(c, argv, argc, 2, &s)) return -1;
   snprintf(s.name, sizeof s.name, "%s%s", kind == SOURCE_SOCK ? "sock:" : "", s.device);
   return add_source(c, cfg, &s);
 }
 
-static int dir_nmea(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+static int dir_nmea(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   return device_source(c, cfg, argv, argc, SOURCE_NMEA);
 }
 
-static int dir_dcf77(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+static int dir_dcf77(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   return device_source(c, cfg, argv, argc, SOURCE_DCF77);
 }
 
-static int dir_sock(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+static int dir_sock(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   return device_source(c, cfg, argv, argc, SOURCE_SOCK);
 }
 
 /* shm UNIT ... */
-static int dir_shm(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  long unit;
-  if (argc < 2) return fail(c, "shm: missing UNIT");
+static int dir_shm(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  long long unit;
+  if (argc < 2) return lp_fail(c, "shm: missing UNIT");
   struct source_config s = {.kind = SOURCE_SHM, .line = c->line};
-  if (parse_int(c, "shm unit", argv[1], 0, 255, &unit) ||
+  if (lp_int(c, "shm unit", argv[1], 0, 255, &unit) ||
       apply_source_options(c, argv, argc, 2, &s))
     return -1;
   s.unit = (int)unit;
-  snprintf(s.name, sizeof s.name, "shm:%ld", unit);
+  snprintf(s.name, sizeof s.name, "shm:%lld", unit);
   return add_source(c, cfg, &s);
 }
 
-static int one_arg(struct parse_ctx *c, char **argv, int argc) {
-  if (argc != 2) return fail(c, "%s takes exactly one argument", argv[0]);
-  return 0;
+static int dir_keyfile(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (lp_one_arg(c, argv, argc)) return -1;
+  return lp_copy(c, "keyfile", argv[1], cfg->keyfile, sizeof cfg->keyfile);
 }
 
-static int dir_keyfile(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  if (one_arg(c, argv, argc)) return -1;
-  return copy_string(c, "keyfile", argv[1], cfg->keyfile, sizeof cfg->keyfile);
-}
-
-static int dir_database(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  if (one_arg(c, argv, argc)) return -1;
-  return copy_string(c, "database", argv[1], cfg->database, sizeof cfg->database);
+static int dir_database(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (lp_one_arg(c, argv, argc)) return -1;
+  return lp_copy(c, "database", argv[1], cfg->database, sizeof cfg->database);
 }
 
 /* http ADDRESS [port N] | http off */
-static int dir_http(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+static int dir_http(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   if (argc == 2 && strcmp(argv[1], "off") == 0) {
     cfg->http_enabled = false;
     return 0;
   }
   if (argc != 2 && !(argc == 4 && strcmp(argv[2], "port") == 0))
-    return fail(c, "http: expected \"http ADDRESS [port N]\" or \"http off\"");
+    return lp_fail(c, "http: expected \"http ADDRESS [port N]\" or \"http off\"");
   cfg->http_enabled = true;
-  if (copy_string(c, "http", argv[1], cfg->http_address, sizeof cfg->http_address)) return -1;
-  long port = VT_DEFAULT_HTTP_PORT;
-  if (argc == 4 && parse_int(c, "http port", argv[3], 1, 65535, &port)) return -1;
+  if (lp_copy(c, "http", argv[1], cfg->http_address, sizeof cfg->http_address)) return -1;
+  long long port = VT_DEFAULT_HTTP_PORT;
+  if (argc == 4 && lp_int(c, "http port", argv[3], 1, 65535, &port)) return -1;
   cfg->http_port = (int)port;
   return 0;
 }
 
-static int dir_log(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  if (one_arg(c, argv, argc)) return -1;
+static int dir_log(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (lp_one_arg(c, argv, argc)) return -1;
   if (log_parse_level(argv[1], &cfg->log_level))
-    return fail(c, "log: unknown level \"%s\" (error, warning, info, debug)", argv[1]);
+    return lp_fail(c, "log: unknown level \"%s\" (error, warning, info, debug)", argv[1]);
   return 0;
 }
 
-static int dir_retention(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+static int dir_retention(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   double days;
-  if (one_arg(c, argv, argc) || parse_double(c, "retention", argv[1], 0.0007, 36500, &days))
+  if (lp_one_arg(c, argv, argc) || lp_double(c, "retention", argv[1], 0.0007, 36500, &days))
     return -1;
   cfg->retention = days * 86400.0;
   return 0;
 }
 
-static int dir_maxdistance(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  if (one_arg(c, argv, argc)) return -1;
-  return parse_double(c, "maxdistance", argv[1], 0.001, 16, &cfg->maxdistance);
+static int dir_maxdistance(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (lp_one_arg(c, argv, argc)) return -1;
+  return lp_double(c, "maxdistance", argv[1], 0.001, 16, &cfg->maxdistance);
 }
 
 /* vote mode classes|sources */
-static int dir_vote(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+static int dir_vote(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   if (argc != 3 || strcmp(argv[1], "mode") != 0 ||
       (strcmp(argv[2], "classes") != 0 && strcmp(argv[2], "sources") != 0))
-    return fail(c, "vote: expected \"vote mode classes\" or \"vote mode sources\"");
+    return lp_fail(c, "vote: expected \"vote mode classes\" or \"vote mode sources\"");
   cfg->vote_by_sources = strcmp(argv[2], "sources") == 0;
   return 0;
 }
 
-static int dir_minsources(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  long v;
-  if (one_arg(c, argv, argc) || parse_int(c, "minsources", argv[1], 1, 1000, &v)) return -1;
+static int dir_minsources(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  long long v;
+  if (lp_one_arg(c, argv, argc) || lp_int(c, "minsources", argv[1], 1, 1000, &v)) return -1;
   cfg->minsources = (int)v;
   return 0;
 }
 
-static int dir_minclasses(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  long v;
-  if (one_arg(c, argv, argc) || parse_int(c, "minclasses", argv[1], 1, CLASS_COUNT, &v)) return -1;
+static int dir_minclasses(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  long long v;
+  if (lp_one_arg(c, argv, argc) || lp_int(c, "minclasses", argv[1], 1, CLASS_COUNT, &v)) return -1;
   cfg->minclasses = (int)v;
   return 0;
 }
 
-static int dir_alarmclear(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  if (one_arg(c, argv, argc)) return -1;
-  return parse_double(c, "alarmclear", argv[1], 0, 86400, &cfg->alarm_clear);
+static int dir_alarmclear(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (lp_one_arg(c, argv, argc)) return -1;
+  return lp_double(c, "alarmclear", argv[1], 0, 86400, &cfg->alarm_clear);
 }
 
-/* ---- alerting: alert, alertrepeat, alertretry, alertsite, heartbeat
- * (parsed by alerting/alert_config.c) ---- */
-static int dir_alerting(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  char msg[400];
-  if (alert_config_directive(&cfg->alerts, argv, argc, c->line, msg, sizeof msg))
-    return fail(c, "%s", msg);
-  return 0;
-}
-/* ---- end alerting ---- */
-
-typedef int (*directive_fn)(struct parse_ctx *c, struct vt_config *cfg, char **argv, int argc);
+typedef int (*directive_fn)(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc);
 
 static const struct {
   const char *name;
@@ -432,31 +365,65 @@ static const struct {
     {"maxdistance", dir_maxdistance},
     {"vote", dir_vote},           {"minsources", dir_minsources},
     {"minclasses", dir_minclasses}, {"alarmclear", dir_alarmclear},
-    {"alert", dir_alerting},      {"alertrepeat", dir_alerting},   /* alerting */
-    {"alertretry", dir_alerting}, {"alertsite", dir_alerting},     /* alerting */
-    {"heartbeat", dir_alerting},                                   /* alerting */
 };
 
-/* Splits a line into words at white space, after cutting a # comment. */
-static int split_words(char *line, char **argv) {
-  char *hash = strchr(line, '#');
-  if (hash) *hash = '\0';
-  int argc = 0;
-  for (char *p = strtok(line, " \t\r\n"); p; p = strtok(NULL, " \t\r\n")) {
-    if (argc == MAX_ARGS) return -1;
-    argv[argc++] = p;
-  }
-  return argc;
+/* ---- directive families registered by their owners ---- */
+
+static const struct config_family *families[CONFIG_FAMILIES_MAX];
+static int n_families;
+
+static bool is_core_directive(const char *word) {
+  for (size_t k = 0; k < sizeof directives / sizeof directives[0]; k++)
+    if (strcmp(word, directives[k].name) == 0) return true;
+  return false;
 }
 
-static int parse_line(struct parse_ctx *c, struct vt_config *cfg, char *line) {
+/* The index of the family that takes word, or -1. */
+static int family_of(const char *word) {
+  for (int i = 0; i < n_families; i++)
+    for (const char *const *d = families[i]->directives; *d; d++)
+      if (strcmp(word, *d) == 0) return i;
+  return -1;
+}
+
+int config_register_family(const struct config_family *f) {
+  for (int i = 0; i < n_families; i++)
+    if (families[i] == f) return 0;
+  if (n_families == CONFIG_FAMILIES_MAX) return -1;
+  for (const char *const *d = f->directives; *d; d++)
+    if (is_core_directive(*d) || family_of(*d) >= 0) return -1;
+  families[n_families++] = f;
+  return 0;
+}
+
+const void *config_family_state(const struct vt_config *cfg, const struct config_family *f) {
+  for (int i = 0; i < n_families; i++)
+    if (families[i] == f) return cfg->family_state[i];
+  return NULL;
+}
+
+/* A fresh state with its defaults for every registered family. */
+static int family_defaults(struct vt_config *cfg) {
+  for (int i = 0; i < n_families; i++) {
+    cfg->family_state[i] = calloc(1, families[i]->state_size);
+    if (!cfg->family_state[i]) return -1;
+    families[i]->defaults(cfg->family_state[i]);
+  }
+  return 0;
+}
+
+/* ---- lines ---- */
+
+static int parse_line(struct lp_ctx *c, struct vt_config *cfg, char *line) {
   char *argv[MAX_ARGS];
-  int argc = split_words(line, argv);
-  if (argc < 0) return fail(c, "too many words (at most %d)", MAX_ARGS);
+  int argc = lp_split(line, argv, MAX_ARGS);
+  if (argc > MAX_ARGS) return lp_fail(c, "too many words (at most %d)", MAX_ARGS);
   if (argc == 0) return 0;
   for (size_t k = 0; k < sizeof directives / sizeof directives[0]; k++)
     if (strcmp(argv[0], directives[k].name) == 0) return directives[k].fn(c, cfg, argv, argc);
-  return fail(c, "unknown directive \"%s\"", argv[0]);
+  int f = family_of(argv[0]);
+  if (f >= 0) return families[f]->directive(cfg->family_state[f], c, argv, argc);
+  return lp_fail(c, "unknown directive \"%s\"", argv[0]);
 }
 
 static void set_defaults(struct vt_config *cfg, const char *name) {
@@ -472,31 +439,28 @@ static void set_defaults(struct vt_config *cfg, const char *name) {
   cfg->minsources = 1;
   cfg->minclasses = 1;
   cfg->alarm_clear = 60;
-  alert_config_default(&cfg->alerts); /* alerting */
 }
 
 int config_parse(const char *name, const char *text, struct vt_config *cfg,
                  char *err, size_t errlen) {
   set_defaults(cfg, name);
-  struct parse_ctx c = {name, 0, err, errlen};
-  const char *p = text;
-  while (*p) {
-    const char *nl = strchr(p, '\n');
-    size_t len = nl ? (size_t)(nl - p) : strlen(p);
-    c.line++;
-    char line[4096];
-    if (len >= sizeof line) {
-      fail(&c, "line too long (at most %zu characters)", sizeof line - 1);
+  struct lp_ctx c = {name, 0, err, errlen};
+  if (family_defaults(cfg)) {
+    config_free(cfg);
+    return lp_fail(&c, "out of memory");
+  }
+  char line[4096];
+  int n;
+  while ((n = lp_next_line(&c, &text, line, sizeof line)) != LP_END) {
+    if (n == LP_TOO_LONG) {
+      lp_fail(&c, "line too long (at most %zu characters)", sizeof line - 1);
       config_free(cfg);
       return -1;
     }
-    memcpy(line, p, len);
-    line[len] = '\0';
     if (parse_line(&c, cfg, line)) {
       config_free(cfg);
       return -1;
     }
-    p += len + (nl ? 1 : 0);
   }
   return 0;
 }
@@ -542,4 +506,8 @@ void config_free(struct vt_config *cfg) {
   free(cfg->sources);
   cfg->sources = NULL;
   cfg->n_sources = 0;
+  for (int i = 0; i < CONFIG_FAMILIES_MAX; i++) {
+    free(cfg->family_state[i]);
+    cfg->family_state[i] = NULL;
+  }
 }

@@ -1,7 +1,15 @@
 /* The configuration file: chrony.conf style, one directive a line, `#`
- * comments. Parsed in full before anything starts; any error stops the
- * daemon with "FILE:LINE: what is wrong". The directives, their arguments,
- * defaults and units are documented in docs/vettime.conf.5 and README.md. */
+ * comments (the rules of lib/lineparse.h). Parsed in full before anything
+ * starts; any error stops the daemon with "FILE:LINE: what is wrong". The
+ * directives, their arguments, defaults and units are documented in
+ * docs/vettime.conf.5 and README.md.
+ *
+ * The daemon's own directives (sources, database, http, log, the vote) are
+ * parsed here. A module above this one registers from main, before the
+ * first parse, the family of directives it owns (monitor/config_family.h;
+ * alerting: alert, alertrepeat, alertretry, alertsite, heartbeat); its
+ * parsed state then travels in struct vt_config without this module
+ * knowing its type. */
 #ifndef VT_CONFIG_H
 #define VT_CONFIG_H
 
@@ -10,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alerting/alert_config.h" /* alerting: the alert directives */
-#include "monitor/log.h"
+#include "lib/log.h"
+#include "monitor/config_family.h"
 #include "probes/refclass.h"
 
 #define VT_DEFAULT_CONFIG "/etc/vettime/vettime.conf"
@@ -74,8 +82,8 @@ struct vt_config {
   int minclasses;             /* agreeing classes needed; default 1 */
   double alarm_clear;         /* s a condition must be gone before its alarm
                                  clears; default 60 */
-  struct alert_config alerts; /* alerting: alert, alertrepeat, alertretry,
-                                 alertsite, heartbeat (alerting/alert_config.h) */
+  void *family_state[CONFIG_FAMILIES_MAX]; /* per registered family, in
+                                 registration order: config_family_state() */
 };
 
 /* Reads and checks the whole file. Returns 0, or -1 with

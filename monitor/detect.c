@@ -203,7 +203,7 @@ void detect_config_default(struct detect_config *c) {
   c->drift_t = 5;         /* ~6e-7 per independent test */
   c->drift_window = 900;  /* the goal's 15 minutes */
   c->walk_k = 0.75;       /* with h = 12: no false alarm in 76,800 simulated
-                           * source-hours (BENCHMARKS-detect.md), a 300 us
+                           * source-hours (BENCHMARKS.md, Detection), a 300 us
                            * walk on 50 us jitter seen within ~6 min */
   c->walk_h = 12;
   c->jitter_min = 5e-6;   /* host crystal noise floor (REFERENCE.md) */

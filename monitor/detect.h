@@ -23,7 +23,7 @@
  *
  * Pure code: no I/O, no clock reads, no globals, no allocation. Every state
  * struct is fixed-size and owned by the caller; one per source. Thresholds
- * and their reasons: BENCHMARKS-detect.md and detect_config_default(). */
+ * and their reasons: BENCHMARKS.md ("Detection") and detect_config_default(). */
 #ifndef VT_DETECT_H
 #define VT_DETECT_H
 

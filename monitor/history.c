@@ -24,7 +24,7 @@
 
 #include <sqlite3.h>
 
-#include "monitor/log.h"
+#include "lib/log.h"
 #include "monitor/migrations.h"
 
 /* How long a statement waits for another connection's write lock (a

@@ -8,7 +8,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,16 +16,11 @@
 
 #include <openssl/crypto.h>
 
+#include "lib/lineparse.h"
+
 #define KEYS_LINE_MAX 1024          /* longer lines are an error */
 #define KEYS_FILE_MAX (1024 * 1024) /* a key file is small */
-#define KEYS_TOKENS 4               /* ID TYPE KEY, and one to spot extras */
-
-struct parse_ctx {
-  const char *name;
-  int line;
-  char *err;
-  size_t errlen;
-};
+#define KEYS_TOKENS 3               /* ID TYPE KEY; the words after are ignored */
 
 /* A growing keyring plus the line each key came from (for duplicates). */
 struct builder {
@@ -34,18 +28,6 @@ struct builder {
   int *lines;
   size_t n, cap;
 };
-
-__attribute__((format(printf, 2, 3)))
-static int fail(const struct parse_ctx *c, const char *fmt, ...) {
-  if (!c->err || c->errlen == 0) return -1;
-  int n = snprintf(c->err, c->errlen, "%s:%d: ", c->name, c->line);
-  if (n < 0 || (size_t)n >= c->errlen) return -1;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 /* The type names chrony and NTPsec write, folded to our three MACs. */
 static const struct { const char *name; enum mac_alg alg; } type_names[] = {
@@ -66,14 +48,13 @@ static bool parse_type(const char *tok, enum mac_alg *alg) {
   return false;
 }
 
-static int parse_id(const struct parse_ctx *c, const char *tok, uint32_t *id) {
+static int parse_id(const struct lp_ctx *c, const char *tok, uint32_t *id) {
   for (const char *p = tok; *p; p++)
     if (!isdigit((unsigned char)*p))
-      return fail(c, "key id \"%s\" is not a number", tok);
-  errno = 0;
-  unsigned long long v = strtoull(tok, NULL, 10);
-  if (errno == ERANGE || v == 0 || v > UINT32_MAX)
-    return fail(c, "key id %s out of range (1-4294967295)", tok);
+      return lp_fail(c, "key id \"%s\" is not a number", tok);
+  long long v;
+  if (lp_scan_int(tok, 1, UINT32_MAX, &v) != LP_NUM_OK)
+    return lp_fail(c, "key id %s out of range (1-4294967295)", tok);
   *id = (uint32_t)v;
   return 0;
 }
@@ -91,15 +72,15 @@ static bool all_hex(const char *s) {
   return true;
 }
 
-static int decode_hex(const struct parse_ctx *c, uint32_t id, const char *hex,
+static int decode_hex(const struct lp_ctx *c, uint32_t id, const char *hex,
                       struct ntp_key *k) {
   size_t len = strlen(hex);
   for (size_t i = 0; i < len; i++)
     if (hexval(hex[i]) < 0)
-      return fail(c, "key %" PRIu32 ": bad hex digit '%c' in key", id, hex[i]);
-  if (len % 2) return fail(c, "key %" PRIu32 ": odd number of hex digits", id);
+      return lp_fail(c, "key %" PRIu32 ": bad hex digit '%c' in key", id, hex[i]);
+  if (len % 2) return lp_fail(c, "key %" PRIu32 ": odd number of hex digits", id);
   if (len / 2 > NTP_MAX_KEY_LEN)
-    return fail(c, "key %" PRIu32 ": key longer than %d bytes", id,
+    return lp_fail(c, "key %" PRIu32 ": key longer than %d bytes", id,
                 NTP_MAX_KEY_LEN);
   for (size_t i = 0; i < len / 2; i++)
     k->key[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
@@ -107,11 +88,11 @@ static int decode_hex(const struct parse_ctx *c, uint32_t id, const char *hex,
   return 0;
 }
 
-static int copy_ascii(const struct parse_ctx *c, uint32_t id, const char *s,
+static int copy_ascii(const struct lp_ctx *c, uint32_t id, const char *s,
                       struct ntp_key *k) {
   size_t len = strlen(s);
   if (len > NTP_MAX_KEY_LEN)
-    return fail(c, "key %" PRIu32 ": key longer than %d bytes", id,
+    return lp_fail(c, "key %" PRIu32 ": key longer than %d bytes", id,
                 NTP_MAX_KEY_LEN);
   memcpy(k->key, s, len);
   k->len = len;
@@ -120,7 +101,7 @@ static int copy_ascii(const struct parse_ctx *c, uint32_t id, const char *s,
 
 /* chrony's explicit prefixes decide; otherwise NTPsec's rule (authreadkeys:
  * up to 20 characters is an ASCII password, longer all-hex is hex). */
-static int parse_key(const struct parse_ctx *c, const char *tok,
+static int parse_key(const struct lp_ctx *c, const char *tok,
                      struct ntp_key *k) {
   int rc;
   if (strncasecmp(tok, "HEX:", 4) == 0 && tok[4])
@@ -128,51 +109,40 @@ static int parse_key(const struct parse_ctx *c, const char *tok,
   else if (strncasecmp(tok, "ASCII:", 6) == 0 && tok[6])
     rc = copy_ascii(c, k->id, tok + 6, k);
   else if (strcasecmp(tok, "HEX:") == 0 || strcasecmp(tok, "ASCII:") == 0)
-    return fail(c, "key %" PRIu32 ": missing key", k->id);
+    return lp_fail(c, "key %" PRIu32 ": missing key", k->id);
   else if (strlen(tok) > 20 && all_hex(tok))
     rc = decode_hex(c, k->id, tok, k);
   else
     rc = copy_ascii(c, k->id, tok, k);
   if (rc == 0 && k->alg == MAC_AES128_CMAC && k->len != 16)
-    return fail(c, "key %" PRIu32 ": AES-128-CMAC needs a 16-byte key, got %zu",
+    return lp_fail(c, "key %" PRIu32 ": AES-128-CMAC needs a 16-byte key, got %zu",
                 k->id, k->len);
   return rc;
 }
 
-/* Strips the comment and line end, splits on blanks; returns the count. */
-static size_t tokenize(char *line, char *tok[KEYS_TOKENS]) {
-  size_t n = 0;
-  char *hash = strchr(line, '#');
-  if (hash) *hash = '\0';
-  for (char *save = NULL, *t = strtok_r(line, " \t\r\n\f\v", &save);
-       t && n < KEYS_TOKENS; t = strtok_r(NULL, " \t\r\n\f\v", &save))
-    tok[n++] = t;
-  return n;
-}
-
 /* One non-blank line: `ID TYPE KEY [ignored...]` or chrony's `ID KEY`. */
-static int parse_line(const struct parse_ctx *c, char *tok[], size_t ntok,
+static int parse_line(const struct lp_ctx *c, char *tok[], size_t ntok,
                       struct ntp_key *k) {
   memset(k, 0, sizeof *k);
   if (parse_id(c, tok[0], &k->id) < 0) return -1;
-  if (ntok == 1) return fail(c, "key %" PRIu32 ": missing type and key", k->id);
+  if (ntok == 1) return lp_fail(c, "key %" PRIu32 ": missing type and key", k->id);
   if (ntok == 2) {
     /* `ID MD5` is a forgotten key, not the password "MD5". */
     if (parse_type(tok[1], &k->alg))
-      return fail(c, "key %" PRIu32 ": missing key", k->id);
+      return lp_fail(c, "key %" PRIu32 ": missing key", k->id);
     k->alg = MAC_MD5;
     return parse_key(c, tok[1], k);
   }
   if (!parse_type(tok[1], &k->alg))
-    return fail(c, "key %" PRIu32 ": unknown type %s", k->id, tok[1]);
+    return lp_fail(c, "key %" PRIu32 ": unknown type %s", k->id, tok[1]);
   return parse_key(c, tok[2], k);
 }
 
-static int builder_add(const struct parse_ctx *c, struct builder *b,
+static int builder_add(const struct lp_ctx *c, struct builder *b,
                        const struct ntp_key *k) {
   for (size_t i = 0; i < b->n; i++)
     if (b->keys[i].id == k->id)
-      return fail(c, "key %" PRIu32 ": duplicate id (first on line %d)", k->id,
+      return lp_fail(c, "key %" PRIu32 ": duplicate id (first on line %d)", k->id,
                   b->lines[i]);
   if (b->n == b->cap) {
     size_t cap = b->cap ? 2 * b->cap : 8;
@@ -181,7 +151,7 @@ static int builder_add(const struct parse_ctx *c, struct builder *b,
     if (!keys || !lines) {
       free(keys);
       if (lines) b->lines = lines;
-      return fail(c, "out of memory");
+      return lp_fail(c, "out of memory");
     }
     if (b->n) memcpy(keys, b->keys, b->n * sizeof *keys);
     if (b->keys) OPENSSL_cleanse(b->keys, b->n * sizeof *b->keys);
@@ -195,31 +165,18 @@ static int builder_add(const struct parse_ctx *c, struct builder *b,
   return 0;
 }
 
-/* Copies the next line of text into line[]; returns the text after it. */
-static const char *next_line(const char *text, char line[KEYS_LINE_MAX],
-                             bool *too_long) {
-  size_t len = strcspn(text, "\n");
-  *too_long = len >= KEYS_LINE_MAX;
-  size_t n = *too_long ? 0 : len;
-  memcpy(line, text, n);
-  line[n] = '\0';
-  return text[len] ? text + len + 1 : text + len;
-}
-
-static int parse_all(struct parse_ctx *c, const char *text, struct builder *b) {
+static int parse_all(struct lp_ctx *c, const char *text, struct builder *b) {
   char line[KEYS_LINE_MAX], *tok[KEYS_TOKENS];
   struct ntp_key k;
-  int rc = 0;
-  for (c->line = 1; *text && rc == 0; c->line++) {
-    bool too_long;
-    text = next_line(text, line, &too_long);
-    if (too_long) {
-      rc = fail(c, "line longer than %d characters", KEYS_LINE_MAX - 1);
+  int rc = 0, n;
+  while (rc == 0 && (n = lp_next_line(c, &text, line, sizeof line)) != LP_END) {
+    if (n == LP_TOO_LONG) {
+      rc = lp_fail(c, "line longer than %d characters", KEYS_LINE_MAX - 1);
       break;
     }
-    size_t ntok = tokenize(line, tok);
+    int ntok = lp_split(line, tok, KEYS_TOKENS);
     if (ntok == 0) continue;
-    rc = parse_line(c, tok, ntok, &k);
+    rc = parse_line(c, tok, ntok < KEYS_TOKENS ? (size_t)ntok : KEYS_TOKENS, &k);
     if (rc == 0) rc = builder_add(c, b, &k);
   }
   OPENSSL_cleanse(line, sizeof line);
@@ -229,7 +186,7 @@ static int parse_all(struct parse_ctx *c, const char *text, struct builder *b) {
 
 int keyring_parse(const char *name, const char *text, struct keyring *out,
                   char *err, size_t errlen) {
-  struct parse_ctx c = {name ? name : "keys", 0, err, errlen};
+  struct lp_ctx c = {name ? name : "keys", 0, err, errlen};
   struct builder b = {0};
   int rc = parse_all(&c, text ? text : "", &b);
   free(b.lines);

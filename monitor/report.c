@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/sched.h"
+#include "lib/sched.h"
 
 #define RECENT_CLEARED 64
 

@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "monitor/analysis.h"
-#include "monitor/log.h"
+#include "lib/log.h"
+#include "lib/sched.h"
+#include "lib/timeutil.h"
 #include "monitor/report.h"
-#include "monitor/sched.h"
 #include "monitor/sources.h"
 
 static struct analysis *analysis;
@@ -81,7 +82,7 @@ int round_start(const struct vt_config *cfg, struct history *h, char *err, size_
   memset(&none, 0, sizeof none);
   report_publish_vote(&none);
   struct timespec rt = sched_real_now();
-  double now = rt.tv_sec + rt.tv_nsec * 1e-9;
+  double now = timespec_seconds(rt);
   history_each_open_alarm(h, restore_alarm, &now);
   publish_active_alarms();
   return 0;
@@ -186,7 +187,7 @@ static void publish_active_alarms(void) {
 void round_run(double local_step) {
   if (!analysis) return;
   struct timespec rt = sched_real_now();
-  double now = rt.tv_sec + rt.tv_nsec * 1e-9;
+  double now = timespec_seconds(rt);
   int64_t now_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
   sources_collect(inputs, now);
   const struct analysis_result *last = analysis_round(analysis, now, local_step, inputs);

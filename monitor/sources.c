@@ -7,13 +7,13 @@
 
 #include <math.h>
 
+#include "lib/log.h"
+#include "lib/sched.h"
+#include "lib/timeutil.h"
+#include "lib/version.h"
 #include "monitor/analysis.h"
-#include "monitor/log.h"
 #include "monitor/report.h"
-#include "monitor/sched.h"
 #include "probes/probe.h"
-
-#define VT_VERSION "0.1.0"
 
 struct source {
   struct source_config cfg;
@@ -117,12 +117,10 @@ unsigned sources_vote_flags(int i) {
          (c->noselect ? VOTE_F_NOSELECT : 0) | (c->prefer ? VOTE_F_PREFER : 0);
 }
 
-static double ts_seconds(struct timespec t) { return t.tv_sec + t.tv_nsec * 1e-9; }
-
 /* A sample is stale when four poll intervals (and 5 s) passed without a new
  * one: the reach register says the same more slowly. */
 static bool is_stale(const struct probe_report *r, double now) {
-  return now - ts_seconds(r->last_rx) > 4 * ldexp(1.0, r->poll) + 5;
+  return now - timespec_seconds(r->last_rx) > 4 * ldexp(1.0, r->poll) + 5;
 }
 
 static void collect_one(struct source *s, int i, double now, struct analysis_source *out) {
@@ -135,7 +133,7 @@ static void collect_one(struct source *s, int i, double now, struct analysis_sou
       .stale = r.have_sample && is_stale(&r, now), .offset = s->latest.offset,
       .error = s->latest.error_bound, .stratum = r.stratum, .leap = s->latest.leap};
   out->new_sample = s->fresh;
-  out->sample_time = ts_seconds(s->latest.rx_time);
+  out->sample_time = timespec_seconds(s->latest.rx_time);
   out->sample_offset = s->latest.offset;
   out->sample_error = s->latest.error_bound;
   out->stratum = r.stratum;

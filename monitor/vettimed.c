@@ -3,8 +3,9 @@
  * until SIGTERM or SIGINT. Runs in the foreground and logs to stderr
  * (systemd style); it never daemonises itself.
  *
- * Start-up order (torn down in reverse): configuration and key file (all
- * checked before anything starts), event loop, history, signals, alerting,
+ * Start-up order (torn down in reverse): the alert directives registered
+ * with the configuration parser, configuration and key file (all checked
+ * before anything starts), event loop, history, signals, alerting,
  * sources, HTTP API, timers.
  *
  * The one place that knows every module: it wires what flows upward, the
@@ -20,13 +21,15 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "alerting/alert.h" /* alerting */
+#include "alerting/alert.h"
+#include "alerting/alert_config.h"
+#include "lib/log.h"
+#include "lib/sched.h"
+#include "lib/version.h"
 #include "monitor/config.h"
 #include "monitor/history.h"
 #include "monitor/keys.h"
-#include "monitor/log.h"
 #include "monitor/report.h"
-#include "monitor/sched.h"
 #include "monitor/round.h"
 #include "monitor/sources.h"
 #include "web/http.h"
@@ -99,7 +102,7 @@ static void reload(void) {
   if (strcmp(next.database, config.database) || strcmp(next.http_address, config.http_address) ||
       next.http_port != config.http_port || next.http_enabled != config.http_enabled)
     LOG_WARN("reload: database and http changes take effect at the next restart");
-  if (memcmp(&next.alerts, &config.alerts, sizeof next.alerts)) /* alerting */
+  if (memcmp(alert_config_of(&next), alert_config_of(&config), sizeof(struct alert_config)))
     LOG_WARN("reload: alert directive changes take effect at the next restart");
   history_flush(history);
   publish_history();
@@ -190,7 +193,7 @@ static int start(void) {
   history = history_open(config.database, err, sizeof err);
   if (!history) return fatal("", err);
   if (setup_signals()) return fatal("signals", strerror(errno));
-  if (alert_start(&config, history, err, sizeof err)) return fatal("", err); /* alerting */
+  if (alert_start(&config, history, err, sizeof err)) return fatal("", err);
   round_on_alarm(on_alarm, NULL);
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
   if (round_start(&config, history, err, sizeof err)) return fatal("", err);
@@ -209,7 +212,7 @@ static void stop(void) {
   if (config.http_enabled) http_stop();
   round_stop();
   sources_stop();
-  alert_stop(); /* alerting: before the history closes */
+  alert_stop(); /* before the history closes */
   struct history_stats hs = {0};
   if (history) history_get_stats(history, &hs);
   history_close(history);
@@ -228,7 +231,7 @@ int main(int argc, char **argv) {
     case 'c': path = optarg; break;
     case 't': check_only = true; break;
     case 'd': debug = true; break;
-    case 'V': puts("vettimed 0.1.0"); return 0;
+    case 'V': puts("vettimed " VT_VERSION); return 0;
     case 'h': usage(stdout); return 0;
     default: usage(stderr); return 64;
     }
@@ -237,6 +240,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 64;
   }
+  if (alert_config_register()) return fatal("alerting", "cannot register the alert directives");
   char err[8192];
   if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return fatal("", err);
   log_set_level(debug ? LOG_LVL_DEBUG : config.log_level);

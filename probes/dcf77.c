@@ -5,10 +5,10 @@
  * no globals. */
 #include "probes/dcf77.h"
 
-#include "probes/civil.h"
+#include "lib/civil.h"
+#include "lib/why.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,15 +46,6 @@ enum { BIT_START = 0, BIT_CALL = 15, BIT_A1 = 16, BIT_Z1 = 17, BIT_Z2 = 18, BIT_
 
 /* ---- helpers ---- */
 
-__attribute__((format(printf, 3, 4)))
-static void say(char *why, size_t len, const char *fmt, ...) {
-  if (!why || !len) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(why, len, fmt, ap);
-  va_end(ap);
-}
-
 const char *dcf77_status_name(enum dcf77_status s) {
   static const char *const names[DCF77_STATUS_COUNT] = {
       "ok", "unconfirmed", "bad length", "bad marker", "parity", "bad range",
@@ -82,11 +73,11 @@ static bool decode_field(const uint8_t *b, const struct dcf77_field *f, int *out
 }
 
 static enum dcf77_status check_markers(const uint8_t *b, int n, char *why, size_t wl) {
-  if (n != 59 && n != 60) return say(why, wl, "%d bits, not 59", n), DCF77_BAD_LENGTH;
-  if (b[BIT_START] != 0) return say(why, wl, "bit 0 is 1"), DCF77_BAD_MARKER;
-  if (b[BIT_TIME_START] != 1) return say(why, wl, "bit 20 (start of time) is 0"), DCF77_BAD_MARKER;
-  if (b[BIT_Z1] == b[BIT_Z2]) return say(why, wl, "Z1 and Z2 both %d", b[BIT_Z1]), DCF77_BAD_MARKER;
-  if (n == 60 && b[BIT_LEAP] != 0) return say(why, wl, "leap second bit 59 is 1"), DCF77_BAD_MARKER;
+  if (n != 59 && n != 60) return why_set(why, wl, "%d bits, not 59", n), DCF77_BAD_LENGTH;
+  if (b[BIT_START] != 0) return why_set(why, wl, "bit 0 is 1"), DCF77_BAD_MARKER;
+  if (b[BIT_TIME_START] != 1) return why_set(why, wl, "bit 20 (start of time) is 0"), DCF77_BAD_MARKER;
+  if (b[BIT_Z1] == b[BIT_Z2]) return why_set(why, wl, "Z1 and Z2 both %d", b[BIT_Z1]), DCF77_BAD_MARKER;
+  if (n == 60 && b[BIT_LEAP] != 0) return why_set(why, wl, "leap second bit 59 is 1"), DCF77_BAD_MARKER;
   return DCF77_OK;
 }
 
@@ -94,7 +85,7 @@ static enum dcf77_status check_parity(const uint8_t *b, char *why, size_t wl) {
   for (size_t g = 0; g < sizeof parity_groups / sizeof parity_groups[0]; g++) {
     int sum = 0;
     for (int i = parity_groups[g].first; i <= parity_groups[g].last; i++) sum += b[i];
-    if (sum & 1) return say(why, wl, "parity %s", parity_groups[g].name), DCF77_PARITY;
+    if (sum & 1) return why_set(why, wl, "parity %s", parity_groups[g].name), DCF77_PARITY;
   }
   return DCF77_OK;
 }
@@ -103,7 +94,7 @@ static enum dcf77_status decode_fields(const uint8_t *b, struct dcf77_telegram *
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     const struct dcf77_field *f = &fields[i];
     if (!decode_field(b, f, member(tg, f)))
-      return say(why, wl, "%s %d out of range %d..%d", f->name, *member(tg, f), f->lo, f->hi),
+      return why_set(why, wl, "%s %d out of range %d..%d", f->name, *member(tg, f), f->lo, f->hi),
              DCF77_BAD_RANGE;
   }
   tg->year += 2000;
@@ -147,9 +138,9 @@ static enum dcf77_status check_leap(const struct dcf77_decoder *d, const struct 
                                     char *why, size_t wl) {
   if (tg->nbits != 60) return DCF77_OK;
   if (!announced(d->last_a2_utc, tg->utc))
-    return say(why, wl, "60-bit minute without an A2 announcement in the previous hour"), DCF77_BAD_LEAP;
+    return why_set(why, wl, "60-bit minute without an A2 announcement in the previous hour"), DCF77_BAD_LEAP;
   if (tg->minute != 0 || tg->hour != (tg->cest ? 2 : 1) || tg->day != 1)
-    return say(why, wl, "60-bit minute before %02d:%02d on day %d, not the end of a UTC month",
+    return why_set(why, wl, "60-bit minute before %02d:%02d on day %d, not the end of a UTC month",
                tg->hour, tg->minute, tg->day), DCF77_BAD_LEAP;
   return DCF77_OK;
 }
@@ -159,11 +150,11 @@ static enum dcf77_status check_sequence(const struct dcf77_decoder *d, const str
   double elapsed = mark - d->prev_mark;
   if (!d->have_prev || !(elapsed > 0) || elapsed > DCF77_CONFIRM_WINDOW) return DCF77_UNCONFIRMED;
   if (tg->cest != d->prev.cest && (!announced(d->last_a1_utc, tg->utc) || tg->minute != 0))
-    return say(why, wl, "%s to %s without an A1 announcement at the top of an hour",
+    return why_set(why, wl, "%s to %s without an A1 announcement at the top of an hour",
                d->prev.cest ? "CEST" : "CET", tg->cest ? "CEST" : "CET"), DCF77_BAD_DST;
   long minutes = lround(elapsed / 60);
   if (minutes < 1 || fabs(elapsed - 60.0 * minutes) > 1.5 || tg->utc - d->prev.utc != 60 * minutes)
-    return say(why, wl, "%+lld s after the previous minute, but %.0f s elapsed",
+    return why_set(why, wl, "%+lld s after the previous minute, but %.0f s elapsed",
                (long long)(tg->utc - d->prev.utc), elapsed), DCF77_INCONSISTENT;
   return DCF77_OK;
 }
@@ -277,7 +268,7 @@ static bool minute_mark(struct dcf77_decoder *d, double edge, double width, stru
     out->status = DCF77_GLITCH;
     out->mark = edge;
     out->nbits = d->nbits;
-    say(out->why, sizeof out->why, "a pulse off the one-second beat (bit slip)");
+    why_set(out->why, sizeof out->why, "a pulse off the one-second beat (bit slip)");
     count(d, DCF77_GLITCH);
     done = true;
   } else if (d->synced) {

@@ -38,9 +38,10 @@
 #include <string.h>
 #include <termios.h>
 
+#include "lib/log.h"
+#include "lib/sched.h"
+#include "lib/timeutil.h"
 #include "monitor/config.h"
-#include "monitor/log.h"
-#include "monitor/sched.h"
 #include "probes/dcf77.h"
 #include "probes/driver_util.h"
 #include "probes/meinberg.h"
@@ -229,7 +230,7 @@ static void on_lost(void *ctx, const char *why) {
 static void on_bytes(void *ctx, const uint8_t *buf, size_t n, struct timespec now, double osc) {
   struct probe *p = ctx;
   p->last_data = sched_mono_now();
-  double stamp = (double)now.tv_sec + now.tv_nsec * 1e-9;
+  double stamp = timespec_seconds(now);
   p->osc_minus_real = osc - stamp;
   if (is_raw(p)) raw_bytes(p, buf, n, stamp);
   else meinberg_bytes(p, buf, n, stamp);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "monitor/log.h"
+#include "lib/log.h"
 
 void driver_set_state(struct probe_report *rep, const char *kind, const char *name, const char *state) {
   if (strcmp(rep->state, state) == 0) return;

@@ -31,9 +31,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lib/log.h"
+#include "lib/sched.h"
 #include "monitor/config.h"
-#include "monitor/log.h"
-#include "monitor/sched.h"
 #include "probes/driver_util.h"
 #include "probes/gpsd_json.h"
 #include "probes/probe.h"

@@ -9,7 +9,7 @@
  * ignored, as the protocol asks of clients. */
 #include "probes/gpsd_json.h"
 
-#include "probes/civil.h"
+#include "lib/civil.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -23,10 +23,6 @@
 
 static const char *const gnss_names[GPSD_GNSS_IDS] = {
     "GPS", "SBAS", "GAL", "BDS", "IMES", "QZSS", "GLO", "IRNSS"};
-
-const char *gpsd_gnss_name(int gnssid) {
-  return gnssid >= 0 && gnssid < GPSD_GNSS_IDS ? gnss_names[gnssid] : "?";
-}
 
 static const char *const class_names[] = {
     [GPSD_MSG_NONE] = "none",       [GPSD_MSG_TPV] = "TPV",

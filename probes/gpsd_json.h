@@ -35,8 +35,6 @@ enum gpsd_gnss {
   GNSS_GPS = 0, GNSS_SBAS = 1, GNSS_GAL = 2, GNSS_BDS = 3,
   GNSS_IMES = 4, GNSS_QZSS = 5, GNSS_GLO = 6, GNSS_IRNSS = 7
 };
-/* "GPS", "SBAS", "GAL", "BDS", "IMES", "QZSS", "GLO", "IRNSS"; "?" else. */
-const char *gpsd_gnss_name(int gnssid);
 
 enum gpsd_msg_class {
   GPSD_MSG_NONE = 0, GPSD_MSG_TPV, GPSD_MSG_SKY, GPSD_MSG_PPS, GPSD_MSG_TOFF,

@@ -1,11 +1,11 @@
 /* Meinberg standard time string decoder (see meinberg.h): a bounded STX/ETX
  * framer, a template for the 30 characters, a table of numeric fields,
  * and the check against the previous string. Pure. */
-#include "probes/civil.h"
+#include "lib/civil.h"
+#include "lib/why.h"
 #include "probes/meinberg.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,15 +30,6 @@ static const struct {
     {"minute", 20, 2, 0, 59, offsetof(struct meinberg_time, minute)},
     {"second", 23, 2, 0, 60, offsetof(struct meinberg_time, second)},
 };
-
-__attribute__((format(printf, 3, 4)))
-static void say(char *why, size_t len, const char *fmt, ...) {
-  if (!why || !len) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(why, len, fmt, ap);
-  va_end(ap);
-}
 
 const char *meinberg_status_name(enum meinberg_status s) {
   static const char *const names[MB_STATUS_COUNT] = {
@@ -122,7 +113,7 @@ static enum meinberg_status decode_fields(const char *b, struct meinberg_time *t
     int v = 0;
     for (int k = 0; k < fields[i].len; k++) v = v * 10 + (b[fields[i].at + k] - '0');
     if (v < fields[i].lo || v > fields[i].hi)
-      return say(why, wl, "%s %d out of range %d..%d", fields[i].name, v, fields[i].lo, fields[i].hi),
+      return why_set(why, wl, "%s %d out of range %d..%d", fields[i].name, v, fields[i].lo, fields[i].hi),
              MB_BAD_RANGE;
     *(int *)(void *)((char *)t + fields[i].member) = v; /* offsetof an int */
   }
@@ -137,24 +128,24 @@ static enum meinberg_status check_date(const struct meinberg_time *t, char *why,
 enum meinberg_status meinberg_parse(const char *body, size_t len, struct meinberg_time *t, char *why, size_t wl) {
   memset(t, 0, sizeof *t);
   if (len != MEINBERG_BODY_LEN || strnlen(body, len) != len)
-    return say(why, wl, "%zu characters, not %d", len, MEINBERG_BODY_LEN), MB_BAD_FORMAT;
-  if (!matches_template(body)) return say(why, wl, "not D:dd.mm.yy;T:w;U:hh.mm.ss;"), MB_BAD_FORMAT;
+    return why_set(why, wl, "%zu characters, not %d", len, MEINBERG_BODY_LEN), MB_BAD_FORMAT;
+  if (!matches_template(body)) return why_set(why, wl, "not D:dd.mm.yy;T:w;U:hh.mm.ss;"), MB_BAD_FORMAT;
   if (!status_chars(body + STATUS_AT, t))
-    return say(why, wl, "status \"%.4s\"", body + STATUS_AT), MB_BAD_FORMAT;
+    return why_set(why, wl, "status \"%.4s\"", body + STATUS_AT), MB_BAD_FORMAT;
   enum meinberg_status st = decode_fields(body, t, why, wl);
   if (st == MB_OK) st = check_date(t, why, wl);
   if (st != MB_OK) return st;
   int zone = t->zone == 'U' ? 0 : t->zone == 'S' ? 7200 : 3600;
   t->utc = civil_to_unix(t->year, t->month, t->day, t->hour, t->minute, t->second) - zone;
   if (t->unsynced || t->freewheel)
-    return say(why, wl, "%s", t->unsynced ? "not synchronised since power-up" : "freewheeling"), MB_UNSYNCED;
+    return why_set(why, wl, "%s", t->unsynced ? "not synchronised since power-up" : "freewheeling"), MB_UNSYNCED;
   return MB_OK;
 }
 
 enum meinberg_status meinberg_judge(struct meinberg_checker *c, const struct meinberg_time *t,
                                     double stamp, char *why, size_t wl) {
   if (t->unsynced || t->freewheel)
-    return say(why, wl, "%s", t->unsynced ? "not synchronised since power-up" : "freewheeling"), MB_UNSYNCED;
+    return why_set(why, wl, "%s", t->unsynced ? "not synchronised since power-up" : "freewheeling"), MB_UNSYNCED;
   double elapsed = stamp - c->prev_stamp;
   bool had = c->have_prev && elapsed > 0 && elapsed <= MEINBERG_CONFIRM_WINDOW;
   int64_t prev = c->prev_utc;
@@ -164,7 +155,7 @@ enum meinberg_status meinberg_judge(struct meinberg_checker *c, const struct mei
   long secs = lround(elapsed);
   int64_t step = t->utc - prev;
   if (fabs(elapsed - (double)secs) > 0.3 || !(step == secs || (prev_leap && step == secs - 1)))
-    return say(why, wl, "%+lld s after the previous string, but %.2f s elapsed", (long long)step, elapsed),
+    return why_set(why, wl, "%+lld s after the previous string, but %.2f s elapsed", (long long)step, elapsed),
            MB_INCONSISTENT;
   return MB_OK;
 }

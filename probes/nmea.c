@@ -5,24 +5,14 @@
  * globals; every copy is bounded by NMEA_MAX_SENTENCE. */
 #include "probes/nmea.h"
 
-#include "probes/civil.h"
+#include "lib/civil.h"
+#include "lib/why.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 /* ---- small helpers ---- */
-
-/* Writes the reason for a rejection into why (which may be NULL). */
-__attribute__((format(printf, 3, 4)))
-static void say(char *why, size_t len, const char *fmt, ...) {
-  if (!why || !len) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(why, len, fmt, ap);
-  va_end(ap);
-}
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
@@ -223,14 +213,14 @@ typedef bool (*handler_fn)(const struct fields *fs, struct nmea_sentence *out, c
 
 static bool h_rmc(const struct fields *fs, struct nmea_sentence *out, char *why, size_t wl) {
   const char *status = fs->f[2];
-  if (!parse_tod(fs->f[1], out)) return say(why, wl, "RMC time \"%s\"", fs->f[1]), false;
+  if (!parse_tod(fs->f[1], out)) return why_set(why, wl, "RMC time \"%s\"", fs->f[1]), false;
   if (strcmp(status, "A") && strcmp(status, "V"))
-    return say(why, wl, "RMC status \"%s\"", status), false;
-  if (!parse_ddmmyy(fs->f[9], out)) return say(why, wl, "RMC date \"%s\"", fs->f[9]), false;
+    return why_set(why, wl, "RMC status \"%s\"", status), false;
+  if (!parse_ddmmyy(fs->f[9], out)) return why_set(why, wl, "RMC date \"%s\"", fs->f[9]), false;
   bool mode_fix = false;
   if (fs->n > 12 && *fs->f[12]) {
     if (strlen(fs->f[12]) != 1 || !mode_char_ok(fs->f[12][0], &mode_fix))
-      return say(why, wl, "RMC mode \"%s\"", fs->f[12]), false;
+      return why_set(why, wl, "RMC mode \"%s\"", fs->f[12]), false;
   } else {
     mode_fix = true; /* before NMEA 2.3: the status alone */
   }
@@ -240,11 +230,11 @@ static bool h_rmc(const struct fields *fs, struct nmea_sentence *out, char *why,
 
 static bool h_zda(const struct fields *fs, struct nmea_sentence *out, char *why, size_t wl) {
   int d, m, y;
-  if (!parse_tod(fs->f[1], out)) return say(why, wl, "ZDA time \"%s\"", fs->f[1]), false;
+  if (!parse_tod(fs->f[1], out)) return why_set(why, wl, "ZDA time \"%s\"", fs->f[1]), false;
   if (!*fs->f[2] && !*fs->f[3] && !*fs->f[4]) return true;
   if (!parse_uint_range(fs->f[2], 2, 1, 31, &d) || !parse_uint_range(fs->f[3], 2, 1, 12, &m) ||
       strlen(fs->f[4]) != 4 || !parse_uint(fs->f[4], 4, &y) || !set_date(out, y, m, d))
-    return say(why, wl, "ZDA date \"%s.%s.%s\"", fs->f[2], fs->f[3], fs->f[4]), false;
+    return why_set(why, wl, "ZDA date \"%s.%s.%s\"", fs->f[2], fs->f[3], fs->f[4]), false;
   return true;
 }
 
@@ -255,26 +245,26 @@ static bool parse_sats(const char *s, int *out) {
 
 static bool h_gga(const struct fields *fs, struct nmea_sentence *out, char *why, size_t wl) {
   int q;
-  if (!parse_tod(fs->f[1], out)) return say(why, wl, "GGA time \"%s\"", fs->f[1]), false;
+  if (!parse_tod(fs->f[1], out)) return why_set(why, wl, "GGA time \"%s\"", fs->f[1]), false;
   if (*fs->f[6]) {
-    if (!parse_uint_range(fs->f[6], 1, 0, 8, &q)) return say(why, wl, "GGA quality \"%s\"", fs->f[6]), false;
+    if (!parse_uint_range(fs->f[6], 1, 0, 8, &q)) return why_set(why, wl, "GGA quality \"%s\"", fs->f[6]), false;
     set_validity(out, q >= 1 && q <= 5);
   }
-  if (!parse_sats(fs->f[7], &out->sats_used)) return say(why, wl, "GGA satellites \"%s\"", fs->f[7]), false;
+  if (!parse_sats(fs->f[7], &out->sats_used)) return why_set(why, wl, "GGA satellites \"%s\"", fs->f[7]), false;
   return true;
 }
 
 static bool h_gns(const struct fields *fs, struct nmea_sentence *out, char *why, size_t wl) {
   const char *mode = fs->f[6];
   bool fix = false;
-  if (!parse_tod(fs->f[1], out)) return say(why, wl, "GNS time \"%s\"", fs->f[1]), false;
+  if (!parse_tod(fs->f[1], out)) return why_set(why, wl, "GNS time \"%s\"", fs->f[1]), false;
   size_t n = strlen(mode);
-  if (n > 8) return say(why, wl, "GNS mode \"%s\"", mode), false;
+  if (n > 8) return why_set(why, wl, "GNS mode \"%s\"", mode), false;
   for (size_t i = 0; i < n; i++)
-    if (!mode_char_ok(mode[i], &fix)) return say(why, wl, "GNS mode \"%s\"", mode), false;
+    if (!mode_char_ok(mode[i], &fix)) return why_set(why, wl, "GNS mode \"%s\"", mode), false;
   if (n) set_validity(out, fix);
   if (fs->n > 7 && !parse_sats(fs->f[7], &out->sats_used))
-    return say(why, wl, "GNS satellites \"%s\"", fs->f[7]), false;
+    return why_set(why, wl, "GNS satellites \"%s\"", fs->f[7]), false;
   return true;
 }
 
@@ -296,14 +286,14 @@ static bool add_prn(const char *s, struct nmea_sentence *out) {
 
 static bool h_gsa(const struct fields *fs, struct nmea_sentence *out, char *why, size_t wl) {
   int id = 0;
-  if (strcmp(fs->f[1], "A") && strcmp(fs->f[1], "M")) return say(why, wl, "GSA mode \"%s\"", fs->f[1]), false;
-  if (!parse_uint_range(fs->f[2], 1, 1, 3, &out->fix)) return say(why, wl, "GSA fix \"%s\"", fs->f[2]), false;
+  if (strcmp(fs->f[1], "A") && strcmp(fs->f[1], "M")) return why_set(why, wl, "GSA mode \"%s\"", fs->f[1]), false;
+  if (!parse_uint_range(fs->f[2], 1, 1, 3, &out->fix)) return why_set(why, wl, "GSA fix \"%s\"", fs->f[2]), false;
   for (int i = 3; i <= 14; i++)
-    if (!add_prn(fs->f[i], out)) return say(why, wl, "GSA PRN \"%s\"", fs->f[i]), false;
+    if (!add_prn(fs->f[i], out)) return why_set(why, wl, "GSA PRN \"%s\"", fs->f[i]), false;
   for (int i = 15; i <= 17; i++)
-    if (!is_decimal_or_empty(fs->f[i])) return say(why, wl, "GSA DOP \"%s\"", fs->f[i]), false;
+    if (!is_decimal_or_empty(fs->f[i])) return why_set(why, wl, "GSA DOP \"%s\"", fs->f[i]), false;
   if (fs->n > 18 && *fs->f[18] && !parse_uint_range(fs->f[18], 2, 1, 15, &id))
-    return say(why, wl, "GSA system id \"%s\"", fs->f[18]), false;
+    return why_set(why, wl, "GSA system id \"%s\"", fs->f[18]), false;
   out->system = id ? system_from_id(id) : NMEA_SYS_COUNT; /* COUNT: by talker and PRN */
   return true;
 }
@@ -324,10 +314,10 @@ static bool h_gsv(const struct fields *fs, struct nmea_sentence *out, char *why,
   int extra = fs->n - 4;
   if (!parse_uint_range(fs->f[1], 1, 1, 9, &total) || !parse_uint_range(fs->f[2], 1, 1, total, &num) ||
       !parse_uint_range(fs->f[3], 3, 0, 255, &out->in_view))
-    return say(why, wl, "GSV header \"%s,%s,%s\"", fs->f[1], fs->f[2], fs->f[3]), false;
-  if (extra % 4 > 1) return say(why, wl, "GSV satellites not in groups of four"), false;
+    return why_set(why, wl, "GSV header \"%s,%s,%s\"", fs->f[1], fs->f[2], fs->f[3]), false;
+  if (extra % 4 > 1) return why_set(why, wl, "GSV satellites not in groups of four"), false;
   for (int i = 0; i + 4 <= extra; i += 4)
-    if (!gsv_sat(&fs->f[4 + i], out)) return say(why, wl, "GSV satellite %d", i / 4 + 1), false;
+    if (!gsv_sat(&fs->f[4 + i], out)) return why_set(why, wl, "GSV satellite %d", i / 4 + 1), false;
   out->system = NMEA_SYS_COUNT;
   return true;
 }
@@ -352,15 +342,15 @@ static int hex_value(char c) {
 /* The checksum after '*': two upper-case hex digits equal to the XOR of
  * the bytes between '$' and '*'. */
 static bool checksum_ok(const char *line, size_t n, const char *star, char *why, size_t wl) {
-  if (!star) return say(why, wl, "no checksum"), false;
-  if (line + n - star != 3) return say(why, wl, "checksum is not two hex digits"), false;
+  if (!star) return why_set(why, wl, "no checksum"), false;
+  if (line + n - star != 3) return why_set(why, wl, "checksum is not two hex digits"), false;
   int hi = hex_value(star[1]), lo = hex_value(star[2]);
-  if (hi == -2 || lo == -2) return say(why, wl, "checksum in lower case"), false;
-  if (hi < 0 || lo < 0) return say(why, wl, "checksum is not hex"), false;
+  if (hi == -2 || lo == -2) return why_set(why, wl, "checksum in lower case"), false;
+  if (hi < 0 || lo < 0) return why_set(why, wl, "checksum is not hex"), false;
   unsigned x = 0;
   for (const char *p = line + 1; p < star; p++) x ^= (unsigned char)*p;
   if (x != (unsigned)(hi << 4 | lo))
-    return say(why, wl, "checksum %c%c, computed %02X", star[1], star[2], x), false;
+    return why_set(why, wl, "checksum %c%c, computed %02X", star[1], star[2], x), false;
   return true;
 }
 
@@ -371,9 +361,9 @@ static enum nmea_status parse_address(const char *a, struct nmea_sentence *out, 
     return NMEA_IGNORED;
   }
   if (strlen(a) != 5 || !is_upper(a[0]) || !is_upper(a[1]))
-    return say(why, wl, "address field \"%.12s\"", a), NMEA_BAD_FORMAT;
+    return why_set(why, wl, "address field \"%.12s\"", a), NMEA_BAD_FORMAT;
   for (int i = 2; i < 5; i++)
-    if (!is_upper(a[i]) && !is_digit(a[i])) return say(why, wl, "address field \"%.12s\"", a), NMEA_BAD_FORMAT;
+    if (!is_upper(a[i]) && !is_digit(a[i])) return why_set(why, wl, "address field \"%.12s\"", a), NMEA_BAD_FORMAT;
   memcpy(out->talker, a, 2);
   memcpy(out->name, a + 2, 3);
   out->talker_class = nmea_talker_class(out->talker);
@@ -384,7 +374,7 @@ static enum nmea_status dispatch(const struct fields *fs, struct nmea_sentence *
   for (size_t i = 0; i < sizeof sentence_table / sizeof sentence_table[0]; i++) {
     if (strcmp(out->name, sentence_table[i].name) != 0) continue;
     if (fs->n - 1 < sentence_table[i].min_fields)
-      return say(why, wl, "%s with %d fields, at least %d needed", out->name, fs->n - 1,
+      return why_set(why, wl, "%s with %d fields, at least %d needed", out->name, fs->n - 1,
                  sentence_table[i].min_fields), NMEA_BAD_FORMAT;
     out->type = sentence_table[i].type;
     return sentence_table[i].fn(fs, out, why, wl) ? NMEA_OK : NMEA_BAD_FIELD;
@@ -395,13 +385,13 @@ static enum nmea_status dispatch(const struct fields *fs, struct nmea_sentence *
 enum nmea_status nmea_parse(const char *line, struct nmea_sentence *out, char *why, size_t wl) {
   *out = (struct nmea_sentence){.type = NMEA_OTHER, .sats_used = -1};
   size_t n = strnlen(line, NMEA_MAX_SENTENCE + 1);
-  if (n > NMEA_MAX_SENTENCE) return say(why, wl, "too long"), NMEA_BAD_FORMAT;
-  if (n < 1 || line[0] != '$') return say(why, wl, "no '$'"), NMEA_BAD_FORMAT;
+  if (n > NMEA_MAX_SENTENCE) return why_set(why, wl, "too long"), NMEA_BAD_FORMAT;
+  if (n < 1 || line[0] != '$') return why_set(why, wl, "no '$'"), NMEA_BAD_FORMAT;
   const char *star = memchr(line, '*', n);
   if (!checksum_ok(line, n, star, why, wl)) return NMEA_BAD_CHECKSUM;
   struct fields fs;
   if (!split_fields(line + 1, (size_t)(star - line - 1), &fs))
-    return say(why, wl, "more than %d fields", NMEA_MAX_FIELDS), NMEA_BAD_FORMAT;
+    return why_set(why, wl, "more than %d fields", NMEA_MAX_FIELDS), NMEA_BAD_FORMAT;
   enum nmea_status st = parse_address(fs.f[0], out, why, wl);
   if (st != NMEA_OK) return st;
   return dispatch(&fs, out, why, wl);
@@ -492,18 +482,18 @@ static bool judge(struct nmea_receiver *r, const struct nmea_sentence *s, int64_
   int64_t last = r->last_ms;
   if (!has || !valid) {
     r->run = 0;
-    return say(why, wl, has ? "receiver reports no valid fix" : "no fix status seen yet"), false;
+    return why_set(why, wl, has ? "receiver reports no valid fix" : "no fix status seen yet"), false;
   }
   if (s->year < NMEA_MIN_YEAR || s->year > NMEA_MAX_YEAR) {
     r->run = 0;
-    return say(why, wl, "date %04d-%02d-%02d outside %d..%d", s->year, s->month, s->day,
+    return why_set(why, wl, "date %04d-%02d-%02d outside %d..%d", s->year, s->month, s->day,
                NMEA_MIN_YEAR, NMEA_MAX_YEAR), false;
   }
   r->last_ms = ms;
   bool step_ok = ms - last > 0 && ms - last <= NMEA_MAX_CYCLE_GAP * 1000;
   r->run = r->run > 0 && step_ok ? r->run + 1 : 1;
   if (r->run < NMEA_TRUST_CYCLES)
-    return say(why, wl, "settling: %d of %d consecutive good fixes", r->run, NMEA_TRUST_CYCLES), false;
+    return why_set(why, wl, "settling: %d of %d consecutive good fixes", r->run, NMEA_TRUST_CYCLES), false;
   return true;
 }
 

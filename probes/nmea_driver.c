@@ -44,9 +44,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "lib/log.h"
+#include "lib/sched.h"
+#include "lib/timeutil.h"
 #include "monitor/config.h"
-#include "monitor/log.h"
-#include "monitor/sched.h"
 #include "probes/driver_util.h"
 #include "probes/nmea.h"
 #include "probes/probe.h"
@@ -89,7 +90,6 @@ static speed_t baud_constant(int baud) {
   return B9600;
 }
 
-
 /* RFC 2783: capture assert edges as timespecs. */
 static int open_pps(struct probe *p, char *err, size_t errlen) {
   int fd = open(p->cfg.pps, O_RDWR | O_CLOEXEC);
@@ -117,7 +117,7 @@ static bool fetch_pps(struct probe *p, struct timespec *edge, struct timespec no
   struct timespec zero = {0, 0};
   if (!p->have_pps || time_pps_fetch(p->pps, PPS_TSFMT_TSPEC, &info, &zero) < 0) return false;
   *edge = info.assert_timestamp;
-  double age = (double)(now.tv_sec - edge->tv_sec) + (now.tv_nsec - edge->tv_nsec) * 1e-9;
+  double age = timespec_diff_seconds(now, *edge);
   return info.assert_sequence > 0 && age >= 0 && age <= PPS_MAX_AGE;
 }
 
@@ -177,7 +177,7 @@ static void use_time(struct probe *p, const struct nmea_time *t) {
     }
     p->rep.counters[PC_PPS_MISMATCH]++;
     LOG_RATELIMITED(LOG_LVL_WARN, "nmea %s: PPS edge %.3f s from the serial time of %lld",
-                    p->cfg.name, (double)edge.tv_sec + edge.tv_nsec * 1e-9 - (start - t->frac),
+                    p->cfg.name, timespec_seconds(edge) - (start - t->frac),
                     (long long)t->utc);
   }
   if (had_pps) {
@@ -251,7 +251,7 @@ static void on_lost(void *ctx, const char *why) {
 
 static void on_bytes(void *ctx, const uint8_t *buf, size_t n, struct timespec now, double osc) {
   struct probe *p = ctx;
-  double stamp = (double)now.tv_sec + now.tv_nsec * 1e-9;
+  double stamp = timespec_seconds(now);
   p->osc_minus_real = osc - stamp;
   for (size_t at = 0; at < n;) {
     struct nmea_frame f;

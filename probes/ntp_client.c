@@ -31,8 +31,8 @@
 
 #include "monitor/config.h"
 #include "monitor/keys.h"
-#include "monitor/log.h"
-#include "monitor/sched.h"
+#include "lib/log.h"
+#include "lib/sched.h"
 #include "probes/ntp_auth.h"
 #include "probes/ntp_wire.h"
 #include "probes/probe.h"

@@ -1,8 +1,8 @@
-/* The probe interface: one driver per source kind (ntp now; gpsd, nmea,
- * dcf77, shm, sock later) behind one small vtable. The core starts and stops
+/* The probe interface: one driver per source kind (ntp, gpsd, nmea, dcf77,
+ * shm, sock) behind one small vtable. The core starts and stops
  * probes and receives their samples through the host callbacks; it never
  * includes a concrete driver. A driver does its I/O through the event loop
- * (monitor/sched.h) and keeps its decoders pure (no I/O) in separate files. */
+ * (lib/sched.h) and keeps its decoders pure (no I/O) in separate files. */
 #ifndef VT_PROBE_H
 #define VT_PROBE_H
 

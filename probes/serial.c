@@ -9,8 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "monitor/log.h"
-#include "monitor/sched.h"
+#include "lib/log.h"
+#include "lib/sched.h"
+#include "lib/timeutil.h"
 #include "probes/driver_util.h"
 
 /* Raw, with the driver's parameters; a device that is not a terminal is
@@ -53,7 +54,7 @@ static void on_readable(int fd, short revents, void *arg) {
       return;
     }
     if (n < 0) return;
-    s->on_bytes(s->ctx, buf, (size_t)n, now, (double)osc.tv_sec + osc.tv_nsec * 1e-9);
+    s->on_bytes(s->ctx, buf, (size_t)n, now, timespec_seconds(osc));
   }
 }
 

@@ -21,9 +21,10 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
+#include "lib/log.h"
+#include "lib/sched.h"
+#include "lib/timeutil.h"
 #include "monitor/config.h"
-#include "monitor/log.h"
-#include "monitor/sched.h"
 #include "probes/driver_util.h"
 #include "probes/probe.h"
 #include "probes/shm_sock.h"
@@ -128,7 +129,7 @@ static void reject(struct probe *p, enum refclock_check c) {
 
 static bool is_stale(const struct refclock_sample *s) {
   struct timespec now = sched_real_now();
-  double age = (double)(now.tv_sec - s->local.tv_sec) + (now.tv_nsec - s->local.tv_nsec) * 1e-9;
+  double age = timespec_diff_seconds(now, s->local);
   return fabs(age) > MAX_AGE;
 }
 

@@ -28,9 +28,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/log.h"
+#include "lib/sched.h"
 #include "monitor/config.h"
-#include "monitor/log.h"
-#include "monitor/sched.h"
 #include "probes/driver_util.h"
 #include "probes/probe.h"
 #include "probes/shm_sock.h"

@@ -19,8 +19,6 @@ cd "$(dirname "$0")/.."
 layer_of() {
   case $1 in
     lib/*) echo ground ;;
-    # The ground that has not moved to lib/ yet.
-    monitor/log.[ch] | monitor/sched.[ch] | probes/civil.[ch]) echo ground ;;
     # Pure cores: bytes or arrays in, results out; no I/O, no clock reads.
     probes/ntp_wire.[ch] | probes/ntp_auth.[ch] | probes/nmea.[ch] | probes/dcf77.[ch] | \
     probes/meinberg.[ch] | probes/gpsd_json.[ch] | probes/shm_sock.h | probes/refclass.[ch] | \
@@ -44,10 +42,6 @@ rank() {
 # Known wrong-way includes, each with why it is still there. A line here is
 # "FILE HEADER"; delete it as soon as the include goes.
 EXCEPTIONS=(
-  # The alert directives are parsed into struct vt_config; this goes when
-  # alerting registers its own directives (issue 9, the directive
-  # registration on branch layers-ground).
-  "monitor/config.h alerting/alert_config.h"
 )
 
 is_exception() {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/timeutil.h"
 #include "monitor/alarms.h"
 #include "monitor/events.h"
 #include "monitor/vote.h"
@@ -26,10 +27,6 @@ json_object *api_json_double(double v) {
     if (strtod(buf, NULL) == v) break;
   }
   return json_object_new_double_s(v, buf);
-}
-
-static double timespec_seconds(struct timespec ts) {
-  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* Nanoseconds since the epoch as seconds, without losing the fraction to

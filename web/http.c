@@ -21,15 +21,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "monitor/log.h"
+#include "lib/log.h"
+#include "lib/sched.h"
 #include "monitor/report.h"
-#include "monitor/sched.h"
 #include "web/api.h"
 
 static struct MHD_Daemon *daemon_handle;
 static int epoll_fd = -1;
 static sched_timer_id mhd_timer;
-static struct http_report counters;
 /* The last thing MHD logged, so that a failed start can say why. */
 static char mhd_last_error[256];
 
@@ -71,14 +70,12 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status,
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, API_ALLOW);
   enum MHD_Result ret = MHD_queue_response(conn, status, resp);
   MHD_destroy_response(resp);
-  counters.requests++;
   return ret;
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
                                   const char *message, const char *method,
                                   const char *url) {
-  counters.rejected++;
   LOG_RATELIMITED(LOG_LVL_DEBUG, "http: %u for %.16s %.128s", status, method, url);
   return send_json(conn, status, api_error_json(message));
 }
@@ -341,7 +338,6 @@ int http_start(const char *address, int port, char *err, size_t errlen) {
     http_stop();
     return -1;
   }
-  memset(&counters, 0, sizeof counters);
   rearm_timer();
   LOG_INFO("http: listening on %s%s%s port %d", family == AF_INET6 ? "[" : "",
            address, family == AF_INET6 ? "]" : "", port);
@@ -357,5 +353,3 @@ void http_stop(void) {
   MHD_stop_daemon(daemon_handle);
   daemon_handle = NULL;
 }
-
-void http_get_report(struct http_report *out) { *out = counters; }

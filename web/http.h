@@ -1,11 +1,10 @@
 /* The daemon's HTTP server: libmicrohttpd in external epoll mode, driven by
- * our event loop (monitor/sched.h) rather than by threads of its own. MHD's
+ * our event loop (lib/sched.h) rather than by threads of its own. MHD's
  * epoll descriptor is watched like any other descriptor; a timer re-armed
  * from MHD_get_timeout() after every run closes idle connections on time.
  *
- * What it serves is web/api.h: GET/HEAD of /api/v1/status and
- * /api/v1/sources, as application/json. Anything else is answered, counted
- * and forgotten: unknown paths 404, other methods 405 (with Allow), requests
+ * What it serves is web/api.h: GET/HEAD of its /api/v1/ documents, as
+ * application/json. Anything else is answered and forgotten: unknown paths 404, other methods 405 (with Allow), requests
  * with a body 413; every error body is {"error":"..."}. Resource limits:
  * HTTP_MAX_CONNECTIONS at once, HTTP_MAX_PER_IP from one address, an idle
  * connection is closed after HTTP_CONN_TIMEOUT seconds, and each connection
@@ -15,18 +14,11 @@
 #define VT_HTTP_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #define HTTP_MAX_CONNECTIONS 32
 #define HTTP_MAX_PER_IP 16
 #define HTTP_CONN_TIMEOUT 10 /* seconds */
 #define HTTP_CONN_MEMORY (32 * 1024)
-
-/* Counters since http_start(). */
-struct http_report {
-  uint64_t requests;  /* requests answered, whatever the answer */
-  uint64_t rejected;  /* of which answered with a 4xx/5xx status */
-};
 
 /* Starts listening on address (an IPv4 or IPv6 literal such as "127.0.0.1"
  * or "::1"; host names are refused, so the daemon never binds somewhere
@@ -38,7 +30,5 @@ int http_start(const char *address, int port, char *err, size_t errlen);
 /* Closes every connection and the listening socket and unregisters from the
  * event loop. Harmless when the server is not running. */
 void http_stop(void);
-
-void http_get_report(struct http_report *out);
 
 #endif

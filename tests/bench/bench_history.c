@@ -15,8 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/log.h"
+#include "lib/timeutil.h"
 #include "monitor/history.h"
-#include "monitor/log.h"
 
 #define SOURCES 100
 #define MAX_SAMPLES 1000000L
@@ -33,7 +34,7 @@ struct result {
 static double mono_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
+  return timespec_seconds(ts);
 }
 
 /* xorshift64: reproducible noise, so every run writes the same values. */

@@ -1,11 +1,12 @@
 /* Unit tests of the alerting directives (alerting/alert_config.c) through
  * the configuration parser: defaults, every channel kind and option,
  * default names, and that each mistake is refused with FILE:LINE. */
+#include "alerting/alert_config.h"
 #include "monitor/config.h"
 #include "monitor/events.h"
 #include "unit.h"
 
-/* syslog.h's facility values (its LOG_INFO clashes with monitor/log.h). */
+/* syslog.h's facility values (its LOG_INFO clashes with lib/log.h). */
 #define FAC_DAEMON (3 << 3)
 #define FAC_LOCAL3 (19 << 3)
 
@@ -16,13 +17,13 @@ static int parse(const char *text) { return config_parse("t.conf", text, &cfg, e
 
 static void test_defaults(void) {
   CHECK_INT(parse(""), 0);
-  CHECK_INT(cfg.alerts.n, 0);
-  CHECK_NEAR(cfg.alerts.repeat, 3600, 0);
-  CHECK_NEAR(cfg.alerts.heartbeat, 86400, 0);
-  CHECK_NEAR(cfg.alerts.retry_initial, 5, 0);
-  CHECK_NEAR(cfg.alerts.retry_max, 300, 0);
-  CHECK_NEAR(cfg.alerts.expire, 7 * 86400, 0);
-  CHECK_STR(cfg.alerts.site, "");
+  CHECK_INT(alert_config_of(&cfg)->n, 0);
+  CHECK_NEAR(alert_config_of(&cfg)->repeat, 3600, 0);
+  CHECK_NEAR(alert_config_of(&cfg)->heartbeat, 86400, 0);
+  CHECK_NEAR(alert_config_of(&cfg)->retry_initial, 5, 0);
+  CHECK_NEAR(alert_config_of(&cfg)->retry_max, 300, 0);
+  CHECK_NEAR(alert_config_of(&cfg)->expire, 7 * 86400, 0);
+  CHECK_STR(alert_config_of(&cfg)->site, "");
   config_free(&cfg);
 }
 
@@ -35,7 +36,7 @@ static void test_channels(void) {
                   "alert snmp [::1]:1163 version 3 user U auth SHA-256 authpass1 priv AES privpass1 "
                   "engineid 0x80001f8804aabb name noc heartbeat 0\n"
                   "alertrepeat 600\nalertretry 1 60 expire 3600\nalertsite hq-1\nheartbeat 3600\n"), 0);
-  const struct alert_config *a = &cfg.alerts;
+  const struct alert_config *a = alert_config_of(&cfg);
   CHECK_INT(a->n, 5);
   CHECK_STR(a->ch[0].name, "syslog");
   CHECK_INT(a->ch[0].syslog.transport, ALERT_SYSLOG_LOCAL);
@@ -112,6 +113,10 @@ static void test_errors(void) {
 
 int main(void) {
   unit_init();
+  if (alert_config_register()) {
+    fprintf(stderr, "alert_config_register failed\n");
+    return 1;
+  }
   RUN(test_defaults);
   RUN(test_channels);
   RUN(test_errors);

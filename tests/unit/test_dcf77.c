@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "probes/civil.h"
+#include "lib/civil.h"
 #include "probes/dcf77.h"
 #include "unit.h"
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "probes/civil.h"
+#include "lib/civil.h"
 #include "probes/dcf77.h"
 #include "probes/meinberg.h"
 #include "unit.h"

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "alerting/outbox.h"
+#include "lib/log.h"
 #include "monitor/history.h"
-#include "monitor/log.h"
 #include "unit.h"
 
 #define S 1000000000LL

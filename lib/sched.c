@@ -2,7 +2,7 @@
  * a small binary heap ordered by due time on CLOCK_MONOTONIC; descriptors in
  * a flat array handed to poll(2) as it is. Nothing here allocates per
  * iteration. */
-#include "monitor/sched.h"
+#include "lib/sched.h"
 
 #include <errno.h>
 #include <math.h>
@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/log.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
 
 #define MAX_FDS 1024
-#define MAX_HOOKS 8
 
 struct fd_entry {
   sched_fd_handler handler;
@@ -36,9 +36,6 @@ static struct timer *heap;
 static size_t heap_len, heap_cap;
 static sched_timer_id next_timer_id = 1;
 
-static struct { sched_hook hook; void *arg; } hooks[MAX_HOOKS];
-static int n_hooks;
-
 static sched_step_handler step_handler;
 static void *step_arg;
 
@@ -47,22 +44,19 @@ static struct timespec real_now;
 static double real_minus_mono; /* at the previous wake-up */
 static bool quit_requested;
 
-static double ts_seconds(struct timespec t) { return t.tv_sec + t.tv_nsec * 1e-9; }
-
 static void read_clocks(void) {
   struct timespec m;
   clock_gettime(CLOCK_MONOTONIC, &m);
   clock_gettime(CLOCK_REALTIME, &real_now);
-  mono_now = ts_seconds(m);
+  mono_now = timespec_seconds(m);
 }
 
 int sched_init(void) {
   n_fds = 0;
   heap_len = 0;
-  n_hooks = 0;
   quit_requested = false;
   read_clocks();
-  real_minus_mono = ts_seconds(real_now) - mono_now;
+  real_minus_mono = timespec_seconds(real_now) - mono_now;
   return 0;
 }
 
@@ -181,14 +175,6 @@ void sched_set_step_handler(sched_step_handler handler, void *arg) {
   step_arg = arg;
 }
 
-int sched_add_end_hook(sched_hook hook, void *arg) {
-  if (n_hooks == MAX_HOOKS) return -1;
-  hooks[n_hooks].hook = hook;
-  hooks[n_hooks].arg = arg;
-  n_hooks++;
-  return 0;
-}
-
 void sched_quit(void) { quit_requested = true; }
 
 /* ---- the loop ---- */
@@ -202,7 +188,7 @@ static int poll_timeout_ms(void) {
 }
 
 static void detect_step(void) {
-  double diff = ts_seconds(real_now) - mono_now;
+  double diff = timespec_seconds(real_now) - mono_now;
   double step = diff - real_minus_mono;
   real_minus_mono = diff;
   if (fabs(step) > SCHED_STEP_THRESHOLD && step_handler) step_handler(step, step_arg);
@@ -241,7 +227,6 @@ int sched_run(void) {
     detect_step();
     if (n > 0) dispatch_fds();
     run_due_timers();
-    for (int i = 0; i < n_hooks; i++) hooks[i].hook(hooks[i].arg);
   }
   return 0;
 }

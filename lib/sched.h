@@ -10,8 +10,7 @@
  *   1. poll() until the earliest timer is due or a descriptor is ready;
  *   2. read both clocks, detect a step of the real-time clock;
  *   3. run the handlers of ready descriptors, in registration order;
- *   4. run every timer that is due, earliest first;
- *   5. run the end-of-iteration hooks (e.g. flushing the history).
+ *   4. run every timer that is due, earliest first.
  */
 #ifndef VT_SCHED_H
 #define VT_SCHED_H
@@ -24,7 +23,6 @@
 typedef void (*sched_fd_handler)(int fd, short revents, void *arg);
 typedef void (*sched_timer_handler)(void *arg);
 typedef void (*sched_step_handler)(double step_seconds, void *arg);
-typedef void (*sched_hook)(void *arg);
 typedef uint64_t sched_timer_id; /* 0 is never a valid id */
 
 int sched_init(void);
@@ -41,7 +39,6 @@ sched_timer_id sched_add_timer(double delay, sched_timer_handler handler, void *
 void sched_cancel_timer(sched_timer_id id);
 
 void sched_set_step_handler(sched_step_handler handler, void *arg);
-int sched_add_end_hook(sched_hook hook, void *arg);
 
 /* The readings of the current wake-up. */
 double sched_mono_now(void);

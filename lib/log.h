@@ -11,11 +11,9 @@ enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* Messages above `level` are dropped. Default: LOG_LVL_INFO. */
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 
 /* Parses "error", "warning", "info" or "debug"; returns 0, or -1 if unknown. */
 int log_parse_level(const char *name, enum log_level *out);
-const char *log_level_name(enum log_level level);
 
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -1,7 +1,7 @@
 /* Civil dates (see civil.h). */
-#include "probes/civil.h"
+#include "lib/civil.h"
 
-#include <stdio.h>
+#include "lib/why.h"
 
 int64_t civil_days(int64_t y, int m, int d) {
   y -= m <= 2;
@@ -31,12 +31,12 @@ int civil_weekday(int y, int m, int d) {
 bool civil_date_consistent(int y, int m, int d, int weekday, char *why, size_t wl) {
   int dim = civil_days_in_month(y, m);
   if (d > dim) {
-    if (why && wl) snprintf(why, wl, "day %d, but %04d-%02d has %d days", d, y, m, dim);
+    why_set(why, wl, "day %d, but %04d-%02d has %d days", d, y, m, dim);
     return false;
   }
   int wd = civil_weekday(y, m, d);
   if (wd != weekday) {
-    if (why && wl) snprintf(why, wl, "weekday %d, but %04d-%02d-%02d is weekday %d", weekday, y, m, d, wd);
+    why_set(why, wl, "weekday %d, but %04d-%02d-%02d is weekday %d", weekday, y, m, d, wd);
     return false;
   }
   return true;

@@ -1,9 +1,11 @@
 /* Logging: see log.h. */
-#include "monitor/log.h"
+#include "lib/log.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include "lib/timeutil.h"
 
 static enum log_level current_level = LOG_LVL_INFO;
 
@@ -11,11 +13,6 @@ static const char *const level_names[] = {"error", "warning", "info", "debug"};
 static const int syslog_prefix[] = {3, 4, 6, 7};
 
 void log_set_level(enum log_level level) { current_level = level; }
-enum log_level log_get_level(void) { return current_level; }
-
-const char *log_level_name(enum log_level level) {
-  return level_names[level];
-}
 
 int log_parse_level(const char *name, enum log_level *out) {
   for (int i = 0; i <= LOG_LVL_DEBUG; i++) {
@@ -46,7 +43,7 @@ void log_ratelimited(struct log_ratelimit *rl, enum log_level level,
   if (level > current_level) return;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  double now = ts.tv_sec + ts.tv_nsec * 1e-9;
+  double now = timespec_seconds(ts);
   if (now < rl->next_allowed) {
     rl->suppressed++;
     return;
