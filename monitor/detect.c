@@ -206,7 +206,7 @@ void detect_config_default(struct detect_config *c) {
                            * source-hours (BENCHMARKS.md, Detection), a 300 us
                            * walk on 50 us jitter seen within ~6 min */
   c->walk_h = 12;
-  c->jitter_min = 5e-6;   /* host crystal noise floor (REFERENCE.md) */
+  c->jitter_min = 5e-6;   /* host crystal noise floor (../shared/REFERENCE.md) */
   c->date_far = 1000;     /* far above any plausible NTP error */
   c->local_freq_ppm = 100;/* beyond a sane crystal; 500 ppm is the kernel's
                            * slew limit */

@@ -1,6 +1,6 @@
 /* Unit tests for probes/ntp_wire.c: header round trips, timestamp and era
  * arithmetic, the on-wire calculations, and every bad response in
- * REFERENCE.md's "NTP client" list, each with the exact enum ntp_check.
+ * ../shared/REFERENCE.md's "NTP client" list, each with the exact enum ntp_check.
  * Responses are built by hand with ntp_header_encode. */
 #include "probes/ntp_wire.h"
 #include "tests/unit/unit.h"
