@@ -230,13 +230,27 @@ static void remove_sorted(double *x, int m, double v) {
  * most floor((m-1)/2) are peeled, and never below two voters (two that
  * disagree give no way to tell which is wrong). w[m], ws[m]: the sorted
  * offsets and deviations of the voters not yet marked, changed here. */
+/* The standard deviation of the median of the voters other than i: with
+ * two others it is their mean, exactly hypot(sd1, sd2) / 2 (a 500 us DCF77
+ * class beside a 20 us GPS one must not make the GPS look unfit); with more,
+ * about 1.2533 sd / sqrt(k) for k others of the median deviation. */
+static double others_deviation(const struct ballot *b, int n, const unsigned char *mark,
+                               int i, const double *ws, int m) {
+  double sq = 0;
+  if (m != 3) return 1.2533 * median_sorted(ws, m) / sqrt((double)(m - 1));
+  for (int j = 0; j < n; j++)
+    if (j != i && !mark[j]) sq += b[j].sd * b[j].sd;
+  return sqrt(sq) / 2;
+}
+
 static void mark_unfit(struct ballot *b, int n, unsigned char *mark, double fit_k, double *w,
                        double *ws, int m) {
   for (int most = (m - 1) / 2; m > 2 && most > 0; most--) {
-    double others_sd = 1.2533 * median_sorted(ws, m) / sqrt((double)(m - 1)), worst = 0;
-    int at = -1; /* 1.2533 sd / sqrt(k): the standard error of a median of k */
+    double worst = 0;
+    int at = -1;
     for (int i = 0; i < n; i++) {
       if (mark[i]) continue;
+      double others_sd = others_deviation(b, n, mark, i, ws, m);
       b[i].ref = median_without(w, m, b[i].x);
       b[i].ref_sd = others_sd;
       double ratio = fabs(b[i].x - b[i].ref) / hypot(b[i].sd, others_sd);
