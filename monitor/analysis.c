@@ -162,6 +162,7 @@ static void vote_inputs(struct analysis *a, double now, const struct analysis_so
     if (src[i].new_sample)
       srcfilter_add(&t->filt, src[i].sample_time, src[i].sample_offset, src[i].sample_error);
     *v = src[i].vote;
+    v->was_outlier = a->res.per_source[i].state == SS_OUTLIER; /* last round's */
     if (v->have_sample && srcfilter_get(&t->filt, now, &e)) {
       v->offset = e.offset;
       v->error = e.error;

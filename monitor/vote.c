@@ -159,6 +159,7 @@ int vote_intersect(const double *lo, const double *hi, int n, double *low, doubl
 struct ballot {
   double lo, hi, x, sd;
   bool held;          /* a detector holds a condition on it: not in the estimate */
+  bool was_out;       /* it was an outlier last round: re-enters only nearer */
   double ref, ref_sd; /* set by robust_estimate: the others' median, its deviation */
 };
 
@@ -224,6 +225,7 @@ static void remove_sorted(double *x, int m, double v) {
 
 /* Peels off, one at a time, the voter farthest from the median of the
  * others, in combined standard deviations, while it is further than fit_k
+ * (an outlier of the last round: REENTER_SHARE of fit_k)
  * (Grubbs' test, with a median): each voter is measured against a
  * reference it is not part of, so one walking voter of three is measured
  * against the other two, not against a median it drags half way along. At
@@ -243,6 +245,11 @@ static double others_deviation(const struct ballot *b, int n, const unsigned cha
   return sqrt(sq) / 2;
 }
 
+/* An outlier of the last round re-enters only within this share of fit_k
+ * (2 sd at the default 3): a voter drifting away does not flicker in and
+ * out while it hovers at the limit. */
+#define REENTER_SHARE (2.0 / 3.0)
+
 static void mark_unfit(struct ballot *b, int n, unsigned char *mark, double fit_k, double *w,
                        double *ws, int m) {
   for (int most = (m - 1) / 2; m > 2 && most > 0; most--) {
@@ -253,13 +260,14 @@ static void mark_unfit(struct ballot *b, int n, unsigned char *mark, double fit_
       double others_sd = others_deviation(b, n, mark, i, ws, m);
       b[i].ref = median_without(w, m, b[i].x);
       b[i].ref_sd = others_sd;
-      double ratio = fabs(b[i].x - b[i].ref) / hypot(b[i].sd, others_sd);
+      double limit = b[i].was_out ? fit_k * REENTER_SHARE : fit_k;
+      double ratio = fabs(b[i].x - b[i].ref) / hypot(b[i].sd, others_sd) / limit;
       if (ratio > worst) {
         worst = ratio;
         at = i;
       }
     }
-    if (worst <= fit_k) return;
+    if (worst <= 1) return;
     mark[at] |= MARK_UNFIT;
     remove_sorted(w, m, b[at].x);
     remove_sorted(ws, m, b[at].sd);
@@ -549,7 +557,8 @@ static void group_candidates(struct round *r) {
     r->src[q] = i;
     r->grp[q] = (unsigned char)gi[k];
     r->b[q] = (struct ballot){.lo = s->offset - w, .hi = s->offset + w, .x = s->offset,
-                              .sd = spread(r->p, s), .held = s->hold != NULL};
+                              .sd = spread(r->p, s), .held = s->hold != NULL,
+                              .was_out = s->was_outlier};
   }
 }
 
@@ -583,6 +592,14 @@ static bool class_held(const struct round *r, const struct group *g) {
   return true;
 }
 
+/* Whether every source of the class inside its interval was an outlier
+ * last round (the class was, then). */
+static bool class_was_out(const struct round *r, const struct group *g) {
+  for (int q = g->start; q < g->start + g->count; q++)
+    if (!(r->mark[q] & MARK_OUT) && !r->b[q].was_out) return false;
+  return true;
+}
+
 /* One vote per class that reached a majority of its own, its interval the
  * class's [low, high] and its offset the class's estimate (held when all its
  * agreeing sources are); a split class abstains. In sources mode the single
@@ -607,7 +624,8 @@ static void vote_across_classes(struct round *r) {
     if (!g->v.majority) continue;
     gk[r->voters] = k;
     b[r->voters++] = (struct ballot){.lo = g->v.low, .hi = g->v.high, .x = g->e.x,
-                                     .sd = g->e.sd, .held = class_held(r, g)};
+                                     .sd = g->e.sd, .held = class_held(r, g),
+                                     .was_out = class_was_out(r, g)};
   }
   r->v = select_ballots(b, r->voters, lo, hi);
   if (!r->v.majority) return;

@@ -66,6 +66,8 @@ struct vote_input {        /* one per source; the caller fills it from the probe
   double sd;               /* s, standard deviation of offset (the caller's statistics,
                               unpadded); <= 0 or not finite: error is used */
   bool local_osc;          /* its refid says it runs on its own oscillator (LOCL) */
+  bool was_outlier;        /* it was SS_OUTLIER last round (the caller remembers): it
+                              re-enters the estimate only within 2/3 of fit_k */
   const char *hold;        /* not NULL: a detector holds a condition on it ("step",
                               "slow-walk", ...): it votes, but is left out of the
                               estimate */

@@ -622,6 +622,17 @@ static void test_outlier(void) {
   CHECK_INT(v.combined, 2);
   CHECK_NEAR(v.offset, 0.00001, 1e-12); /* clamped to the median of three */
   CHECK(v.low <= 0 && v.high >= 0.00001);
+  /* 2.5 sd from the others' median (5 us; its sd hypot(20, 20) / 2): in
+   * the estimate, unless it was an outlier last round (re-entry within 2). */
+  in[2].offset = 0.000005 + 2.5 * hypot(20e-6, hypot(20e-6, 20e-6) / 2);
+  run(&p, in, 3);
+  CHECK(res[2].state == SS_COMBINED || res[2].state == SS_BEST);
+  in[2].was_outlier = true;
+  run(&p, in, 3);
+  CHECK_INT(res[2].state, SS_OUTLIER);
+  in[2].offset = 0.000005 + 1.9 * hypot(20e-6, hypot(20e-6, 20e-6) / 2);
+  run(&p, in, 3);
+  CHECK(res[2].state == SS_COMBINED || res[2].state == SS_BEST);
 }
 
 int main(void) {
