@@ -93,20 +93,59 @@ static void learn_jitter(struct srcfilter *f, double diff) {
   f->nvar++;
 }
 
+/* How far x is from f's run at time t, in predicted deviations. */
+static double deviation(const struct srcfilter *f, double t, double x) {
+  struct srcfilter_estimate e;
+  srcfilter_get(f, t, &e);
+  return fabs(x - e.offset) / hypot(jitter(f), e.sd);
+}
+
+/* The run before the newest jump, as a filter of its own. */
+static void previous_run(const struct srcfilter *f, struct srcfilter *old) {
+  *old = *f;
+  old->n = f->prev_n;
+  memcpy(old->t, f->prev_t, sizeof old->t);
+  memcpy(old->x, f->prev_x, sizeof old->x);
+  old->last_x = f->prev_last_x;
+}
+
+/* The sample after a jump is back with the run before it: the jump was a
+ * spike (one late or bad answer). The old run comes back without it, and
+ * the spike teaches the jitter nothing. */
+static bool spike_back(struct srcfilter *f, double t, double offset) {
+  struct srcfilter old;
+  if (!f->last_jumped || f->prev_n == 0) return false;
+  previous_run(f, &old);
+  if (deviation(&old, t, offset) > STEP_K) return false;
+  f->n = old.n;
+  memcpy(f->t, old.t, sizeof f->t);
+  memcpy(f->x, old.x, sizeof f->x);
+  learn_jitter(f, offset - old.last_x);
+  f->jumps--;
+  f->spikes++;
+  return true;
+}
+
+static void start_run(struct srcfilter *f) {
+  f->prev_n = f->n;
+  memcpy(f->prev_t, f->t, sizeof f->t);
+  memcpy(f->prev_x, f->x, sizeof f->x);
+  f->prev_last_x = f->last_x;
+  f->n = 0;
+  f->jumps++;
+}
+
 bool srcfilter_add(struct srcfilter *f, double t, double offset, double error) {
   if (!isfinite(t) || !isfinite(offset) || !isfinite(error) || (f->n > 0 && t <= f->last_t))
     return false;
-  bool jumped = false;
-  if (f->n > 0) {
-    struct srcfilter_estimate e;
-    srcfilter_get(f, t, &e);
-    double sigma = jitter(f), predicted = hypot(sigma, e.sd);
-    jumped = fabs(offset - e.offset) > STEP_K * predicted;
-    if (!jumped || f->last_jumped) learn_jitter(f, offset - f->last_x);
-  }
-  if (jumped) {
-    f->n = 0;
-    f->jumps++;
+  bool jumped = f->n > 0 && deviation(f, t, offset) > STEP_K;
+  if (jumped && spike_back(f, t, offset)) {
+    jumped = false;
+  } else if (f->n > 0 && (!jumped || f->last_jumped)) {
+    learn_jitter(f, offset - f->last_x);
+    if (jumped) start_run(f);
+  } else if (jumped) {
+    start_run(f);
   }
   push(f, t, offset);
   f->last_t = t;

@@ -16,7 +16,9 @@
  *             behind it (at least 1 ms before the third);
  *   run       up to SRCFILTER_WINDOW samples since the last jump; a sample
  *             further than step_k predicted deviations from the run starts a
- *             new one (a step is followed at once, not averaged in);
+ *             new one (a step is followed at once, not averaged in); if the
+ *             next sample is back with the old run, the jump was a spike:
+ *             the old run is restored without it;
  *   estimate  the run's mean, or its least-squares line evaluated now when
  *             the slope is significant (a walking source is followed);
  *   sd        the estimate's standard deviation;
@@ -36,10 +38,14 @@ struct srcfilter {
   double t[SRCFILTER_WINDOW], x[SRCFILTER_WINDOW]; /* the run, oldest first */
   int n;             /* samples in the run */
   double last_t, last_x, last_error;
-  bool last_jumped;  /* the newest sample started a new run */
+  bool last_jumped;  /* the newest sample started a new run ... */
+  double prev_t[SRCFILTER_WINDOW], prev_x[SRCFILTER_WINDOW]; /* ... and this was */
+  int prev_n;        /* the run before it, kept in case the jump was a spike */
+  double prev_last_x;
   double var;        /* jitter^2 of one sample, s^2 */
   int nvar;          /* successive differences behind var */
   unsigned long jumps; /* runs restarted by a jump */
+  unsigned long spikes; /* one-sample jumps that came straight back */
 };
 
 struct srcfilter_estimate {

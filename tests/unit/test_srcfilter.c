@@ -109,6 +109,24 @@ static void test_prior_and_bad_input(void) {
   CHECK(e.error > 3e-3); /* 15 ppm of age */
 }
 
+/* One bad answer (+800 us on a 50 us source) and straight back: a spike.
+ * The old run comes back without it, and the jitter is not inflated (an
+ * inflated jitter hid a slow walk for minutes at 16 s polls). */
+static void test_spike_ignored(void) {
+  struct srcfilter f;
+  struct srcfilter_estimate e;
+  srcfilter_init(&f);
+  for (int i = 0; i < 40; i++) srcfilter_add(&f, 16.0 * i, 50e-6 * gauss(), 40e-6);
+  CHECK(srcfilter_add(&f, 640, 800e-6, 40e-6)); /* looks like a jump at first */
+  CHECK(!srcfilter_add(&f, 656, 50e-6 * gauss(), 40e-6));
+  CHECK(srcfilter_get(&f, 656, &e));
+  CHECK_INT((int)f.jumps, 0);
+  CHECK_INT((int)f.spikes, 1);
+  CHECK_INT(e.n, SRCFILTER_WINDOW);
+  CHECK(e.jitter < 80e-6);
+  CHECK(fabs(e.offset) < 60e-6);
+}
+
 int main(void) {
   unit_init();
   RUN(test_clean_coverage);
@@ -116,5 +134,6 @@ int main(void) {
   RUN(test_walk_followed);
   RUN(test_underestimated_jitter_recovers);
   RUN(test_prior_and_bad_input);
+  RUN(test_spike_ignored);
   return unit_done();
 }
