@@ -35,6 +35,12 @@
 #include "web/http.h"
 
 #define ROUND_SECONDS 1.0     /* samples are written once per round */
+/* The first round waits this much longer: the sources' first polls go out
+ * when the loop starts and, at a one-second poll, every later answer
+ * lands a millisecond after a round in step with them, which would then
+ * always judge the newest sample a round late (a 1 ms step left out after
+ * two polls instead of one). Half a round between them. */
+#define ROUND_PHASE 0.5
 #define PRUNE_SECONDS 3600.0  /* old samples are pruned hourly */
 
 static struct vt_config config;
@@ -200,7 +206,7 @@ static int start(void) {
   if (config.http_enabled && http_start(config.http_address, config.http_port, err, sizeof err))
     return fatal("http", err);
   sched_set_step_handler(on_clock_step, NULL);
-  sched_add_timer(ROUND_SECONDS, on_round, NULL);
+  sched_add_timer(ROUND_SECONDS + ROUND_PHASE, on_round, NULL);
   sched_add_timer(60, on_prune, NULL);
   LOG_INFO("vettimed started: %d sources, history %s, API %s%s:%d", config.n_sources,
            config.database, config.http_enabled ? "http://" : "off ", config.http_address,
