@@ -355,11 +355,6 @@ static void detect_falsetickers(struct analysis *a, const struct analysis_source
   for (int i = 0; i < a->n; i++) {
     enum source_state st = a->res.per_source[i].state;
     if (st != SS_FALSETICKER && st != SS_CLASS_OUTVOTED) continue;
-    /* A source whose newest sample jumped away from its run is out of the
-     * estimate at once, but named a falseticker only when the next sample
-     * confirms the jump: one 4-sigma sample of a 500 us DCF77 source is
-     * noise, not a liar (the step detector confirms the same way). */
-    if (a->src[i].filt.last_jumped) continue;
     double off = src[i].vote.offset - v->offset;
     add_cond(a, EV_FALSETICKER, i, src[i].vote.ref_class, off, src[i].vote.error + v->error,
              "%s: %s", source_state_name(st), a->res.per_source[i].why);
