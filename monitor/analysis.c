@@ -13,7 +13,7 @@ struct src_track {
   struct source_detector det;
   struct srcfilter filt;      /* the source's sample statistics: the vote's input */
   const char *hold;           /* a detector condition held last round (step,
-                                 slow-walk, drift): kept out of the vote */
+                                 slow-walk, drift): kept out of the estimate */
   bool have_prev;             /* prev_stratum/prev_refid are set */
   int prev_stratum;
   uint32_t prev_refid;
