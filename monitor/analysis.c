@@ -349,12 +349,25 @@ static void detect_witness(struct analysis *a, double now, double local_step) {
 
 /* ---- stage 3: the round detectors ---- */
 
+/* A jump of fewer than this many predicted deviations may be one noisy
+ * sample (a 500 us DCF77 source gives a 4-sigma sample every half hour or
+ * so): the source is out of the estimate at once, but named a falseticker,
+ * or its class lost, only when the next sample confirms the jump. A larger
+ * jump (a 1 ms step on a 20 us source is 50 deviations, a 0.5 s flap
+ * thousands) is no noise and is named in its first round. */
+#define CONFIRM_K 10.0
+
+static bool unconfirmed_jump(const struct analysis *a, int i) {
+  return a->src[i].filt.last_jumped && a->src[i].filt.last_jump_k < CONFIRM_K;
+}
+
 static void detect_falsetickers(struct analysis *a, const struct analysis_source *src) {
   const struct vote_verdict *v = &a->res.verdict;
   if (!v->vetted) return; /* without a vetted time nobody is "the" liar */
   for (int i = 0; i < a->n; i++) {
     enum source_state st = a->res.per_source[i].state;
     if (st != SS_FALSETICKER && st != SS_CLASS_OUTVOTED) continue;
+    if (unconfirmed_jump(a, i)) continue;
     double off = src[i].vote.offset - v->offset;
     add_cond(a, EV_FALSETICKER, i, src[i].vote.ref_class, off, src[i].vote.error + v->error,
              "%s: %s", source_state_name(st), a->res.per_source[i].why);
@@ -383,6 +396,13 @@ static void class_members(const struct analysis *a, const struct analysis_source
   snprintf(buf, len, "%d source%s, %d reachable", n, n == 1 ? "" : "s", reachable);
 }
 
+static bool class_has_unconfirmed_jump(const struct analysis *a,
+                                       const struct analysis_source *src, enum ref_class c) {
+  for (int i = 0; i < a->n; i++)
+    if (src[i].vote.ref_class == c && unconfirmed_jump(a, i)) return true;
+  return false;
+}
+
 static void detect_classes(struct analysis *a, const struct analysis_source *src) {
   const struct vote_verdict *v = &a->res.verdict;
   if (a->cfg.vote.mode != VOTE_MODE_CLASSES) return;
@@ -390,6 +410,7 @@ static void detect_classes(struct analysis *a, const struct analysis_source *src
   for (int c = 1; c < CLASS_COUNT; c++) {
     unsigned bit = 1u << c;
     if (!(a->classes_seen & bit) || (v->class_mask & bit)) continue;
+    if (class_has_unconfirmed_jump(a, src, (enum ref_class)c)) continue;
     char members[80];
     class_members(a, src, (enum ref_class)c, members, sizeof members);
     add_cond(a, EV_CLASS_LOST, SUBJECT_SYSTEM, (enum ref_class)c, 0, 1,

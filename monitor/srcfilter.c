@@ -138,7 +138,8 @@ static void start_run(struct srcfilter *f) {
 bool srcfilter_add(struct srcfilter *f, double t, double offset, double error) {
   if (!isfinite(t) || !isfinite(offset) || !isfinite(error) || (f->n > 0 && t <= f->last_t))
     return false;
-  bool jumped = f->n > 0 && deviation(f, t, offset) > STEP_K;
+  double k = f->n > 0 ? deviation(f, t, offset) : 0;
+  bool jumped = k > STEP_K;
   if (jumped && spike_back(f, t, offset)) {
     jumped = false;
   } else if (f->n > 0 && (!jumped || f->last_jumped)) {
@@ -152,6 +153,7 @@ bool srcfilter_add(struct srcfilter *f, double t, double offset, double error) {
   f->last_x = offset;
   f->last_error = error;
   f->last_jumped = jumped;
+  f->last_jump_k = jumped ? k : 0;
   return jumped;
 }
 

@@ -39,6 +39,7 @@ struct srcfilter {
   int n;             /* samples in the run */
   double last_t, last_x, last_error;
   bool last_jumped;  /* the newest sample started a new run ... */
+  double last_jump_k; /* ... this many predicted deviations from the old one */
   double prev_t[SRCFILTER_WINDOW], prev_x[SRCFILTER_WINDOW]; /* ... and this was */
   int prev_n;        /* the run before it, kept in case the jump was a spike */
   double prev_last_x;
