@@ -2,6 +2,7 @@
  * last published, copied out to whoever asks. */
 #include "monitor/report.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,44 @@ void report_publish_sources(const struct source_report *r, int n,
 }
 
 void report_publish_vote(const struct vote_report *v) { vote = *v; }
+
+/* The clock snapshot behind a sequence lock (one writer: the daemon's
+ * loop). The writer makes the count odd, copies, makes it even; a reader
+ * copies between two equal even counts. The copy is made word by word
+ * through relaxed atomics, so the racing reads are defined behaviour. */
+#define CLOCK_WORDS ((sizeof(struct clock_snapshot) + sizeof(uint64_t) - 1) / sizeof(uint64_t))
+static _Atomic uint64_t clock_seq;
+static _Atomic uint64_t clock_words[CLOCK_WORDS];
+
+void report_publish_clock(const struct clock_snapshot *c) {
+  uint64_t w[CLOCK_WORDS] = {0};
+  memcpy(w, c, sizeof *c);
+  uint64_t seq = atomic_load_explicit(&clock_seq, memory_order_relaxed);
+  atomic_store_explicit(&clock_seq, seq + 1, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  for (size_t i = 0; i < CLOCK_WORDS; i++)
+    atomic_store_explicit(&clock_words[i], w[i], memory_order_relaxed);
+  atomic_store_explicit(&clock_seq, seq + 2, memory_order_release);
+}
+
+void report_clock(struct clock_snapshot *out) {
+  uint64_t w[CLOCK_WORDS], before, after;
+  do {
+    before = atomic_load_explicit(&clock_seq, memory_order_acquire);
+    for (size_t i = 0; i < CLOCK_WORDS; i++)
+      w[i] = atomic_load_explicit(&clock_words[i], memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    after = atomic_load_explicit(&clock_seq, memory_order_relaxed);
+  } while (before != after || (before & 1));
+  if (before == 0) { /* never published */
+    memset(out, 0, sizeof *out);
+    out->state = CLOCK_REFUSING;
+    out->stratum = 16;
+    out->leap = 3;
+    return;
+  }
+  memcpy(out, w, sizeof *out);
+}
 
 void report_publish_event(const struct event_report *e) {
   struct event_report *r = &events[(events_head + events_len) % REPORT_EVENTS_MAX];

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "monitor/alarms.h"
+#include "monitor/clockmodel.h"
 #include "monitor/events.h"
 #include "monitor/vote.h"
 #include "probes/probe.h"
@@ -83,6 +84,12 @@ int report_events(struct event_report *out, int max);
 #define REPORT_ALARMS_MAX 256
 int report_alarms(struct alarm_report *out, int max);
 
+/* The clock model as the NTP server serves it. The one report read from
+ * other threads (the server's): a sequence lock, so a reader gets one
+ * consistent snapshot without ever blocking the daemon's loop, and the
+ * loop never waits for a reader. Before the first publication: refusing. */
+void report_clock(struct clock_snapshot *out);
+
 /* ---- Publishing: the daemon's state modules and its main, never a face -- */
 
 /* The source table, n reports (n = 0 when the sources stop, which also
@@ -103,6 +110,9 @@ void report_publish_active_alarms(const struct alarm_report *a, int n);
 void report_publish_cleared_alarm(const struct alarm_report *a);
 /* The history's counters after a flush. */
 void report_publish_history(uint64_t samples_written, uint64_t history_errors);
+/* The clock model after a round (monitor/round.c); thread-safe against
+ * report_clock(). */
+void report_publish_clock(const struct clock_snapshot *c);
 /* The loop saw the local clock stepped by `step` seconds. */
 void report_publish_clock_step(double step);
 
