@@ -82,6 +82,10 @@ struct vt_config {
   int minclasses;             /* agreeing classes needed; default 1 */
   double alarm_clear;         /* s a condition must be gone before its alarm
                                  clears; default 60 */
+  double holdover;            /* s served from the clock model once the vote
+                                 is lost, before refusing; default 3600 */
+  double holdover_margin;     /* s/s added to the bound's growth in holdover;
+                                 default 1e-6 (`holdovermargin 1`, in ppm) */
   void *family_state[CONFIG_FAMILIES_MAX]; /* per registered family, in
                                  registration order: config_family_state() */
 };

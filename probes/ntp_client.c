@@ -83,6 +83,8 @@ static int resolve(struct probe *p) {
   }
   memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
   p->addrlen = res->ai_addrlen;
+  if (p->addr.ss_family == AF_INET)
+    p->rep.peer_ipv4 = ntohl(((const struct sockaddr_in *)&p->addr)->sin_addr.s_addr);
   freeaddrinfo(res);
   return 0;
 }
