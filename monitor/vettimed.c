@@ -3,10 +3,10 @@
  * until SIGTERM or SIGINT. Runs in the foreground and logs to stderr
  * (systemd style); it never daemonises itself.
  *
- * Start-up order (torn down in reverse): the alert directives registered
- * with the configuration parser, configuration and key file (all checked
- * before anything starts), event loop, history, signals, alerting,
- * sources, HTTP API, timers.
+ * Start-up order (torn down in reverse): the alert, web and agentx
+ * directives registered with the configuration parser, configuration and
+ * key file (all checked before anything starts), event loop, history,
+ * signals, the AgentX subagent, alerting, sources, HTTP API, timers.
  *
  * The one place that knows every module: it wires what flows upward, the
  * round's alarm transitions to alerting (round_on_alarm) and the history's
@@ -32,6 +32,8 @@
 #include "monitor/report.h"
 #include "monitor/round.h"
 #include "monitor/sources.h"
+#include "snmp/agentx.h"
+#include "snmp/agentx_config.h"
 #include "web/http.h"
 #include "web/web_config.h"
 
@@ -115,6 +117,9 @@ static void reload(void) {
     LOG_WARN("reload: database and http changes take effect at the next restart");
   if (memcmp(alert_config_of(&next), alert_config_of(&config), sizeof(struct alert_config)))
     LOG_WARN("reload: alert directive changes take effect at the next restart");
+  if (memcmp(agentx_config_of(&next), agentx_config_of(&config), sizeof(struct agentx_config)) ||
+      memcmp(web_config_of(&next), web_config_of(&config), sizeof(struct web_config)))
+    LOG_WARN("reload: agentx and httptoken changes take effect at the next restart");
   history_flush(history);
   publish_history();
   round_stop();
@@ -220,6 +225,10 @@ static int start(void) {
   history = history_open(config.database, err, sizeof err);
   if (!history) return fatal("", err);
   if (setup_signals()) return fatal("signals", strerror(errno));
+  /* Before alerting: net-snmp's agent must be set up before the library's
+   * first init_snmp(), which the SNMP trap sink calls (snmp/agentx.h). */
+  if (agentx_config_of(&config)->enabled && agentx_start(agentx_config_of(&config), err, sizeof err))
+    return fatal("", err);
   if (alert_start(&config, history, err, sizeof err)) return fatal("", err);
   round_on_alarm(on_alarm, NULL);
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
@@ -239,6 +248,7 @@ static void stop(void) {
   round_stop();
   sources_stop();
   alert_stop(); /* before the history closes */
+  agentx_stop();
   struct history_stats hs = {0};
   if (history) history_get_stats(history, &hs);
   history_close(history);
@@ -268,6 +278,7 @@ int main(int argc, char **argv) {
   }
   if (alert_config_register()) return fatal("alerting", "cannot register the alert directives");
   if (web_config_register()) return fatal("http", "cannot register the web directives");
+  if (agentx_config_register()) return fatal("agentx", "cannot register the agentx directive");
   char err[8192];
   if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return fatal("", err);
   log_set_level(debug ? LOG_LVL_DEBUG : config.log_level);
