@@ -26,12 +26,12 @@ long agx_ns_gauge32(double s) {
 
 /* %.9f keeps nanoseconds, which is what every sample resolves; a larger
  * figure keeps its integer part whole. */
-void agx_decimal(double s, char *buf, size_t cap) {
+void agx_decimal(double s, bool sign, char *buf, size_t cap) {
   if (!isfinite(s)) {
     snprintf(buf, cap, "%s", "");
     return;
   }
-  snprintf(buf, cap, "%+.9f", s);
+  snprintf(buf, cap, sign ? "%+.9f" : "%.9f", s);
 }
 
 static void number(struct agx_value *o, enum agx_type t, long v) {
@@ -81,7 +81,8 @@ static bool vote_scalar(const struct agx_view *v, int s, struct agx_value *o) {
   case AGX_VETTED_BOUND:
     o->type = AGX_STRING;
     o->text[0] = '\0';
-    if (vetted) agx_decimal(s == AGX_VETTED_OFFSET ? d->offset : d->error, o->text, sizeof o->text);
+    if (vetted && s == AGX_VETTED_OFFSET) agx_decimal(d->offset, true, o->text, sizeof o->text);
+    if (vetted && s == AGX_VETTED_BOUND) agx_decimal(d->error, false, o->text, sizeof o->text);
     return true;
   case AGX_WHY_NOT_VETTED:
     text(o, !valid ? "no vote round yet" : vetted ? "" : d->why_not, sizeof d->why_not);
@@ -129,7 +130,7 @@ static bool sample_cell(const struct source_report *r, int col, struct agx_value
   case AGX_COL_OFFSET:
     o->type = AGX_STRING;
     o->text[0] = '\0';
-    if (p->have_sample) agx_decimal(p->last.offset, o->text, sizeof o->text);
+    if (p->have_sample) agx_decimal(p->last.offset, true, o->text, sizeof o->text);
     return true;
   case AGX_COL_STRATUM:
     if (p->stratum < 0) return false;

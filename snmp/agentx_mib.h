@@ -93,7 +93,9 @@ bool agx_cell(const struct agx_view *v, int column, long row, struct agx_value *
 long agx_ns_integer32(double seconds);
 /* Seconds (>= 0) as Gauge32 nanoseconds, saturated at 0 .. 2^32-1. */
 long agx_ns_gauge32(double seconds);
-/* Seconds as an exact decimal text ("+0.000012345", "-157680000.000123"). */
-void agx_decimal(double seconds, char *buf, size_t cap);
+/* Seconds as an exact decimal text with nine decimals: signed
+ * ("+0.000012345", "-157680000.000123000") for an offset, unsigned
+ * ("0.000070705") for a bound; "" when not finite. */
+void agx_decimal(double seconds, bool sign, char *buf, size_t cap);
 
 #endif
