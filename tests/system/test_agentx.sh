@@ -76,8 +76,25 @@ base=$(free_ports 3)
 PIDS+=($!)
 wait_for 10 test -e "$T/ready" || fail "the simulator starts"
 http=$(free_port)
+# A trap channel too: the SNMP sink and the subagent share net-snmp's
+# library in one process (the subagent initialises it first).
+trap_port=$(free_port)
+python3 - "$trap_port" "$T/traps" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); s.settimeout(1)
+n, end = 0, time.time() + 100
+while time.time() < end:
+    try:
+        s.recv(65536); n += 1; open(sys.argv[2], "w").write(str(n))
+    except OSError:
+        pass
+PY
+PIDS+=($!)
+printf 'token-%s\n' "$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')" > "$T/token"
+chmod 600 "$T/token"
 { cat "$T/servers.conf"
-  printf 'database %s/history.db\nhttp 127.0.0.1 port %s\nagentx %s/master ping 1\n' "$T" "$http" "$AX"; } > "$T/vettime.conf"
+  printf 'database %s/history.db\nhttp 127.0.0.1 port %s\nagentx %s/master ping 1\n' "$T" "$http" "$AX"
+  printf 'httptoken %s/token\nalert snmp 127.0.0.1:%s version 2c community public kinds witness name traps\n' "$T" "$trap_port"; } > "$T/vettime.conf"
 start_vettimed "$T/vettime.conf" || fail "vettimed starts"
 check "the subagent connects to the master" \
   wait_for 10 grep -q "AgentX subagent connected" "$T/vettimed.log"
@@ -136,6 +153,10 @@ if [[ -n $MIBS ]]; then
   check "a GET of vtVetted.1 (not the scalar's .0): noSuchInstance" \
     bash -c "timeout 10 snmpget -v2c -c vtpublic -M '$MIBS:$TOP/schema' -m VETTIME-MIB 127.0.0.1:$snmp_port VETTIME-MIB::vtVetted.1 2>&1 | grep -q 'No Such Instance'"
 fi
+
+check "with the subagent running, the SNMP trap sink still sends (a test notification over HTTP)" \
+  bash -c "curl -sf -X POST -H \"Authorization: Bearer \$(cat '$T/token')\" http://127.0.0.1:$http/api/v1/alert/test > /dev/null && \
+           for i in \$(seq 50); do [[ -s '$T/traps' ]] && exit 0; sleep 0.2; done; exit 1"
 
 # ---- the master goes away and comes back --------------------------------------
 t0=$(date +%s%N)
