@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Slow clients against vettimed's HTTP server, measured.
 
-Attackers: from each of --attack-from addresses (loopback aliases such as
+Attackers: --nonreaders connections from --nonreaders-from that ask for
+/metrics fifty times over without ever reading an answer; and from each
+of --attack-from addresses (loopback aliases such as
 127.0.0.2; Linux routes all of 127/8 to lo), --per-address connections
 that send a request's header one byte a second and never finish it
 (slowloris), for --seconds. Meanwhile a normal client from --normal-from
@@ -27,6 +29,8 @@ p.add_argument("--attack-from", default="127.0.0.2,127.0.0.3,127.0.0.4")
 p.add_argument("--per-address", type=int, default=20)
 p.add_argument("--normal-from", default="127.0.0.1")
 p.add_argument("--seconds", type=float, default=12)
+p.add_argument("--nonreaders-from", default="127.0.0.5")
+p.add_argument("--nonreaders", type=int, default=8)
 a = p.parse_args()
 
 REQUEST = b"GET /api/v1/vote HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 4096
@@ -42,6 +46,24 @@ for src in a.attack_from.split(","):
         except BlockingIOError:
             pass
         attackers.append([s, 0, True])
+
+
+# Clients that ask for /metrics (the largest document) again and again on
+# one connection and never read: the server's writes stop at their full
+# receive buffers.
+nonreaders = []
+PIPELINED = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 50
+for _ in range(a.nonreaders):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+    s.bind((a.nonreaders_from, 0))
+    s.settimeout(2)
+    try:
+        s.connect((a.host, a.port))
+        s.sendall(PIPELINED)
+    except OSError:
+        pass
+    nonreaders.append(s)
 
 
 def normal_request():
@@ -106,6 +128,8 @@ drip()
 held = sum(1 for att in attackers if att[2])
 for att in attackers:
     att[0].close()
+for s in nonreaders:
+    s.close()
 latencies.sort()
 
 
@@ -116,6 +140,7 @@ def pct(q):
 print(json.dumps({
     "attacking_connections": len(attackers),
     "attacking_held": held,
+    "nonreading_connections": len(nonreaders),
     "normal_requests": len(latencies) + failures,
     "normal_failures": failures,
     "latency_ms_median": pct(0.5),

@@ -5,7 +5,8 @@
 # bearer token (no token: 403, wrong or no token: 401, GET: 405, bad
 # arguments: 400, a token file others can read: the daemon refuses to
 # start); and slow clients (slowloris) against the daemon: the one-second
-# rounds must keep their pace and normal requests must be answered fast.
+# rounds must keep their pace and normal requests must be answered fast,
+# also while clients pipeline /metrics requests and never read the answers.
 # The figures are printed ("figures: ...") for BENCHMARKS.md and the note.
 # About 45 s.
 . "$(dirname "$0")/lib.sh"
