@@ -34,6 +34,7 @@ static const oid entry_oid[] = {AGX_MIB_ROOT, AGX_TABLE_ARC, 1};   /* vtSourceEn
 
 static struct {
   bool running;
+  int ping;                /* s, for messages */
   int fds[MAX_WATCHED];
   int n_fds;
   sched_timer_id timer;
@@ -238,11 +239,17 @@ static void sync_loop(void) {
   FD_ZERO(&set);
   struct timeval tv = {0, 0};
   snmp_select_info(&numfds, &set, &tv, &block);
+  int had = X.n_fds;
   for (int i = 0; i < X.n_fds; i++)
     if (X.fds[i] >= numfds || !FD_ISSET(X.fds[i], &set)) {
       sched_remove_fd(X.fds[i]);
       X.fds[i--] = X.fds[--X.n_fds];
     }
+  /* Besides the AgentX session net-snmp keeps internal callback
+   * sessions open: a descriptor that goes away is the master's. */
+  if (X.n_fds < had)
+    LOG_WARN("agentx: the session with the master agent closed; trying again every %d s",
+             X.ping);
   for (int fd = 0; fd < numfds && fd < FD_SETSIZE; fd++) {
     if (!FD_ISSET(fd, &set) || watched(fd)) continue;
     if (X.n_fds == MAX_WATCHED || sched_add_fd(fd, POLLIN, on_readable, NULL)) {
@@ -251,6 +258,7 @@ static void sync_loop(void) {
     }
     X.fds[X.n_fds++] = fd;
   }
+  if (X.n_fds != had) LOG_DEBUG("agentx: watching %d descriptors (was %d)", X.n_fds, had);
   double wait = block ? IDLE_TICK : (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
   if (wait > IDLE_TICK) wait = IDLE_TICK;
   if (X.timer) sched_cancel_timer(X.timer);
@@ -307,6 +315,7 @@ int agentx_start(const struct agentx_config *c, char *err, size_t errlen) {
     return -1;
   }
   X.running = true;
+  X.ping = c->ping;
   init_snmp(APP_NAME); /* connects to the master (or schedules the retry) */
   sync_loop();
   LOG_INFO("agentx: subagent for VETTIME-MIB vtStatus and vtSourceTable via %s (ping %d s)",

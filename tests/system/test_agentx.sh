@@ -59,8 +59,8 @@ start_snmpd() {
   local as=()
   [[ $(id -u) -eq 0 ]] && as=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
   MIBS= MIBDIRS=/nonexistent SNMP_PERSISTENT_DIR=$T/snmp-persist \
-    timeout 120 "${as[@]}" snmpd -f -Lf "$T/snmpd.log" -C -c "$T/snmpd.conf" -I -smux \
-    "udp:127.0.0.1:$snmp_port" &
+    timeout 120 "${as[@]}" snmpd -f -Lo -C -c "$T/snmpd.conf" -I -smux \
+    "udp:127.0.0.1:$snmp_port" >> "$T/snmpd.log" 2>&1 &
   SNMPD_PID=$!
   PIDS+=($SNMPD_PID)
   wait_for 10 test -S "$AX/master"
@@ -95,7 +95,7 @@ chmod 600 "$T/token"
 { cat "$T/servers.conf"
   printf 'database %s/history.db\nhttp 127.0.0.1 port %s\nagentx %s/master ping 1\n' "$T" "$http" "$AX"
   printf 'httptoken %s/token\nalert snmp 127.0.0.1:%s version 2c community public kinds witness name traps\n' "$T" "$trap_port"; } > "$T/vettime.conf"
-start_vettimed "$T/vettime.conf" || fail "vettimed starts"
+"$VETTIMED" -d -c "$T/vettime.conf" > "$T/vettimed.log" 2>&1 & PIDS+=($!); wait_for 10 "$VETTIME" -c "$T/vettime.conf" status || fail "vettimed starts"
 check "the subagent connects to the master" \
   wait_for 10 grep -q "AgentX subagent connected" "$T/vettimed.log"
 wait_for 15 bash -c "curl -sf http://127.0.0.1:$http/api/v1/vote | grep -q '\"vetted\":true'" || fail "the scenario is vetted"
@@ -166,6 +166,8 @@ sleep 3
 rm -f "$AX/master"
 check "snmpd starts again" start_snmpd
 chmod 666 "$AX/master" 2>/dev/null || true
+check "the daemon logs that the master went away" \
+  wait_for 5 grep -q "agentx: the session with the master agent closed" "$T/vettimed.log"
 check "the subagent reconnects by itself (ping 1 s)" \
   wait_for 15 bash -c "[[ \$(grep -c 'AgentX subagent connected' '$T/vettimed.log') -ge 2 ]]"
 sleep 1

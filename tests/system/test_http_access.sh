@@ -8,7 +8,7 @@
 # rounds must keep their pace and normal requests must be answered fast,
 # also while clients pipeline /metrics requests and never read the answers.
 # The figures are printed ("figures: ...") for BENCHMARKS.md and the note.
-# About 45 s.
+# About 20 s.
 . "$(dirname "$0")/lib.sh"
 cd "$TOP"
 
