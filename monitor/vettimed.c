@@ -3,10 +3,10 @@
  * until SIGTERM or SIGINT. Runs in the foreground and logs to stderr
  * (systemd style); it never daemonises itself.
  *
- * Start-up order (torn down in reverse): the alert directives registered
- * with the configuration parser, configuration and key file (all checked
- * before anything starts), event loop, history, signals, alerting,
- * sources, HTTP API, timers.
+ * Start-up order (torn down in reverse): the alert, web and agentx
+ * directives registered with the configuration parser, configuration and
+ * key file (all checked before anything starts), event loop, history,
+ * signals, the AgentX subagent, alerting, sources, HTTP API, timers.
  *
  * The one place that knows every module: it wires what flows upward, the
  * round's alarm transitions to alerting (round_on_alarm) and the history's
@@ -32,7 +32,10 @@
 #include "monitor/report.h"
 #include "monitor/round.h"
 #include "monitor/sources.h"
+#include "snmp/agentx.h"
+#include "snmp/agentx_config.h"
 #include "web/http.h"
+#include "web/web_config.h"
 
 #define ROUND_SECONDS 1.0     /* samples are written once per round */
 /* The first round waits this much longer: the sources' first polls go out
@@ -86,11 +89,15 @@ static int load_config(const char *path, struct vt_config *cfg, struct keyring *
   return 0;
 }
 
-/* The history's counters into the status report, after a flush. */
+/* The history's counters and alerting's outbox depth into the reports,
+ * after a flush. */
 static void publish_history(void) {
   struct history_stats hs = {0};
   if (history) history_get_stats(history, &hs);
   report_publish_history(hs.written, hs.errors);
+  struct outbox_report ob;
+  alert_depth(&ob);
+  report_publish_outbox(&ob);
 }
 
 /* SIGHUP: re-read the file. Sources, key file and log level are applied;
@@ -110,6 +117,9 @@ static void reload(void) {
     LOG_WARN("reload: database and http changes take effect at the next restart");
   if (memcmp(alert_config_of(&next), alert_config_of(&config), sizeof(struct alert_config)))
     LOG_WARN("reload: alert directive changes take effect at the next restart");
+  if (memcmp(agentx_config_of(&next), agentx_config_of(&config), sizeof(struct agentx_config)) ||
+      memcmp(web_config_of(&next), web_config_of(&config), sizeof(struct web_config)))
+    LOG_WARN("reload: agentx and httptoken changes take effect at the next restart");
   history_flush(history);
   publish_history();
   round_stop();
@@ -193,18 +203,37 @@ static int fatal(const char *what, const char *msg) {
   return 1;
 }
 
+/* The HTTP API, its token (read once at start: a new token takes a
+ * restart) and the state-changing actions it may call. */
+static int start_http(char *err, size_t errlen) {
+  const struct web_config *wc = web_config_of(&config);
+  char token[WEB_TOKEN_BUF] = "";
+  if (wc->token_file[0] && web_token_load(wc->token_file, token, err, errlen)) return -1;
+  if (http_start(config.http_address, config.http_port, err, errlen)) return -1;
+  http_set_token(token);
+  memset(token, 0, sizeof token);
+  struct http_actions a = {alert_test, alert_retry};
+  http_set_actions(&a);
+  if (!wc->token_file[0])
+    LOG_INFO("http: no httptoken: the state-changing endpoints answer 403");
+  return 0;
+}
+
 static int start(void) {
   char err[8192];
   if (sched_init()) return fatal("event loop", "cannot start");
   history = history_open(config.database, err, sizeof err);
   if (!history) return fatal("", err);
   if (setup_signals()) return fatal("signals", strerror(errno));
+  /* Before alerting: net-snmp's agent must be set up before the library's
+   * first init_snmp(), which the SNMP trap sink calls (snmp/agentx.h). */
+  if (agentx_config_of(&config)->enabled && agentx_start(agentx_config_of(&config), err, sizeof err))
+    return fatal("", err);
   if (alert_start(&config, history, err, sizeof err)) return fatal("", err);
   round_on_alarm(on_alarm, NULL);
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
   if (round_start(&config, history, err, sizeof err)) return fatal("", err);
-  if (config.http_enabled && http_start(config.http_address, config.http_port, err, sizeof err))
-    return fatal("http", err);
+  if (config.http_enabled && start_http(err, sizeof err)) return fatal("http", err);
   sched_set_step_handler(on_clock_step, NULL);
   sched_add_timer(ROUND_SECONDS + ROUND_PHASE, on_round, NULL);
   sched_add_timer(60, on_prune, NULL);
@@ -219,6 +248,7 @@ static void stop(void) {
   round_stop();
   sources_stop();
   alert_stop(); /* before the history closes */
+  agentx_stop();
   struct history_stats hs = {0};
   if (history) history_get_stats(history, &hs);
   history_close(history);
@@ -247,6 +277,8 @@ int main(int argc, char **argv) {
     return 64;
   }
   if (alert_config_register()) return fatal("alerting", "cannot register the alert directives");
+  if (web_config_register()) return fatal("http", "cannot register the web directives");
+  if (agentx_config_register()) return fatal("agentx", "cannot register the agentx directive");
   char err[8192];
   if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return fatal("", err);
   log_set_level(debug ? LOG_LVL_DEBUG : config.log_level);
