@@ -21,7 +21,7 @@ BUILD   := build
 MODULE_DIRS := lib monitor probes alerting web snmp cli
 MAINS   := monitor/vettimed.c cli/vettime.c
 SRCS    := $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(MODULE_DIRS))))
-OBJS    := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrations.o
+OBJS    := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrations.o $(BUILD)/web/ui_assets.o
 LIB     := $(BUILD)/libvettime.a
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -31,7 +31,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/%)
 
 MIGRATIONS := $(sort $(wildcard schema/[0-9]*.sql))
 
-.PHONY: all deps test unit system bench demo fuzz install clean
+.PHONY: all deps web test unit system bench demo fuzz install clean
 all: vettimed vettime
 
 deps:
@@ -65,6 +65,25 @@ $(BUILD)/schema/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
 $(BUILD)/schema/migrations.o: $(BUILD)/schema/migrations.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# The dashboard (web/ui/) is compiled in as well, with uPlot vendored from
+# npm at the pinned version by scripts/vendor-uplot.sh (never committed; the
+# script fetches nothing when web/ui/vendor/ already holds that version, so
+# this works offline once vendored). `make web` does just this part.
+UI_VENDOR := web/ui/vendor/uPlot.iife.min.js web/ui/vendor/uPlot.min.css web/ui/vendor/uPlot.LICENSE
+UI_FILES  := web/ui/index.html web/ui/app.js web/ui/app.css $(UI_VENDOR)
+
+web: $(BUILD)/web/ui_assets.c
+
+$(UI_VENDOR) &: scripts/vendor-uplot.sh
+	bash scripts/vendor-uplot.sh
+
+$(BUILD)/web/ui_assets.c: $(UI_FILES) scripts/embed-ui.sh
+	@mkdir -p $(dir $@)
+	bash scripts/embed-ui.sh $(UI_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/web/ui_assets.o: $(BUILD)/web/ui_assets.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/unit.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
@@ -91,7 +110,8 @@ FUZZ_CC      := clang
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_OBJS    := $(SRCS:%.c=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/migrations.o
+FUZZ_OBJS    := $(SRCS:%.c=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/migrations.o \
+                $(BUILD)/fuzz/obj/ui_assets.o
 FUZZ_CFLAGS  := $(filter-out -O2,$(CFLAGS)) $(FUZZ_FLAGS)
 
 $(BUILD)/fuzz/obj/%.o: %.c
@@ -99,6 +119,10 @@ $(BUILD)/fuzz/obj/%.o: %.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -w -c -o $@ $<
 
 $(BUILD)/fuzz/obj/migrations.o: $(BUILD)/schema/migrations.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(BUILD)/fuzz/obj/ui_assets.o: $(BUILD)/web/ui_assets.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 

@@ -35,6 +35,7 @@
 #include "snmp/agentx.h"
 #include "snmp/agentx_config.h"
 #include "web/http.h"
+#include "web/ui.h"
 #include "web/web_config.h"
 
 #define ROUND_SECONDS 1.0     /* samples are written once per round */
@@ -119,7 +120,7 @@ static void reload(void) {
     LOG_WARN("reload: alert directive changes take effect at the next restart");
   if (memcmp(agentx_config_of(&next), agentx_config_of(&config), sizeof(struct agentx_config)) ||
       memcmp(web_config_of(&next), web_config_of(&config), sizeof(struct web_config)))
-    LOG_WARN("reload: agentx and httptoken changes take effect at the next restart");
+    LOG_WARN("reload: agentx, httptoken and webroot changes take effect at the next restart");
   history_flush(history);
   publish_history();
   round_stop();
@@ -209,6 +210,8 @@ static int start_http(char *err, size_t errlen) {
   const struct web_config *wc = web_config_of(&config);
   char token[WEB_TOKEN_BUF] = "";
   if (wc->token_file[0] && web_token_load(wc->token_file, token, err, errlen)) return -1;
+  if (ui_set_webroot(wc->webroot, err, errlen)) return -1;
+  if (wc->webroot[0]) LOG_INFO("http: the dashboard is served from %s", wc->webroot);
   if (http_start(config.http_address, config.http_port, err, errlen)) return -1;
   http_set_token(token);
   memset(token, 0, sizeof token);

@@ -8,7 +8,8 @@
  * A request announcing a body is refused as soon as its headers are read
  * (MHD then closes the connection instead of reading the body); everything
  * else is routed once the request is complete: /metrics (web/metrics.h),
- * the state-changing POST endpoints behind the bearer token (web/access.h;
+ * the dashboard's static files (web/ui.h: / and /ui/...), the
+ * state-changing POST endpoints behind the bearer token (web/access.h;
  * the actions themselves are callbacks the daemon's main sets, so this
  * face never reaches into alerting), then the JSON API (api_route()). */
 #include "web/http.h"
@@ -30,6 +31,7 @@
 #include "web/access.h"
 #include "web/api.h"
 #include "web/metrics.h"
+#include "web/ui.h"
 
 static struct MHD_Daemon *daemon_handle;
 static int epoll_fd = -1;
@@ -245,6 +247,61 @@ static enum MHD_Result send_metrics(struct MHD_Connection *conn, const char *met
   return ret;
 }
 
+/* ---- the dashboard ------------------------------------------------------ */
+
+/* Whether the client's If-None-Match names etag (or is "*"): RFC 9110
+ * §13.1.2, weak comparison, so a "W/" prefix matches too. */
+static bool etag_matches(struct MHD_Connection *conn, const char *etag) {
+  const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_IF_NONE_MATCH);
+  if (!inm) return false;
+  if (strcmp(inm, "*") == 0) return true;
+  size_t n = strlen(etag);
+  for (const char *p = strstr(inm, etag); p; p = strstr(p + 1, etag)) {
+    char after = p[n];
+    if (after == '\0' || after == ',' || after == ' ') return true;
+  }
+  return false;
+}
+
+/* The page may load only what the daemon serves: scripts and data from
+ * here, no inline script; uPlot sets inline styles on its elements. */
+#define UI_CSP "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+
+/* A static file of the dashboard (web/ui.h). Every file is revalidated
+ * (no-cache with an ETag: a 304 costs one round trip and nothing else), so
+ * a daemon upgraded under an open wall screen serves the new page at its
+ * next load, never a mix of old and new files. */
+static enum MHD_Result send_ui(struct MHD_Connection *conn, const char *method,
+                               const char *url) {
+  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed; use GET or HEAD",
+                      method, url);
+  struct ui_file f;
+  if (ui_lookup(url, &f) != 200)
+    return send_error(conn, MHD_HTTP_NOT_FOUND, "no such file of the dashboard", method, url);
+  bool fresh = etag_matches(conn, f.etag);
+  unsigned status = fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
+  struct MHD_Response *resp =
+      fresh ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
+      : f.owned ? MHD_create_response_from_buffer(f.len, (void *)f.data, MHD_RESPMEM_MUST_FREE)
+                : MHD_create_response_from_buffer(f.len, (void *)f.data, MHD_RESPMEM_PERSISTENT);
+  if (!resp || fresh) ui_file_free(&f); /* MUST_FREE: the response owns it now */
+  if (!resp) return MHD_NO;
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, f.etag);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  if (!fresh) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, f.type);
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  if (strncmp(f.type, "text/html", 9) == 0) {
+    MHD_add_response_header(resp, "Content-Security-Policy", UI_CSP);
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+  }
+  enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+  MHD_destroy_response(resp);
+  count_status(status);
+  return ret;
+}
+
 /* ---- the state-changing endpoints ------------------------------------- */
 
 struct args_check {
@@ -329,7 +386,7 @@ static bool announces_body(struct MHD_Connection *conn) {
 
 static const char *status_message(int status) {
   switch (status) {
-  case 404: return "no such path; the API has /api/v1/status, /api/v1/sources, "
+  case 404: return "no such path; the dashboard is at /, the API has /api/v1/status, /api/v1/sources, "
                    "/api/v1/vote, /api/v1/events, /api/v1/alarms and /metrics "
                    "(POST: /api/v1/alert/test, /api/v1/alert/retry)";
   case 405: return "method not allowed; use GET or HEAD";
@@ -342,6 +399,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url,
   size_t path_len = strcspn(url, "?");
   if (path_len == strlen("/metrics") && strncmp(url, "/metrics", path_len) == 0)
     return send_metrics(conn, method, url);
+  if (ui_is_path(url)) return send_ui(conn, method, url);
   enum web_action wa;
   int route = access_route(method, url, &wa);
   if (route) return answer_action(conn, route, wa, method, url);

@@ -1,9 +1,11 @@
-/* The httptoken directive and its token file (see web_config.h). */
+/* The web directives, httptoken and webroot, and the token file (see
+ * web_config.h). */
 #include "web/web_config.h"
 
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,17 +16,20 @@
 
 static int family_directive(void *state, struct lp_ctx *p, char **argv, int argc) {
   struct web_config *c = state;
-  if (strcmp(argv[0], "httptoken") != 0) return lp_fail(p, "unknown directive \"%s\"", argv[0]);
+  bool root = strcmp(argv[0], "webroot") == 0;
+  if (!root && strcmp(argv[0], "httptoken") != 0)
+    return lp_fail(p, "unknown directive \"%s\"", argv[0]);
   if (lp_one_arg(p, argv, argc)) return -1;
   if (argv[1][0] != '/')
-    return lp_fail(p, "httptoken: expected an absolute path to the token file, not \"%s\"",
-                   argv[1]);
+    return lp_fail(p, "%s: expected an absolute path to the %s, not \"%s\"", argv[0],
+                   root ? "dashboard's directory" : "token file", argv[1]);
+  if (root) return lp_copy(p, "webroot", argv[1], c->webroot, sizeof c->webroot);
   return lp_copy(p, "httptoken", argv[1], c->token_file, sizeof c->token_file);
 }
 
 static void family_defaults(void *state) { memset(state, 0, sizeof(struct web_config)); }
 
-static const char *const family_directives[] = {"httptoken", NULL};
+static const char *const family_directives[] = {"httptoken", "webroot", NULL};
 static const struct config_family family = {
     .directives = family_directives,
     .state_size = sizeof(struct web_config),

@@ -2,6 +2,9 @@
  * parser of monitor/config.h from both programs' mains, like alerting's):
  *
  *   httptoken FILE   the bearer token of the state-changing endpoints
+ *   webroot DIR      serve the dashboard's files from DIR (absolute) instead
+ *                    of the copies compiled into the binary; for working on
+ *                    web/ui/ without rebuilding (web/ui.h). Default: none.
  *
  * FILE is an absolute path to a file holding one token (at least 16
  * printable ASCII characters; surrounding blanks and the final newline are
@@ -26,6 +29,7 @@ struct vt_config;
 struct web_config {
   char token_file[4096]; /* "" : no token, state-changing endpoints off */
   int token_line;        /* the directive's line, for messages */
+  char webroot[4096];    /* "" : the embedded dashboard */
 };
 
 /* Registers httptoken with the configuration parser; call from main before
