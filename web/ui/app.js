@@ -389,18 +389,35 @@
   function yRange(u, dataMin, dataMax) {
     let lo = dataMin, hi = dataMax;
     if (!state.fitAll) {
+      // The band's 5th and 95th percentiles in the visible window: the
+      // wide band of the first rounds after a start does not set the scale.
       const [t, bl, bh] = [u.data[0], u.data[1], u.data[2]];
       const x0 = u.scales.x.min, x1 = u.scales.x.max;
-      let l = Infinity, h = -Infinity;
+      const lows = [], highs = [];
       for (let i = 0; i < t.length; i++) {
         if (bl[i] === null || (x0 != null && (t[i] < x0 || t[i] > x1))) continue;
-        l = Math.min(l, bl[i]); h = Math.max(h, bh[i]);
+        lows.push(bl[i]); highs.push(bh[i]);
       }
-      if (l <= h) { const pad = (h - l) * 0.75; lo = l - pad; hi = h + pad; }
+      if (lows.length) {
+        lows.sort((a, b) => a - b); highs.sort((a, b) => a - b);
+        const l = lows[Math.floor(lows.length * 0.05)], h = highs[Math.ceil(highs.length * 0.95) - 1];
+        const pad = (h - l) * 0.75;
+        lo = l - pad; hi = h + pad;
+      }
     }
     if (lo === null || hi === null || !isFinite(lo) || !isFinite(hi)) return [-1e-3, 1e-3];
     if (hi - lo < 1e-9) { lo -= 1e-6; hi += 1e-6; }
     return [lo, hi];
+  }
+
+  // Time axis labels in UTC, as precise as the visible span needs.
+  function timeLabels(u, splits) {
+    const span = u.scales.x.max - u.scales.x.min;
+    return splits.map((t) => {
+      const iso = new Date(t * 1000).toISOString();
+      if (span > 2 * 86400) return iso.slice(5, 10) + ' ' + iso.slice(11, 16);
+      return span > 1200 ? iso.slice(11, 16) : iso.slice(11, 19);
+    });
   }
 
   // Events as dashed vertical lines on the time axis, labelled by kind.
@@ -429,7 +446,7 @@
   function plotOptions(width) {
     const axis = { stroke: '#c8d0dc', grid: { stroke: '#2a3240' }, ticks: { stroke: '#2a3240' } };
     const series = [
-      {},
+      { value: (u, v) => (v === null ? '–' : fmtUtc(v, true) + ' UTC') },
       { label: 'vetted − bound', stroke: 'rgba(47,191,113,0.5)', width: 1, spanGaps: false },
       { label: 'vetted + bound', stroke: 'rgba(47,191,113,0.5)', width: 1, spanGaps: false },
       { label: 'vetted', stroke: '#2fbf71', width: 3, spanGaps: false, value: (u, v) => fmtSec(v) },
@@ -445,7 +462,7 @@
       series,
       bands: [{ series: [2, 1], fill: 'rgba(47,191,113,0.18)' }],
       scales: { x: { time: true }, y: { range: yRange } },
-      axes: [axis, Object.assign({}, axis, { size: 90, values: (u, splits) => splits.map((v) => fmtSec(v)) })],
+      axes: [Object.assign({}, axis, { values: timeLabels }), Object.assign({}, axis, { size: 90, values: (u, splits) => splits.map((v) => fmtSec(v)) })],
       cursor: { drag: { x: true, y: false } },
       hooks: {
         draw: [drawEvents],
