@@ -70,7 +70,7 @@ $(BUILD)/schema/migrations.o: $(BUILD)/schema/migrations.c
 # script fetches nothing when web/ui/vendor/ already holds that version, so
 # this works offline once vendored). `make web` does just this part.
 UI_VENDOR := web/ui/vendor/uPlot.iife.min.js web/ui/vendor/uPlot.min.css web/ui/vendor/uPlot.LICENSE
-UI_FILES  := web/ui/index.html web/ui/app.js web/ui/app.css $(UI_VENDOR)
+UI_FILES  := web/ui/index.html web/ui/app.js web/ui/app.css web/ui/favicon.svg $(UI_VENDOR)
 
 web: $(BUILD)/web/ui_assets.c
 

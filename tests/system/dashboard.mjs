@@ -122,7 +122,35 @@ try {
     return u && Number(u.dataset.events) > 0;
   }, null, 15000));
 
+  // ---- zoom by dragging, kept across live updates; double-click resets ----
+  const over = await page.$('#chart .u-over');
+  const box = over && await over.boundingBox();
+  if (box) {
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+  }
+  check('dragging across the chart zooms in', await waitIn(page, () =>
+    document.getElementById('chart').dataset.zoomed === 'true' &&
+    !document.getElementById('btn-reset').hidden, null, 3000));
+  await page.waitForTimeout(4500); // two polls
+  check('the zoom survives live updates', await page.evaluate(() =>
+    document.getElementById('chart').dataset.zoomed === 'true'));
+  if (box) await page.mouse.dblclick(box.x + box.width / 2, box.y + box.height / 2);
+  check('a double-click resets the zoom', await waitIn(page, () =>
+    document.getElementById('chart').dataset.zoomed === 'false', null, 3000));
+
   await page.screenshot({ path: path.join(outdir, 'dashboard.png'), fullPage: true });
+
+  // ---- the range buttons: each range is drawn, with data ----
+  for (const r of ['3600', '86400', '604800', '600']) {
+    await page.click(`button[data-range="${r}"]`);
+    check(`range ${r} s is drawn with data`, await waitIn(page, (x) => {
+      const c = document.getElementById('chart');
+      return c.dataset.range === x && Number(c.dataset.points) > 0;
+    }, r, 8000), await page.$eval('#chart', (c) => c.dataset.range + ': ' + c.dataset.points + ' points'));
+  }
   await page.setViewportSize({ width: 700, height: 1200 });
   await page.waitForTimeout(500);
   await page.screenshot({ path: path.join(outdir, 'dashboard-narrow.png'), fullPage: true });

@@ -389,18 +389,19 @@
   function yRange(u, dataMin, dataMax) {
     let lo = dataMin, hi = dataMax;
     if (!state.fitAll) {
-      // The band's 5th and 95th percentiles in the visible window: the
-      // wide band of the first rounds after a start does not set the scale.
-      const [t, bl, bh] = [u.data[0], u.data[1], u.data[2]];
+      // The band's quartiles and the vetted offset's 5th to 95th
+      // percentiles in the visible window: the wide band of the first
+      // rounds after a start does not set the scale, the vetted line stays in.
+      const [t, bl, bh, vo] = [u.data[0], u.data[1], u.data[2], u.data[3]];
       const x0 = u.scales.x.min, x1 = u.scales.x.max;
-      const lows = [], highs = [];
+      const lows = [], highs = [], mids = [];
       for (let i = 0; i < t.length; i++) {
         if (bl[i] === null || (x0 != null && (t[i] < x0 || t[i] > x1))) continue;
-        lows.push(bl[i]); highs.push(bh[i]);
+        lows.push(bl[i]); highs.push(bh[i]); mids.push(vo[i]);
       }
       if (lows.length) {
-        lows.sort((a, b) => a - b); highs.sort((a, b) => a - b);
-        const l = lows[Math.floor(lows.length * 0.05)], h = highs[Math.ceil(highs.length * 0.95) - 1];
+        const l = Math.min(quantile(lows, 0.25), quantile(mids, 0.05));
+        const h = Math.max(quantile(highs, 0.75), quantile(mids, 0.95));
         const pad = (h - l) * 0.75;
         lo = l - pad; hi = h + pad;
       }
@@ -408,6 +409,11 @@
     if (lo === null || hi === null || !isFinite(lo) || !isFinite(hi)) return [-1e-3, 1e-3];
     if (hi - lo < 1e-9) { lo -= 1e-6; hi += 1e-6; }
     return [lo, hi];
+  }
+
+  function quantile(xs, q) {
+    const v = xs.slice().sort((a, b) => a - b);
+    return v[Math.min(v.length - 1, Math.floor(q * v.length))];
   }
 
   // Time axis labels in UTC, as precise as the visible span needs.
@@ -462,7 +468,7 @@
       series,
       bands: [{ series: [2, 1], fill: 'rgba(47,191,113,0.18)' }],
       scales: { x: { time: true }, y: { range: yRange } },
-      axes: [Object.assign({}, axis, { values: timeLabels }), Object.assign({}, axis, { size: 90, values: (u, splits) => splits.map((v) => fmtSec(v)) })],
+      axes: [Object.assign({}, axis, { values: timeLabels, space: 90 }), Object.assign({}, axis, { size: 90, values: (u, splits) => splits.map((v) => fmtSec(v)) })],
       cursor: { drag: { x: true, y: false } },
       hooks: {
         draw: [drawEvents],
@@ -474,9 +480,13 @@
   function setZoomed(z) {
     state.zoomed = z;
     $('btn-reset').hidden = !z;
+    $('chart').dataset.zoomed = String(z);
   }
 
   async function renderChart(force) {
+    // uPlot is the next deferred script: it has run by DOMContentLoaded.
+    if (typeof uPlot === 'undefined' && document.readyState === 'loading')
+      await new Promise((ok) => document.addEventListener('DOMContentLoaded', ok, { once: true }));
     if (typeof uPlot === 'undefined') return;
     const data = await chartData(force);
     if (!data) return;
@@ -495,6 +505,7 @@
     }
     box.dataset.points = String(cols[0].length);
     box.dataset.mode = data.mode;
+    box.dataset.range = String(state.range);
   }
 
   /* ---- the loop ------------------------------------------------------------------------ */
