@@ -18,6 +18,7 @@
   const POLL_MS = 2000;
   const RING_MAX = 20000;          // client-side series: ~11 h at POLL_MS
   const FETCH_TIMEOUT_MS = 5000;
+  const HISTORY_PARALLEL = 3;      // history reads in flight at once
 
   const state = {
     range: 600,            // s, the chart's span back from now
@@ -340,11 +341,21 @@
     return Math.min(60000, Math.max(POLL_MS, state.range * 1000 / 600));
   }
 
+  // fn over items, at most n at a time, results in order: each history
+  // read runs in the daemon's loop, and the daemon allows 8 connections
+  // from one address, so a site with 50 sources does not open 50.
+  async function inBatches(items, n, fn) {
+    const out = [];
+    for (let i = 0; i < items.length; i += n)
+      out.push(...await Promise.all(items.slice(i, i + n).map(fn)));
+    return out;
+  }
+
   async function loadHistory(from, to) {
     const q = 'from=' + from + '&to=' + to;
     const vetted = await getJSON('/api/v1/history/vetted?' + q);
-    const per = await Promise.all(state.sources.map((s) =>
-      getJSON('/api/v1/history?source=' + encodeURIComponent(s.name) + '&' + q).catch(() => null)));
+    const per = await inBatches(state.sources, HISTORY_PARALLEL, (s) =>
+      getJSON('/api/v1/history?source=' + encodeURIComponent(s.name) + '&' + q).catch(() => null));
     let events = state.events;
     try {
       events = (await getJSON('/api/v1/events?' + q)).events;
