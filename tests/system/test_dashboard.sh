@@ -1,30 +1,25 @@
 # System test: the NOC dashboard in a real browser. The daemon polls
 # `vettime simulate tests/system/dashboard.scn` (four classes; at t=20 the
 # DCF77 server steps by +250 ms) on loopback; Debian's chromium, driven by
-# playwright-core (npm, installed into build/node at the pinned version),
-# loads the page before the fault and must see, without a reload: the
-# sources by name with their classes, the classes agreeing, a chart with
-# data, then dcf1 turning falseticker with its critical alarm and the step
-# marked on the chart (tests/system/dashboard.mjs). It prints the first load
+# playwright-core (npm, pinned, installed into build/node by
+# scripts/install-playwright.sh), loads the page before the fault and must
+# see, without a reload: the sources by name with their classes, the
+# classes agreeing, a chart with data, then dcf1 rejected by the vote
+# (class-outvoted) with its critical falseticker alarm and the step marked
+# on the chart; zoom and the range buttons (tests/system/dashboard.mjs). It prints the first load
 # time and saves screenshots into tests/out/dashboard/. Before the browser,
 # curl checks what the daemon serves: content types, ETag and 304,
 # no-cache, no path outside the dashboard's files. About 40 s.
 # run.sh timeout: 120
 . "$(dirname "$0")/lib.sh"
-PW_VERSION=1.65.1
 PW=$TOP/build/node
 OUT=$TOP/tests/out/dashboard
 mkdir -p "$OUT"
 rm -f "$OUT"/*.png
 
 # ---- playwright-core, once per build tree ------------------------------
-have_pw() { [[ $(node -p "require('$PW/node_modules/playwright-core/package.json').version" 2>/dev/null) == "$PW_VERSION" ]]; }
-if ! have_pw; then
-  mkdir -p "$PW"
-  timeout 120 npm install --prefix "$PW" --no-save --no-audit --no-fund --silent \
-    "playwright-core@$PW_VERSION" > "$T/npm.log" 2>&1 || cat "$T/npm.log"
-fi
-check "playwright-core $PW_VERSION is installed in build/node" have_pw
+check "playwright-core is installed in build/node (scripts/install-playwright.sh)" \
+  bash "$TOP/scripts/install-playwright.sh"
 check "chromium is installed (scripts/install-deps.sh)" test -x /usr/bin/chromium
 
 # ---- the simulator and the daemon ---------------------------------------
