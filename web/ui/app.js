@@ -519,6 +519,19 @@
     box.dataset.range = String(state.range);
   }
 
+  // The chart loads on its own, never holding up the next poll: a week of
+  // fifty sources may take longer than a poll period. One load at a time; a
+  // forced one (a button) asked for meanwhile runs when the current ends.
+  let chartBusy = false, chartAgain = false;
+  function refreshChart(force) {
+    if (chartBusy) { chartAgain = chartAgain || force; return; }
+    chartBusy = true;
+    renderChart(force).catch(() => {}).finally(() => {
+      chartBusy = false;
+      if (chartAgain) { chartAgain = false; refreshChart(true); }
+    });
+  }
+
   /* ---- the loop ------------------------------------------------------------------------ */
 
   async function poll() {
@@ -538,7 +551,7 @@
       renderAlarms();
       renderEvents();
       remember();
-      await renderChart(false);
+      refreshChart(false);
     } catch (e) {
       state.failures++;
       if (state.failures >= 2) $('conn').hidden = false;
@@ -552,13 +565,13 @@
         for (const o of document.querySelectorAll('[data-range]')) o.classList.toggle('on', o === b);
         state.range = Number(b.dataset.range);
         setZoomed(false);
-        renderChart(true);
+        refreshChart(true);
       });
     }
     $('btn-rel').addEventListener('click', (ev) => {
       state.relative = !state.relative;
       ev.target.textContent = state.relative ? 'vs vetted time' : 'vs local clock';
-      renderChart(true);
+      refreshChart(true);
     });
     $('btn-fit').addEventListener('click', (ev) => {
       state.fitAll = !state.fitAll;
