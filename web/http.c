@@ -386,7 +386,7 @@ static bool announces_body(struct MHD_Connection *conn) {
 
 static const char *status_message(int status) {
   switch (status) {
-  case 404: return "no such path; the dashboard is at /, the API has /api/v1/status, /api/v1/sources, "
+  case 404: return "no such path; the API has /api/v1/status, /api/v1/sources, "
                    "/api/v1/vote, /api/v1/events, /api/v1/alarms and /metrics "
                    "(POST: /api/v1/alert/test, /api/v1/alert/retry)";
   case 405: return "method not allowed; use GET or HEAD";
