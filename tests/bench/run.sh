@@ -2,7 +2,7 @@
 # The `make bench` runner: the Makefile has built build/tests/bench_*. Runs
 # each benchmark, bounded by a timeout, and prints its markdown table:
 # history ingest, vote cost, detection (time to detect, false alarms),
-# daemon memory, the dashboard's first load, and vettime's vote against chronyd 4.3 on the same
+# daemon memory, and vettime's vote against chronyd 4.3 on the same
 # simulated servers (about 32 min; BENCH_SHORT=1 about 8 min, BENCH_CASES
 # picks cases: see tests/bench/bench_vs_chrony.sh). Fails if any step fails.
 set -u
