@@ -140,6 +140,10 @@ try {
   check('a double-click resets the zoom', await waitIn(page, () =>
     document.getElementById('chart').dataset.zoomed === 'false', null, 3000));
 
+  await page.mouse.move(1, 1); // off the chart: the legend shows the latest values
+  await page.waitForTimeout(2500);
+  check('the legend shows the latest values', await page.evaluate(() =>
+    [...document.querySelectorAll('#chart .u-legend .u-value')].some((v) => /[0-9]/.test(v.textContent))));
   await page.screenshot({ path: path.join(outdir, 'dashboard.png'), fullPage: true });
 
   // ---- against the vetted time: the vetted line is then 0 ----

@@ -41,6 +41,13 @@
 
   const $ = (id) => document.getElementById(id);
 
+  // The daemon's time, not the browser's: the machine showing the page may
+  // itself have the wrong time (on a time monitor's wall screen, of all
+  // places). skew is taken from each vote round's time as it arrives (at
+  // most a round late, ~1 s: enough for "5 s ago" and a chart's range).
+  let skew = 0;
+  const nowS = () => Date.now() / 1000 + skew;
+
   /* ---- formatting -------------------------------------------------------- */
 
   // Seconds with the unit that keeps 3-4 significant digits.
@@ -67,7 +74,7 @@
 
   function fmtAgo(t) {
     if (!t) return '–';
-    const s = Math.max(0, Date.now() / 1000 - t);
+    const s = Math.max(0, nowS() - t);
     if (s < 90) return Math.round(s) + ' s ago';
     if (s < 5400) return Math.round(s / 60) + ' min ago';
     if (s < 172800) return Math.round(s / 3600) + ' h ago';
@@ -325,7 +332,7 @@
 
   function remember() {
     const v = state.vote;
-    const t = v && v.valid ? v.time : Date.now() / 1000;
+    const t = v && v.valid ? v.time : nowS();
     const last = state.ring[state.ring.length - 1];
     if (last && last.t === t) return;
     const src = {};
@@ -364,7 +371,7 @@
   }
 
   async function chartData(force) {
-    const to = Math.ceil(Date.now() / 1000);
+    const to = Math.ceil(nowS());
     const from = to - state.range;
     if (state.history !== false) {
       if (!force && state.history && Date.now() - state.lastHistory < historyEvery()) return null;
@@ -514,6 +521,10 @@
     } else {
       state.plot.setData(cols, !state.zoomed);
     }
+    // Without a cursor on the chart, the legend shows the latest values
+    // (what a wall screen wants to read), not dashes.
+    if (state.plot.cursor.left == null || state.plot.cursor.left < 0)
+      state.plot.setLegend({ idx: cols[0].length - 1 });
     box.dataset.points = String(cols[0].length);
     box.dataset.mode = data.mode;
     box.dataset.range = String(state.range);
@@ -540,6 +551,7 @@
         getJSON('/api/v1/vote'), getJSON('/api/v1/sources'),
         getJSON('/api/v1/alarms'), getJSON('/api/v1/events')]);
       state.vote = vote;
+      if (vote.valid && vote.time) skew = vote.time - Date.now() / 1000;
       state.sources = sources.sources;
       state.alarms = alarms.alarms;
       state.events = events.events;
