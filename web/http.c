@@ -398,12 +398,24 @@ static void on_timer(void *arg) {
   run_mhd();
 }
 
+/* MHD is run at least every HTTP_IDLE_RUN seconds, whatever
+ * MHD_get_timeout() says. At the connection limit MHD takes its listening
+ * socket out of its epoll set; once the idle connections have timed out it
+ * puts it back only on a later MHD_run(), but with no connection left
+ * MHD_get_timeout() asks for none and the epoll descriptor never becomes
+ * readable again: the API was dead for good after 64 idle connections
+ * (issue 13). A run with nothing to do costs a few microseconds. */
+#define HTTP_IDLE_RUN 0.5
+
 static void rearm_timer(void) {
   if (mhd_timer) sched_cancel_timer(mhd_timer);
   mhd_timer = 0;
   MHD_UNSIGNED_LONG_LONG ms;
-  if (MHD_get_timeout(daemon_handle, &ms) == MHD_YES)
-    mhd_timer = sched_add_timer((double)ms / 1000.0, on_timer, NULL);
+  double after = HTTP_IDLE_RUN;
+  if (MHD_get_timeout(daemon_handle, &ms) == MHD_YES && (double)ms / 1000.0 < after)
+    after = (double)ms / 1000.0;
+  mhd_timer = sched_add_timer(after, on_timer, NULL);
+  if (!mhd_timer) LOG_RATELIMITED(LOG_LVL_WARN, "http: cannot arm the timer");
 }
 
 static void run_mhd(void) {
