@@ -361,6 +361,18 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url,
  * body is refused on the first call, so MHD never reads the body and closes
  * the connection. Others are answered on the last call: answering earlier
  * would also make MHD close the connection, losing keep-alive. */
+/* Marks for a request's first call, set from its raw URI before MHD
+ * unescapes it: MHD turns "%00" into a NUL that cuts the path, so
+ * "/api/v1/status%00/../.." was answered as /api/v1/status (issue 13). No
+ * path of ours needs an escape, so a path with one is refused whole. */
+static int uri_plain, uri_escaped;
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+  (void)cls, (void)conn;
+  size_t path_len = uri ? strcspn(uri, "?") : 0;
+  return uri && memchr(uri, '%', path_len) ? &uri_escaped : &uri_plain;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,
@@ -371,8 +383,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   (void)upload_data;
   if (!url) url = "";
   if (!method) method = "";
-  if (*req_cls == NULL) {
+  if (*req_cls == NULL || *req_cls == &uri_plain || *req_cls == &uri_escaped) {
+    bool escaped = *req_cls == &uri_escaped;
     *req_cls = &headers_seen;
+    if (escaped)
+      return send_error(conn, MHD_HTTP_BAD_REQUEST,
+                        "escapes (%XX) are not accepted in the path", method, url);
     if (!announces_body(conn)) return MHD_YES;
     return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
                       "request bodies are not accepted", method, url);
@@ -492,6 +508,7 @@ static struct MHD_Daemon *start_daemon(const union sockaddr_any *addr, int famil
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
       MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+      MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
       MHD_OPTION_END);
 }
 

@@ -178,6 +178,11 @@ check "the one-second rounds keep their pace during the attack (every gap < 1.2 
   json_check "$T/pace.json" 'd["rounds_during"] >= 10 and d["gap_s_max_during"] < 1.2'
 echo "figures: slowloris $(cat "$T/slowloris.json") pace $(cat "$T/pace.json")"
 
+# Issue 13, item 3: a NUL escape in the path used to cut it and be served.
+code=$(curl -s -m 3 -o "$T/nul.json" -w '%{http_code}' --path-as-is "http://127.0.0.1:$http/api/v1/status%00/../..")
+check "a path with %00 is refused with 400 and a reason (was served as /api/v1/status)" \
+  json_check "$T/nul.json" "$code == 400 and 'escape' in d['error']"
+
 # Issue 13, item 1: every connection slot (64) held idle from 8 addresses
 # until the idle timeout (10 s) closes them. libmicrohttpd takes its
 # listening socket out of its epoll set at the limit and only puts it back
