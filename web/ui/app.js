@@ -452,7 +452,8 @@
     ctx.beginPath(); ctx.rect(left, top, width, height); ctx.clip();
     ctx.setLineDash([6, 4]);
     ctx.lineWidth = Math.max(1, devicePixelRatio);
-    ctx.font = Math.round(12 * devicePixelRatio) + 'px sans-serif';
+    const px = rootPx() * 0.75 * devicePixelRatio;
+    ctx.font = Math.round(px) + 'px system-ui, sans-serif';
     let shown = 0;
     for (const e of state.chartEvents) {
       if (e.time < x0 || e.time > x1) continue;
@@ -460,15 +461,26 @@
       const bad = ['falseticker', 'step', 'quorum-lost', 'class-lost', 'local-step', 'date-far'].includes(e.kind);
       ctx.strokeStyle = ctx.fillStyle = bad ? '#ff5a52' : '#f2b233';
       ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
-      ctx.fillText(e.kind + (e.source ? ' ' + e.source : ''), x + 4, top + 14 * devicePixelRatio * (1 + shown % 3));
+      ctx.fillText(e.kind + (e.source ? ' ' + e.source : ''), x + 4, top + px * 1.2 * (1 + shown % 3));
       shown++;
     }
     ctx.restore();
     u.root.dataset.events = String(shown);
   }
 
+  // The page's type size (app.css scales it with the screen), so the
+  // chart's canvas text grows with the rest on a wall display.
+  const rootPx = () => parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+
+  // Tick steps of the time axis: whole seconds and the usual clock steps
+  // (never the sub-second ticks a wide screen would otherwise get).
+  const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
+    21600, 43200, 86400, 172800, 604800, 1209600, 2592000];
+
   function plotOptions(width) {
-    const axis = { stroke: '#c8d0dc', grid: { stroke: '#2a3240' }, ticks: { stroke: '#2a3240' } };
+    const px = rootPx();
+    const font = Math.round(px * 0.8) + 'px system-ui, sans-serif';
+    const axis = { stroke: '#c8d0dc', grid: { stroke: '#2a3240' }, ticks: { stroke: '#2a3240' }, font };
     const series = [
       { value: (u, v) => (v === null ? '–' : fmtUtc(v, true) + ' UTC') },
       { label: 'vetted − bound', stroke: 'rgba(47,191,113,0.5)', width: 1, spanGaps: false },
@@ -486,7 +498,10 @@
       series,
       bands: [{ series: [2, 1], fill: 'rgba(47,191,113,0.18)' }],
       scales: { x: { time: true }, y: { range: yRange } },
-      axes: [Object.assign({}, axis, { values: timeLabels, space: 90 }), Object.assign({}, axis, { size: 90, values: (u, splits) => splits.map((v) => fmtSec(v)) })],
+      axes: [
+        Object.assign({}, axis, { values: timeLabels, space: px * 6, incrs: TIME_INCRS, size: px * 3 }),
+        Object.assign({}, axis, { size: px * 6, space: px * 2.5, values: (u, splits) => splits.map((v) => fmtSec(v)) }),
+      ],
       cursor: { drag: { x: true, y: false } },
       hooks: {
         draw: [drawEvents],
