@@ -1,0 +1,94 @@
+/* The history read for reports (`vettime report`): the raw votes, samples,
+ * events and alarms of a period, each handed row by row to a callback, so
+ * that the caller chooses what to keep in memory. The connection comes
+ * from history_open_existing() (read-only, no migration; the daemon may be
+ * writing at the same time: WAL). All of the report's SQL is here; the
+ * faces call these functions and never write SQL of their own.
+ *
+ * Every function returns the number of rows visited (a non-zero return of
+ * the callback stops the walk early), or -1 with SQLite's message in err.
+ * Times are nanoseconds since the Unix epoch; a period [from, to] includes
+ * both ends. */
+#ifndef VT_HISTORY_READ_H
+#define VT_HISTORY_READ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sqlite3;
+
+/* A source worth reporting on in [from, to]: it has samples, events or
+ * alarms there. class is "" when unknown. */
+struct hr_source {
+  int64_t id;
+  char name[256];
+  char kind[16];
+  char cls[8];
+  int64_t first_seen_ns;
+};
+typedef int (*hr_source_cb)(void *ctx, const struct hr_source *s);
+int hr_each_source(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_source_cb cb,
+                   void *ctx, char *err, size_t errlen);
+
+/* A vote row: one a round. offset and error are NaN when not vetted. */
+struct hr_vote {
+  int64_t time_ns;
+  int vetted;
+  double offset, error;
+  int candidates, agreeing, classes, agreeing_classes;
+};
+typedef int (*hr_vote_cb)(void *ctx, const struct hr_vote *v);
+int hr_each_vote(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_vote_cb cb, void *ctx,
+                 char *err, size_t errlen);
+
+/* One source's samples in time order: what a report needs of them. */
+struct hr_sample {
+  int64_t time_ns;
+  double offset, error_bound;
+  int poll; /* log2 s */
+};
+typedef int (*hr_sample_cb)(void *ctx, const struct hr_sample *s);
+int hr_each_source_sample(struct sqlite3 *db, int64_t source_id, int64_t from_ns,
+                          int64_t to_ns, hr_sample_cb cb, void *ctx, char *err,
+                          size_t errlen);
+
+/* An event, with its source's name ("" for the system) and class ("" if
+ * none). */
+struct hr_event {
+  int64_t time_ns;
+  char kind[24];
+  int ended;
+  int64_t source_id; /* 0: the system */
+  char source[256];
+  char cls[8];
+  double value, threshold;
+};
+typedef int (*hr_event_cb)(void *ctx, const struct hr_event *e);
+/* The events of [from, to], oldest first. */
+int hr_each_event(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_event_cb cb,
+                  void *ctx, char *err, size_t errlen);
+/* For each (kind, source, class) among the condition kinds named in kinds
+ * (NULL-terminated), the last event before from_ns: whether a condition
+ * already held when the period began. Any order. */
+int hr_each_last_event_before(struct sqlite3 *db, int64_t from_ns, const char *const *kinds,
+                              hr_event_cb cb, void *ctx, char *err, size_t errlen);
+
+/* An alarm whose life overlaps [from, to]: raised before to, and cleared
+ * after from or still open. cleared_ns is 0 while open. */
+struct hr_alarm {
+  int64_t id;
+  char kind[24];
+  char severity[12];
+  char source[256]; /* "" for the system */
+  char cls[8];
+  int64_t raised_ns, cleared_ns;
+  double value, threshold;
+  char text[200];
+  int repeats;
+};
+typedef int (*hr_alarm_cb)(void *ctx, const struct hr_alarm *a);
+/* Oldest raise first. */
+int hr_each_alarm(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_alarm_cb cb,
+                  void *ctx, char *err, size_t errlen);
+
+#endif
