@@ -38,6 +38,9 @@ static int parse_number(const char *text, const char *p, const char *end,
   if (strspn(buf, "+-0123456789.eE") == 0 ||
       !(buf[0] == '-' || buf[0] == '+' || buf[0] == '.' || (buf[0] >= '0' && buf[0] <= '9')))
     return refuse(text, err, errlen, "\"%s\" is not a number", buf);
+  const char *digits = buf + (buf[0] == '-' || buf[0] == '+');
+  if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X'))
+    return refuse(text, err, errlen, "\"%s\" is not a number", buf);
   char *rest;
   double v = strtod(buf, &rest);
   if (rest == buf || !isfinite(v))
