@@ -156,14 +156,14 @@ static void judge(enum check_metric m, double v, const struct check_limits *lim,
 /* label=value[UOM];warn;crit;min;max */
 static void perf(struct out *o, enum check_metric m, double v, const struct check_limits *lim,
                  double min, double max) {
-  char w[64] = "", c[64] = "", lo[32] = "", hi[32] = "";
+  char w[100] = "", c[100] = "", lo[48] = "", hi[48] = "", val[48];
   if (lim->has_warn[m]) range_format(&lim->warn[m], w, sizeof w);
   if (lim->has_crit[m]) range_format(&lim->crit[m], c, sizeof c);
-  if (!isnan(min)) snprintf(lo, sizeof lo, "%.9g", min);
-  if (!isnan(max)) snprintf(hi, sizeof hi, "%.9g", max);
+  if (!isnan(min)) range_number(min, lo, sizeof lo);
+  if (!isnan(max)) range_number(max, hi, sizeof hi);
   const char *uom = metrics[m].unit == RANGE_SECONDS ? "s" : "";
   if (isnan(v)) put(o, " %s=U;%s;%s;%s;%s", metrics[m].label, w, c, lo, hi);
-  else put(o, " %s=%.9g%s;%s;%s;%s;%s", metrics[m].label, v, uom, w, c, lo, hi);
+  else put(o, " %s=%s%s;%s;%s;%s;%s", metrics[m].label, range_number(v, val, sizeof val), uom, w, c, lo, hi);
 }
 
 enum check_state check_evaluate(const struct check_input *in, const struct check_limits *lim,

@@ -103,14 +103,26 @@ bool range_alerts(const struct vt_range *r, double v) {
   return r->inside ? within : !within;
 }
 
+const char *range_number(double v, char *buf, size_t len) {
+  snprintf(buf, len, "%.9f", v);
+  char *dot = strchr(buf, '.');
+  if (dot) {
+    char *end = buf + strlen(buf);
+    while (end > dot + 1 && end[-1] == '0') *--end = '\0';
+    if (end == dot + 1) *dot = '\0';
+  }
+  if (strcmp(buf, "-0") == 0) snprintf(buf, len, "0");
+  return buf;
+}
+
 const char *range_format(const struct vt_range *r, char *buf, size_t len) {
-  char s[32] = "", e[32] = "";
-  if (isinf(r->end) == 0) snprintf(e, sizeof e, "%.9g", r->end);
+  char s[48] = "", e[48] = "";
+  if (isinf(r->end) == 0) range_number(r->end, e, sizeof e);
   if (r->start == 0 && !isinf(r->end))
     snprintf(buf, len, "%s%s", r->inside ? "@" : "", e);
   else {
     if (isinf(r->start)) snprintf(s, sizeof s, "~");
-    else snprintf(s, sizeof s, "%.9g", r->start);
+    else range_number(r->start, s, sizeof s);
     snprintf(buf, len, "%s%s:%s", r->inside ? "@" : "", s, e);
   }
   return buf;

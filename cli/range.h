@@ -41,6 +41,11 @@ int range_parse(const char *text, enum range_unit unit, struct vt_range *out,
  * caller reports an undetermined value in its own way). */
 bool range_alerts(const struct vt_range *r, double v);
 
+/* A number as perfdata wants it, in the class [-0-9.] (no exponent):
+ * fixed point to the nanosecond, trailing zeros dropped ("0.0001", "3",
+ * "-0.000012345"). Returns buf. */
+const char *range_number(double v, char *buf, size_t len);
+
 /* The range in the base unit and the canonical syntax ("0.0001",
  * "2:", "~:0.001", "@10:20"), for the warn and crit fields of perfdata,
  * which must use the value's own unit. Returns buf. */

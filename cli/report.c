@@ -35,6 +35,7 @@ void report_free(struct report *r) {
     stats_vec_free(&r->sources[i].offsets);
     stats_vec_free(&r->sources[i].bounds);
     report_ivs_free(&r->sources[i].falseticker.ivs);
+    free(r->sources[i].step_ns);
   }
   for (size_t i = 0; i < r->n_classes; i++) report_ivs_free(&r->classes[i].lost.ivs);
   report_ivs_free(&r->holdover.ivs);
@@ -273,6 +274,61 @@ struct report_source *report_add_source(struct report *r, const struct hr_source
   return x;
 }
 
+/* The drift fit: samples join the current stretch REPORT_HELD samples
+ * late, so that a step event, which the detector writes in the round
+ * after the jumped sample or a few samples later once confirmed, can
+ * still cut the stretch where the offset jumped. */
+static void fold_stretch(struct report_source *s) {
+  if (s->seg.n >= 2) {
+    s->pooled_sxx += s->seg.sxx;
+    s->pooled_sxy += s->seg.sxy;
+  }
+  memset(&s->seg, 0, sizeof s->seg);
+}
+
+static void fit_add(const struct report *r, struct report_source *s, const struct hr_sample *x) {
+  stats_linfit_add(&s->seg, (double)(x->time_ns - r->from_ns) / 1e9, x->offset);
+  s->have_added = true;
+  s->last_added = x->offset;
+}
+
+/* Moves the k oldest held samples into the stretch. */
+static void release(const struct report *r, struct report_source *s, int k) {
+  for (int i = 0; i < k; i++) fit_add(r, s, &s->held[i]);
+  memmove(s->held, s->held + k, (size_t)(s->n_held - k) * sizeof *s->held);
+  s->n_held -= k;
+}
+
+/* A step event: every held sample is before it (see fit_sample); the
+ * stretch ends before the held sample with the largest jump from its
+ * predecessor. */
+static void cut_at_step(const struct report *r, struct report_source *s) {
+  int best = -1;
+  double jump = -1;
+  for (int i = 0; i < s->n_held; i++) {
+    if (i == 0 && !s->have_added) continue;
+    double prev = i ? s->held[i - 1].offset : s->last_added;
+    double d = fabs(s->held[i].offset - prev);
+    if (d > jump) {
+      jump = d;
+      best = i;
+    }
+  }
+  if (best < 0) return; /* nothing before the step in the period */
+  release(r, s, best);
+  fold_stretch(s);
+}
+
+static void fit_sample(const struct report *r, struct report_source *s, const struct hr_sample *x) {
+  /* the steps up to x: each found when the first sample after it comes */
+  while (s->next_step < s->n_steps && s->step_ns[s->next_step] <= x->time_ns) {
+    cut_at_step(r, s);
+    s->next_step++;
+  }
+  if (s->n_held == REPORT_HELD) release(r, s, 1);
+  s->held[s->n_held++] = *x;
+}
+
 /* Whether round rt had a fresh sample of s: see report.h. */
 static void count_round(struct report_source *s, int64_t rt) {
   if (rt < s->src.first_seen_ns) return;
@@ -291,7 +347,7 @@ void report_add_sample(struct report *r, struct report_source *s, const struct h
     s->samples++;
     if (stats_vec_push(&s->offsets, x->offset) || stats_vec_push(&s->bounds, x->error_bound))
       r->oom = true;
-    stats_linfit_add(&s->fit, (double)(x->time_ns - r->from_ns) / 1e9, x->offset);
+    fit_sample(r, s, x);
     bucket_add(r, s->chart, x->time_ns, x->offset, x->error_bound);
   }
   s->have_last = true;
@@ -305,7 +361,13 @@ void report_source_done(struct report *r, struct report_source *s) {
   s->availability = s->rounds ? (double)s->fresh_rounds / (double)s->rounds : NAN;
   stats_offsets(s->offsets.v, s->offsets.n, &s->offset);
   stats_bounds(s->bounds.v, s->bounds.n, &s->bound);
-  s->drift_ppm = stats_linfit_slope(&s->fit) * 1e6;
+  while (s->next_step < s->n_steps) { /* steps after the last sample */
+    cut_at_step(r, s);
+    s->next_step++;
+  }
+  release(r, s, s->n_held);
+  fold_stretch(s);
+  s->drift_ppm = s->pooled_sxx > 0 ? s->pooled_sxy / s->pooled_sxx * 1e6 : NAN;
   stats_vec_free(&s->offsets);
   stats_vec_free(&s->bounds);
 }
@@ -346,7 +408,10 @@ void report_add_event(struct report *r, const struct hr_event *e) {
     span_event(r, &r->refusing, e);
   } else if (in_period && !e->ended && strcmp(e->kind, "step") == 0) {
     struct report_source *s = source_by_id(r, e->source_id);
-    if (s) s->steps++;
+    if (!s) return;
+    s->steps++;
+    if (grow((void **)&s->step_ns, &s->cap_steps, s->n_steps, sizeof *s->step_ns)) r->oom = true;
+    else s->step_ns[s->n_steps++] = e->time_ns;
   } else if (in_period && !e->ended && strcmp(e->kind, "drift") == 0) {
     struct report_source *s = source_by_id(r, e->source_id);
     if (s) s->drift_events++;

@@ -6,12 +6,13 @@
  *   report_init            the period
  *   report_add_vote        every vote row of the period, oldest first
  *   report_votes_done
- *   report_add_source      each source, then its samples (oldest first,
- *   report_add_sample      from REPORT_LOOKBACK_NS before the period: the
- *   report_source_done     sample before it tells whether the first rounds
- *                          had a fresh one), then done
+ *   report_add_source      every source
  *   report_add_event       the last condition event of each kind before
  *                          the period, then the period's events, in order
+ *   report_add_sample      for each source in turn, its samples (oldest
+ *   report_source_done     first, from REPORT_LOOKBACK_NS before the
+ *                          period: the sample before it tells whether the
+ *                          first rounds had a fresh one), then done
  *   report_add_alarm       every alarm whose life overlaps the period
  *   report_finish
  *
@@ -26,8 +27,12 @@
  *   round (so one lost answer is tolerated, two in a row are not).
  * - offsets: the raw samples' offsets (source minus local clock) in the
  *   period: median; p99 and max of |offset|; error bound median and max.
- * - drift: the least-squares slope of a source's offsets over the period,
- *   in ppm against the local clock; steps and drift: the detectors' events.
+ * - drift: the least-squares slope of a source's offsets against the
+ *   local clock, in ppm, pooled over the stretches between its steps (the
+ *   detector's step events: a 0.5 s step is no drift; a stretch ends at
+ *   the largest jump among the last REPORT_HELD samples before the event,
+ *   since the detector may wait for a sample or two to confirm a step);
+ *   steps and drift events: the detectors' own.
  * - time as falseticker, in holdover, refusing, and a class lost: the
  *   observed time between a condition's start event and its end event
  *   (a condition started before the period counts from its start; one
@@ -54,6 +59,7 @@
 #define REPORT_GAP_NS 5000000000LL       /* longer between votes: not running */
 #define REPORT_LOOKBACK_NS 2100000000000LL /* 2 x the longest poll (2^10 s) + */
 #define REPORT_BUCKETS 200               /* chart columns (3 px each at 600 px) */
+#define REPORT_HELD 4                    /* samples a step event may come late by */
 
 /* One chart column: the samples that fell into it. */
 struct report_bucket {
@@ -104,7 +110,14 @@ struct report_source {
   struct report_bucket chart[REPORT_BUCKETS];
   /* while its samples are read */
   struct stats_vec offsets, bounds;
-  struct stats_linfit fit;
+  struct stats_linfit seg;      /* the stretch since the last step */
+  double pooled_sxx, pooled_sxy;
+  int64_t *step_ns;             /* its step events in the period */
+  size_t n_steps, cap_steps, next_step;
+  struct hr_sample held[REPORT_HELD]; /* the newest samples, not yet in a stretch */
+  int n_held;
+  bool have_added;
+  double last_added;            /* offset of the newest sample in the stretch */
   size_t next_round;
   bool have_last;
   int64_t last_ns;
@@ -169,6 +182,8 @@ void report_votes_done(struct report *r);
 
 /* Returns the source's slot (valid until the next report_add_source). */
 struct report_source *report_add_source(struct report *r, const struct hr_source *s);
+/* Events: after every source, before the samples (the steps cut the drift
+ * fit into stretches). */
 void report_add_sample(struct report *r, struct report_source *s, const struct hr_sample *x);
 void report_source_done(struct report *r, struct report_source *s);
 

@@ -144,19 +144,21 @@ static int build(sqlite3 *db, struct report *r, char *err, size_t errlen) {
   if (hr_each_vote(db, r->from_ns, r->to_ns, on_vote, &f, err, errlen) < 0) goto out;
   report_votes_done(r);
   if (hr_each_source(db, r->from_ns, r->to_ns, on_source, &f, err, errlen) < 0) goto out;
-  for (size_t i = 0; i < f.n; i++) {
-    f.src = report_add_source(r, &f.list[i]);
-    if (hr_each_source_sample(db, f.list[i].id, r->from_ns - REPORT_LOOKBACK_NS, r->to_ns,
+  for (size_t i = 0; i < f.n; i++) report_add_source(r, &f.list[i]);
+  /* the conditions that held when the period began, then the period's */
+  if (hr_each_last_event_before(db, r->from_ns, report_condition_kinds, on_event, &f, err,
+                                errlen) < 0 ||
+      hr_each_event(db, r->from_ns, r->to_ns, on_event, &f, err, errlen) < 0)
+    goto out;
+  /* one source at a time: only its series is in memory */
+  for (size_t i = 0; i < r->n_sources; i++) {
+    f.src = &r->sources[i];
+    if (hr_each_source_sample(db, f.src->src.id, r->from_ns - REPORT_LOOKBACK_NS, r->to_ns,
                               on_sample, &f, err, errlen) < 0)
       goto out;
     report_source_done(r, f.src);
   }
-  /* the conditions that held when the period began, then the period's */
-  if (hr_each_last_event_before(db, r->from_ns, report_condition_kinds, on_event, &f, err,
-                                errlen) < 0 ||
-      hr_each_event(db, r->from_ns, r->to_ns, on_event, &f, err, errlen) < 0 ||
-      hr_each_alarm(db, r->from_ns, r->to_ns, on_alarm, &f, err, errlen) < 0)
-    goto out;
+  if (hr_each_alarm(db, r->from_ns, r->to_ns, on_alarm, &f, err, errlen) < 0) goto out;
   report_finish(r);
   rc = 0;
 out:

@@ -32,7 +32,7 @@ static void test_ok_line(void) {
   char line[1024];
   CHECK_INT(check_evaluate(&in, &l, line, sizeof line), CHECK_OK);
   CHECK_STR(line, "VETTIME OK - vetted, offset +12.000us bound 40.000us, 5/5 sources, "
-                  "3/3 classes, 0 alarms | offset=1.2e-05s;0.0001;0.001;; bound=4e-05s;;;0; "
+                  "3/3 classes, 0 alarms | offset=0.000012s;0.0001;0.001;; bound=0.00004s;;;0; "
                   "sources=5;;2:;0;5 classes=3;;;0;3 alarms=0;;;0;");
 }
 

@@ -139,6 +139,12 @@ static void test_format(void) {
   CHECK_STR(range_format(&r, buf, sizeof buf), "@5");
   r = parse_ok("~:", RANGE_PLAIN);
   CHECK_STR(range_format(&r, buf, sizeof buf), "~:");
+  r = parse_ok("100ns:1ms", RANGE_SECONDS); /* no exponent: perfdata is [-0-9.] */
+  CHECK_STR(range_format(&r, buf, sizeof buf), "0.0000001:0.001");
+  CHECK_STR(range_number(-12.345e-6, buf, sizeof buf), "-0.000012345");
+  CHECK_STR(range_number(3, buf, sizeof buf), "3");
+  CHECK_STR(range_number(-1e-12, buf, sizeof buf), "0");
+  CHECK_STR(range_number(157680000.25, buf, sizeof buf), "157680000.25");
 }
 
 /* Every malformed range, with the words of its reason. */
