@@ -10,7 +10,8 @@
  * that later ones (events, alarms, report, check, decode, simulate, db,
  * replay) slot in without touching the dispatcher.
  *
- * Exit status: 0 success; 1 the daemon answered, but not with what we asked
+ * Exit status (report and check have their own: cli/report_cmd.h,
+ * cli/check.h): 0 success; 1 the daemon answered, but not with what we asked
  * for; 2 the daemon could not be reached; 64 (EX_USAGE) bad usage;
  * 78 (EX_CONFIG) the configuration file could not be used. */
 #include <curl/curl.h>
@@ -104,7 +105,7 @@ static void usage(FILE *out) {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
   fprintf(out, "\nExit status: 0 ok, 1 unexpected answer, 2 daemon not reachable,\n"
-               "64 usage error, 78 configuration error.\n");
+               "64 usage error, 78 configuration error; report and check: see their --help.\n");
 }
 
 /* Says what is wrong, then the usage, on stderr. */
