@@ -9,10 +9,11 @@
  *   report_add_source      every source
  *   report_add_event       the last condition event of each kind before
  *                          the period, then the period's events, in order
- *   report_add_sample      for each source in turn, its samples (oldest
- *   report_source_done     first, from REPORT_LOOKBACK_NS before the
- *                          period: the sample before it tells whether the
- *                          first rounds had a fresh one), then done
+ *   report_add_sample      the samples of each source, oldest first (the
+ *   report_source_done     sources' samples may come interleaved), from
+ *                          REPORT_LOOKBACK_NS before the period: the
+ *                          sample before it tells whether the first
+ *                          rounds had a fresh one; then each source done
  *   report_add_alarm       every alarm whose life overlaps the period
  *   report_finish
  *

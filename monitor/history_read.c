@@ -1,15 +1,17 @@
 /* Read-only queries of the history for reports: see history_read.h.
  *
- * Plans, on the schema of 001/002 (samples and votes indexed on time only):
- * a source's samples are read by the time index and filtered on source_id,
- * one source at a time, so the caller holds one series, never the whole
- * period; a report over S sources reads the period's sample rows S times,
- * which for 30 days of 50 sources at 16 s is seconds, fine for cron. The
- * votes, events and alarms are read once. */
+ * Plans, on the schema of 001/002 (samples and votes indexed on time only,
+ * no per-source index: it was refused for ingest speed): the samples are
+ * read in one pass over the period by the time index, for as many sources
+ * as the caller can hold at once; reading one source at a time would read
+ * the period's rows once per source (measured on 30 days of 50 sources at
+ * 16 s, 8.1 million rows: about 1.5 s a pass, so 75 s instead of 2 s).
+ * The votes, events and alarms are read once. */
 #include "monitor/history_read.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -124,6 +126,20 @@ int hr_each_vote(sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_vote_cb cb, voi
 
 /* ---- samples ---- */
 
+int64_t hr_count_samples(sqlite3 *db, int64_t from_ns, int64_t to_ns, char *err,
+                         size_t errlen) {
+  sqlite3_stmt *st = prepare(db, "SELECT count(*) FROM samples WHERE rx_time_ns BETWEEN ?1 AND ?2",
+                             err, errlen);
+  if (!st) return -1;
+  sqlite3_bind_int64(st, 1, from_ns);
+  sqlite3_bind_int64(st, 2, to_ns);
+  int64_t n = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+  else snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+  sqlite3_finalize(st);
+  return n;
+}
+
 struct sample_walk {
   hr_sample_cb cb;
   void *ctx;
@@ -135,19 +151,39 @@ static int sample_row(sqlite3_stmt *st, void *arg) {
                         .offset = sqlite3_column_double(st, 1),
                         .error_bound = sqlite3_column_double(st, 2),
                         .poll = sqlite3_column_int(st, 3)};
-  return w->cb(w->ctx, &s);
+  return w->cb(w->ctx, sqlite3_column_int64(st, 4), &s);
 }
 
-int hr_each_source_sample(sqlite3 *db, int64_t source_id, int64_t from_ns, int64_t to_ns,
-                          hr_sample_cb cb, void *ctx, char *err, size_t errlen) {
-  static const char sql[] =
-      "SELECT rx_time_ns, offset, error_bound, coalesce(poll, 0) FROM samples"
-      " WHERE rx_time_ns BETWEEN ?1 AND ?2 AND source_id = ?3 ORDER BY rx_time_ns, id";
+int hr_each_sample_of(sqlite3 *db, const int64_t *ids, size_t n, int64_t from_ns, int64_t to_ns,
+                      hr_sample_cb cb, void *ctx, char *err, size_t errlen) {
+  /* "source_id IN (?3, ?4, ...)": as many parameters as sources, within
+   * SQLite's limit (32766 since 3.32); more is refused. */
+  if (n > 30000) {
+    snprintf(err, errlen, "too many sources in one pass (%zu)", n);
+    return -1;
+  }
+  size_t cap = 256 + n * 8;
+  char *sql = malloc(cap);
+  if (!sql) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  size_t len = (size_t)snprintf(sql, cap,
+                                "SELECT rx_time_ns, offset, error_bound, coalesce(poll, 0), source_id"
+                                " FROM samples WHERE rx_time_ns BETWEEN ?1 AND ?2");
+  if (n) {
+    len += (size_t)snprintf(sql + len, cap - len, " AND source_id IN (");
+    for (size_t i = 0; i < n; i++)
+      len += (size_t)snprintf(sql + len, cap - len, "%s?%zu", i ? "," : "", i + 3);
+    len += (size_t)snprintf(sql + len, cap - len, ")");
+  }
+  snprintf(sql + len, cap - len, " ORDER BY rx_time_ns, id");
   sqlite3_stmt *st = prepare(db, sql, err, errlen);
+  free(sql);
   if (!st) return -1;
   sqlite3_bind_int64(st, 1, from_ns);
   sqlite3_bind_int64(st, 2, to_ns);
-  sqlite3_bind_int64(st, 3, source_id);
+  for (size_t i = 0; i < n; i++) sqlite3_bind_int64(st, (int)i + 3, ids[i]);
   struct sample_walk w = {cb, ctx};
   return walk(db, st, sample_row, &w, err, errlen);
 }

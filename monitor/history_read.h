@@ -41,16 +41,25 @@ typedef int (*hr_vote_cb)(void *ctx, const struct hr_vote *v);
 int hr_each_vote(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_vote_cb cb, void *ctx,
                  char *err, size_t errlen);
 
-/* One source's samples in time order: what a report needs of them. */
+/* A sample, as a report needs it. */
 struct hr_sample {
   int64_t time_ns;
   double offset, error_bound;
   int poll; /* log2 s */
 };
-typedef int (*hr_sample_cb)(void *ctx, const struct hr_sample *s);
-int hr_each_source_sample(struct sqlite3 *db, int64_t source_id, int64_t from_ns,
-                          int64_t to_ns, hr_sample_cb cb, void *ctx, char *err,
-                          size_t errlen);
+
+/* The number of sample rows received in [from, to], of every source (the
+ * time index alone: quick), or -1. For sizing the passes below. */
+int64_t hr_count_samples(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, char *err,
+                         size_t errlen);
+
+/* The samples of the sources ids[0..n) (n = 0: of every source) received
+ * in [from, to], in time order: one pass over the period's rows by the
+ * time index, whatever the number of sources, so that a caller short of
+ * memory splits the sources into a few passes rather than one a source. */
+typedef int (*hr_sample_cb)(void *ctx, int64_t source_id, const struct hr_sample *s);
+int hr_each_sample_of(struct sqlite3 *db, const int64_t *ids, size_t n, int64_t from_ns,
+                      int64_t to_ns, hr_sample_cb cb, void *ctx, char *err, size_t errlen);
 
 /* An event, with its source's name ("" for the system) and class ("" if
  * none). */
