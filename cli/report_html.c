@@ -42,23 +42,54 @@ static double px_x(int i) {
   return ML + (i + 0.5) * (double)(W - ML - MR) / REPORT_BUCKETS;
 }
 
-/* One contiguous run of non-empty columns [a, b) as a closed polygon
- * between lo(i) and hi(i). */
+/* A run of columns [a, b) drawn as one piece; the empty columns inside it
+ * are skipped (the line joins its neighbours). The band is a closed
+ * polygon between lo and hi (or min and max: the samples' own spread). */
 static void band(FILE *out, const struct report_bucket *c, int a, int b, double y0, double k,
                  bool bound, const char *fill) {
-  fprintf(out, "<polygon fill=\"%s\" stroke=\"none\" points=\"", fill);
+  fprintf(out, "<polygon fill=\"%s\" stroke=\"%s\" stroke-width=\"1\" points=\"", fill, fill);
   for (int i = a; i < b; i++)
-    fprintf(out, "%.1f,%.1f ", px_x(i), y0 - ((bound ? c[i].hi : c[i].max)) * k);
+    if (c[i].n) fprintf(out, "%.1f,%.1f ", px_x(i), y0 - (bound ? c[i].hi : c[i].max) * k);
   for (int i = b - 1; i >= a; i--)
-    fprintf(out, "%.1f,%.1f ", px_x(i), y0 - ((bound ? c[i].lo : c[i].min)) * k);
+    if (c[i].n) fprintf(out, "%.1f,%.1f ", px_x(i), y0 - (bound ? c[i].lo : c[i].min) * k);
   fputs("\"/>\n", out);
 }
 
 static void line(FILE *out, const struct report_bucket *c, int a, int b, double y0, double k) {
+  int points = 0;
+  for (int i = a; i < b; i++) points += c[i].n > 0;
+  if (points == 1) { /* a lone column: a dot, or nothing would show */
+    for (int i = a; i < b; i++)
+      if (c[i].n)
+        fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"1.8\" fill=\"#1f4e79\"/>\n", px_x(i),
+                y0 - (c[i].sum / (double)c[i].n) * k);
+    return;
+  }
   fputs("<polyline fill=\"none\" stroke=\"#1f4e79\" stroke-width=\"1.2\" points=\"", out);
   for (int i = a; i < b; i++)
-    fprintf(out, "%.1f,%.1f ", px_x(i), y0 - (c[i].sum / (double)c[i].n) * k);
+    if (c[i].n) fprintf(out, "%.1f,%.1f ", px_x(i), y0 - (c[i].sum / (double)c[i].n) * k);
   fputs("\"/>\n", out);
+}
+
+/* The longest run of empty columns still drawn across: three times the
+ * usual spacing of the data (a short period has a sample every few
+ * columns; a long one fills every column, and a source silent for a while
+ * or a stopped daemon shows as a gap). */
+static int join_limit(const struct report_bucket *c) {
+  int gaps[REPORT_BUCKETS], n = 0, last = -1;
+  for (int i = 0; i < REPORT_BUCKETS; i++)
+    if (c[i].n) {
+      if (last >= 0) gaps[n++] = i - last;
+      last = i;
+    }
+  if (!n) return 1;
+  for (int i = 1; i < n; i++) /* insertion sort: at most 200 */
+    for (int j = i; j > 0 && gaps[j - 1] > gaps[j]; j--) {
+      int t = gaps[j];
+      gaps[j] = gaps[j - 1];
+      gaps[j - 1] = t;
+    }
+  return 3 * gaps[n / 2];
 }
 
 /* The chart of one series. */
@@ -108,17 +139,21 @@ static void chart(FILE *out, const struct report *r, const char *title,
   if (lo < 0 && hi > 0)
     fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999999\" "
                  "stroke-dasharray=\"3,3\"/>\n", ML, W - MR, y0, y0);
+  int limit = join_limit(c);
   for (int i = 0; i < REPORT_BUCKETS;) {
     if (!c[i].n) {
       i++;
       continue;
     }
-    int j = i;
-    while (j < REPORT_BUCKETS && c[j].n) j++;
-    band(out, c, i, j, y0, k, true, "#cfe2f3");
-    band(out, c, i, j, y0, k, false, "#6fa8dc");
-    line(out, c, i, j, y0, k);
-    i = j;
+    int j = i + 1, last = i; /* the piece: up to a gap longer than the limit */
+    while (j < REPORT_BUCKETS && j - last <= limit) {
+      if (c[j].n) last = j;
+      j++;
+    }
+    band(out, c, i, last + 1, y0, k, true, "#cfe2f3");
+    band(out, c, i, last + 1, y0, k, false, "#6fa8dc");
+    line(out, c, i, last + 1, y0, k);
+    i = last + 1;
   }
   char t1[32], t2[32];
   fprintf(out, "<text x=\"%d\" y=\"%d\">%s</text>\n", ML, H - 6,

@@ -177,6 +177,8 @@ check "report --html: inline SVG, one chart a source and the vetted one" \
 check "report --html: self-contained (no http://, https://, src=, href=, script)" \
   eval "! grep -qiE 'http://|https://|src=|href=|<script|@import|url\\(' '$T/report.html'"
 check "report --html: 600 px charts" grep -q 'width="600"' "$T/report.html"
+check "report --html: every chart has its line, even over a short period" \
+  test "$(grep -c '<polyline' "$T/report.html")" -ge 4
 
 "$VETTIME" report -d "$DB" --from "$END" --to "$START" > /dev/null 2> "$T/bad.err"
 check "report: exit 3 for an empty period" test $? -eq 3
