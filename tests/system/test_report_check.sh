@@ -1,7 +1,9 @@
 # System test of `vettime report` and `vettime check` on a history this
 # test builds: the real vettimed against `vettime simulate` (three fake
 # stratum-1 servers on loopback, one of which steps by 0.5 s at t=15 and
-# so becomes a falseticker with a critical alarm), about 25 s in all.
+# so becomes a falseticker with a critical alarm; at t=26 all three fall
+# silent, the vote is lost and the clock model goes into holdover), about
+# 35 s in all.
 #
 # check: against the running daemon, exit 0, 1 and 2 with thresholds in
 # the monitoring-plugins range syntax (an '@' inversion among them), and
@@ -23,6 +25,9 @@ server gps1 refid GPS jitter 20us
 server gal1 refid GAL jitter 20us offset 10us
 server dcf1 refid DCF jitter 100us
 at 15 dcf1 step +0.5s
+at 26 gps1 silent
+at 26 gal1 silent
+at 26 dcf1 silent
 SCN
 BASE=$(free_ports 3)
 HTTP=$(free_port)
@@ -76,6 +81,13 @@ check "check: ... the reason" grep -qF \
   'VETTIME UNKNOWN - --offset-warn: bad range "10:5": the start 10 is above the end 5' "$T/badrange.out"
 cat "$T/warn.out" "$T/crit.out"
 
+holdover() { grep -q 'event holdover system' "$T/vettimed.log"; }
+check "all silent at t=26: holdover within 20 s" wait_for 20 holdover
+check "check: CRITICAL (2) when not vetted" chk nv 2
+check "check: ... says why, offset and bound undetermined (U)" grep -q \
+  '^VETTIME CRITICAL - not vetted: .* | offset=U;;;; bound=U;;;0; sources=0;;;0;3 ' "$T/nv.out"
+check "check: WARNING (1) when not vetted with --not-vetted warning" chk nvw 1 --not-vetted warning
+cat "$T/nv.out"
 sleep 2
 END=$(date +%s.%N)
 kill "$SIM" "$VETTIMED_PID"
@@ -121,10 +133,23 @@ def source(name):
     a = sorted(abs(o) for o in offs)
     return {"samples": len(offs), "availability": fresh / n, "median": statistics.median(offs),
             "p99": a[math.ceil(0.99 * len(a)) - 1], "max": a[-1]}
+# observed and not vetted time: a round stands until the next (1 s past a
+# gap of more than 5 s), the last until the end of the period (at most 1 s)
+not_vetted = 0
+for i, (r, v) in enumerate(rounds):
+    nxt = rounds[i + 1][0] if i + 1 < len(rounds) else None
+    ln = (nxt - r if nxt - r <= 5 * 10**9 else 10**9) if nxt is not None else min(10**9, t - r)
+    if not v: not_vetted += ln
+run_end = rounds[-1][0] + min(10**9, t - rounds[-1][0])
+ev = db.execute("SELECT time_ns, ended FROM events WHERE kind = 'holdover' AND time_ns BETWEEN ? AND ? ORDER BY time_ns, id", (f, t)).fetchall()
+start = [x for x, e in ev if not e][0]
+ended = [x for x, e in ev if e and x > start]
+holdover = min(ended[0] if ended else t, run_end) - start
 alarms = db.execute("SELECT count(*), sum(severity = 'critical') FROM alarms WHERE raised_ns <= ?"
                     " AND (cleared_ns IS NULL OR cleared_ns >= ?)", (t, f)).fetchone()
 print(json.dumps({"gps1": source(sys.argv[4]), "dcf1": source(sys.argv[5]), "rounds": len(rounds),
-                  "vetted_rounds": sum(v for _, v in rounds), "alarms": alarms[0], "critical": alarms[1]}))
+                  "vetted_rounds": sum(v for _, v in rounds), "alarms": alarms[0], "critical": alarms[1],
+                  "not_vetted": not_vetted / 1e9, "holdover": holdover / 1e9}))
 PY
 cat "$T/expected.json"; echo
 # cmp EXPR: true when the expression over d (the report) and e (ours) holds.
@@ -143,6 +168,10 @@ check "report --json: version 1, status critical, exit_status 2" \
   cmp 'd["report_version"] == 1 and d["status"] == "critical" and d["exit_status"] == 2'
 check "report --json: the rounds and vetted rounds" \
   cmp 'd["time"]["rounds"] == e["rounds"] and d["time"]["vetted_rounds"] == e["vetted_rounds"] and e["rounds"] > 15'
+check "report --json: the time not vetted (the silence)" \
+  cmp 'abs(d["time"]["not_vetted"] - e["not_vetted"]) < 1e-6 and e["not_vetted"] > 1'
+check "report --json: the time in holdover" \
+  cmp 'abs(d["time"]["holdover"] - e["holdover"]) < 1e-6 and e["holdover"] > 1'
 check "report --json: gps1's sample count" cmp "src['$GPS1']['samples'] == e['gps1']['samples']"
 check "report --json: gps1's availability (rounds with a fresh sample)" \
   cmp "close(src['$GPS1']['availability'], e['gps1']['availability'])"
