@@ -42,7 +42,7 @@ const char *report_percent(double f, char *buf, size_t len) {
 /* ---- a small table printer: cells, widths from the content ---- */
 
 #define TBL_COLS 12
-#define TBL_CELL 96
+#define TBL_CELL 224 /* the last column carries an alarm's whole text (200) */
 
 struct table {
   int cols;
