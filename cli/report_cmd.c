@@ -12,12 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "cli/report.h"
 #include "cli/report_format.h"
 #include "monitor/config.h"
-#include "monitor/history.h"
 #include "monitor/history_read.h"
 
 enum output { OUT_TEXT, OUT_JSON, OUT_HTML };
@@ -158,7 +155,7 @@ static void sort_pass(struct feed *f) {
 
 /* Reads the samples in as few passes as the budget allows: the sources
  * are split evenly, on the guess that they poll alike. */
-static int read_samples(sqlite3 *db, struct feed *f, char *err, size_t errlen) {
+static int read_samples(struct sqlite3 *db, struct feed *f, char *err, size_t errlen) {
   struct report *r = f->r;
   int64_t from = r->from_ns - REPORT_LOOKBACK_NS;
   int64_t rows = hr_count_samples(db, from, r->to_ns, err, errlen);
@@ -200,7 +197,7 @@ static int on_alarm(void *ctx, const struct hr_alarm *a) {
 }
 
 /* Reads everything of the period into r. Returns 0, or -1 with err. */
-static int build(sqlite3 *db, struct report *r, char *err, size_t errlen) {
+static int build(struct sqlite3 *db, struct report *r, char *err, size_t errlen) {
   struct feed f = {.r = r};
   int rc = -1;
   if (hr_each_vote(db, r->from_ns, r->to_ns, on_vote, &f, err, errlen) < 0) goto out;
@@ -253,8 +250,8 @@ int report_main(const char *config_path, bool config_given, bool json, int argc,
   if (access(path, R_OK) != 0)
     return fail("no history at %s: %s (see -d or the `database` directive)", path,
                 strerror(errno));
-  sqlite3 *db = NULL;
-  rc = history_open_existing(path, false, "votes", &db, err, sizeof err);
+  struct sqlite3 *db = NULL;
+  rc = hr_open(path, &db, err, sizeof err);
   if (rc == 1) return fail("%s is not a vettime history (it has no votes table)", path);
   if (rc) return fail("%s: %s", path, err);
 
@@ -262,11 +259,11 @@ int report_main(const char *config_path, bool config_given, bool json, int argc,
   report_init(&r, from_ns, to_ns, now_ns);
   r.sources_mode = sources_mode;
   if (build(db, &r, err, sizeof err)) {
-    sqlite3_close(db);
+    hr_close(db);
     report_free(&r);
     return fail("%s: %s", path, err);
   }
-  sqlite3_close(db);
+  hr_close(db);
   if (a.out == OUT_JSON) {
     json_object *doc = report_json(&r, path);
     puts(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

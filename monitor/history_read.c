@@ -16,6 +16,16 @@
 
 #include <sqlite3.h>
 
+#include "monitor/history.h"
+
+int hr_open(const char *path, sqlite3 **db, char *err, size_t errlen) {
+  return history_open_existing(path, false, "votes", db, err, errlen);
+}
+
+void hr_close(sqlite3 *db) {
+  sqlite3_close(db);
+}
+
 /* Prepares sql; on failure writes SQLite's message. */
 static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, char *err, size_t errlen) {
   sqlite3_stmt *st = NULL;

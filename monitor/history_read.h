@@ -17,6 +17,14 @@
 
 struct sqlite3;
 
+/* Opens the history at path read-only for a report (history_open_existing:
+ * no migration, no integrity check, quick on a large file). Returns 0 with
+ * *db; 1 when the file is an SQLite database without the votes table (not
+ * a vettime history, or one older than schema 002); -1 with the reason in
+ * err. */
+int hr_open(const char *path, struct sqlite3 **db, char *err, size_t errlen);
+void hr_close(struct sqlite3 *db);
+
 /* A source worth reporting on in [from, to]: it has samples, events or
  * alarms there. class is "" when unknown. */
 struct hr_source {
