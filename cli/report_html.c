@@ -93,14 +93,43 @@ static int join_limit(const struct report_bucket *c) {
 }
 
 /* The chart of one series. */
-static void chart(FILE *out, const struct report *r, const char *title,
-                  const struct report_bucket *c) {
-  double lo = INFINITY, hi = -INFINITY;
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* The y range: everything, unless a few columns (at most 2 % of them:
+ * the first rounds after a start, whose bound is milliseconds wide) would
+ * squash the rest into a line; then the 2nd to 98th percentile of the
+ * columns' ends, and what lies beyond is clipped (and said). Returns
+ * whether it clipped. */
+static bool y_range(const struct report_bucket *c, double *lo, double *hi) {
+  double los[REPORT_BUCKETS], his[REPORT_BUCKETS];
+  int n = 0;
+  *lo = INFINITY;
+  *hi = -INFINITY;
   for (int i = 0; i < REPORT_BUCKETS; i++)
     if (c[i].n) {
-      lo = fmin(lo, c[i].lo);
-      hi = fmax(hi, c[i].hi);
+      los[n] = c[i].lo;
+      his[n++] = c[i].hi;
+      *lo = fmin(*lo, c[i].lo);
+      *hi = fmax(*hi, c[i].hi);
     }
+  if (n < 20) return false;
+  qsort(los, (size_t)n, sizeof *los, cmp_d);
+  qsort(his, (size_t)n, sizeof *his, cmp_d);
+  int k = n / 50; /* 2 % */
+  double rlo = los[k], rhi = his[n - 1 - k];
+  if (!(rhi > rlo) || (*hi - *lo) <= 5 * (rhi - rlo)) return false;
+  *lo = rlo;
+  *hi = rhi;
+  return true;
+}
+
+static void chart(FILE *out, const struct report *r, const char *title,
+                  const struct report_bucket *c, int id) {
+  double lo, hi;
+  bool clipped = y_range(c, &lo, &hi);
   fprintf(out, "<svg width=\"%d\" height=\"%d\" "
                "viewBox=\"0 0 %d %d\" role=\"img\" font-family=\"sans-serif\" font-size=\"10\">\n",
           W, H, W, H);
@@ -126,6 +155,11 @@ static void chart(FILE *out, const struct report *r, const char *title,
   double plot_h = H - MT - MB;
   double k = plot_h / (hi - lo); /* px per second */
   double y0 = MT + hi * k;       /* the pixel of offset 0 */
+  fprintf(out, "<clipPath id=\"plot%d\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>"
+               "</clipPath>\n", id, ML, MT, W - ML - MR, H - MT - MB);
+  if (clipped)
+    fprintf(out, "<text x=\"%d\" y=\"12\" text-anchor=\"end\" fill=\"#990000\">"
+                 "a few columns beyond this range are cut</text>\n", W - MR);
   /* grid: bottom, middle, top; zero when in sight */
   char b[FORMAT_DURATION_LEN];
   for (int g = 0; g <= 2; g++) {
@@ -139,6 +173,7 @@ static void chart(FILE *out, const struct report *r, const char *title,
   if (lo < 0 && hi > 0)
     fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999999\" "
                  "stroke-dasharray=\"3,3\"/>\n", ML, W - MR, y0, y0);
+  fprintf(out, "<g clip-path=\"url(#plot%d)\">\n", id);
   int limit = join_limit(c);
   for (int i = 0; i < REPORT_BUCKETS;) {
     if (!c[i].n) {
@@ -155,6 +190,7 @@ static void chart(FILE *out, const struct report *r, const char *title,
     line(out, c, i, last + 1, y0, k);
     i = last + 1;
   }
+  fputs("</g>\n", out);
   char t1[32], t2[32];
   fprintf(out, "<text x=\"%d\" y=\"%d\">%s</text>\n", ML, H - 6,
           report_iso_time(r->from_ns, t1, sizeof t1));
@@ -301,7 +337,7 @@ void report_print_html(const struct report *r, const char *database, FILE *out) 
   fprintf(out, "<tr><td>vetted bound</td><td>median %s, p99 %s, max %s</td></tr>\n</table>\n",
           dur(r->vetted_bound.median, false, d1), dur(r->vetted_bound.p99, false, d2),
           dur(r->vetted_bound.max, false, d3));
-  chart(out, r, "vetted offset and bound", r->vetted_chart);
+  chart(out, r, "vetted offset and bound", r->vetted_chart, 0);
   sources_table(out, r);
   classes_table(out, r);
   alarms_table(out, r);
@@ -312,7 +348,7 @@ void report_print_html(const struct report *r, const char *database, FILE *out) 
     char title[300];
     snprintf(title, sizeof title, "%s%s%s", r->sources[i].src.name,
              r->sources[i].src.cls[0] ? " " : "", r->sources[i].src.cls);
-    chart(out, r, title, r->sources[i].chart);
+    chart(out, r, title, r->sources[i].chart, (int)i + 1);
   }
   fputs("</body>\n</html>\n", out);
 }

@@ -446,6 +446,28 @@ static void test_html(void) {
   report_free(&r);
 }
 
+/* The first rounds after a start have a bound of milliseconds: the chart
+ * cuts those few columns rather than squash a day into a line. */
+static void test_html_clips_a_start(void) {
+  struct report r;
+  report_init(&r, S(0), S(2000), S(2000));
+  for (int i = 0; i < 2000; i++) vote(&r, i + 0.5, true, 1e-6, i < 5 ? 3e-3 : 20e-6);
+  report_votes_done(&r);
+  report_finish(&r);
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&buf, &len);
+  report_print_html(&r, "/x.db", out);
+  fclose(out);
+  CHECK(strstr(buf, "a few columns beyond this range are cut") != NULL);
+  CHECK(strstr(buf, "clip-path=\"url(#plot0)\"") != NULL);
+  CHECK(strstr(buf, ">+3.000ms<") == NULL);   /* not scaled to the spike */
+  /* 1 us +- 20 us, and 5 % of room: labels at +23, +1 and -21 us */
+  CHECK(strstr(buf, ">+23.000us<") && strstr(buf, ">+1.000us<") && strstr(buf, ">-21.000us<"));
+  free(buf);
+  report_free(&r);
+}
+
 int main(void) {
   unit_init();
   RUN(test_time);
@@ -461,5 +483,6 @@ int main(void) {
   RUN(test_text);
   RUN(test_json);
   RUN(test_html);
+  RUN(test_html_clips_a_start);
   return unit_done();
 }
