@@ -239,7 +239,9 @@ void report_add_vote(struct report *r, const struct hr_vote *v) {
   r->rounds++;
   if (v->vetted) {
     r->vetted_rounds++;
-    if (stats_vec_push(&r->v_offsets, v->offset) || stats_vec_push(&r->v_bounds, v->error))
+    /* a NaN would break the sort's order: a vetted row always has both */
+    if (isfinite(v->offset) && isfinite(v->error) &&
+        (stats_vec_push(&r->v_offsets, v->offset) || stats_vec_push(&r->v_bounds, v->error)))
       r->oom = true;
     bucket_add(r, r->vetted_chart, v->time_ns, v->offset, v->error);
   }
@@ -343,7 +345,8 @@ void report_add_sample(struct report *r, struct report_source *s, const struct h
   if (!s) return;
   while (s->next_round < r->n_rounds && r->round_ns[s->next_round] < x->time_ns)
     count_round(s, r->round_ns[s->next_round++]);
-  if (x->time_ns >= r->from_ns && x->time_ns <= r->to_ns) {
+  if (x->time_ns >= r->from_ns && x->time_ns <= r->to_ns && isfinite(x->offset) &&
+      isfinite(x->error_bound)) { /* NOT NULL in the schema: always */
     s->samples++;
     if (stats_vec_push(&s->offsets, x->offset) || stats_vec_push(&s->bounds, x->error_bound))
       r->oom = true;
