@@ -193,8 +193,9 @@ static void print_alarms(const struct report *r, FILE *out) {
   if (!r->n_alarms) return;
   struct table t = {.cols = 7, .align = "rllllll"};
   tbl_row(&t, "Id", "Severity", "Kind", "Source", "Raised", "Cleared", "Text");
-  for (size_t i = 0; i < r->n_alarms; i++) {
-    const struct hr_alarm *a = &r->alarms[i].a;
+  size_t idx[REPORT_ALARMS_SHOWN], shown = report_alarms_shown(r, idx);
+  for (size_t k = 0; k < shown; k++) {
+    const struct hr_alarm *a = &r->alarms[idx[k]].a;
     char id[24], raised[32], cleared[32], src[sizeof a->source + 8];
     snprintf(id, sizeof id, "%" PRId64, a->id);
     if (a->source[0]) snprintf(src, sizeof src, "%s", a->source);
@@ -206,6 +207,29 @@ static void print_alarms(const struct report *r, FILE *out) {
     tbl_row(&t, id, a->severity, a->kind, src, raised, cleared, a->text);
   }
   tbl_print(&t, out);
+  if (shown < r->n_alarms)
+    fprintf(out, "  (%zu more not shown: the critical ones and the newest are; --json lists all)\n",
+            r->n_alarms - shown);
+}
+
+static int cmp_size(const void *a, const void *b) {
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return (x > y) - (x < y);
+}
+
+size_t report_alarms_shown(const struct report *r, size_t *idx) {
+  size_t n = 0;
+  if (r->n_alarms <= REPORT_ALARMS_SHOWN) {
+    for (size_t i = 0; i < r->n_alarms; i++) idx[n++] = i;
+    return n;
+  }
+  /* the critical ones, newest first, then the newest of the others */
+  for (size_t i = r->n_alarms; i-- > 0 && n < REPORT_ALARMS_SHOWN;)
+    if (strcmp(r->alarms[i].a.severity, "critical") == 0) idx[n++] = i;
+  for (size_t i = r->n_alarms; i-- > 0 && n < REPORT_ALARMS_SHOWN;)
+    if (strcmp(r->alarms[i].a.severity, "critical") != 0) idx[n++] = i;
+  qsort(idx, n, sizeof *idx, cmp_size); /* back in time order */
+  return n;
 }
 
 void report_print_text(const struct report *r, const char *database, FILE *out) {

@@ -34,6 +34,14 @@
 #include "cli/report.h"
 
 #define REPORT_JSON_VERSION 1
+/* The text and the page list at most this many alarms (the critical ones
+ * first, then the newest): a source flapping all day must not bury the
+ * mail. The JSON lists them all. */
+#define REPORT_ALARMS_SHOWN 100
+
+/* Which alarms the text and the page show: fills idx (of REPORT_ALARMS_SHOWN)
+ * with indexes into r->alarms in time order; returns how many. */
+size_t report_alarms_shown(const struct report *r, size_t *idx);
 
 /* database: the path shown in the heading. */
 void report_print_text(const struct report *r, const char *database, FILE *out);

@@ -274,8 +274,9 @@ static void alarms_table(FILE *out, const struct report *r) {
   if (!r->n_alarms) return;
   fputs("<table>\n<tr><th class=\"r\">Id</th><th>Severity</th><th>Kind</th><th>Source</th>"
         "<th>Raised</th><th>Cleared</th><th>Text</th></tr>\n", out);
-  for (size_t i = 0; i < r->n_alarms; i++) {
-    const struct hr_alarm *a = &r->alarms[i].a;
+  size_t idx[REPORT_ALARMS_SHOWN], shown = report_alarms_shown(r, idx);
+  for (size_t k = 0; k < shown; k++) {
+    const struct hr_alarm *a = &r->alarms[idx[k]].a;
     char id[24], raised[32], cleared[32];
     snprintf(id, sizeof id, "%" PRId64, a->id);
     report_iso_time(a->raised_ns, raised, sizeof raised);
@@ -292,6 +293,9 @@ static void alarms_table(FILE *out, const struct report *r) {
     fputs("</tr>\n", out);
   }
   fputs("</table>\n", out);
+  if (shown < r->n_alarms)
+    fprintf(out, "<p>%zu more not shown: the critical ones and the newest are; "
+                 "<code>--json</code> lists all.</p>\n", r->n_alarms - shown);
 }
 
 void report_print_html(const struct report *r, const char *database, FILE *out) {

@@ -468,6 +468,31 @@ static void test_html_clips_a_start(void) {
   report_free(&r);
 }
 
+/* A flapping source: the mail lists the critical alarms and the newest,
+ * at most REPORT_ALARMS_SHOWN, in time order; JSON all. */
+static void test_many_alarms(void) {
+  struct report r;
+  report_init(&r, S(0), S(10000), S(10000));
+  vote(&r, 1, true, 0, 1e-6);
+  report_votes_done(&r);
+  for (int i = 0; i < 500; i++)
+    alarm(&r, i + 1, "step", i == 7 ? "critical" : "warning", 10 + i, 11 + i, "x");
+  report_finish(&r);
+  size_t idx[REPORT_ALARMS_SHOWN];
+  CHECK_INT(report_alarms_shown(&r, idx), REPORT_ALARMS_SHOWN);
+  CHECK_INT(r.alarms[idx[0]].a.id, 8); /* the critical one, first in time */
+  CHECK_INT(r.alarms[idx[1]].a.id, 500 - (REPORT_ALARMS_SHOWN - 1) + 1);
+  CHECK_INT(r.alarms[idx[REPORT_ALARMS_SHOWN - 1]].a.id, 500);
+  char *t = render_text(&r);
+  CHECK(strstr(t, "  (400 more not shown: the critical ones and the newest are; --json lists all)\n") != NULL);
+  free(t);
+  json_object *doc = report_json(&r, "/x.db"), *al, *list;
+  CHECK(json_object_object_get_ex(doc, "alarms", &al) && json_object_object_get_ex(al, "list", &list) &&
+        json_object_array_length(list) == 500);
+  json_object_put(doc);
+  report_free(&r);
+}
+
 int main(void) {
   unit_init();
   RUN(test_time);
@@ -484,5 +509,6 @@ int main(void) {
   RUN(test_json);
   RUN(test_html);
   RUN(test_html_clips_a_start);
+  RUN(test_many_alarms);
   return unit_done();
 }
