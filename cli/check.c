@@ -6,8 +6,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/format.h"
+#include "monitor/history_read.h"
 
 static const struct {
   const char *label;     /* perfdata label, and the word in the text */
@@ -97,6 +99,43 @@ int check_input_from_json(json_object *status, json_object *vote, json_object *a
         strcmp(json_object_get_string(sev), "critical") == 0)
       in->critical_alarms++;
   }
+  return 0;
+}
+
+/* The same from the history (-d): the newest vote row and the open
+ * alarms. The daemon writes a vote row every round; an older newest row
+ * than CHECK_STALE_S means it is not running (or not writing). The
+ * configured sources are not in the history: the round's candidates
+ * stand for them. */
+static int input_from_history(const char *path, struct check_input *in, char *why,
+                              size_t whylen) {
+  struct sqlite3 *db = NULL;
+  char err[512];
+  memset(in, 0, sizeof *in);
+  in->offset = in->bound = NAN;
+  int rc = hr_open(path, &db, err, sizeof err);
+  if (rc == 1) return bad(why, whylen, "%s is not a vettime history (no votes table)", path);
+  if (rc) return bad(why, whylen, "%s: %s", path, err);
+  struct hr_vote v;
+  rc = hr_last_vote(db, &v, err, sizeof err);
+  if (rc == 0 && hr_open_alarms(db, &in->alarms, &in->critical_alarms, err, sizeof err)) rc = -1;
+  hr_close(db);
+  if (rc < 0) return bad(why, whylen, "%s: %s", path, err);
+  if (rc == 1) return 0; /* no round yet: valid stays false */
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  double age = (double)now.tv_sec + now.tv_nsec / 1e9 - (double)v.time_ns / 1e9;
+  if (age > CHECK_STALE_S)
+    return bad(why, whylen, "the newest vote in %s is %.0f s old (is vettimed running?)", path, age);
+  in->valid = true;
+  in->vetted = v.vetted;
+  in->offset = v.offset;
+  in->bound = v.error;
+  in->agreeing = v.agreeing;
+  in->sources = v.candidates;
+  in->agreeing_classes = v.agreeing_classes;
+  in->classes = v.classes;
+  snprintf(in->why_not, sizeof in->why_not, "%s", v.why_not);
   return 0;
 }
 
@@ -213,8 +252,10 @@ static void usage(FILE *out) {
           "         [--bound-warn RANGE] [--bound-crit RANGE] [--sources-warn RANGE]\n"
           "         [--sources-crit RANGE] [--classes-warn RANGE] [--classes-crit RANGE]\n"
           "         [--alarms-warn RANGE] [--alarms-crit RANGE] [--not-vetted STATE]\n"
+          "         [-d DATABASE]\n"
           "\n"
-          "A monitoring-plugins check of the running vettimed (its HTTP API).\n"
+          "A monitoring-plugins check of the running vettimed (its HTTP API, or\n"
+          "with -d the history it writes).\n"
           "  -w, --offset-warn RANGE  |vetted offset|, e.g. 100us\n"
           "  -c, --offset-crit RANGE  e.g. 1ms\n"
           "  --bound-warn/--bound-crit RANGE      the vetted error bound\n"
@@ -222,6 +263,8 @@ static void usage(FILE *out) {
           "  --classes-warn/--classes-crit RANGE  agreeing classes, e.g. 2:\n"
           "  --alarms-warn/--alarms-crit RANGE    open alarms, e.g. 0\n"
           "  --not-vetted STATE       critical (default), warning or ok\n"
+          "  -d, --db PATH            read the history instead of the API (the newest\n"
+          "                           vote must be at most 10 s old)\n"
           "RANGE: 10 (alert outside 0..10), 10: (below 10), ~:10 (above 10),\n"
           "10:20 (outside), @10:20 (inside); times take ns, us, ms or s.\n"
           "Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n");
@@ -252,14 +295,16 @@ int check_main(int argc, char **argv, check_fetch_fn fetch, void *ctx) {
       {"alarms-warn", required_argument, NULL, O_BASE + 8},
       {"alarms-crit", required_argument, NULL, O_BASE + 9},
       {"not-vetted", required_argument, NULL, 'n'},
+      {"db", required_argument, NULL, 'd'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   struct check_limits lim = {.not_vetted = CHECK_CRITICAL};
+  const char *db = NULL;
   char err[256];
   int opt;
   optind = 1;
   opterr = 0;
-  while ((opt = getopt_long(argc, argv, "w:c:h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "w:c:d:h", opts, NULL)) != -1) {
     if (opt == 'w') opt = O_BASE + 0;
     if (opt == 'c') opt = O_BASE + 1;
     if (opt >= O_BASE && opt < O_BASE + 2 * CM_COUNT) {
@@ -274,6 +319,8 @@ int check_main(int argc, char **argv, check_fetch_fn fetch, void *ctx) {
       else if (strcmp(optarg, "warning") == 0) lim.not_vetted = CHECK_WARNING;
       else if (strcmp(optarg, "ok") == 0) lim.not_vetted = CHECK_OK;
       else return unknown("--not-vetted \"%s\": critical, warning or ok", optarg);
+    } else if (opt == 'd') {
+      db = optarg;
     } else if (opt == 'h') {
       usage(stdout);
       return CHECK_UNKNOWN; /* the plugin guidelines: --help exits UNKNOWN */
@@ -288,16 +335,21 @@ int check_main(int argc, char **argv, check_fetch_fn fetch, void *ctx) {
   json_object *doc[3] = {NULL, NULL, NULL};
   char why[1024];
   int rc = CHECK_UNKNOWN;
+  struct check_input in;
+  if (db) {
+    if (input_from_history(db, &in, why, sizeof why)) return unknown("%s", why);
+    goto evaluate;
+  }
   for (int i = 0; i < 3; i++)
     if (fetch(ctx, names[i], &doc[i], why, sizeof why)) {
       rc = unknown("%s", why);
       goto out;
     }
-  struct check_input in;
   if (check_input_from_json(doc[0], doc[1], doc[2], &in, why, sizeof why)) {
     rc = unknown("%s", why);
     goto out;
   }
+evaluate:;
   char line[2048];
   rc = (int)check_evaluate(&in, &lim, line, sizeof line);
   puts(line);

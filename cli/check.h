@@ -16,6 +16,11 @@
  *   --alarms-crit RANGE
  *   --not-vetted STATE        the state when the time is not vetted:
  *                             critical (default), warning or ok
+ *   -d, --db PATH             read the history the daemon writes instead
+ *                             of its API (where the API is off): the
+ *                             newest vote row, at most CHECK_STALE_S old,
+ *                             and the open alarms; the round's candidates
+ *                             stand for the configured sources
  *
  * RANGE is the monitoring-plugins syntax (cli/range.h). A threshold not
  * given is not checked. Not vetted, the offset and bound do not exist
@@ -32,6 +37,8 @@
 #include <stddef.h>
 
 #include "cli/range.h"
+
+#define CHECK_STALE_S 10.0 /* -d: an older newest vote means no daemon */
 
 enum check_state { CHECK_OK = 0, CHECK_WARNING = 1, CHECK_CRITICAL = 2, CHECK_UNKNOWN = 3 };
 

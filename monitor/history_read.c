@@ -134,6 +134,51 @@ int hr_each_vote(sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_vote_cb cb, voi
   return walk(db, st, vote_row, &w, err, errlen);
 }
 
+int hr_last_vote(sqlite3 *db, struct hr_vote *v, char *err, size_t errlen) {
+  static const char sql[] =
+      "SELECT time_ns, vetted, offset, error, candidates, agreeing, classes,"
+      " agreeing_classes, coalesce(why_not, '') FROM votes ORDER BY time_ns DESC, id DESC LIMIT 1";
+  sqlite3_stmt *st = prepare(db, sql, err, errlen);
+  if (!st) return -1;
+  int rc = sqlite3_step(st), out = -1;
+  if (rc == SQLITE_ROW) {
+    *v = (struct hr_vote){.time_ns = sqlite3_column_int64(st, 0),
+                          .vetted = sqlite3_column_int(st, 1),
+                          .offset = real_or_nan(st, 2),
+                          .error = real_or_nan(st, 3),
+                          .candidates = sqlite3_column_int(st, 4),
+                          .agreeing = sqlite3_column_int(st, 5),
+                          .classes = sqlite3_column_int(st, 6),
+                          .agreeing_classes = sqlite3_column_int(st, 7)};
+    if (!v->vetted) v->offset = v->error = NAN;
+    text_col(st, 8, v->why_not, sizeof v->why_not);
+    out = 0;
+  } else if (rc == SQLITE_DONE) {
+    out = 1;
+  } else {
+    snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
+int hr_open_alarms(sqlite3 *db, int *open, int *critical, char *err, size_t errlen) {
+  sqlite3_stmt *st = prepare(db,
+                             "SELECT count(*), coalesce(sum(severity = 'critical'), 0) FROM alarms"
+                             " WHERE cleared_ns IS NULL", err, errlen);
+  if (!st) return -1;
+  int out = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *open = sqlite3_column_int(st, 0);
+    *critical = sqlite3_column_int(st, 1);
+    out = 0;
+  } else {
+    snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+  }
+  sqlite3_finalize(st);
+  return out;
+}
+
 /* ---- samples ---- */
 
 int64_t hr_count_samples(sqlite3 *db, int64_t from_ns, int64_t to_ns, char *err,

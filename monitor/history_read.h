@@ -44,10 +44,19 @@ struct hr_vote {
   int vetted;
   double offset, error;
   int candidates, agreeing, classes, agreeing_classes;
+  char why_not[160]; /* hr_last_vote only ("" when vetted) */
 };
 typedef int (*hr_vote_cb)(void *ctx, const struct hr_vote *v);
 int hr_each_vote(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_vote_cb cb, void *ctx,
                  char *err, size_t errlen);
+
+/* The newest vote row: 0 with *v, 1 when there is none, -1 on error. For
+ * `vettime check -d` (the state without the daemon's API). */
+int hr_last_vote(struct sqlite3 *db, struct hr_vote *v, char *err, size_t errlen);
+
+/* The alarms open now (cleared_ns NULL), and how many of them are
+ * critical. Returns 0 or -1. */
+int hr_open_alarms(struct sqlite3 *db, int *open, int *critical, char *err, size_t errlen);
 
 /* A sample, as a report needs it. */
 struct hr_sample {

@@ -7,7 +7,8 @@
 #
 # check: against the running daemon, exit 0, 1 and 2 with thresholds in
 # the monitoring-plugins range syntax (an '@' inversion among them), and
-# 3 once the daemon is stopped and for a malformed range.
+# 3 once the daemon is stopped and for a malformed range; with -d, the
+# same from the history.
 # report: its figures against the same figures computed here
 # independently from the SQLite file with python3's sqlite3 (a source's
 # availability and median offset, the vetted rounds, the alarms), --json
@@ -75,6 +76,11 @@ check "check: CRITICAL (2): @0:2 inverted, alert inside" \
   chk crit 2 --sources-warn 3: --sources-crit @0:2
 check "check: the CRITICAL line" grep -q '^VETTIME CRITICAL - sources 2 (--sources-crit @0:2);' "$T/crit.out"
 check "check: CRITICAL (2): an open alarm against --alarms-crit 0" chk alarm 2 --alarms-crit 0
+check "check -d (the history, not the API): CRITICAL (2) with @0:2" \
+  chk dbcrit 2 -d "$T/history.db" --sources-crit @0:2
+check "check -d: OK (0) with @0:1" chk dbok 0 -d "$T/history.db" --sources-crit @0:1
+check "check -d: the same line as through the API" grep -q \
+  '^VETTIME CRITICAL - sources 2 (--sources-crit @0:2); vetted, .*, 2/3 sources, 2/3 classes' "$T/dbcrit.out"
 check "check: WARNING (1): |offset| against -w 1ns" chk offw 1 -w 1ns -c 1s
 check "check: UNKNOWN (3): a malformed range, with the reason" chk badrange 3 -w 10:5
 check "check: ... the reason" grep -qF \

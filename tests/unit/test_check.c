@@ -8,6 +8,11 @@
 #include <math.h>
 #include <string.h>
 
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "monitor/history.h"
 #include "unit.h"
 
 static struct check_input vetted_input(void) {
@@ -188,6 +193,69 @@ static void test_main(void) {
   CHECK_INT(run(0, "extra", NULL, NULL), CHECK_UNKNOWN);
 }
 
+/* -d: the history instead of the API. */
+static char dbpath[] = "/tmp/vt_test_check.XXXXXX";
+
+static void write_db(int64_t age_s, bool vetted, bool open_critical) {
+  char err[256];
+  unlink(dbpath);
+  struct history *h = history_open(dbpath, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  int64_t t = ((int64_t)now.tv_sec - age_s) * 1000000000LL;
+  struct history_vote v = {.time_ns = t, .vetted = vetted, .offset = 30e-6, .error = 50e-6,
+                           .candidates = 4, .agreeing = 3, .classes = 3, .agreeing_classes = 2};
+  if (!vetted) snprintf(v.why_not, sizeof v.why_not, "no majority");
+  CHECK_INT(history_add_vote(h, &v), 0);
+  if (open_critical) {
+    struct history_alarm a = {.id = 1, .raised_ns = t};
+    snprintf(a.kind, sizeof a.kind, "quorum-lost");
+    snprintf(a.severity, sizeof a.severity, "critical");
+    snprintf(a.text, sizeof a.text, "x");
+    CHECK_INT(history_add_alarm(h, &a), 0);
+  }
+  CHECK_INT(history_flush(h), 0);
+  history_close(h);
+}
+
+static int run_db(const char *a1, const char *a2) {
+  char *argv[] = {(char *)"check", (char *)"-d", dbpath, (char *)a1, (char *)a2, NULL};
+  int argc = 3 + (a1 != NULL) + (a2 != NULL);
+  FILE *keep = stdout;
+  stdout = fopen("/dev/null", "w");
+  int rc = check_main(argc, argv, fake_fetch, (void *)1); /* the API is never asked */
+  fclose(stdout);
+  stdout = keep;
+  return rc;
+}
+
+static void test_from_history(void) {
+  int fd = mkstemp(dbpath);
+  CHECK(fd >= 0);
+  close(fd);
+  write_db(0, true, false);
+  CHECK_INT(run_db(NULL, NULL), CHECK_OK);
+  CHECK_INT(run_db("-w", "20us"), CHECK_WARNING);       /* |30 us| */
+  CHECK_INT(run_db("--sources-crit", "@3"), CHECK_CRITICAL);
+  CHECK_INT(run_db("--classes-warn", "3:"), CHECK_WARNING);
+  write_db(0, true, true);
+  CHECK_INT(run_db("--alarms-crit", "0"), CHECK_CRITICAL);
+  write_db(0, false, false);
+  CHECK_INT(run_db(NULL, NULL), CHECK_CRITICAL);
+  CHECK_INT(run_db("--not-vetted", "ok"), CHECK_OK);
+  write_db(100, true, false); /* the daemon stopped 100 s ago */
+  CHECK_INT(run_db(NULL, NULL), CHECK_UNKNOWN);
+  unlink(dbpath);
+  CHECK_INT(run_db(NULL, NULL), CHECK_UNKNOWN); /* no file */
+  char side[64];
+  snprintf(side, sizeof side, "%s-wal", dbpath);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", dbpath);
+  unlink(side);
+}
+
 int main(void) {
   unit_init();
   RUN(test_ok_line);
@@ -197,5 +265,7 @@ int main(void) {
   RUN(test_not_vetted);
   RUN(test_from_json);
   RUN(test_main);
+  log_set_level(LOG_LVL_WARN);
+  RUN(test_from_history);
   return unit_done();
 }
