@@ -350,6 +350,15 @@ static int dir_alarmclear(struct lp_ctx *c, struct vt_config *cfg, char **argv, 
   return lp_double(c, "alarmclear", argv[1], 0, 86400, &cfg->alarm_clear);
 }
 
+/* user NAME: the account vettimed runs as once every socket is bound. */
+static int dir_user(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (lp_one_arg(c, argv, argc)) return -1;
+  for (const char *s = argv[1]; *s; s++)
+    if (*s <= ' ' || *s > '~' || *s == ':' || *s == '/')
+      return lp_fail(c, "user: \"%s\" is not a user name", argv[1]);
+  return lp_copy(c, "user", argv[1], cfg->user, sizeof cfg->user);
+}
+
 typedef int (*directive_fn)(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc);
 
 static const struct {
@@ -365,6 +374,7 @@ static const struct {
     {"maxdistance", dir_maxdistance},
     {"vote", dir_vote},           {"minsources", dir_minsources},
     {"minclasses", dir_minclasses}, {"alarmclear", dir_alarmclear},
+    {"user", dir_user},
 };
 
 /* ---- directive families registered by their owners ---- */

@@ -82,6 +82,8 @@ struct vt_config {
   int minclasses;             /* agreeing classes needed; default 1 */
   double alarm_clear;         /* s a condition must be gone before its alarm
                                  clears; default 60 */
+  char user[64];              /* `user NAME`: drop root to it once every
+                                 socket is bound; "" = stay as started */
   void *family_state[CONFIG_FAMILIES_MAX]; /* per registered family, in
                                  registration order: config_family_state() */
 };

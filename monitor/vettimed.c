@@ -3,17 +3,20 @@
  * until SIGTERM or SIGINT. Runs in the foreground and logs to stderr
  * (systemd style); it never daemonises itself.
  *
- * Start-up order (torn down in reverse): the alert directives registered
- * with the configuration parser, configuration and key file (all checked
- * before anything starts), event loop, history, signals, alerting,
- * sources, HTTP API, timers.
+ * Start-up order (torn down in reverse): the alert and server directives
+ * registered with the configuration parser, configuration and key file
+ * (all checked before anything starts), event loop, history, signals,
+ * alerting, sources, HTTP API, the NTP server's sockets and threads, then
+ * root dropped to `user`, timers.
  *
  * The one place that knows every module: it wires what flows upward, the
  * round's alarm transitions to alerting (round_on_alarm) and the history's
  * counters and the loop's clock steps into the reports (report.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,8 @@
 #include "monitor/report.h"
 #include "monitor/round.h"
 #include "monitor/sources.h"
+#include "server/ntp_server.h"
+#include "server/server_config.h"
 #include "web/http.h"
 
 #define ROUND_SECONDS 1.0     /* samples are written once per round */
@@ -110,6 +115,11 @@ static void reload(void) {
     LOG_WARN("reload: database and http changes take effect at the next restart");
   if (memcmp(alert_config_of(&next), alert_config_of(&config), sizeof(struct alert_config)))
     LOG_WARN("reload: alert directive changes take effect at the next restart");
+  if (memcmp(server_config_of(&next), server_config_of(&config), sizeof(struct server_config)))
+    LOG_WARN("reload: serve, allow, deny and ratelimit changes take effect at the next restart "
+             "(the sockets stay bound as they are)");
+  if (strcmp(next.user, config.user))
+    LOG_WARN("reload: a user change takes effect at the next restart");
   history_flush(history);
   publish_history();
   round_stop();
@@ -121,6 +131,8 @@ static void reload(void) {
   keys = next_keys;
   have_keys = next_has_keys;
   log_set_level(config.log_level);
+  if (ntp_server_set_keys(have_keys ? &keys : NULL))
+    LOG_ERROR("reload: the NTP server keeps its old keys (out of memory)");
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err) ||
       round_start(&config, history, err, sizeof err)) {
     LOG_ERROR("reload: %s; no sources are polled until the next good reload", err);
@@ -193,6 +205,54 @@ static int fatal(const char *what, const char *msg) {
   return 1;
 }
 
+/* `user NAME`: once every socket and device is open, give up root for
+ * good (groups, gid, uid, in that order), and refuse to run on if any step
+ * fails. The history's files are handed to the user first (the database's
+ * directory must already be writable by it: SQLite creates its -wal and
+ * -shm files there). */
+static int drop_privileges(const char *user, char *err, size_t errlen) {
+  struct passwd *pw = getpwnam(user);
+  if (!pw) {
+    snprintf(err, errlen, "user %s: no such user", user);
+    return -1;
+  }
+  if (pw->pw_uid == 0) return 0; /* root it stays */
+  if (geteuid() != 0) {
+    if (geteuid() == pw->pw_uid) return 0;
+    snprintf(err, errlen, "user %s: not started as root, cannot become another user", user);
+    return -1;
+  }
+  const char *suffix[] = {"", "-wal", "-shm"};
+  for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+    char path[sizeof config.database + 8];
+    snprintf(path, sizeof path, "%s%s", config.database, suffix[i]);
+    if (chown(path, pw->pw_uid, pw->pw_gid) && errno != ENOENT) {
+      snprintf(err, errlen, "user %s: chown %s: %s", user, path, strerror(errno));
+      return -1;
+    }
+  }
+  if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+    snprintf(err, errlen, "user %s: cannot drop root: %s", user, strerror(errno));
+    return -1;
+  }
+  if (setuid(0) == 0) {
+    snprintf(err, errlen, "user %s: root could be regained; refusing to run", user);
+    return -1;
+  }
+  char dir[sizeof config.database];
+  snprintf(dir, sizeof dir, "%s", config.database);
+  char *slash = strrchr(dir, '/');
+  if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
+  else snprintf(dir, sizeof dir, ".");
+  if (access(dir, W_OK | X_OK)) {
+    snprintf(err, errlen, "user %s: the database directory %s is not writable by %s (chown it)",
+             user, dir, user);
+    return -1;
+  }
+  LOG_INFO("running as user %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+  return 0;
+}
+
 static int start(void) {
   char err[8192];
   if (sched_init()) return fatal("event loop", "cannot start");
@@ -205,6 +265,9 @@ static int start(void) {
   if (round_start(&config, history, err, sizeof err)) return fatal("", err);
   if (config.http_enabled && http_start(config.http_address, config.http_port, err, sizeof err))
     return fatal("http", err);
+  if (ntp_server_start(server_config_of(&config), have_keys ? &keys : NULL, err, sizeof err))
+    return fatal("", err);
+  if (config.user[0] && drop_privileges(config.user, err, sizeof err)) return fatal("", err);
   sched_set_step_handler(on_clock_step, NULL);
   sched_add_timer(ROUND_SECONDS + ROUND_PHASE, on_round, NULL);
   sched_add_timer(60, on_prune, NULL);
@@ -215,6 +278,7 @@ static int start(void) {
 }
 
 static void stop(void) {
+  ntp_server_stop();
   if (config.http_enabled) http_stop();
   round_stop();
   sources_stop();
@@ -247,6 +311,7 @@ int main(int argc, char **argv) {
     return 64;
   }
   if (alert_config_register()) return fatal("alerting", "cannot register the alert directives");
+  if (server_config_register()) return fatal("serve", "cannot register the server directives");
   char err[8192];
   if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return fatal("", err);
   log_set_level(debug ? LOG_LVL_DEBUG : config.log_level);
