@@ -91,6 +91,28 @@ json_object *api_status_json(const struct status_report *s) {
   return o;
 }
 
+json_object *api_serve_json(const struct serve_report *s) {
+  json_object *o = json_object_new_object();
+  json_object *c = json_object_new_object();
+  if (!o || !c) {
+    json_object_put(o);
+    json_object_put(c);
+    return NULL;
+  }
+  add(o, "enabled", json_object_new_boolean(s->enabled));
+  add(o, "sockets", json_object_new_int(s->sockets));
+  add(o, "state", json_object_new_string(clock_state_name(s->state)));
+  add(o, "holdover_since", s->holdover_since > 0 ? api_json_double(s->holdover_since) : NULL);
+  add(o, "stratum", json_object_new_int(s->stratum));
+  add(o, "error", api_json_double(s->error)); /* null when refusing (infinite) */
+  add(o, "answered", json_object_new_uint64(s->counters[SC_ANSWERED]));
+  add(o, "dropped", json_object_new_uint64(s->dropped));
+  for (int i = 0; i < SC_COUNT; i++)
+    add(c, serve_counter_name((enum serve_counter)i), json_object_new_uint64(s->counters[i]));
+  add(o, "counters", c);
+  return o;
+}
+
 /* ---- sources ---------------------------------------------------------- */
 
 static json_object *counters_json(const uint64_t counters[PC_COUNT]) {

@@ -10,7 +10,14 @@
  *     {"version":"0.1.0","now":<unix s>,"uptime":<s>,"sources":n,
  *      "reachable":n,"with_sample":n,"database":"path",
  *      "samples_written":n,"history_errors":n,"clock_steps":n,
- *      "last_clock_step":<s>}
+ *      "last_clock_step":<s>,
+ *      "server":{"enabled":true,"sockets":n,"state":"serving",
+ *       "holdover_since":<unix s>|null,"stratum":n,"error":<s>|null,
+ *       "answered":n,"dropped":n,"counters":{"received":n,...}}}
+ *     server is the NTP server (issue 10): state is "serving", "holdover"
+ *     or "refusing" (the clock model as served now), answered the
+ *     responses with the time, dropped the requests left unanswered for any
+ *     reason, counters every serve_counter_name() of monitor/report.h.
  *
  *   GET /api/v1/sources
  *     {"sources":[{"index":0,"name":"host:port","kind":"ntp","class":"GPS",
@@ -100,6 +107,9 @@ int api_route(const char *method, const char *url, enum api_endpoint *out);
 /* The status document. Returns a new object (json_object_put() it), or
  * NULL if json-c ran out of memory. */
 json_object *api_status_json(const struct status_report *s);
+
+/* The status document's "server" member. Same ownership as above. */
+json_object *api_serve_json(const struct serve_report *s);
 
 /* The sources document for n reports (n >= 0). Same ownership as above. */
 json_object *api_sources_json(const struct source_report *src, int n);

@@ -86,7 +86,11 @@ static json_object *status_doc(void) {
   struct status_report s;
   memset(&s, 0, sizeof s);
   report_status(&s);
-  return api_status_json(&s);
+  json_object *doc = api_status_json(&s);
+  struct serve_report sr;
+  report_serve(&sr);
+  if (doc) json_object_object_add(doc, "server", api_serve_json(&sr));
+  return doc;
 }
 
 /* report_sources() says how many sources exist; ask again with room for
