@@ -17,4 +17,15 @@ static inline double timespec_diff_seconds(struct timespec later, struct timespe
   return (double)(later.tv_sec - earlier.tv_sec) + (later.tv_nsec - earlier.tv_nsec) * 1e-9;
 }
 
+/* Whether a kernel packet timestamp (SO_TIMESTAMPNS) can stand for the
+ * process's CLOCK_REALTIME: it must not be after `now` (read right after
+ * the packet) nor more than a second before it. Otherwise the clock this
+ * process reads is not the kernel's (libfaketime shifts clock_gettime but
+ * not the kernel's stamps: a daemon under `faketime -f +2` would mix two
+ * clocks two seconds apart in one exchange), and `now` is used instead. */
+static inline int kernel_stamp_usable(struct timespec kernel, struct timespec now) {
+  double d = timespec_diff_seconds(now, kernel);
+  return kernel.tv_sec != 0 && d >= 0 && d < 1.0;
+}
+
 #endif

@@ -38,7 +38,7 @@ const char *alarm_severity_name(enum alarm_severity s) {
 enum alarm_severity alarm_default_severity(enum event_kind k) {
   switch (k) {
   case EV_QUORUM_LOST: case EV_FALSETICKER: case EV_DATE_FAR: case EV_LOCAL_STEP:
-  case EV_WITNESS:
+  case EV_WITNESS: case EV_REFUSING:
     return SEV_CRITICAL;
   case EV_REFID_CHANGE:
     return SEV_INFO;

@@ -39,6 +39,7 @@ struct analysis {
   int ev_cap, cond_cap, tr_cap;
   struct vt_condition *prev_conds;
   int n_prev;
+  struct clockmodel clock;
   struct analysis_result res;
 };
 
@@ -46,6 +47,7 @@ void analysis_config_default(struct analysis_config *c) {
   vote_policy_default(&c->vote);
   detect_config_default(&c->detect);
   alarm_policy_default(&c->alarm);
+  clockmodel_config_default(&c->clock);
   c->warmup = 30;
 }
 
@@ -84,6 +86,7 @@ struct analysis *analysis_new(int n, const struct analysis_config *cfg,
     srcfilter_init(&a->src[i].filt);
   }
   local_clock_init(&a->local);
+  clockmodel_init(&a->clock, &cfg->clock);
   a->res.local_freq_ppm = NAN;
   return a;
 }
@@ -512,6 +515,31 @@ static void condition_edges(struct analysis *a, double now) {
   memcpy(a->prev_conds, a->res.conds, (size_t)a->res.n_conds * sizeof *a->prev_conds);
 }
 
+/* The clock model the NTP server serves (clockmodel.h), and its state as
+ * conditions: holdover a warning, refusing critical (only once the time
+ * was vetted: before that, quorum-lost says what is wrong). */
+static void run_clock_model(struct analysis *a, double now, double local_step,
+                            const struct analysis_source *src) {
+  const struct vote_verdict *v = &a->res.verdict;
+  struct clockmodel_round r = {.now = now, .vetted = v->vetted, .offset = v->offset,
+                               .error = v->error, .stratum = v->stratum, .leap = v->leap,
+                               .local_step = local_step};
+  if (v->best >= 0)
+    r.refid = clockmodel_refid(ref_class_name(v->ref_class), src[v->best].peer_ipv4);
+  struct clockmodel_out *o = &a->res.clock;
+  clockmodel_update(&a->clock, &r, o);
+  if (o->state == CLOCK_HOLDOVER)
+    add_cond(a, EV_HOLDOVER, SUBJECT_SYSTEM, CLASS_UNKNOWN, now - o->holdover_since,
+             a->cfg.clock.holdover,
+             "the vote is lost: serving from the clock model, bound %.0f us and growing %.2f ppm",
+             (o->error + o->error_rate * (now - o->t0)) * 1e6, o->error_rate * 1e6);
+  else if (o->state == CLOCK_REFUSING && a->clock.last_vetted > 0)
+    add_cond(a, EV_REFUSING, SUBJECT_SYSTEM, CLASS_UNKNOWN, now - o->holdover_since,
+             a->cfg.clock.holdover,
+             "holdover of %.0f s ran out: the server answers LI=3 (alarm), stratum 16",
+             a->cfg.clock.holdover);
+}
+
 /* ---- the round ---- */
 
 const struct analysis_result *analysis_round(struct analysis *a, double now,
@@ -538,6 +566,7 @@ const struct analysis_result *analysis_round(struct analysis *a, double now,
     detect_counters(a, now, i, &src[i]);
   }
   detect_leap(a);
+  run_clock_model(a, now, local_step, src);
   condition_edges(a, now);
   record_holds(a);
 
@@ -548,6 +577,14 @@ const struct analysis_result *analysis_round(struct analysis *a, double now,
 
 int analysis_restore_alarm(struct analysis *a, const struct alarm *alarm, double now) {
   return alarms_restore(a->alarms, alarm, to_ns(now));
+}
+
+const struct clockmodel *analysis_clock(const struct analysis *a) { return &a->clock; }
+
+void analysis_restore_clock(struct analysis *a, const struct clockmodel *m) {
+  struct clockmodel_config cfg = a->clock.cfg;
+  a->clock = *m;
+  a->clock.cfg = cfg;
 }
 
 int analysis_active_alarms(const struct analysis *a, struct alarm *out, int max) {

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "monitor/alarms.h"
+#include "monitor/clockmodel.h"
 #include "monitor/detect.h"
 #include "monitor/events.h"
 #include "monitor/vote.h"
@@ -31,6 +32,7 @@ struct analysis_config {
   struct vote_policy vote;
   struct detect_config detect;
   struct alarm_policy alarm;
+  struct clockmodel_config clock; /* holdover, holdovermargin */
   double warmup; /* s after the first round before a source that never
                     answered counts as unreachable, and before a vote that
                     was never vetted counts as quorum lost (default 30) */
@@ -56,6 +58,8 @@ struct analysis_source {
                                minutes (probes/rx_continuity.h), cumulative */
   double last_jump;         /* s, how far the newest of those jumps moved */
   const char *detail;       /* the driver's health text (may be NULL) */
+  uint32_t peer_ipv4;       /* the server's IPv4 address, 0 if none: served as
+                               refid when its class is NTP (unknown upstream) */
 };
 
 /* Everything one round produced. Valid until the next analysis_round(). */
@@ -69,6 +73,7 @@ struct analysis_result {
   struct alarm_transition *transitions;   /* [n_transitions] */
   int n_transitions;
   double local_freq_ppm;                  /* NaN while unknown */
+  struct clockmodel_out clock;            /* what the NTP server serves */
 };
 
 struct analysis;
@@ -86,6 +91,12 @@ const struct analysis_result *analysis_round(struct analysis *a, double now,
 
 /* Restores an alarm left active by the previous run (alarms_restore). */
 int analysis_restore_alarm(struct analysis *a, const struct alarm *alarm, double now);
+
+/* The clock model, to carry it across a reload (a new analysis would start
+ * refusing until its first vetted round): read it from the old analysis,
+ * give it to the new one, which keeps its own configuration. */
+const struct clockmodel *analysis_clock(const struct analysis *a);
+void analysis_restore_clock(struct analysis *a, const struct clockmodel *m);
 
 /* The alarms raised now (see alarms_active). */
 int analysis_active_alarms(const struct analysis *a, struct alarm *out, int max);

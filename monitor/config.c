@@ -359,6 +359,22 @@ static int dir_user(struct lp_ctx *c, struct vt_config *cfg, char **argv, int ar
   return lp_copy(c, "user", argv[1], cfg->user, sizeof cfg->user);
 }
 
+/* holdover SECONDS: how long the NTP server serves from the clock model
+ * once the vote is lost (0: refuse at once; at most a week). */
+static int dir_holdover(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (lp_one_arg(c, argv, argc)) return -1;
+  return lp_double(c, "holdover", argv[1], 0, 7 * 86400, &cfg->holdover);
+}
+
+/* holdovermargin PPM: added to the measured frequency uncertainty as the
+ * served bound grows in holdover. */
+static int dir_holdovermargin(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  double ppm;
+  if (lp_one_arg(c, argv, argc) || lp_double(c, "holdovermargin", argv[1], 0, 500, &ppm)) return -1;
+  cfg->holdover_margin = ppm * 1e-6;
+  return 0;
+}
+
 typedef int (*directive_fn)(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc);
 
 static const struct {
@@ -375,6 +391,7 @@ static const struct {
     {"vote", dir_vote},           {"minsources", dir_minsources},
     {"minclasses", dir_minclasses}, {"alarmclear", dir_alarmclear},
     {"user", dir_user},
+    {"holdover", dir_holdover},   {"holdovermargin", dir_holdovermargin},
 };
 
 /* ---- directive families registered by their owners ---- */
@@ -449,6 +466,8 @@ static void set_defaults(struct vt_config *cfg, const char *name) {
   cfg->minsources = 1;
   cfg->minclasses = 1;
   cfg->alarm_clear = 60;
+  cfg->holdover = 3600;
+  cfg->holdover_margin = 1e-6;
 }
 
 int config_parse(const char *name, const char *text, struct vt_config *cfg,

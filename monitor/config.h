@@ -84,6 +84,10 @@ struct vt_config {
                                  clears; default 60 */
   char user[64];              /* `user NAME`: drop root to it once every
                                  socket is bound; "" = stay as started */
+  double holdover;            /* s served from the clock model once the vote
+                                 is lost, before refusing; default 3600 */
+  double holdover_margin;     /* s/s added to the bound's growth in holdover;
+                                 default 1e-6 (`holdovermargin 1`, in ppm) */
   void *family_state[CONFIG_FAMILIES_MAX]; /* per registered family, in
                                  registration order: config_family_state() */
 };

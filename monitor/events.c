@@ -22,6 +22,8 @@ static const char *const kind_names[EV_COUNT] = {
     [EV_DATE_FAR] = "date-far",
     [EV_DEGRADED] = "degraded",
     [EV_WITNESS] = "witness",
+    [EV_HOLDOVER] = "holdover",
+    [EV_REFUSING] = "refusing",
 };
 
 const char *event_kind_name(enum event_kind k) {

@@ -37,6 +37,9 @@ enum event_kind {
   EV_DEGRADED,       /* a receiver's health dropped (satellites, fix, PPS) */
   EV_WITNESS,        /* the vetted time jumped against the local clock: a
                         majority of the classes moved together */
+  EV_HOLDOVER,       /* the vote is lost: the served time runs on the clock
+                        model, its bound growing (monitor/clockmodel.h) */
+  EV_REFUSING,       /* holdover ran out: the server answers LI=3, stratum 16 */
   EV_COUNT
 };
 

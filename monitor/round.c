@@ -17,6 +17,8 @@ static struct analysis *analysis;
 static struct analysis_source *inputs;
 static int n_sources;
 static struct history *history;
+static struct clockmodel kept_clock; /* across a reload (round_stop/round_start) */
+static bool have_kept_clock;
 static round_alarm_fn *alarm_handler; /* set once by main; kept across reloads */
 static void *alarm_ctx;
 
@@ -63,6 +65,8 @@ void round_analysis_config(const struct vt_config *cfg, struct analysis_config *
   c->vote.minclasses = cfg->minclasses;
   c->vote.maxdistance = cfg->maxdistance;
   c->alarm.clear_after = cfg->alarm_clear;
+  c->clock.holdover = cfg->holdover;
+  c->clock.holdover_margin = cfg->holdover_margin;
 }
 
 int round_start(const struct vt_config *cfg, struct history *h, char *err, size_t errlen) {
@@ -78,6 +82,7 @@ int round_start(const struct vt_config *cfg, struct history *h, char *err, size_
     round_stop();
     return -1;
   }
+  if (have_kept_clock) analysis_restore_clock(analysis, &kept_clock);
   struct vote_report none;
   memset(&none, 0, sizeof none);
   report_publish_vote(&none);
@@ -89,6 +94,10 @@ int round_start(const struct vt_config *cfg, struct history *h, char *err, size_
 }
 
 void round_stop(void) {
+  if (analysis) {
+    kept_clock = *analysis_clock(analysis);
+    have_kept_clock = true;
+  }
   analysis_free(analysis);
   analysis = NULL;
   free(inputs);
@@ -181,6 +190,20 @@ static void publish_active_alarms(void) {
   report_publish_active_alarms(out, k);
 }
 
+/* The clock model for the NTP server, moved onto CLOCK_MONOTONIC with the
+ * two clocks read together now (clockmodel.h says why). */
+static void publish_clock(const struct clockmodel_out *o) {
+  struct timespec real, mono;
+  struct clock_snapshot snap;
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  clock_snapshot_make(o, (int64_t)real.tv_sec * 1000000000 + real.tv_nsec,
+                      (int64_t)mono.tv_sec * 1000000000 + mono.tv_nsec, &snap);
+  report_publish_clock(&snap);
+  if (o->changed)
+    LOG_INFO("clock model: %s", clock_state_name(o->state));
+}
+
 /* The vote and the source table are published before the events and
  * alarms, so that an alarm's handler (alerting's evidence) reads this
  * round's vote and sources. */
@@ -193,6 +216,7 @@ void round_run(double local_step) {
   const struct analysis_result *last = analysis_round(analysis, now, local_step, inputs);
   record_vote(now_ns, &last->verdict, last->local_freq_ppm);
   sources_publish(last->per_source);
+  publish_clock(&last->clock);
   for (int i = 0; i < last->n_events; i++) record_event(&last->events[i]);
   for (int i = 0; i < last->n_transitions; i++) record_alarm(&last->transitions[i]);
   publish_active_alarms();

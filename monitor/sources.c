@@ -144,6 +144,7 @@ static void collect_one(struct source *s, int i, double now, struct analysis_sou
   out->degraded = r.counters[PC_DEGRADED];
   out->jumps = r.counters[PC_JUMPS];
   out->last_jump = r.last_jump;
+  out->peer_ipv4 = r.peer_ipv4;
   snprintf(s->detail, sizeof s->detail, "%s", r.detail);
   out->detail = s->detail;
   s->fresh = false;

@@ -33,6 +33,7 @@
 #include "monitor/keys.h"
 #include "lib/log.h"
 #include "lib/sched.h"
+#include "lib/timeutil.h"
 #include "probes/ntp_auth.h"
 #include "probes/ntp_wire.h"
 #include "probes/probe.h"
@@ -83,6 +84,8 @@ static int resolve(struct probe *p) {
   }
   memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
   p->addrlen = res->ai_addrlen;
+  if (p->addr.ss_family == AF_INET)
+    p->rep.peer_ipv4 = ntohl(((const struct sockaddr_in *)&p->addr)->sin_addr.s_addr);
   freeaddrinfo(res);
   return 0;
 }
@@ -275,7 +278,9 @@ static void on_readable(int fd, short revents, void *arg) {
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
       if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS)
         memcpy(&t4, CMSG_DATA(c), sizeof t4);
-    if (t4.tv_sec == 0) clock_gettime(CLOCK_REALTIME, &t4);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (!kernel_stamp_usable(t4, now)) t4 = now;
     if ((size_t)n > sizeof buf) { /* longer than any answer to our request */
       p->rep.counters[PC_RECEIVED]++;
       reject(p, NTP_BAD_LENGTH, (size_t)n);

@@ -75,6 +75,8 @@ struct probe_report {
   double last_jump;         /* s the receiver's time moved at its newest
                                jump (PC_JUMPS); 0 before any */
   uint64_t counters[PC_COUNT];
+  uint32_t peer_ipv4;       /* the polled server's IPv4 address (host order):
+                               a served refid; 0 for IPv6 and receivers */
 };
 
 /* What the core gives every probe. */
