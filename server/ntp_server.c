@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/timeutil.h"
 #include "monitor/keys.h"
 #include "monitor/report.h"
 #include "server/ntp_respond.h"
@@ -143,15 +144,13 @@ static void client_of(const struct sockaddr_storage *ss, struct rl_addr *a) {
 /* The kernel's receive time, and for a wildcard socket the source address
  * the reply must leave from (written as a control message into tx). */
 static bool read_ctl(const struct worker *w, struct msghdr *rx, struct msghdr *tx, union ctl *tc,
-                     int64_t *t2) {
+                     struct timespec *t2) {
   bool have_t2 = false;
   tx->msg_control = NULL;
   tx->msg_controllen = 0;
   for (struct cmsghdr *c = CMSG_FIRSTHDR(rx); c; c = CMSG_NXTHDR(rx, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-      struct timespec t;
-      memcpy(&t, CMSG_DATA(c), sizeof t);
-      *t2 = ns_of(t);
+      memcpy(t2, CMSG_DATA(c), sizeof *t2);
       have_t2 = true;
     } else if (w->wildcard && c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
       struct in_pktinfo in, out;
@@ -211,7 +210,10 @@ static void serve_batch(struct worker *w, int n) {
   report_clock(&snap);
   /* CLOCK_REALTIME − CLOCK_MONOTONIC now: turns the kernel's receive
    * timestamps (realtime) into the model's monotonic time. */
-  int64_t m1 = now_ns(CLOCK_MONOTONIC), r = now_ns(CLOCK_REALTIME), m2 = now_ns(CLOCK_MONOTONIC);
+  struct timespec r_ts;
+  int64_t m1 = now_ns(CLOCK_MONOTONIC);
+  clock_gettime(CLOCK_REALTIME, &r_ts);
+  int64_t r = ns_of(r_ts), m2 = now_ns(CLOCK_MONOTONIC);
   int64_t real_minus_mono = r - (m1 + (m2 - m1) / 2);
   ntp_ts reference = reference_of(&snap);
   const struct keyring *kr = atomic_load_explicit(&keys_now, memory_order_acquire);
@@ -237,8 +239,11 @@ static void serve_batch(struct worker *w, int n) {
       continue;
     }
     struct msghdr *tx = &w->tx[k].msg_hdr;
-    int64_t t2 = r;
-    read_ctl(w, rx, tx, &w->tx_ctl[k], &t2);
+    /* T2: the kernel's stamp, unless it is not this process's clock
+     * (lib/timeutil.h: libfaketime shifts clock_gettime, not the kernel). */
+    struct timespec t2_ts = {0, 0};
+    read_ctl(w, rx, tx, &w->tx_ctl[k], &t2_ts);
+    int64_t t2 = kernel_stamp_usable(t2_ts, r_ts) ? ns_of(t2_ts) : r;
     switch (ratelimit_check(&w->rl, &a, m2)) {
     case RL_PASS: p.limit = RESPOND_FREE; break;
     case RL_KOD: p.limit = RESPOND_LIMIT_KOD; break;
@@ -339,6 +344,11 @@ static int open_socket(struct worker *w, char *err, size_t errlen) {
   static const uint8_t zero[16];
   w->wildcard = memcmp(s->addr, zero, s->family == AF_INET ? 4 : 16) == 0;
   setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  /* As ntpd and chrony do: an NTP daemon beside us (ntpd binds the
+   * wildcard address of port 123 as well as ours) may bind the port too;
+   * the kernel still gives our address's datagrams to the most specific
+   * socket, ours. */
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size))
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   union {
