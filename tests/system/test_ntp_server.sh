@@ -379,6 +379,13 @@ check "refusing: LI 3, stratum 0 on the wire" q refuse "d['answered'] and d['li'
 check "the chronyd client no longer synchronises to vettimed" wait_for 25 grep -q "Can't synchronise: no selectable sources" "$T/chronyc.log"
 grep -E "Selected|synchronise" "$T/chronyc.log" | tail -3
 
+# ---- SIGHUP: the sockets stay ----------------------------------------------------
+echo "ratelimit interval 0.2 burst 50" >> "$T/vettime.conf"
+kill -HUP "$VETTIMED_PID"
+check "reload: a changed server directive is logged as needing a restart" \
+  wait_for 5 grep -q "serve, allow, deny and ratelimit changes take effect at the next restart" "$T/vettimed.log"
+check "reload: the sockets stay and answer" q reload "d['answered'] and d['li'] == 3" "$P" --src 127.0.0.82
+
 check "vettimed stops cleanly on SIGTERM" bash -c "kill $VETTIMED_PID; for i in \$(seq 50); do kill -0 $VETTIMED_PID 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
 check "its log says it stopped" grep -q "vettimed stopped" "$T/vettimed.log"
 # ---- user: root dropped after binding ----------------------------------------
