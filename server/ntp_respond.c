@@ -23,6 +23,10 @@ static uint32_t get32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+static void put32(uint8_t *p, uint32_t v) {
+  for (int i = 3; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
+}
+
 static void put64(uint8_t *p, uint64_t v) {
   for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
 }
@@ -75,8 +79,8 @@ enum respond_result ntp_respond(const uint8_t *req, size_t len,
   if (mac_len >= 20) {
     info->keyid = get32(req + mac_off);
     if (p->key_lookup) key = p->key_lookup(p->key_ctx, info->keyid);
-    info->authenticated = key && ntp_mac_verify(key, req, mac_off, req + mac_off + 4,
-                                                mac_len - 4);
+    info->authenticated = key && ntp_mac_verify_with(p->mac, key, req, mac_off,
+                                                     req + mac_off + 4, mac_len - 4);
   }
 
   struct ntp_header h;
@@ -98,15 +102,21 @@ enum respond_result ntp_respond(const uint8_t *req, size_t len,
     r = RESP_CRYPTO_NAK;
     sign = NULL;
   }
-  size_t n = ntp_build_response(out, cap, &rq, &h, sign);
-  if (n == 0) return RESP_DROP_MALFORMED; /* a key the MAC code refuses */
+  size_t n = ntp_build_response(out, cap, &rq, &h, NULL);
+  if (n == 0) return RESP_DROP_MALFORMED;
   if (r == RESP_CRYPTO_NAK) {
     memset(out + n, 0, 4); /* key id 0 and no digest */
     n += 4;
+  } else if (sign) {
+    int d = ntp_mac_compute_with(p->mac, sign, out, NTP_HEADER_LEN, out + n + 4);
+    if (d <= 0) return RESP_DROP_MALFORMED; /* a key the MAC code refuses */
+    put32(out + n, sign->id);
+    n += 4 + (size_t)d;
   }
   if (n > len) return RESP_DROP_MALFORMED; /* never an amplifier */
   info->len = n;
   info->key = sign;
+  info->mac = p->mac;
   info->stamped = r != RESP_KOD;
   return r;
 }
@@ -116,7 +126,7 @@ void ntp_respond_restamp(uint8_t *out, const struct respond_info *info, ntp_ts t
   put64(out + 40, t3);
   if (!info->key) return;
   uint8_t digest[NTP_MAX_DIGEST_LEN];
-  int d = ntp_mac_compute(info->key, out, NTP_HEADER_LEN, digest);
+  int d = ntp_mac_compute_with(info->mac, info->key, out, NTP_HEADER_LEN, digest);
   if (d > 0 && (size_t)d + 4 + NTP_HEADER_LEN == info->len)
     memcpy(out + NTP_HEADER_LEN + 4, digest, (size_t)d);
 }

@@ -30,6 +30,8 @@
  *     version and poll, origin = the request's
  *     transmit verbatim (zero or huge alike), signed
  *     with the request's key when it had a good MAC   RESP_ANSWER
+ * No allocation: a MAC goes through params->mac when given (a server
+ * thread's reusable contexts, probes/ntp_auth.h).
  * Extension fields of a request (RFC 7822) are skipped, never echoed: the
  * response carries none. A response is never longer than its request
  * (checked last; RESP_DROP_MALFORMED if it would be: an amplifier is worse
@@ -83,6 +85,7 @@ struct respond_params {
   ntp_key_lookup_fn *key_lookup; /* the key file (NULL: no keys) */
   const void *key_ctx;
   enum respond_limit limit;   /* the rate limiter's word on this client */
+  struct ntp_mac_ctx *mac;    /* the thread's MAC contexts (NULL: allocate per MAC) */
 };
 
 struct respond_info {
@@ -92,6 +95,7 @@ struct respond_info {
   bool authenticated;         /* the request's MAC verified */
   bool stamped;               /* the transmit timestamp is the time (not a
                                  KoD's): ntp_respond_restamp may set it */
+  struct ntp_mac_ctx *mac;    /* params->mac, for ntp_respond_restamp */
 };
 
 /* Answers req[0..len) into out[0..cap) (cap >= NTP_RESPONSE_MAX, else the

@@ -50,6 +50,7 @@ struct worker {
   pthread_t thread;
   bool started;
   struct ratelimit rl;
+  struct ntp_mac_ctx *mac;    /* this thread's MAC contexts */
   struct log_ratelimit log_rl;
   double send_ns;             /* measured cost of one message in sendmmsg */
   struct mmsghdr rx[BATCH];
@@ -231,6 +232,7 @@ static void serve_batch(struct worker *w, int n) {
       .reference = reference,
       .key_lookup = kr && kr->n ? find_key : NULL,
       .key_ctx = kr,
+      .mac = w->mac,
   };
   int k = 0;
   d[SC_RECEIVED] = (uint64_t)n;
@@ -417,6 +419,7 @@ int ntp_server_start(const struct server_config *cfg, const struct keyring *keys
       w->rx_iov[j].iov_base = w->rx_buf[j];
       w->rx_iov[j].iov_len = RX_MAX;
     }
+    w->mac = ntp_mac_ctx_new(); /* NULL: MACs allocate per message, still work */
     if (open_socket(w, err, errlen) || ratelimit_init(&w->rl, &cfg->ratelimit)) {
       if (!err[0]) snprintf(err, errlen, "serve: out of memory");
       ntp_server_stop();
@@ -459,6 +462,7 @@ void ntp_server_stop(void) {
     if (w->started) pthread_join(w->thread, NULL);
     if (w->fd >= 0) close(w->fd);
     ratelimit_free(&w->rl);
+    ntp_mac_ctx_free(w->mac);
   }
   free(workers);
   workers = NULL;

@@ -260,6 +260,32 @@ static void test_auth_each_key(void) {
   }
 }
 
+/* The same through one thread's reusable MAC contexts, the key kinds
+ * interleaved (a context re-initialised from MD5 to CMAC to SHA1 ...), a
+ * bad MAC among them, and restamped answers still verifying. */
+static void test_auth_reused_contexts(void) {
+  fixture();
+  struct ntp_mac_ctx *mac = ntp_mac_ctx_new();
+  CHECK(mac != NULL);
+  params.mac = mac;
+  for (int round = 0; round < 30; round++) {
+    int k = round % 3;
+    uint8_t req[128], out[NTP_RESPONSE_MAX];
+    struct respond_info info;
+    size_t len = request(req, 4, 3, NONCE + (ntp_ts)round, NULL, 0, &keys[k]);
+    if (round % 7 == 6) {
+      req[len - 2] ^= 0x80;
+      CHECK_INT(answer(req, len, out, &info), RESP_CRYPTO_NAK);
+      continue;
+    }
+    CHECK_INT(answer(req, len, out, &info), RESP_ANSWER);
+    CHECK(info.mac == mac);
+    ntp_respond_restamp(out, &info, T3 + (ntp_ts)round);
+    CHECK(ntp_mac_verify(&keys[k], out, 48, out + 52, info.len - 52));
+  }
+  ntp_mac_ctx_free(mac);
+}
+
 /* An unknown key id, a flipped bit, a digest of the wrong kind, and no key
  * file at all: a crypto-NAK (the header, then key id 0 alone). */
 static void test_crypto_nak(void) {
@@ -382,6 +408,7 @@ int main(void) {
   RUN(test_refusing);
   RUN(test_bound_saturates);
   RUN(test_auth_each_key);
+  RUN(test_auth_reused_contexts);
   RUN(test_crypto_nak);
   RUN(test_rate_limited);
   RUN(test_restamp);
