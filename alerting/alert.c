@@ -23,6 +23,7 @@
 #define RAISED_MAX 256       /* critical alarms tracked for repeats */
 #define DIGEST_MAX 50        /* notifications in one digest mail */
 #define EVIDENCE_SOURCES 64  /* sources listed in the evidence */
+#define DEPTH_SECONDS 5.0    /* the outbox is counted this often (two COUNTs) */
 
 struct channel {
   struct alert_channel_config cfg;
@@ -56,6 +57,8 @@ static struct {
   sched_timer_id tick, pump;
   int64_t next_prune_ns;
   uint64_t rng;
+  struct outbox_report depth; /* the last count, for alert_depth() */
+  int64_t next_depth_ns;
 } A;
 
 static struct alert_note scratch; /* big: one notification being built */
@@ -325,11 +328,25 @@ static void schedule_pump(void) {
   if (A.running && !A.pump) A.pump = sched_add_timer(0, on_pump, NULL);
 }
 
+/* The outbox's depth: two COUNTs over the (state, channel, id) index,
+ * every DEPTH_SECONDS, not on every scrape. Rows still buffered for the
+ * next flush count as pending. */
+static void count_depth(int64_t now) {
+  int pending = outbox_count(A.db, OUTBOX_PENDING, NULL);
+  int dead = outbox_count(A.db, OUTBOX_DEAD, NULL);
+  A.next_depth_ns = now + (int64_t)(DEPTH_SECONDS * 1e9);
+  if (pending < 0 || dead < 0) return; /* keep the last good count */
+  A.depth.valid = true;
+  A.depth.pending = pending + (A.ob ? (int)outbox_buffered(A.ob) : 0);
+  A.depth.dead = dead;
+}
+
 static void on_tick(void *arg) {
   (void)arg;
   int64_t now = now_ns();
   run_repeats(now);
   run_heartbeats(now);
+  if (now >= A.next_depth_ns) count_depth(now);
   if (now >= A.next_prune_ns) {
     int n = outbox_prune(A.db, now - (int64_t)(A.retention * 1e9));
     if (n > 0) LOG_INFO("alert: pruned %d delivered or dead notifications", n);
@@ -446,10 +463,61 @@ int alert_start(const struct vt_config *cfg, struct history *h, char *err, size_
     history_set_hook(h, &hook);
     A.tick = sched_add_timer(TICK_SECONDS, on_tick, NULL);
   }
-  int pending = outbox_count(A.db, OUTBOX_PENDING, NULL);
+  count_depth(now_ns());
+  int pending = A.depth.pending;
   LOG_INFO("alert: %d channel%s, site %s, %d notification%s pending", A.n, A.n == 1 ? "" : "s",
            A.site, pending, pending == 1 ? "" : "s");
   return 0;
+}
+
+void alert_depth(struct outbox_report *out) {
+  if (A.running) *out = A.depth;
+  else memset(out, 0, sizeof *out);
+}
+
+/* Like `vettime alert test`, but through the daemon's own outbox buffer:
+ * the rows are written by the next round's flush and sent by the sender,
+ * so the whole path is tested. */
+int alert_test(const char *channel, char *msg, size_t msglen) {
+  if (!A.running || A.n == 0) {
+    snprintf(msg, msglen, "no alert channel is configured");
+    return -1;
+  }
+  int queued = 0;
+  int64_t now = now_ns();
+  for (int c = 0; c < A.n; c++) {
+    struct channel *ch = &A.ch[c];
+    if (channel && channel[0] && strcmp(channel, ch->cfg.name) != 0) continue;
+    struct alert_note *n = &scratch;
+    fill_plain(n, ALERT_TEST, now);
+    snprintf(n->text, sizeof n->text,
+             "vettime test notification on channel %s from %s (HTTP API)", ch->cfg.name, A.site);
+    build_evidence(n->evidence, sizeof n->evidence);
+    queue_on(ch, n);
+    queued++;
+  }
+  if (!queued) {
+    snprintf(msg, msglen, "no alert channel named \"%.64s\"", channel);
+    return -1;
+  }
+  snprintf(msg, msglen, "%d test notification%s queued", queued, queued == 1 ? "" : "s");
+  return queued;
+}
+
+int alert_retry(int64_t id, char *msg, size_t msglen) {
+  if (!A.running) {
+    snprintf(msg, msglen, "alerting is not running");
+    return -1;
+  }
+  int n = outbox_requeue(A.db, id, now_ns());
+  if (n < 0) {
+    snprintf(msg, msglen, "cannot requeue: the outbox could not be written");
+    return -1;
+  }
+  snprintf(msg, msglen, "%d dead notification%s requeued", n, n == 1 ? "" : "s");
+  count_depth(now_ns());
+  schedule_pump();
+  return n;
 }
 
 void alert_stop(void) {

@@ -21,10 +21,12 @@
 #define VT_ALERT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "monitor/alarms.h"
 #include "monitor/config.h"
 #include "monitor/history.h"
+#include "monitor/report.h"
 
 /* Copies alert_config_of(cfg), opens every channel's sink (a failure is a broken
  * environment: -1 with "alert CHANNEL (line N): ..." in err), marks dead
@@ -45,5 +47,21 @@ void alert_stop(void);
  * published reports, monitor/report.h); they are written by the same flush
  * as the transition. */
 void alert_transition(const struct alarm_transition *t, const char *source_name);
+
+/* The outbox's depth as last counted (every few seconds, and at start);
+ * invalid when alerting is not running. The daemon's main publishes it
+ * (report_publish_outbox) for the faces. */
+void alert_depth(struct outbox_report *out);
+
+/* The state-changing actions of `vettime alert`, for the HTTP API (the
+ * daemon's main wires them to web/http.h's actions). Each writes a
+ * one-line answer for people in msg.
+ * alert_test: a test notification on channel (NULL or "": every channel),
+ * queued for the next flush; returns how many were queued, or -1 (no
+ * channel configured, no channel of that name).
+ * alert_retry: requeues the dead notification id (0: all dead ones);
+ * returns how many, or -1. */
+int alert_test(const char *channel, char *msg, size_t msglen);
+int alert_retry(int64_t id, char *msg, size_t msglen);
 
 #endif

@@ -27,6 +27,8 @@
 
 #include "alerting/alert_cli.h"
 #include "alerting/alert_config.h"
+#include "snmp/agentx_config.h"
+#include "web/web_config.h"
 #include "cli/decode.h"
 #include "cli/format.h"
 #include "cli/replay.h"
@@ -409,8 +411,9 @@ int main(int argc, char **argv) {
   if (optind >= argc) return usage_error("%s", "no command given");
   const struct command *cmd = find_command(argv[optind]);
   if (!cmd) return usage_error("unknown command \"%s\"", argv[optind]);
-  if (alert_config_register() || server_config_register()) {
-    fprintf(stderr, "vettime: cannot register the alert and server directives\n");
+  if (alert_config_register() || web_config_register() || agentx_config_register() ||
+      server_config_register()) {
+    fprintf(stderr, "vettime: cannot register the alert, web, agentx and server directives\n");
     return EX_SOFTWARE;
   }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

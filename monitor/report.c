@@ -18,6 +18,7 @@ static uint64_t samples_written, history_errors;
 static int clock_steps;
 static double last_clock_step;
 static struct vote_report vote;
+static struct outbox_report outbox;
 static struct event_report events[REPORT_EVENTS_MAX]; /* ring */
 static int events_head, events_len;
 static struct alarm_report active[REPORT_ALARMS_MAX];
@@ -43,6 +44,8 @@ int report_sources(struct source_report *out, int max) {
 }
 
 void report_vote(struct vote_report *out) { *out = vote; }
+
+void report_outbox(struct outbox_report *out) { *out = outbox; }
 
 int report_events(struct event_report *out, int max) {
   int n = events_len < max ? events_len : max;
@@ -137,6 +140,8 @@ void report_publish_history(uint64_t written, uint64_t errors) {
   samples_written = written;
   history_errors = errors;
 }
+
+void report_publish_outbox(const struct outbox_report *o) { outbox = *o; }
 
 void report_publish_clock_step(double step) {
   clock_steps++;

@@ -68,6 +68,15 @@ struct status_report {
   double last_clock_step;       /* seconds, 0 if none */
 };
 
+/* The alert outbox's depth (alerting/outbox.h), as counted by alerting and
+ * published by the daemon's main after a round: faces (/metrics, SNMP)
+ * read it here instead of running SQL of their own. */
+struct outbox_report {
+  bool valid;                   /* false until alerting has counted once */
+  int pending;                  /* notifications waiting to be sent or retried */
+  int dead;                     /* given up on (kept for `vettime alert retry`) */
+};
+
 /* ---- Reading: the faces ------------------------------------------------ */
 
 /* The last published status, with now and uptime brought to the current
@@ -89,6 +98,13 @@ int report_alarms(struct alarm_report *out, int max);
  * consistent snapshot without ever blocking the daemon's loop, and the
  * loop never waits for a reader. Before the first publication: refusing. */
 void report_clock(struct clock_snapshot *out);
+
+/* The alert outbox's depth (invalid before the first count). */
+void report_outbox(struct outbox_report *out);
+
+/* TODO(issue 10, NTP server): the server's request counters will be read
+ * here (report_serve() on the ntp-server branch); web/metrics.c and
+ * snmp/agentx.c have a hook waiting for them. */
 
 /* ---- Publishing: the daemon's state modules and its main, never a face -- */
 
@@ -113,6 +129,8 @@ void report_publish_history(uint64_t samples_written, uint64_t history_errors);
 /* The clock model after a round (monitor/round.c); thread-safe against
  * report_clock(). */
 void report_publish_clock(const struct clock_snapshot *c);
+/* The outbox's depth, counted by alerting (the daemon's main carries it). */
+void report_publish_outbox(const struct outbox_report *o);
 /* The loop saw the local clock stepped by `step` seconds. */
 void report_publish_clock_step(double step);
 

@@ -3,11 +3,12 @@
  * until SIGTERM or SIGINT. Runs in the foreground and logs to stderr
  * (systemd style); it never daemonises itself.
  *
- * Start-up order (torn down in reverse): the alert and server directives
- * registered with the configuration parser, configuration and key file
- * (all checked before anything starts), event loop, history, signals,
- * alerting, sources, HTTP API, the NTP server's sockets and threads, then
- * root dropped to `user`, timers.
+ * Start-up order (torn down in reverse): the alert, web, agentx and
+ * server directives registered with the configuration parser,
+ * configuration and key file (all checked before anything starts), event
+ * loop, history, signals, the AgentX subagent, alerting, sources, HTTP
+ * API, the NTP server's sockets and threads, then root dropped to `user`,
+ * timers.
  *
  * The one place that knows every module: it wires what flows upward, the
  * round's alarm transitions to alerting (round_on_alarm) and the history's
@@ -37,7 +38,10 @@
 #include "monitor/sources.h"
 #include "server/ntp_server.h"
 #include "server/server_config.h"
+#include "snmp/agentx.h"
+#include "snmp/agentx_config.h"
 #include "web/http.h"
+#include "web/web_config.h"
 
 #define ROUND_SECONDS 1.0     /* samples are written once per round */
 /* The first round waits this much longer: the sources' first polls go out
@@ -91,11 +95,15 @@ static int load_config(const char *path, struct vt_config *cfg, struct keyring *
   return 0;
 }
 
-/* The history's counters into the status report, after a flush. */
+/* The history's counters and alerting's outbox depth into the reports,
+ * after a flush. */
 static void publish_history(void) {
   struct history_stats hs = {0};
   if (history) history_get_stats(history, &hs);
   report_publish_history(hs.written, hs.errors);
+  struct outbox_report ob;
+  alert_depth(&ob);
+  report_publish_outbox(&ob);
 }
 
 /* SIGHUP: re-read the file. Sources, key file and log level are applied;
@@ -115,6 +123,9 @@ static void reload(void) {
     LOG_WARN("reload: database and http changes take effect at the next restart");
   if (memcmp(alert_config_of(&next), alert_config_of(&config), sizeof(struct alert_config)))
     LOG_WARN("reload: alert directive changes take effect at the next restart");
+  if (memcmp(agentx_config_of(&next), agentx_config_of(&config), sizeof(struct agentx_config)) ||
+      memcmp(web_config_of(&next), web_config_of(&config), sizeof(struct web_config)))
+    LOG_WARN("reload: agentx and httptoken changes take effect at the next restart");
   if (memcmp(server_config_of(&next), server_config_of(&config), sizeof(struct server_config)))
     LOG_WARN("reload: serve, allow, deny and ratelimit changes take effect at the next restart "
              "(the sockets stay bound as they are)");
@@ -253,18 +264,37 @@ static int drop_privileges(const char *user, char *err, size_t errlen) {
   return 0;
 }
 
+/* The HTTP API, its token (read once at start: a new token takes a
+ * restart) and the state-changing actions it may call. */
+static int start_http(char *err, size_t errlen) {
+  const struct web_config *wc = web_config_of(&config);
+  char token[WEB_TOKEN_BUF] = "";
+  if (wc->token_file[0] && web_token_load(wc->token_file, token, err, errlen)) return -1;
+  if (http_start(config.http_address, config.http_port, err, errlen)) return -1;
+  http_set_token(token);
+  memset(token, 0, sizeof token);
+  struct http_actions a = {alert_test, alert_retry};
+  http_set_actions(&a);
+  if (!wc->token_file[0])
+    LOG_INFO("http: no httptoken: the state-changing endpoints answer 403");
+  return 0;
+}
+
 static int start(void) {
   char err[8192];
   if (sched_init()) return fatal("event loop", "cannot start");
   history = history_open(config.database, err, sizeof err);
   if (!history) return fatal("", err);
   if (setup_signals()) return fatal("signals", strerror(errno));
+  /* Before alerting: net-snmp's agent must be set up before the library's
+   * first init_snmp(), which the SNMP trap sink calls (snmp/agentx.h). */
+  if (agentx_config_of(&config)->enabled && agentx_start(agentx_config_of(&config), err, sizeof err))
+    return fatal("", err);
   if (alert_start(&config, history, err, sizeof err)) return fatal("", err);
   round_on_alarm(on_alarm, NULL);
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
   if (round_start(&config, history, err, sizeof err)) return fatal("", err);
-  if (config.http_enabled && http_start(config.http_address, config.http_port, err, sizeof err))
-    return fatal("http", err);
+  if (config.http_enabled && start_http(err, sizeof err)) return fatal("http", err);
   if (ntp_server_start(server_config_of(&config), have_keys ? &keys : NULL, err, sizeof err))
     return fatal("", err);
   if (config.user[0] && drop_privileges(config.user, err, sizeof err)) return fatal("", err);
@@ -283,6 +313,7 @@ static void stop(void) {
   round_stop();
   sources_stop();
   alert_stop(); /* before the history closes */
+  agentx_stop();
   struct history_stats hs = {0};
   if (history) history_get_stats(history, &hs);
   history_close(history);
@@ -311,6 +342,8 @@ int main(int argc, char **argv) {
     return 64;
   }
   if (alert_config_register()) return fatal("alerting", "cannot register the alert directives");
+  if (web_config_register()) return fatal("http", "cannot register the web directives");
+  if (agentx_config_register()) return fatal("agentx", "cannot register the agentx directive");
   if (server_config_register()) return fatal("serve", "cannot register the server directives");
   char err[8192];
   if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return fatal("", err);

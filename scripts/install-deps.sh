@@ -17,6 +17,11 @@ packages=(
   gpsd gpsd-clients gpsd-tools python3-gps pps-tools
   # alerting: trap receiver and tools, MIB checker, SMTP server
   snmp snmptrapd smitools python3-aiosmtpd
+  # SNMP polling: snmpd as the AgentX master in tests/system/test_agentx.sh
+  snmpd
+  # /metrics: `promtool check metrics` (tests/system/test_http_access.sh);
+  # the package's server is never started (policy-rc.d below)
+  prometheus
   # fuzzing (make fuzz): clang's libFuzzer
   clang libclang-rt-14-dev
 )

@@ -6,8 +6,9 @@
 #             line-parser toolkit (lib/)
 #   2 core    pure decoders, MACs, the vote, detectors, alarms, analysis
 #   3 state   drivers (probes/) and the daemon's state (monitor/)
-#   4 face    web/, alerting/, cli/, server/ (the NTP server; it may not
-#             include another face: what it shows goes through monitor/report)
+#   4 face    web/, alerting/, snmp/, cli/, server/ (the NTP server; it may
+#             not include another face: what it shows goes through
+#             monitor/report)
 #   5 main    the daemon's main, which wires every module together
 # One check per include line; each violation is printed as
 # "FILE includes HEADER: LAYER_A may not include LAYER_B". Ends with
@@ -28,7 +29,7 @@ layer_of() {
     monitor/analysis.[ch] | monitor/srcfilter.[ch] | monitor/clockmodel.[ch]) echo core ;;
     monitor/vettimed.c) echo main ;;
     probes/* | monitor/*) echo state ;;
-    web/* | alerting/* | cli/* | server/*) echo face ;;
+    web/* | alerting/* | snmp/* | cli/* | server/*) echo face ;;
     *) echo unknown ;;
   esac
 }
@@ -52,7 +53,7 @@ is_exception() {
 }
 
 pass=0 fail=0
-for file in $(find lib monitor probes alerting web cli server -name '*.[ch]' 2>/dev/null | sort); do
+for file in $(find lib monitor probes alerting web snmp cli server -name '*.[ch]' 2>/dev/null | sort); do
   from=$(layer_of "$file")
   while IFS= read -r header; do
     # "folder/x.h" is from the top of the tree (-I.); "x.h" beside the file.

@@ -7,7 +7,10 @@
  *
  * A request announcing a body is refused as soon as its headers are read
  * (MHD then closes the connection instead of reading the body); everything
- * else is routed by api_route() once the request is complete. */
+ * else is routed once the request is complete: /metrics (web/metrics.h),
+ * the state-changing POST endpoints behind the bearer token (web/access.h;
+ * the actions themselves are callbacks the daemon's main sets, so this
+ * face never reaches into alerting), then the JSON API (api_route()). */
 #include "web/http.h"
 
 #include <arpa/inet.h>
@@ -24,13 +27,26 @@
 #include "lib/log.h"
 #include "lib/sched.h"
 #include "monitor/report.h"
+#include "web/access.h"
 #include "web/api.h"
+#include "web/metrics.h"
 
 static struct MHD_Daemon *daemon_handle;
 static int epoll_fd = -1;
 static sched_timer_id mhd_timer;
 /* The last thing MHD logged, so that a failed start can say why. */
 static char mhd_last_error[256];
+static char token[WEB_TOKEN_BUF];          /* "" : state-changing endpoints off */
+static struct http_actions actions;        /* set by the daemon's main */
+static struct metrics_http counters;       /* for /metrics */
+
+/* Counts a response by status code (METRICS_HTTP_CODES; others are not
+ * counted: MHD answers those itself). */
+static void count_status(unsigned status) {
+  static const int codes[] = METRICS_HTTP_CODES;
+  for (int i = 0; i < METRICS_HTTP_NCODES; i++)
+    if ((unsigned)codes[i] == status) counters.responses[i]++;
+}
 
 /* ---- responses -------------------------------------------------------- */
 
@@ -53,8 +69,8 @@ static char *body_of(json_object *doc, size_t *len) {
 
 /* Queues doc (consumed) as the answer. MHD_NO makes MHD close the
  * connection, which is all we can do when memory is short. */
-static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status,
-                                 json_object *doc) {
+static enum MHD_Result send_json_allow(struct MHD_Connection *conn, unsigned status,
+                                       json_object *doc, const char *allow) {
   size_t len = 0;
   char *body = body_of(doc, &len);
   if (!body) return MHD_NO;
@@ -67,17 +83,31 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status,
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, API_ALLOW);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow ? allow : API_ALLOW);
+  if (status == MHD_HTTP_UNAUTHORIZED) /* RFC 6750 §3 */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vettime\"");
   enum MHD_Result ret = MHD_queue_response(conn, status, resp);
   MHD_destroy_response(resp);
+  count_status(status);
   return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, unsigned status,
+                                 json_object *doc) {
+  return send_json_allow(conn, status, doc, NULL);
+}
+
+static enum MHD_Result send_error_allow(struct MHD_Connection *conn, unsigned status,
+                                        const char *message, const char *method,
+                                        const char *url, const char *allow) {
+  LOG_RATELIMITED(LOG_LVL_DEBUG, "http: %u for %.16s %.128s", status, method, url);
+  return send_json_allow(conn, status, api_error_json(message), allow);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
                                   const char *message, const char *method,
                                   const char *url) {
-  LOG_RATELIMITED(LOG_LVL_DEBUG, "http: %u for %.16s %.128s", status, method, url);
-  return send_json(conn, status, api_error_json(message));
+  return send_error_allow(conn, status, message, method, url, NULL);
 }
 
 /* ---- endpoints -------------------------------------------------------- */
@@ -158,6 +188,136 @@ static json_object *endpoint_doc(enum api_endpoint e) {
   return NULL;
 }
 
+/* ---- /metrics ---------------------------------------------------------- */
+
+/* Every report a scrape shows, gathered on the heap (the alarms alone are
+ * ~300 KiB) and rendered by web/metrics.c. */
+static char *metrics_text(size_t *len) {
+  struct status_report *st = calloc(1, sizeof *st);
+  struct vote_report *v = calloc(1, sizeof *v);
+  struct alarm_report *a = calloc(REPORT_ALARMS_MAX, sizeof *a);
+  int cap = 16, n = 0;
+  struct source_report *src = NULL;
+  for (int attempt = 0; attempt < 3; attempt++) { /* as sources_doc() */
+    free(src);
+    src = calloc((size_t)cap, sizeof *src);
+    if (!src) break;
+    n = report_sources(src, cap);
+    if (n <= cap) break;
+    cap = n;
+  }
+  char *text = NULL;
+  if (st && v && a && src && n <= cap) {
+    report_status(st);
+    report_vote(v);
+    struct clock_snapshot clock;
+    report_clock(&clock);
+    struct outbox_report outbox;
+    report_outbox(&outbox);
+    struct metrics_input in = {
+        .status = st, .sources = src, .n_sources = n < 0 ? 0 : n, .vote = v,
+        .alarms = a, .n_alarms = clamp_count(report_alarms(a, REPORT_ALARMS_MAX), REPORT_ALARMS_MAX),
+        .clock = &clock, .outbox = &outbox, .http = &counters};
+    text = metrics_render(&in, len);
+  }
+  free(st);
+  free(v);
+  free(a);
+  free(src);
+  return text;
+}
+
+static enum MHD_Result send_metrics(struct MHD_Connection *conn, const char *method,
+                                    const char *url) {
+  if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed; use GET or HEAD",
+                      method, url);
+  size_t len = 0;
+  char *text = metrics_text(&len);
+  if (!text)
+    return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory", method, url);
+  struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(text);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  count_status(MHD_HTTP_OK);
+  return ret;
+}
+
+/* ---- the state-changing endpoints ------------------------------------- */
+
+struct args_check {
+  const char *allowed; /* the one argument name the action takes */
+  const char *bad;     /* the first other one */
+  int count;
+};
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value) {
+  (void)kind, (void)value;
+  struct args_check *c = cls;
+  c->count++;
+  if (!c->bad && (!key || strcmp(key, c->allowed) != 0)) c->bad = key ? key : "";
+  return MHD_YES;
+}
+
+static enum MHD_Result run_action(struct MHD_Connection *conn, enum web_action a,
+                                  const char *method, const char *url) {
+  struct args_check ac = {a == WA_ALERT_TEST ? "channel" : "id", NULL, 0};
+  MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, check_arg, &ac);
+  char why[160];
+  if (ac.bad || ac.count > 1) {
+    snprintf(why, sizeof why, "unknown or repeated argument \"%.40s\"; this endpoint takes "
+             "only ?%s=", ac.bad ? ac.bad : ac.allowed, ac.allowed);
+    return send_error(conn, MHD_HTTP_BAD_REQUEST, why, method, url);
+  }
+  const char *arg = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, ac.allowed);
+  char msg[200] = "";
+  int n;
+  if (a == WA_ALERT_TEST) {
+    if (!actions.alert_test)
+      return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "alerting is not running", method, url);
+    n = actions.alert_test(arg, msg, sizeof msg);
+  } else {
+    long long id;
+    if (access_parse_id(arg, &id))
+      return send_error(conn, MHD_HTTP_BAD_REQUEST,
+                        "id must be a notification id (1, 2, ...) or \"all\"", method, url);
+    if (!actions.alert_retry)
+      return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "alerting is not running", method, url);
+    n = actions.alert_retry((int64_t)id, msg, sizeof msg);
+  }
+  if (n < 0) return send_error(conn, MHD_HTTP_BAD_REQUEST, msg, method, url);
+  json_object *doc = json_object_new_object();
+  if (!doc) return MHD_NO;
+  json_object_object_add(doc, a == WA_ALERT_TEST ? "queued" : "requeued", json_object_new_int(n));
+  json_object_object_add(doc, "message", json_object_new_string(msg));
+  LOG_INFO("http: %s %s: %s", method, url, msg);
+  return send_json(conn, MHD_HTTP_OK, doc);
+}
+
+static enum MHD_Result answer_action(struct MHD_Connection *conn, int route, enum web_action a,
+                                     const char *method, const char *url) {
+  if (route == 405)
+    return send_error_allow(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                            "method not allowed; this endpoint changes state: use POST",
+                            method, url, ACCESS_ALLOW);
+  const char *why = "";
+  const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_AUTHORIZATION);
+  int status = access_authorize(token, auth, &why);
+  if (status != 200) {
+    LOG_RATELIMITED(LOG_LVL_WARN, "http: %d for %.16s %.128s: %s", status, method, url, why);
+    return send_error(conn, (unsigned)status, why, method, url);
+  }
+  return run_action(conn, a, method, url);
+}
+
 /* ---- the access handler ----------------------------------------------- */
 
 /* A request has a body when it says so (RFC 9112 §6.3): any
@@ -174,7 +334,8 @@ static bool announces_body(struct MHD_Connection *conn) {
 static const char *status_message(int status) {
   switch (status) {
   case 404: return "no such path; the API has /api/v1/status, /api/v1/sources, "
-                   "/api/v1/vote, /api/v1/events and /api/v1/alarms";
+                   "/api/v1/vote, /api/v1/events, /api/v1/alarms and /metrics "
+                   "(POST: /api/v1/alert/test, /api/v1/alert/retry)";
   case 405: return "method not allowed; use GET or HEAD";
   default: return "bad request";
   }
@@ -182,6 +343,12 @@ static const char *status_message(int status) {
 
 static enum MHD_Result answer(struct MHD_Connection *conn, const char *url,
                               const char *method) {
+  size_t path_len = strcspn(url, "?");
+  if (path_len == strlen("/metrics") && strncmp(url, "/metrics", path_len) == 0)
+    return send_metrics(conn, method, url);
+  enum web_action wa;
+  int route = access_route(method, url, &wa);
+  if (route) return answer_action(conn, route, wa, method, url);
   enum api_endpoint e;
   int status = api_route(method, url, &e);
   if (status != 200)
@@ -268,6 +435,18 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
   LOG_RATELIMITED(LOG_LVL_DEBUG, "http: %s", mhd_last_error);
 }
 
+/* Counts connections for /metrics (and for the slow-client test). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code) {
+  (void)cls, (void)conn, (void)socket_ctx;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    counters.connections++;
+    counters.open_connections++;
+  } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && counters.open_connections > 0) {
+    counters.open_connections--;
+  }
+}
+
 /* ---- start and stop --------------------------------------------------- */
 
 union sockaddr_any {
@@ -304,6 +483,7 @@ static struct MHD_Daemon *start_daemon(const union sockaddr_any *addr, int famil
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
       MHD_OPTION_END);
 }
 
@@ -348,6 +528,15 @@ int http_start(const char *address, int port, char *err, size_t errlen) {
   return 0;
 }
 
+void http_set_token(const char *t) {
+  snprintf(token, sizeof token, "%s", t ? t : "");
+}
+
+void http_set_actions(const struct http_actions *a) {
+  if (a) actions = *a;
+  else memset(&actions, 0, sizeof actions);
+}
+
 void http_stop(void) {
   if (!daemon_handle) return;
   if (mhd_timer) sched_cancel_timer(mhd_timer);
@@ -356,4 +545,5 @@ void http_stop(void) {
   epoll_fd = -1;
   MHD_stop_daemon(daemon_handle);
   daemon_handle = NULL;
+  memset(token, 0, sizeof token);
 }

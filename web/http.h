@@ -3,8 +3,9 @@
  * epoll descriptor is watched like any other descriptor; a timer re-armed
  * from MHD_get_timeout() after every run closes idle connections on time.
  *
- * What it serves is web/api.h: GET/HEAD of its /api/v1/ documents, as
- * application/json. Anything else is answered and forgotten: unknown paths 404, other methods 405 (with Allow), requests
+ * What it serves: GET/HEAD of web/api.h's /api/v1/ documents, as
+ * application/json; GET/HEAD /metrics (web/metrics.h); and the
+ * state-changing POST endpoints of web/access.h behind a bearer token. Anything else is answered and forgotten: unknown paths 404, other methods 405 (with Allow), requests
  * with a body 413; every error body is {"error":"..."}. Resource limits:
  * HTTP_MAX_CONNECTIONS at once, HTTP_MAX_PER_IP from one address, an idle
  * connection is closed after HTTP_CONN_TIMEOUT seconds, and each connection
@@ -15,10 +16,34 @@
 
 #include <stddef.h>
 
-#define HTTP_MAX_CONNECTIONS 32
-#define HTTP_MAX_PER_IP 16
+#include <stdint.h>
+
+/* A slow or hostile client (slowloris: a header byte a second keeps a
+ * connection from ever being idle) holds at most HTTP_MAX_PER_IP
+ * connections; the other HTTP_MAX_CONNECTIONS - HTTP_MAX_PER_IP stay free
+ * for other addresses. Each costs at most HTTP_CONN_MEMORY, and MHD works
+ * on it only when its socket is ready, so the loop keeps its pace
+ * (tests/system/test_http_access.sh measures it). */
+#define HTTP_MAX_CONNECTIONS 64
+#define HTTP_MAX_PER_IP 8
 #define HTTP_CONN_TIMEOUT 10 /* seconds */
 #define HTTP_CONN_MEMORY (32 * 1024)
+
+/* Room for a token of web/web_config.h (256 characters) and its NUL. */
+#define WEB_TOKEN_BUF 257
+
+/* The state-changing actions, set by the daemon's main (alerting's
+ * alert_test and alert_retry); NULL: answered 503. Each returns a count or
+ * -1, and a one-line message in msg. */
+struct http_actions {
+  int (*alert_test)(const char *channel, char *msg, size_t msglen);
+  int (*alert_retry)(int64_t id, char *msg, size_t msglen);
+};
+void http_set_actions(const struct http_actions *a);
+
+/* The bearer token of the state-changing endpoints ("" or NULL: none, they
+ * answer 403). Copied. */
+void http_set_token(const char *token);
 
 /* Starts listening on address (an IPv4 or IPv6 literal such as "127.0.0.1"
  * or "::1"; host names are refused, so the daemon never binds somewhere

@@ -1,0 +1,81 @@
+/* The httptoken directive and its token file (see web_config.h). */
+#include "web/web_config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/lineparse.h"
+#include "monitor/config_family.h"
+
+static int family_directive(void *state, struct lp_ctx *p, char **argv, int argc) {
+  struct web_config *c = state;
+  if (strcmp(argv[0], "httptoken") != 0) return lp_fail(p, "unknown directive \"%s\"", argv[0]);
+  if (lp_one_arg(p, argv, argc)) return -1;
+  if (argv[1][0] != '/')
+    return lp_fail(p, "httptoken: expected an absolute path to the token file, not \"%s\"",
+                   argv[1]);
+  return lp_copy(p, "httptoken", argv[1], c->token_file, sizeof c->token_file);
+}
+
+static void family_defaults(void *state) { memset(state, 0, sizeof(struct web_config)); }
+
+static const char *const family_directives[] = {"httptoken", NULL};
+static const struct config_family family = {
+    .directives = family_directives,
+    .state_size = sizeof(struct web_config),
+    .defaults = family_defaults,
+    .directive = family_directive,
+};
+
+int web_config_register(void) { return config_register_family(&family); }
+
+const struct web_config *web_config_of(const struct vt_config *cfg) {
+  const struct web_config *c = config_family_state(cfg, &family);
+  assert(c && "web_config_register() before the configuration is parsed");
+  return c;
+}
+
+int web_token_load(const char *path, char *token, char *err, size_t errlen) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    snprintf(err, errlen, "httptoken %s: %s", path, strerror(errno));
+    return -1;
+  }
+  struct stat st;
+  char buf[WEB_TOKEN_MAX + 64];
+  ssize_t n = -1;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n < 0) {
+    snprintf(err, errlen, "httptoken %s: not a readable regular file", path);
+    return -1;
+  }
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    snprintf(err, errlen, "httptoken %s: mode %04o lets group or others read it; "
+             "chmod 600 it", path, (unsigned)(st.st_mode & 07777));
+    return -1;
+  }
+  buf[n] = '\0';
+  char *s = buf, *e = buf + n;
+  while (s < e && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')) s++;
+  while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n')) e--;
+  size_t len = (size_t)(e - s);
+  for (const char *c = s; c < e; c++)
+    if (*c <= ' ' || *c > '~') {
+      snprintf(err, errlen, "httptoken %s: the token must be one word of printable ASCII", path);
+      return -1;
+    }
+  if (len < WEB_TOKEN_MIN || len > WEB_TOKEN_MAX) {
+    snprintf(err, errlen, "httptoken %s: the token has %zu characters; %d to %d are needed",
+             path, len, WEB_TOKEN_MIN, WEB_TOKEN_MAX);
+    return -1;
+  }
+  memcpy(token, s, len);
+  token[len] = '\0';
+  return 0;
+}
