@@ -214,10 +214,12 @@ static char *metrics_text(size_t *len) {
     report_clock(&clock);
     struct outbox_report outbox;
     report_outbox(&outbox);
+    struct serve_report serve;
+    report_serve(&serve);
     struct metrics_input in = {
         .status = st, .sources = src, .n_sources = n < 0 ? 0 : n, .vote = v,
         .alarms = a, .n_alarms = clamp_count(report_alarms(a, REPORT_ALARMS_MAX), REPORT_ALARMS_MAX),
-        .clock = &clock, .outbox = &outbox, .http = &counters};
+        .clock = &clock, .outbox = &outbox, .http = &counters, .serve = &serve};
     text = metrics_render(&in, len);
   }
   free(st);

@@ -291,6 +291,16 @@ check "huge transmit timestamp echoed" q xmtff "d['answered'] and d['origin'] ==
 check "a denied client: no reply" q denied "not d['answered']" "$P" --src 127.0.0.99
 check "status: every drop counted by reason" sq "s['counters']['control'] >= 3 and s['counters']['mode'] >= 4 and s['counters']['version'] >= 4 and s['counters']['short'] >= 3 and s['counters']['malformed'] >= 2 and s['counters']['auth'] >= 1 and s['counters']['acl'] >= 1"
 
+curl -s "http://127.0.0.1:$HTTP/metrics" > "$T/metrics.txt"
+check "/metrics: the server's requests by result" python3 - "$T/metrics.txt" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+by = {m.group(1): float(m.group(2)) for m in re.finditer(r'^vettime_server_requests_total\{result="([a-z_]+)"\} (\S+)$', t, re.M)}
+rx = float(re.search(r'^vettime_server_received_total (\S+)$', t, re.M).group(1))
+print(by, rx)
+sys.exit(0 if by.get("control", 0) >= 3 and by.get("answered", 0) >= 10 and sum(by.values()) == rx else 1)
+PY
+
 # ---- a flood from one address ------------------------------------------------
 before=$(date +%s%N)
 python3 - "$P" > "$T/flood.json" <<'PY'
