@@ -394,6 +394,7 @@ static int open_socket(struct worker *w, char *err, size_t errlen) {
 
 int ntp_server_start(const struct server_config *cfg, const struct keyring *keys, char *err,
                      size_t errlen) {
+  if (errlen) err[0] = '\0';
   if (!cfg->n_serve) return 0;
   precision = measure_precision();
   acl = cfg->acl;
