@@ -64,6 +64,7 @@ struct worker {
   uint8_t tx_buf[BATCH][NTP_RESPONSE_MAX];
   struct respond_info info[BATCH];
   enum respond_result res[BATCH];
+  bool refusing[BATCH];       /* the response was built as refusing */
 };
 
 static struct worker *workers;
@@ -226,6 +227,12 @@ static void serve_batch(struct worker *w, int n) {
   int64_t r = ns_of(r_ts), m2 = now_ns(CLOCK_MONOTONIC);
   int64_t real_minus_mono = r - (m1 + (m2 - m1) / 2);
   ntp_ts reference = reference_of(&snap);
+  /* The same model without its end: T3 of a response whose header was
+   * built as serving stays on the model even if holdover ends between T2
+   * and T3 (a header and a transmit time of two different clocks would be
+   * a lie of the size of the correction). */
+  struct clock_snapshot open_ended = snap;
+  open_ended.refuse_at_mono_ns = INT64_MAX;
   const struct keyring *kr = atomic_load_explicit(&keys_now, memory_order_acquire);
   struct respond_params p = {
       .precision = precision,
@@ -268,6 +275,7 @@ static void serve_batch(struct worker *w, int n) {
                                           &w->info[k]);
     d[counter_of(res)]++;
     w->res[k] = res;
+    w->refusing[k] = s2.refusing;
     if (res == RESP_ANSWER && w->info[k].key) d[SC_AUTH_OK]++;
     if (!respond_sends(res)) continue;
     tx->msg_name = &w->rx_addr[i];
@@ -290,7 +298,7 @@ static void serve_batch(struct worker *w, int n) {
       if (!w->info[j].stamped) continue;
       int64_t m = t3 + (int64_t)(w->send_ns * (j - sent));
       struct served_time s3;
-      clock_serve_at(&snap, m, m + real_minus_mono, &s3);
+      clock_serve_at(w->refusing[j] ? &snap : &open_ended, m, m + real_minus_mono, &s3);
       ntp_respond_restamp(w->tx_buf[j], &w->info[j], ntp_of_ns(s3.unix_ns));
     }
     int s = sendmmsg(w->fd, w->tx + sent, (unsigned)chunk, 0);
