@@ -13,6 +13,9 @@ packages=(
   libmicrohttpd-dev libssl-dev
   # tools used by tests and the demo
   sqlite3 chrony faketime procps iproute2 python3
+  # NTPsec's ntpd and ntpdig, fetched by test_ntp_server.sh with apt-get
+  # download (Debian's ntpsec conflicts with chrony), need these libraries
+  libbsd0 libcap2 curl
   # receivers: gpsd fed by gpsfake, kernel PPS headers (RFC 2783)
   gpsd gpsd-clients gpsd-tools python3-gps pps-tools
   # alerting: trap receiver and tools, MIB checker, SMTP server
