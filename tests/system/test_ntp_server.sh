@@ -246,14 +246,22 @@ m = re.search(r'System clock wrong by (-?[0-9.]+) seconds', open('$T/chronyq.log
 print(m.group(0) if m else open('$T/chronyq.log').read()); sys.exit(0 if m and abs(float(m.group(1))) < 0.001 else 1)"
 
 if [[ $have_ntpsec -eq 1 ]]; then
-  ntpdig -j "$A" > "$T/ntpdig.json" 2> "$T/ntpdig.err"
   # ntpdig is python: on this shared two-core machine its own timing can
-  # cost a millisecond or more; "precision" is its synchronisation
-  # distance, the bound of its own measurement.
-  check "ntpdig accepts vettimed's time (stratum 2, within 1 ms or its own bound)" json_check "$T/ntpdig.json" "abs(d['offset']) <= max(0.001, d['precision']) < 0.01 and d['stratum'] == 2"
+  # cost milliseconds; "precision" is its synchronisation distance, the
+  # bound of its own measurement. Up to three tries for one within 10 ms.
+  # ntpdig_ok NAME ARGS...: the time accepted, stratum 2, within 1 ms or
+  # ntpdig's own bound.
+  ntpdig_ok() {
+    local name=$1; shift
+    for try in 1 2 3; do
+      ntpdig -j "$@" "$A" > "$T/ntpdig-$name.json" 2> "$T/ntpdig-$name.err"
+      json_check "$T/ntpdig-$name.json" "abs(d['offset']) <= max(0.001, d['precision']) < 0.01 and d['stratum'] == 2" && return 0
+    done
+    return 1
+  }
+  check "ntpdig accepts vettimed's time (stratum 2, within 1 ms or its own bound)" ntpdig_ok plain
   for k in 1:MD5 2:SHA1 3:AES-128-CMAC; do
-    ntpdig -j -a "${k%%:*}" -k "$T/ntp.keys" "$A" > "$T/ntpdig-$k.json" 2> "$T/ntpdig-$k.err"
-    check "ntpdig authenticated with key ${k%%:*} (${k#*:})" json_check "$T/ntpdig-$k.json" "abs(d['offset']) <= max(0.001, d['precision']) < 0.01 and d['stratum'] == 2"
+    check "ntpdig authenticated with key ${k%%:*} (${k#*:})" ntpdig_ok "${k%%:*}" -a "${k%%:*}" -k "$T/ntp.keys"
   done
   echo "99 MD5 $MD5" > "$T/other.keys"
   ntpdig -j -t 2 -a 99 -k "$T/other.keys" "$A" > "$T/ntpdig-99.json" 2> "$T/ntpdig-99.err"
