@@ -367,6 +367,18 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url,
  * body is refused on the first call, so MHD never reads the body and closes
  * the connection. Others are answered on the last call: answering earlier
  * would also make MHD close the connection, losing keep-alive. */
+/* Marks for a request's first call, set from its raw URI before MHD
+ * unescapes it: MHD turns "%00" into a NUL that cuts the path, so
+ * "/api/v1/status%00/../.." was answered as /api/v1/status (issue 13). No
+ * path of ours needs an escape, so a path with one is refused whole. */
+static int uri_plain, uri_escaped;
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+  (void)cls, (void)conn;
+  size_t path_len = uri ? strcspn(uri, "?") : 0;
+  return uri && memchr(uri, '%', path_len) ? &uri_escaped : &uri_plain;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,
@@ -377,8 +389,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   (void)upload_data;
   if (!url) url = "";
   if (!method) method = "";
-  if (*req_cls == NULL) {
+  if (*req_cls == NULL || *req_cls == &uri_plain || *req_cls == &uri_escaped) {
+    bool escaped = *req_cls == &uri_escaped;
     *req_cls = &headers_seen;
+    if (escaped)
+      return send_error(conn, MHD_HTTP_BAD_REQUEST,
+                        "escapes (%XX) are not accepted in the path", method, url);
     if (!announces_body(conn)) return MHD_YES;
     return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
                       "request bodies are not accepted", method, url);
@@ -404,12 +420,24 @@ static void on_timer(void *arg) {
   run_mhd();
 }
 
+/* MHD is run at least every HTTP_IDLE_RUN seconds, whatever
+ * MHD_get_timeout() says. At the connection limit MHD takes its listening
+ * socket out of its epoll set; once the idle connections have timed out it
+ * puts it back only on a later MHD_run(), but with no connection left
+ * MHD_get_timeout() asks for none and the epoll descriptor never becomes
+ * readable again: the API was dead for good after 64 idle connections
+ * (issue 13). A run with nothing to do costs a few microseconds. */
+#define HTTP_IDLE_RUN 0.5
+
 static void rearm_timer(void) {
   if (mhd_timer) sched_cancel_timer(mhd_timer);
   mhd_timer = 0;
   MHD_UNSIGNED_LONG_LONG ms;
-  if (MHD_get_timeout(daemon_handle, &ms) == MHD_YES)
-    mhd_timer = sched_add_timer((double)ms / 1000.0, on_timer, NULL);
+  double after = HTTP_IDLE_RUN;
+  if (MHD_get_timeout(daemon_handle, &ms) == MHD_YES && (double)ms / 1000.0 < after)
+    after = (double)ms / 1000.0;
+  mhd_timer = sched_add_timer(after, on_timer, NULL);
+  if (!mhd_timer) LOG_RATELIMITED(LOG_LVL_WARN, "http: cannot arm the timer");
 }
 
 static void run_mhd(void) {
@@ -486,6 +514,7 @@ static struct MHD_Daemon *start_daemon(const union sockaddr_any *addr, int famil
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
       MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+      MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
       MHD_OPTION_END);
 }
 
