@@ -211,7 +211,11 @@ HTTP2=$(free_port)
   echo "http 127.0.0.1 port $HTTP2"
   echo "serve 127.0.0.1 port $P2"
 } > "$T/vettime2.conf"
-faketime -f '+2' "$VETTIMED" -c "$T/vettime2.conf" > "$T/vettimed2.log" 2>&1 &
+# libfaketime preloaded by hand (what `faketime -m -f +2` does), so that $!
+# is the daemon itself and cleanup() stops it (the faketime wrapper forks);
+# the multi-threaded variant: the server's threads read the clock too.
+LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 FAKETIME="+2" \
+  "$VETTIMED" -c "$T/vettime2.conf" > "$T/vettimed2.log" 2>&1 &
 PIDS+=($!)
 
 check "vettimed serves once the vote is vetted" wait_for 40 sq "s['state'] == 'serving'"
