@@ -143,7 +143,8 @@ static void reload(void) {
   have_keys = next_has_keys;
   log_set_level(config.log_level);
   if (ntp_server_set_keys(have_keys ? &keys : NULL))
-    LOG_ERROR("reload: the NTP server keeps its old keys (out of memory)");
+    LOG_ERROR("reload: the NTP server keeps its old keys (out of memory, or 64 reloads since "
+              "the start: restart to take the new ones)");
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err) ||
       round_start(&config, history, err, sizeof err)) {
     LOG_ERROR("reload: %s; no sources are polled until the next good reload", err);

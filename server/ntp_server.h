@@ -41,7 +41,8 @@ int ntp_server_start(const struct server_config *cfg, const struct keyring *keys
 
 /* A reloaded key file: copied; the threads take it at their next batch.
  * (The old copies are freed when the server stops: a thread may still be
- * reading one.) Returns 0, or -1 when out of memory (the old keys stay). */
+ * reading one.) Returns 0, or -1 when out of memory or after 64 reloads
+ * (the old keys stay). */
 int ntp_server_set_keys(const struct keyring *keys);
 
 /* Stops the threads and closes the sockets. Safe when not started. */
