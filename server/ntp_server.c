@@ -367,6 +367,13 @@ static int open_socket(struct worker *w, char *err, size_t errlen) {
    * the kernel still gives our address's datagrams to the most specific
    * socket, ours. */
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  /* `threads N`: N sockets on one address, the kernel spreading the
+   * clients over them by a hash of their address and port. */
+  if (s->threads > 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on)) {
+    snprintf(err, errlen, "serve %s: SO_REUSEPORT: %s", s->text, strerror(errno));
+    close(fd);
+    return -1;
+  }
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size))
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   union {
@@ -413,17 +420,21 @@ int ntp_server_start(const struct server_config *cfg, const struct keyring *keys
     return -1;
   }
   atomic_store(&keys_now, kc);
-  workers = calloc((size_t)cfg->n_serve, sizeof *workers);
+  int total = 0;
+  for (int i = 0; i < cfg->n_serve; i++) total += cfg->serve[i].threads > 1 ? cfg->serve[i].threads : 1;
+  workers = calloc((size_t)total, sizeof *workers);
   if (!workers) {
     snprintf(err, errlen, "serve: out of memory");
     ntp_server_stop();
     return -1;
   }
-  n_workers = cfg->n_serve;
+  n_workers = total;
   for (int i = 0; i < n_workers; i++) workers[i].fd = -1;
+  for (int i = 0, k = 0; i < cfg->n_serve; i++)
+    for (int t = 0; t < (cfg->serve[i].threads > 1 ? cfg->serve[i].threads : 1); t++)
+      workers[k++].where = cfg->serve[i];
   for (int i = 0; i < n_workers; i++) {
     struct worker *w = &workers[i];
-    w->where = cfg->serve[i];
     for (int j = 0; j < BATCH; j++) {
       w->rx_iov[j].iov_base = w->rx_buf[j];
       w->rx_iov[j].iov_len = RX_MAX;
@@ -446,8 +457,10 @@ int ntp_server_start(const struct server_config *cfg, const struct keyring *keys
     char name[16];
     snprintf(name, sizeof name, "vt-ntp%d", i % 100);
     pthread_setname_np(w->thread, name);
-    LOG_INFO("serving NTP on %s port %d%s", w->where.text, w->where.port,
-             cfg->ratelimit.enabled ? "" : " (no rate limit)");
+    if (i == 0 || memcmp(&workers[i - 1].where, &w->where, sizeof w->where))
+      LOG_INFO("serving NTP on %s port %d%s%s", w->where.text, w->where.port,
+               w->where.threads > 1 ? " (SO_REUSEPORT threads)" : "",
+               cfg->ratelimit.enabled ? "" : " (no rate limit)");
   }
   report_publish_serve_state(true, n_workers);
   return 0;

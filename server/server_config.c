@@ -12,14 +12,25 @@
 #include "lib/lineparse.h"
 #include "monitor/config_family.h"
 
-/* serve ADDRESS [port N] */
+/* serve ADDRESS [port N] [threads N] */
 static int dir_serve(struct lp_ctx *p, struct server_config *c, char **argv, int argc) {
-  if (argc != 2 && !(argc == 4 && strcmp(argv[2], "port") == 0))
-    return lp_fail(p, "serve: expected \"serve ADDRESS [port N]\"");
+  if (argc < 2 || argc % 2)
+    return lp_fail(p, "serve: expected \"serve ADDRESS [port N] [threads N]\"");
   if (c->n_serve == SERVE_ADDRS_MAX)
     return lp_fail(p, "serve: at most %d addresses", SERVE_ADDRS_MAX);
   struct serve_addr *s = &c->serve[c->n_serve];
   memset(s, 0, sizeof *s);
+  long long port = 123, threads = 1;
+  for (int i = 2; i < argc; i += 2) {
+    if (strcmp(argv[i], "port") == 0) {
+      if (lp_int(p, "serve port", argv[i + 1], 1, 65535, &port)) return -1;
+    } else if (strcmp(argv[i], "threads") == 0) {
+      if (lp_int(p, "serve threads", argv[i + 1], 1, 16, &threads)) return -1;
+    } else {
+      return lp_fail(p, "serve: expected \"serve ADDRESS [port N] [threads N]\" (at \"%s\")",
+                     argv[i]);
+    }
+  }
   const char *a = argv[1];
   char buf[64];
   size_t n = strlen(a);
@@ -32,9 +43,8 @@ static int dir_serve(struct lp_ctx *p, struct server_config *c, char **argv, int
   s->family = strchr(buf, ':') ? AF_INET6 : AF_INET;
   if (inet_pton(s->family, buf, s->addr) != 1)
     return lp_fail(p, "serve: \"%s\" is not an IPv4 or IPv6 address", a);
-  long long port = 123;
-  if (argc == 4 && lp_int(p, "serve port", argv[3], 1, 65535, &port)) return -1;
   s->port = (int)port;
+  s->threads = (int)threads;
   snprintf(s->text, sizeof s->text, "%s", buf);
   s->line = p->line;
   for (int i = 0; i < c->n_serve; i++)

@@ -1,7 +1,9 @@
 /* The NTP server's directives (README.md, "Serving the time"), a family
  * registered with the configuration parser (monitor/config_family.h) by
  * every program's main, like alerting's:
- *   serve ADDRESS [port N]      several; IPv4 or IPv6 literal; port 123
+ *   serve ADDRESS [port N] [threads N]
+ *                               several; IPv4 or IPv6 literal; port 123;
+ *                               threads > 1: that many SO_REUSEPORT sockets
  *   allow PREFIX | all          server/acl.h
  *   deny PREFIX | all
  *   ratelimit off | ratelimit [interval S] [burst N] [leak N] [kod]
@@ -22,6 +24,7 @@ struct serve_addr {
   uint8_t family;          /* AF_INET or AF_INET6 */
   uint8_t addr[16];        /* network order */
   int port;
+  int threads;             /* sockets (SO_REUSEPORT), one thread each; 1..16 */
   char text[64];           /* as written, for the log */
   int line;
 };

@@ -185,6 +185,7 @@ trap 'cleanup_ns; cleanup; exit 1' TERM INT
 
 # ---- vettimed, serving -------------------------------------------------------
 P=$(free_port)
+PT=$(free_port)
 HTTP=$(free_port)
 A=127.0.53.$((RANDOM % 200 + 10))  # ntpdig asks port 123 only
 {
@@ -193,6 +194,7 @@ A=127.0.53.$((RANDOM % 200 + 10))  # ntpdig asks port 123 only
   echo "http 127.0.0.1 port $HTTP"
   echo "keyfile $T/ntp.keys"
   echo "serve 127.0.0.1 port $P"
+  echo "serve 127.0.0.1 port $PT threads 2"
   echo "serve $A port 123"
   [[ $have_ns -eq 1 ]] && echo "serve $NET.1 port 123"
   echo "ratelimit interval 0.1 burst 50 kod"
@@ -219,7 +221,19 @@ LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 FAKETIME="+2" \
 PIDS+=($!)
 
 check "vettimed serves once the vote is vetted" wait_for 40 sq "s['state'] == 'serving'"
-check "status: serving, stratum 2, a bound" sq "s['enabled'] and s['sockets'] >= 2 and s['stratum'] == 2 and 0 < s['error'] < 0.01"
+check "threads 2: two SO_REUSEPORT sockets, 40 clients (source ports) all answered" python3 - "$PT" <<'PY'
+import os, socket, sys
+ok = 0
+for i in range(40):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.%d" % (100 + i % 4), 0)); s.settimeout(1)
+    s.sendto(b"\x23" + bytes(39) + os.urandom(8), ("127.0.0.1", int(sys.argv[1])))
+    try:
+        r = s.recv(100); ok += len(r) == 48 and r[1] == 2
+    except OSError:
+        pass
+print(ok, "of 40"); sys.exit(0 if ok == 40 else 1)
+PY
+check "status: serving, stratum 2, a bound" sq "s['enabled'] and s['sockets'] == 4 + $have_ns and s['stratum'] == 2 and 0 < s['error'] < 0.01"
 "$VETTIME" -c "$T/vettime.conf" status > "$T/status.txt"
 check "vettime status shows the server" grep -q "^NTP server: *serving, stratum 2" "$T/status.txt"
 

@@ -58,7 +58,15 @@ static void test_serve(void) {
   CHECK_STR(s->serve[2].text, "2001:db8::1");
   CHECK_INT(s->serve[2].port, 1234);
   CHECK_INT(s->serve[3].line, 4);
+  CHECK_INT(s->serve[0].threads, 1);
   config_free(&cfg);
+  CHECK_INT(parse("serve 127.0.0.1 threads 2 port 11123\n"), 0);
+  CHECK_INT(server_config_of(&cfg)->serve[0].threads, 2);
+  CHECK_INT(server_config_of(&cfg)->serve[0].port, 11123);
+  config_free(&cfg);
+  refused("serve 127.0.0.1 threads 0\n", "t.conf:1: serve threads");
+  refused("serve 127.0.0.1 threads 17\n", "t.conf:1: serve threads");
+  refused("serve 127.0.0.1 threads\n", "t.conf:1: serve: expected");
   refused("serve\n", "t.conf:1: serve: expected");
   refused("serve localhost\n", "t.conf:1: serve: \"localhost\" is not an IPv4 or IPv6 address");
   refused("serve 127.0.0.1 port 0\n", "t.conf:1: serve port");
