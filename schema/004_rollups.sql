@@ -1,0 +1,76 @@
+-- 004_rollups: per-minute and per-hour roll-ups of every source's samples
+-- and of the vetted offset (the votes), so that a month of one source reads
+-- a few thousand rows instead of scanning every source's raw samples
+-- (issue 11). Written by monitor/history.c as buckets close, in the same
+-- transaction as the round's raw rows; pruned with their own retention
+-- (`rollupretention`); see docs/design.md, "History".
+--
+-- A bucket covers [start_ns, start_ns + 60 s) or [start_ns, + 3600 s),
+-- start_ns a multiple of the width since the epoch. Each row aggregates
+-- every raw row of that range: the open bucket lives in memory and is
+-- rebuilt from the raw rows at start, so a restart mid-bucket neither loses
+-- nor counts twice. A sample older than its series' open bucket (the local
+-- clock stepped back) is merged into the stored row.
+--
+-- The primary key (series, start) makes a per-source range read one index
+-- range; WITHOUT ROWID keeps the row in the key's b-tree (no second lookup).
+-- No time index: pruning deletes one key range per source (a second index
+-- would cost every bucket write another b-tree insert).
+
+CREATE TABLE source_minute (
+  source_id   INTEGER NOT NULL,  -- sources(id); no REFERENCES: pruning order
+  start_ns    INTEGER NOT NULL,
+  n           INTEGER NOT NULL,  -- samples in the bucket
+  offset_min  REAL NOT NULL,     -- s, source time minus local time
+  offset_mean REAL NOT NULL,
+  offset_max  REAL NOT NULL,
+  bound_max   REAL NOT NULL,     -- the worst error bound (root distance), s
+  bound_mean  REAL NOT NULL,
+  PRIMARY KEY (source_id, start_ns)
+) WITHOUT ROWID;
+
+CREATE TABLE source_hour (
+  source_id   INTEGER NOT NULL,
+  start_ns    INTEGER NOT NULL,
+  n           INTEGER NOT NULL,
+  offset_min  REAL NOT NULL,
+  offset_mean REAL NOT NULL,
+  offset_max  REAL NOT NULL,
+  bound_max   REAL NOT NULL,
+  bound_mean  REAL NOT NULL,
+  PRIMARY KEY (source_id, start_ns)
+) WITHOUT ROWID;
+
+-- The vetted series: one entry per vote round. The offset figures cover
+-- the vetted rounds only and are NULL when none was vetted; agreeing_min
+-- and classes_min are the fewest agreeing sources and classes of any round
+-- in the bucket (the state mix: how close the vote came to being lost).
+CREATE TABLE vetted_minute (
+  start_ns     INTEGER PRIMARY KEY,
+  rounds       INTEGER NOT NULL,
+  vetted       INTEGER NOT NULL,   -- rounds that vetted the time
+  offset_min   REAL,               -- the vetted offset, s
+  offset_mean  REAL,
+  offset_max   REAL,
+  error_max    REAL,               -- its worst bound, s
+  error_mean   REAL,
+  agreeing_min INTEGER NOT NULL,
+  classes_min  INTEGER NOT NULL
+);
+
+CREATE TABLE vetted_hour (
+  start_ns     INTEGER PRIMARY KEY,
+  rounds       INTEGER NOT NULL,
+  vetted       INTEGER NOT NULL,
+  offset_min   REAL,
+  offset_mean  REAL,
+  offset_max   REAL,
+  error_max    REAL,
+  error_mean   REAL,
+  agreeing_min INTEGER NOT NULL,
+  classes_min  INTEGER NOT NULL
+);
+
+-- Alarms over a range (GET /api/v1/alarms?from&to): those raised before
+-- the range's end.
+CREATE INDEX alarms_raised ON alarms(raised_ns);
