@@ -427,7 +427,8 @@ int api_parse_time(const char *text, int64_t *out_ns, char *why, size_t whylen) 
 }
 
 int api_parse_range(const char *from, const char *to, int64_t now_ns, int64_t span_ns,
-                    int64_t *from_ns, int64_t *to_ns, char *why, size_t whylen) {
+                    int64_t max_range_ns, int64_t *from_ns, int64_t *to_ns, char *why,
+                    size_t whylen) {
   char inner[160];
   *to_ns = now_ns;
   if (to && api_parse_time(to, to_ns, inner, sizeof inner) != 0)
@@ -436,9 +437,9 @@ int api_parse_range(const char *from, const char *to, int64_t now_ns, int64_t sp
   if (from && api_parse_time(from, from_ns, inner, sizeof inner) != 0)
     return why_fail(why, whylen, "from: %s", inner);
   if (*from_ns > *to_ns) return why_fail(why, whylen, "from is after to");
-  if (*to_ns - *from_ns > HISTORY_MAX_RANGE_NS)
+  if (max_range_ns > 0 && *to_ns - *from_ns > max_range_ns)
     return why_fail(why, whylen, "range too long: %.0f days, at most %.0f",
-                    (double)(*to_ns - *from_ns) / 86400e9, (double)HISTORY_MAX_RANGE_NS / 86400e9);
+                    (double)(*to_ns - *from_ns) / 86400e9, (double)max_range_ns / 86400e9);
   return 0;
 }
 
@@ -483,8 +484,8 @@ static int parse_step(const char *text, int64_t *out_ns) {
 int api_parse_history(const char *from, const char *to, const char *step, int64_t now_ns,
                       struct api_history_request *q, char *why, size_t whylen) {
   memset(q, 0, sizeof *q);
-  if (api_parse_range(from, to, now_ns, API_HISTORY_DEFAULT_SPAN_NS, &q->from_ns, &q->to_ns,
-                      why, whylen) != 0)
+  if (api_parse_range(from, to, now_ns, API_HISTORY_DEFAULT_SPAN_NS, HISTORY_MAX_RANGE_NS,
+                      &q->from_ns, &q->to_ns, why, whylen) != 0)
     return -1;
   if (!step) {
     q->step_ns = auto_step(q->from_ns, q->to_ns);

@@ -182,10 +182,12 @@ json_object *api_error_json(const char *message);
 int api_parse_time(const char *text, int64_t *out_ns, char *why, size_t whylen);
 
 /* from and to (either NULL: absent; to then is now_ns, from to - span_ns):
- * parsed, from <= to, and no longer than HISTORY_MAX_RANGE_NS. Returns 0,
+ * parsed, from <= to, and no longer than max_range_ns (0: any length; the
+ * events and alarms lists are bounded by their count instead). Returns 0,
  * or -1 with the reason (naming the parameter) in why. */
 int api_parse_range(const char *from, const char *to, int64_t now_ns, int64_t span_ns,
-                    int64_t *from_ns, int64_t *to_ns, char *why, size_t whylen);
+                    int64_t max_range_ns, int64_t *from_ns, int64_t *to_ns, char *why,
+                    size_t whylen);
 
 struct api_history_request {
   int64_t from_ns, to_ns, step_ns;

@@ -265,7 +265,7 @@ static void collect_alarm(void *ctx, const struct history_alarm *a, const char *
 
 static json_object *range_doc(struct MHD_Connection *conn, bool alarms, struct failure *f) {
   int64_t from, to;
-  if (api_parse_range(arg(conn, "from"), arg(conn, "to"), now_ns(), API_LIST_DEFAULT_SPAN_NS,
+  if (api_parse_range(arg(conn, "from"), arg(conn, "to"), now_ns(), API_LIST_DEFAULT_SPAN_NS, 0,
                       &from, &to, f->why, sizeof f->why) != 0)
     return bad_request(f);
   if (!reader) return read_failed(f, -1);

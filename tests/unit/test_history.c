@@ -4,6 +4,7 @@
  * newer files without touching them, flush failure under a lock held by a
  * second connection, pruning, and the bounded buffer. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,6 +424,198 @@ static void test_votes_events_alarms(void) {
   sqlite3_close(db);
 }
 
+
+/* ---- roll-ups (schema/004) ---- */
+
+#define SEC 1000000000LL
+#define H0 (1764460800LL * SEC) /* a whole hour */
+
+struct bucket_row {
+  bool found;
+  long long n;
+  double lo, mean, hi, bmax;
+};
+
+/* The stored bucket of source_id (0: vetted_*) at level "minute"/"hour". */
+static struct bucket_row bucket_of(const char *path, int64_t source_id, const char *level,
+                                   int64_t start) {
+  struct bucket_row r = {0};
+  char sql[256];
+  if (source_id)
+    snprintf(sql, sizeof sql, "SELECT n, offset_min, offset_mean, offset_max, bound_max FROM"
+             " source_%s WHERE source_id = %lld AND start_ns = %lld", level,
+             (long long)source_id, (long long)start);
+  else
+    snprintf(sql, sizeof sql, "SELECT rounds, offset_min, offset_mean, offset_max, error_max"
+             " FROM vetted_%s WHERE start_ns = %lld", level, (long long)start);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_open(path, &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    r.found = true;
+    r.n = sqlite3_column_int64(st, 0);
+    r.lo = sqlite3_column_double(st, 1);
+    r.mean = sqlite3_column_double(st, 2);
+    r.hi = sqlite3_column_double(st, 3);
+    r.bmax = sqlite3_column_double(st, 4);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return r;
+}
+
+static long long count_of(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  long long n = -1;
+  if (sqlite3_open(path, &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+/* Samples i = 0..n-1 at H0 + first + i*every seconds, offset i us. */
+static void add_run(struct history *h, int64_t src, int first, int every, int from, int n) {
+  for (int i = from; i < from + n; i++) {
+    struct vt_sample s = make_sample(H0 + (first + (int64_t)i * every) * SEC, (double)i * 1e-6);
+    s.error_bound = 1e-4 + (double)i * 1e-6;
+    history_add_sample(h, src, &s);
+  }
+}
+
+/* A bucket is written by the flush of the sample that closes it, not
+ * before; the figures are those of its samples. */
+static void test_rollup_written_on_close(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", "GPS");
+  add_run(h, a, 2, 16, 0, 4); /* 2, 18, 34, 50 s: minute 0 */
+  CHECK_INT(history_flush(h), 0);
+  CHECK(!bucket_of(path, a, "minute", H0).found);
+  CHECK_INT(history_open_buckets(h), 2);
+  add_run(h, a, 2, 16, 4, 1); /* 66 s: closes minute 0 */
+  CHECK_INT(history_flush(h), 0);
+  struct bucket_row r = bucket_of(path, a, "minute", H0);
+  CHECK(r.found);
+  CHECK_INT(r.n, 4);
+  CHECK(r.lo == 0.0);
+  CHECK(r.hi == 3e-6);
+  CHECK_NEAR(r.mean, 1.5e-6, 1e-18);
+  CHECK_NEAR(r.bmax, 1.03e-4, 1e-15);
+  CHECK(!bucket_of(path, a, "hour", H0).found);
+  history_close(h);
+}
+
+/* Restart mid-bucket, clean (close and reopen) and as after a crash (the
+ * first handle abandoned with its open buckets, as a killed daemon's):
+ * the bucket holds every sample once. */
+static void restart_mid_bucket(bool crash) {
+  char path[512], err[512];
+  db_path(path, sizeof path);
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", "GPS");
+  int64_t b = history_source_id(h, "b", "ntp", "GAL");
+  add_run(h, a, 1, 8, 0, 4);  /* 1, 9, 17, 25 s */
+  add_run(h, b, 3, 30, 0, 1); /* 3 s */
+  struct history_vote v = {.time_ns = H0 + 20 * SEC, .vetted = true, .offset = 1e-6,
+                           .error = 2e-5, .agreeing = 2, .agreeing_classes = 2};
+  history_add_vote(h, &v);
+  CHECK_INT(history_flush(h), 0);
+  struct history *dead = NULL;
+  if (crash) dead = h; /* never closed before the restart */
+  else history_close(h);
+  h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) {
+    history_close(dead);
+    return;
+  }
+  CHECK_INT(history_open_buckets(h), 6); /* a, b, vetted: minute and hour */
+  add_run(h, a, 1, 8, 4, 4);               /* 33, 41, 49, 57 s */
+  v.time_ns = H0 + 40 * SEC;
+  v.offset = 3e-6;
+  history_add_vote(h, &v);
+  CHECK_INT(history_flush(h), 0);
+  add_run(h, a, 1, 8, 8, 1);               /* 65 s: closes minute 0 of a */
+  add_run(h, b, 3, 30, 2, 1);              /* 63 s: closes minute 0 of b */
+  v.time_ns = H0 + 7300 * SEC;             /* two hours on: everything closes */
+  history_add_vote(h, &v);
+  CHECK_INT(history_flush(h), 0);
+  struct bucket_row r = bucket_of(path, a, "minute", H0);
+  CHECK_INT(r.n, 8);
+  CHECK(r.lo == 0.0);
+  CHECK(r.hi == 7e-6);
+  CHECK_NEAR(r.mean, 3.5e-6, 1e-18);
+  CHECK_INT(bucket_of(path, b, "minute", H0).n, 1);
+  CHECK_INT(bucket_of(path, a, "hour", H0).n, 9);
+  CHECK_INT(bucket_of(path, b, "hour", H0).n, 2);
+  struct bucket_row vm = bucket_of(path, 0, "minute", H0);
+  CHECK_INT(vm.n, 2);
+  CHECK_NEAR(vm.mean, 2e-6, 1e-18);
+  /* no bucket twice, none invented */
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 4); /* minutes 0, 1 of a, b */
+  CHECK_INT(count_of(path, "SELECT sum(n) FROM source_minute"), 11);
+  CHECK_INT(count_of(path, "SELECT sum(n) FROM source_hour"), 11);
+  CHECK_INT(count_of(path, "SELECT sum(rounds) FROM vetted_hour"), 2);
+  history_close(h);
+  history_close(dead);
+}
+
+static void test_rollup_restart_clean(void) { restart_mid_bucket(false); }
+static void test_rollup_restart_crash(void) { restart_mid_bucket(true); }
+
+/* A sample older than the open bucket (the clock stepped back) is merged
+ * into the stored bucket: one row, every sample counted. */
+static void test_rollup_late_sample_merged(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", NULL);
+  add_run(h, a, 10, 20, 0, 3); /* 10, 30, 50 s */
+  add_run(h, a, 10, 20, 3, 1); /* 70 s: closes minute 0 */
+  CHECK_INT(history_flush(h), 0);
+  struct vt_sample late = make_sample(H0 + 55 * SEC, 9e-6);
+  late.error_bound = 5e-4;
+  history_add_sample(h, a, &late);
+  CHECK_INT(history_flush(h), 0);
+  struct bucket_row r = bucket_of(path, a, "minute", H0);
+  CHECK_INT(r.n, 4);
+  CHECK(r.hi == 9e-6);
+  CHECK_NEAR(r.mean, (0 + 1e-6 + 2e-6 + 9e-6) / 4, 1e-18);
+  CHECK(r.bmax == 5e-4);
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 1);
+  history_close(h);
+}
+
+/* Roll-ups are pruned by their own retention, minutes and hours apart;
+ * raw rows of a bucket still open are kept whatever the cut-off. */
+static void test_rollup_prune(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", NULL);
+  for (int hour = 0; hour < 4; hour++) add_run(h, a, hour * 3600 + 5, 30, 0, 2);
+  CHECK_INT(history_flush(h), 0);
+  /* minutes of hours 0..2 closed, and hours 0..2; hour 3 open */
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 3);
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_hour"), 3);
+  CHECK_INT(history_prune_rollups(h, H0 + 7200 * SEC, H0 + 3600 * SEC), 3);
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 1);
+  CHECK_INT(count_of(path, "SELECT min(start_ns) FROM source_hour"), H0 + 3600 * SEC);
+  /* raw: a cut-off past everything keeps the open bucket's two samples */
+  CHECK_INT(history_prune(h, H0 + 5 * 3600 * SEC), 6);
+  CHECK_INT(history_count_samples(h, a), 2);
+  history_close(h);
+}
+
 int main(void) {
   unit_init();
   if (!mkdtemp(tmpdir)) {
@@ -439,6 +632,11 @@ int main(void) {
   RUN(test_bounded_buffer);
   RUN(test_bad_row_does_not_block);
   RUN(test_votes_events_alarms);
+  RUN(test_rollup_written_on_close);
+  RUN(test_rollup_restart_clean);
+  RUN(test_rollup_restart_crash);
+  RUN(test_rollup_late_sample_merged);
+  RUN(test_rollup_prune);
   remove_tree(tmpdir);
   return unit_done();
 }
