@@ -84,9 +84,6 @@ const char *history_resolution_name(enum history_resolution r) {
 #define TAIL_VETTED                                                                   \
   "max(?3, coalesce((SELECT max(start_ns) + ?6 FROM %s WHERE start_ns <= ?2), ?3),"   \
   " min(?2, coalesce((SELECT max(time_ns) FROM votes), ?2)) - ?6 - ?7)"
-#define GROUP_POINTS                                                                  \
-  "SELECT k, sum(n), sum(nv), min(lo), sum(vs) / sum(nv), max(hi), max(bmax),"        \
-  " sum(bs) / sum(nv), min(amin), min(cmin) FROM (%s) GROUP BY k ORDER BY k LIMIT ?8"
 
 static void series_sql(char *sql, size_t len, bool vetted, enum history_resolution res) {
   char rows[2000], tail[400], raw[1000];
@@ -101,7 +98,9 @@ static void series_sql(char *sql, size_t len, bool vetted, enum history_resoluti
     snprintf(buckets, sizeof buckets, vetted ? BUCKET_VETTED : BUCKET_SOURCE, table);
     snprintf(rows, sizeof rows, "%s UNION ALL %s", buckets, raw);
   }
-  snprintf(sql, len, GROUP_POINTS, rows);
+  /* Grouped into points in C (fold_row): SQL's GROUP BY on a computed key
+   * sorts every row through a temporary b-tree first. */
+  snprintf(sql, len, "%s", rows);
 }
 
 static const char SQL_SOURCE_ID[] = "SELECT id FROM sources WHERE name = ?1";
@@ -236,6 +235,49 @@ static int64_t floor_to(int64_t t, int64_t step) {
   return q * step;
 }
 
+/* One point as it is being folded: sums, from which the means come. */
+struct fold {
+  uint32_t n, nv;
+  double lo, hi, bmax, vsum, bsum;
+  int amin, cmin;
+};
+
+static void fold_row(struct fold *f, sqlite3_stmt *st) {
+  uint32_t n = (uint32_t)sqlite3_column_int64(st, 1);
+  uint32_t nv = (uint32_t)sqlite3_column_int64(st, 2);
+  bool first = f->n == 0, first_v = f->nv == 0;
+  f->n += n;
+  if (sqlite3_column_type(st, 8) != SQLITE_NULL) {
+    int a = sqlite3_column_int(st, 8), c = sqlite3_column_int(st, 9);
+    if (first || a < f->amin) f->amin = a;
+    if (first || c < f->cmin) f->cmin = c;
+  }
+  if (nv == 0 || sqlite3_column_type(st, 3) == SQLITE_NULL) return;
+  double lo = sqlite3_column_double(st, 3), hi = sqlite3_column_double(st, 5);
+  double bmax = sqlite3_column_double(st, 6);
+  if (first_v || lo < f->lo) f->lo = lo;
+  if (first_v || hi > f->hi) f->hi = hi;
+  if (first_v || bmax > f->bmax) f->bmax = bmax;
+  f->vsum += sqlite3_column_double(st, 4);
+  f->bsum += sqlite3_column_double(st, 7);
+  f->nv += nv;
+}
+
+static void fold_point(const struct fold *f, int64_t time_ns, bool vetted,
+                       struct history_point *p) {
+  bool v = f->nv > 0;
+  p->time_ns = time_ns;
+  p->n = f->n;
+  p->nv = f->nv;
+  p->offset_min = v ? f->lo : NAN;
+  p->offset_max = v ? f->hi : NAN;
+  p->offset_mean = v ? f->vsum / f->nv : NAN;
+  p->bound_max = v ? f->bmax : NAN;
+  p->bound_mean = v ? f->bsum / f->nv : NAN;
+  p->agreeing_min = vetted ? (f->n ? f->amin : 0) : -1;
+  p->classes_min = vetted ? (f->n ? f->cmin : 0) : -1;
+}
+
 int history_read_series(struct history_reader *r, int64_t series, int64_t from_ns,
                         int64_t to_ns, int64_t step_ns, enum history_resolution res,
                         struct history_point *out, int max) {
@@ -245,6 +287,10 @@ int history_read_series(struct history_reader *r, int64_t series, int64_t from_n
   bool vetted = series == HISTORY_VETTED;
   sqlite3_stmt *st = r->series[vetted][res];
   int64_t origin = floor_to(from_ns, step_ns);
+  int64_t slots = (to_ns - origin) / step_ns + 1;
+  if (slots > HISTORY_MAX_POINTS * 4) return -1; /* the caller checked the points */
+  struct fold *f = calloc((size_t)slots, sizeof *f);
+  if (!f) return -1;
   start_budget(r);
   sqlite3_bind_int64(st, 2, to_ns);
   sqlite3_bind_int64(st, 3, origin);
@@ -254,21 +300,15 @@ int history_read_series(struct history_reader *r, int64_t series, int64_t from_n
     sqlite3_bind_int64(st, 6, history_resolution_width(res));
     sqlite3_bind_int64(st, 7, ROLLUP_GRACE_NS);
   }
-  sqlite3_bind_int(st, 8, max);
-  int rc, n = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max) {
-    struct history_point *p = &out[n++];
-    p->time_ns = origin + sqlite3_column_int64(st, 0) * step_ns;
-    p->n = (uint32_t)sqlite3_column_int64(st, 1);
-    p->nv = (uint32_t)sqlite3_column_int64(st, 2);
-    p->offset_min = column_or_nan(st, 3);
-    p->offset_mean = column_or_nan(st, 4);
-    p->offset_max = column_or_nan(st, 5);
-    p->bound_max = column_or_nan(st, 6);
-    p->bound_mean = column_or_nan(st, 7);
-    p->agreeing_min = vetted ? sqlite3_column_int(st, 8) : -1;
-    p->classes_min = vetted ? sqlite3_column_int(st, 9) : -1;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int64_t k = sqlite3_column_int64(st, 0);
+    if (k >= 0 && k < slots) fold_row(&f[k], st);
   }
+  int n = 0;
+  for (int64_t k = 0; k < slots && n < max; k++)
+    if (f[k].n) fold_point(&f[k], origin + k * step_ns, vetted, &out[n++]);
+  free(f);
   return finish(r, st, rc, n);
 }
 

@@ -813,25 +813,40 @@ static void test_history_json(void) {
   CHECK_STR(member_text(o, "step"), "60");
   CHECK_STR(member_text(o, "resolution"), "\"minute\"");
   CHECK_STR(member_text(o, "from"), "1764457200.1234567");
-  json_object *pts = get(o, "points");
-  CHECK_INT(json_object_array_length(pts), 1);
-  json_object *p0 = json_object_array_get_idx(pts, 0);
-  CHECK_STR(member_text(p0, "time"), "1764457200");
-  CHECK_STR(member_text(p0, "count"), "4");
-  CHECK_STR(member_text(p0, "offset_mean"), "0.1");
-  CHECK_STR(member_text(p0, "bound_max"), "0.0002");
-  CHECK(!has_key(p0, "rounds"));
+  json_object *cols = get(o, "points");
+  CHECK_INT(json_object_array_length(get(cols, "time")), 1);
+  CHECK_STR(json_object_to_json_string(get(cols, "time")), "[ 1764457200 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "count")), "[ 4 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_min")), "[ -0.000001 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_mean")), "[ 0.1 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "bound_max")), "[ 0.0002 ]");
+  CHECK(!has_key(cols, "rounds"));
+  CHECK(!has_key(cols, "agreeing_min"));
   json_object_put(o);
   /* the vetted series: rounds, vetted, the error, null without a vetted round */
   o = api_history_json(NULL, &q, p, 2);
   CHECK_STR(member_text(o, "source"), "\"vetted\"");
-  json_object *p1 = json_object_array_get_idx(get(o, "points"), 1);
-  CHECK_STR(member_text(p1, "rounds"), "15");
-  CHECK_STR(member_text(p1, "vetted"), "0");
-  CHECK_STR(member_text(p1, "offset_mean"), "null");
-  CHECK_STR(member_text(p1, "error_max"), "null");
-  CHECK_STR(member_text(p1, "agreeing_min"), "1");
-  CHECK(!has_key(p1, "count"));
+  cols = get(o, "points");
+  CHECK_STR(json_object_to_json_string(get(cols, "rounds")), "[ 4, 15 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "vetted")), "[ 4, 0 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_mean")), "[ 0.1, null ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "error_max")), "[ 0.0002, null ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "agreeing_min")), "[ -1, 1 ]");
+  CHECK(!has_key(cols, "count"));
+  json_object_put(o);
+  /* figures are rounded to the nanosecond; a five-year offset keeps it */
+  struct history_point big = {.time_ns = 1764457200LL * SEC + 1, .n = 1, .nv = 1,
+                              .offset_min = 157680000.000000001, .offset_mean = -2.5e-10,
+                              .offset_max = 1.23456789012e-3, .bound_max = 1e10,
+                              .bound_mean = -0.0};
+  o = api_history_json("x", &q, &big, 1);
+  cols = get(o, "points");
+  CHECK_STR(json_object_to_json_string(get(cols, "time")), "[ 1764457200.000000001 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_min")), "[ 157680000 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_mean")), "[ 0 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_max")), "[ 0.001234568 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "bound_max")), "[ 10000000000 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "bound_mean")), "[ 0 ]");
   json_object_put(o);
 }
 
