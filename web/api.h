@@ -67,10 +67,12 @@
  *
  *   GET /api/v1/history?source=NAME&from=T&to=T&step=S
  *     {"source":"NAME","from":<unix s>,"to":<unix s>,"step":<s>,
- *      "resolution":"raw|minute|hour","points":[{"time":<unix s>,"count":n,
- *      "offset_min":<s>,"offset_mean":<s>,"offset_max":<s>,
- *      "bound_max":<s>,"bound_mean":<s>}]}
- *     The source's samples in points of step seconds: a point covers
+ *      "resolution":"raw|minute|hour","points":{"time":[<unix s>,...],
+ *      "count":[n,...],"offset_min":[<s>,...],"offset_mean":[...],
+ *      "offset_max":[...],"bound_max":[...],"bound_mean":[...]}}
+ *     The points as columns of equal length (what a chart library such as
+ *     uPlot takes as it is; 2000 points in ~150 KiB rather than twice that
+ *     as objects). The source's samples in points of step seconds: a point covers
  *     [time, time + step), time a multiple of step since the epoch, so the
  *     first point may start before from. Only points with samples are
  *     listed. bound_max is the worst error bound in the point. T is Unix
@@ -79,16 +81,18 @@
  *     hour before to. step (whole seconds) is optional: by default the
  *     smallest of 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 3,
  *     6, 12 h, 1, 2, 7, 14, 30 d that gives at most HISTORY_MAX_POINTS
- *     points. resolution says what was read: raw samples (step < 60 s,
- *     ranges up to 6 h), minute roll-ups (step < 3600 s; step rounded up to
- *     whole minutes) or hour roll-ups (whole hours).
+ *     points, reads raw samples only up to 6 h and minute roll-ups only up
+ *     to 14 days (API_AUTO_MAX_BUCKETS). resolution says what was read: raw
+ *     samples (step < 60 s, ranges up to 6 h), minute roll-ups (step <
+ *     3600 s; step rounded up to whole minutes) or hour roll-ups (whole
+ *     hours). Figures are rounded to the nanosecond.
  *
  *   GET /api/v1/history/vetted?from=T&to=T&step=S
  *     The vetted offset and its bound, from the vote of every round:
- *     {"source":"vetted",...,"points":[{"time":<unix s>,"rounds":n,
- *      "vetted":n,"offset_min":<s>,"offset_mean":<s>,"offset_max":<s>,
- *      "error_max":<s>,"error_mean":<s>,"agreeing_min":n,
- *      "classes_min":n}]}
+ *     {"source":"vetted",...,"points":{"time":[...],"rounds":[n,...],
+ *      "vetted":[n,...],"offset_min":[...],"offset_mean":[...],
+ *      "offset_max":[...],"error_max":[...],"error_mean":[...],
+ *      "agreeing_min":[n,...],"classes_min":[n,...]}}
  *     rounds: vote rounds in the point; vetted: those that vetted the time
  *     (the offset and error figures cover them, null when none did);
  *     agreeing_min, classes_min: the fewest agreeing sources and classes of
@@ -175,6 +179,9 @@ json_object *api_error_json(const char *message);
 #define API_HISTORY_DEFAULT_SPAN_NS (3600LL * 1000000000LL)
 #define API_LIST_DEFAULT_SPAN_NS (86400LL * 1000000000LL)
 #define API_SOURCE_NAME_MAX 300
+/* The automatic step reads at most this many roll-up buckets (two weeks
+ * of minutes; beyond, hours). */
+#define API_AUTO_MAX_BUCKETS 20160
 
 /* A time parameter: Unix seconds ("1764480000", "1764480000.25") or an
  * RFC 3339 date-time ("2026-11-22T05:00:00Z", "...05:00:00.5+01:00").

@@ -153,6 +153,50 @@ static int write_history(const char *path, int64_t *ids, struct ingest *out) {
   return 0;
 }
 
+/* Samples only, roll-ups on, the same 50 sources at 16 s for INGEST_DAYS,
+ * into a fresh file: the ingest figure of the goal (as bench_history's,
+ * which has no votes either), flushed every flush_polls polls of every
+ * source. Returns samples/s, or -1. */
+#define INGEST_DAYS 3
+static double ingest_samples_only(const char *dir, long flush_polls) {
+  char path[4200], err[512];
+  snprintf(path, sizeof path, "%s/ingest-%ld.db", dir, flush_polls);
+  struct history *h = history_open(path, err, sizeof err);
+  if (!h) {
+    fprintf(stderr, "bench_history_api: %s\n", err);
+    return -1;
+  }
+  int64_t ids[SOURCES];
+  for (int i = 0; i < SOURCES; i++) {
+    char name[40];
+    snprintf(name, sizeof name, "ntp%02d.example.net", i);
+    ids[i] = history_source_id(h, name, "ntp", "GPS");
+  }
+  const long polls = INGEST_DAYS * 86400L / POLL_S;
+  struct vt_sample s;
+  long n = 0;
+  int rc = 0;
+  double t0 = mono_now();
+  for (long k = 0; k < polls && rc == 0; k++) {
+    int64_t base = (T0_S + k * POLL_S) * SEC;
+    for (int i = 0; i < SOURCES; i++, n++) {
+      make_sample(base + (int64_t)i * (POLL_S * SEC / SOURCES) + 1000, i, &s);
+      history_add_sample(h, ids[i], &s);
+    }
+    if ((k + 1) % flush_polls == 0) rc = history_flush(h);
+  }
+  if (rc == 0) rc = history_flush(h);
+  double seconds = mono_now() - t0;
+  history_close(h);
+  static const char *const suffixes[] = {"", "-wal", "-shm"};
+  for (int j = 0; j < 3; j++) {
+    char p[4300];
+    snprintf(p, sizeof p, "%s%s", path, suffixes[j]);
+    unlink(p);
+  }
+  return rc == 0 ? n / seconds : -1;
+}
+
 struct read_case {
   const char *what;
   int source; /* index, or -1: the vetted series */
@@ -246,6 +290,13 @@ int main(void) {
     return 1;
   }
   snprintf(path, sizeof path, "%s/history.db", dir);
+  static const long batches[] = {1, 16, 64};
+  double only[3];
+  for (int i = 0; i < 3; i++)
+    if ((only[i] = ingest_samples_only(dir, batches[i])) < 0) {
+      remove_db(dir, path);
+      return 1;
+    }
   int64_t ids[SOURCES];
   struct ingest in = {0};
   if (write_history(path, ids, &in) != 0) {
@@ -258,9 +309,10 @@ int main(void) {
       {"one source, 1 day", 7, 86400, NULL},
       {"one source, 7 days", 7, 7 * 86400, NULL},
       {"one source, 30 days", 7, 30 * 86400, NULL},
-      {"one source, 30 days, step 3600 s", 7, 30 * 86400, "3600"},
+      {"one source, 30 days, step 1800 s (minute roll-ups)", 7, 30 * 86400, "1800"},
       {"vetted, 1 hour", -1, 3600, NULL},
       {"vetted, 30 days", -1, 30 * 86400, NULL},
+      {"one source, 1 year (as far as there is data)", 7, 365 * 86400, NULL},
   };
   enum { N = sizeof cases / sizeof cases[0] };
   struct read_result res[N];
@@ -270,6 +322,11 @@ int main(void) {
   if (failed) return 1;
 
   double rate = in.samples / in.seconds;
+  printf("Ingest, samples only (as bench_history), roll-ups on: %d sources at %d s for %d days,"
+         " fresh file per row\n\n", SOURCES, POLL_S, INGEST_DAYS);
+  printf("| batch (samples/flush) | samples/s |\n|---:|---:|\n");
+  for (int i = 0; i < 3; i++) printf("| %ld | %.0f |\n", batches[i] * SOURCES, only[i]);
+  printf("\nThe 30-day history: ");
   printf("%d sources at %d s for %ld days, one vote per second; a flush every %d simulated s\n\n",
          SOURCES, POLL_S, DAYS, POLL_S);
   printf("| ingest | figure |\n|---|---:|\n");
@@ -277,6 +334,7 @@ int main(void) {
   printf("| votes written | %ld |\n", in.votes);
   printf("| seconds | %.1f |\n", in.seconds);
   printf("| samples/s (votes and roll-ups in the same transactions) | %.0f |\n", rate);
+  printf("| rows/s (samples and votes) | %.0f |\n", (in.samples + in.votes) / in.seconds);
   printf("| database size (MB) | %.0f |\n", in.bytes / 1e6);
   printf("| database bytes per sample (votes and roll-ups included) | %.1f |\n",
          (double)in.bytes / in.samples);
@@ -287,9 +345,12 @@ int main(void) {
     printf("| %s | %s | %lld | %d | %.0f | %.2f | %.2f |\n", cases[i].what,
            history_resolution_name(res[i].res), (long long)res[i].step_s, res[i].points,
            res[i].json_bytes / 1024.0, res[i].first_ms, res[i].median_ms);
-  printf("\ngoal ingest >= %.0f samples/s: %s; one source over 30 days < %.0f ms: %s "
-         "(first %.2f ms, median %.2f ms)\n",
-         GOAL_RATE, rate >= GOAL_RATE ? "met" : "NOT met", GOAL_MONTH_MS,
+  double best = only[0] > only[1] ? only[0] : only[1];
+  if (only[2] > best) best = only[2];
+  printf("\ngoal ingest >= %.0f samples/s (samples only, roll-ups on): batch 50 %s, batch 800 %s, "
+         "batch 3200 %s; one source over 30 days < %.0f ms: %s (first %.2f ms, median %.2f ms)\n",
+         GOAL_RATE, only[0] >= GOAL_RATE ? "met" : "NOT met", only[1] >= GOAL_RATE ? "met" : "NOT met",
+         only[2] >= GOAL_RATE ? "met" : "NOT met", GOAL_MONTH_MS,
          res[4].first_ms < GOAL_MONTH_MS && res[4].median_ms < GOAL_MONTH_MS ? "met" : "NOT met",
          res[4].first_ms, res[4].median_ms);
   return 0;
