@@ -79,6 +79,10 @@ struct history {
   struct rollup_set *rollups;
   struct rollup_bucket *closed;
   size_t n_closed, cap_closed;
+  /* Closed minute buckets held until their series' hour bucket closes
+   * (see on_bucket_closed()). */
+  struct rollup_bucket *held;
+  size_t n_held, cap_held;
   sqlite3_stmt *bucket_insert[4], *bucket_select[4], *bucket_replace[4],
       *bucket_prune[4];
 };
@@ -366,6 +370,7 @@ static void history_free(struct history *h) {
   if (h->db) sqlite3_close(h->db);
   rollup_set_free(h->rollups);
   free(h->closed);
+  free(h->held);
   free(h->ring);
   free(h->records);
   free(h->path);
@@ -808,31 +813,69 @@ static int write_closed(struct history *h) {
   return SQLITE_OK;
 }
 
-/* rollup_emit_fn: a closed bucket joins the next flush. */
-static void on_bucket_closed(void *ctx, const struct rollup_bucket *b) {
-  struct history *h = ctx;
-  if (h->n_closed == h->cap_closed) {
-    size_t cap = h->cap_closed ? h->cap_closed * 2 : 256;
-    struct rollup_bucket *p = cap <= CLOSED_MAX ? realloc(h->closed, cap * sizeof *p) : NULL;
+/* Appends b to a growing list; false (b dropped and counted) past
+ * CLOSED_MAX or out of memory. */
+static bool push_bucket(struct history *h, struct rollup_bucket **list, size_t *n, size_t *cap,
+                        const struct rollup_bucket *b) {
+  if (*n == *cap) {
+    size_t c = *cap ? *cap * 2 : 256;
+    struct rollup_bucket *p = c <= CLOSED_MAX ? realloc(*list, c * sizeof *p) : NULL;
     if (!p) {
       h->stats.dropped++;
       LOG_RATELIMITED(LOG_LVL_ERROR, "history: %s: %zu roll-up buckets wait for a "
-                      "failing disk; dropping one", h->path, h->n_closed);
-      return;
+                      "failing disk; dropping one", h->path, *n);
+      return false;
     }
-    h->closed = p;
-    h->cap_closed = cap;
+    *list = p;
+    *cap = c;
   }
-  h->closed[h->n_closed++] = *b;
+  (*list)[(*n)++] = *b;
+  return true;
+}
+
+/* The held minute buckets of series that start before end join the next
+ * flush. */
+static void release_held(struct history *h, int64_t series, int64_t end) {
+  size_t keep = 0;
+  for (size_t i = 0; i < h->n_held; i++) {
+    const struct rollup_bucket *m = &h->held[i];
+    if (m->series == series && m->start_ns < end)
+      push_bucket(h, &h->closed, &h->n_closed, &h->cap_closed, m);
+    else
+      h->held[keep++] = *m;
+  }
+  h->n_held = keep;
+}
+
+/* rollup_emit_fn. A closed hour bucket joins the next flush, and with it
+ * the minute buckets of its hour. A closed minute bucket whose hour is
+ * still open is held until then: the minute buckets of a source are then
+ * written sixty at a time, into one or two pages of the (source, start)
+ * b-tree, rather than one page per source per minute (at 50 sources, most
+ * of a flush's pages: docs/design.md, "Roll-ups"). The restart rebuilds
+ * held buckets like open ones: they all lie in an open hour. */
+static void on_bucket_closed(void *ctx, const struct rollup_bucket *b) {
+  struct history *h = ctx;
+  if (b->level == ROLLUP_HOUR) {
+    push_bucket(h, &h->closed, &h->n_closed, &h->cap_closed, b);
+    release_held(h, b->series, b->start_ns + ROLLUP_HOUR_NS);
+    return;
+  }
+  int64_t hour = rollup_open_start(h->rollups, b->series, ROLLUP_HOUR);
+  if (hour == rollup_bucket_start(b->start_ns, ROLLUP_HOUR))
+    push_bucket(h, &h->held, &h->n_held, &h->cap_held, b);
+  else /* its hour is written already (a late piece): now */
+    push_bucket(h, &h->closed, &h->n_closed, &h->cap_closed, b);
 }
 
 /* The restart (docs/design.md, "History"): open buckets are never written
  * early, and a flush writes raw rows and the buckets they close in one
  * transaction; so after any stop, clean or not, every raw row is in a
- * stored bucket or belonged to one that was open. Open buckets started
- * after the newest row minus a width and the grace (else they would have
- * closed): the raw rows since then whose bucket is not stored are added
- * again, level by level. */
+ * stored bucket or belonged to one that was open or held. Open hour
+ * buckets started after the newest row minus an hour and the grace (else
+ * they would have closed), and held minute buckets lie in open hours: the
+ * raw rows since then whose bucket is not stored are added again, level
+ * by level. */
 /* One statement per level and series kind; the table name is ours. */
 static void rebuild_sql(char *sql, size_t len, bool votes, const char *table) {
   if (votes)
@@ -880,8 +923,10 @@ static int rebuild_open_buckets(struct history *h, char *err, size_t errlen) {
                               " -9223372036854775807), coalesce((SELECT max(time_ns)"
                               " FROM votes), -9223372036854775807))");
   if (hw <= INT64_MIN + 1 + ROLLUP_HOUR_NS + ROLLUP_GRACE_NS) return 0; /* empty */
+  /* Both levels from the oldest hour that may be open: minute buckets
+   * are held until their hour closes. */
+  int64_t since = rollup_bucket_start(hw - ROLLUP_HOUR_NS - ROLLUP_GRACE_NS, ROLLUP_HOUR);
   for (int lv = 0; lv < ROLLUP_LEVELS; lv++) {
-    int64_t since = rollup_bucket_start(hw - rollup_width_ns(lv) - ROLLUP_GRACE_NS, lv);
     if (rebuild_level(h, false, bucket_tables[lv], lv, since) != 0 ||
         rebuild_level(h, true, bucket_tables[2 + lv], lv, since) != 0) {
       set_err(err, errlen, "%s: cannot rebuild the open roll-up buckets: %s", h->path,

@@ -74,9 +74,10 @@ const char *history_resolution_name(enum history_resolution r) {
   " error_mean * vetted AS bs, agreeing_min AS amin, classes_min AS cmin FROM %s"     \
   " WHERE start_ns >= ?3 AND start_ns <= ?2"
 /* Where the raw tail starts: after the newest stored bucket at or before
- * `to` (?6 its width), and no earlier than a width and the grace before
- * the newest raw row (older rows are all in stored buckets, so a source
- * silent for weeks does not make the tail a scan of weeks). */
+ * `to` (?6 its width), and no earlier than a width, an hour and the grace
+ * (?7) before the newest raw row: older rows are all in stored buckets
+ * (the writer holds a minute bucket until its hour closes), so a source
+ * silent for weeks does not make the tail a scan of weeks. */
 #define TAIL_SOURCE                                                                   \
   "max(?3, coalesce((SELECT max(start_ns) + ?6 FROM %s WHERE source_id = ?5"          \
   " AND start_ns <= ?2), ?3), min(?2, coalesce((SELECT max(rx_time_ns)"               \
@@ -298,7 +299,7 @@ int history_read_series(struct history_reader *r, int64_t series, int64_t from_n
   if (!vetted) sqlite3_bind_int64(st, 5, series);
   if (res != HISTORY_RAW) {
     sqlite3_bind_int64(st, 6, history_resolution_width(res));
-    sqlite3_bind_int64(st, 7, ROLLUP_GRACE_NS);
+    sqlite3_bind_int64(st, 7, ROLLUP_HOUR_NS + ROLLUP_GRACE_NS);
   }
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -172,6 +172,11 @@ int64_t rollup_oldest_open(const struct rollup_set *s) {
   return oldest;
 }
 
+int64_t rollup_open_start(const struct rollup_set *s, int64_t series, enum rollup_level level) {
+  if (series < 0 || (size_t)series >= s->cap || !s->series[series].used[level]) return INT64_MIN;
+  return s->series[series].b[level].start_ns;
+}
+
 int64_t rollup_high_water(const struct rollup_set *s) { return s->high_water; }
 
 int rollup_open_count(const struct rollup_set *s) {

@@ -93,6 +93,8 @@ void rollup_close_idle(struct rollup_set *s);
 /* The start of the oldest open bucket (INT64_MAX when none): raw rows at
  * or after it must not be pruned, or a restart could not rebuild it. */
 int64_t rollup_oldest_open(const struct rollup_set *s);
+/* The start of the series' open bucket at level, or INT64_MIN if none. */
+int64_t rollup_open_start(const struct rollup_set *s, int64_t series, enum rollup_level level);
 /* The newest entry time seen (INT64_MIN before any). */
 int64_t rollup_high_water(const struct rollup_set *s);
 /* Open buckets now (for tests and the status). */

@@ -486,7 +486,8 @@ static void add_run(struct history *h, int64_t src, int first, int every, int fr
 }
 
 /* A bucket is written by the flush of the sample that closes it, not
- * before; the figures are those of its samples. */
+ * before, a minute bucket with its hour; the figures are those of its
+ * samples. */
 static void test_rollup_written_on_close(void) {
   char path[512], err[512];
   struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
@@ -497,8 +498,12 @@ static void test_rollup_written_on_close(void) {
   CHECK_INT(history_flush(h), 0);
   CHECK(!bucket_of(path, a, "minute", H0).found);
   CHECK_INT(history_open_buckets(h), 2);
-  add_run(h, a, 2, 16, 4, 1); /* 66 s: closes minute 0 */
+  add_run(h, a, 2, 16, 4, 1); /* 66 s: closes minute 0, held with its hour */
   CHECK_INT(history_flush(h), 0);
+  CHECK(!bucket_of(path, a, "minute", H0).found);
+  add_run(h, a, 3602, 1, 0, 1); /* the next hour: hour 0 and its minutes */
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(bucket_of(path, a, "hour", H0).n, 5);
   struct bucket_row r = bucket_of(path, a, "minute", H0);
   CHECK(r.found);
   CHECK_INT(r.n, 4);
@@ -506,7 +511,8 @@ static void test_rollup_written_on_close(void) {
   CHECK(r.hi == 3e-6);
   CHECK_NEAR(r.mean, 1.5e-6, 1e-18);
   CHECK_NEAR(r.bmax, 1.03e-4, 1e-15);
-  CHECK(!bucket_of(path, a, "hour", H0).found);
+  CHECK_INT(bucket_of(path, a, "minute", H0 + 60 * SEC).n, 1);
+  CHECK(!bucket_of(path, a, "minute", H0 + 3600 * SEC).found); /* open */
   history_close(h);
 }
 
@@ -583,14 +589,20 @@ static void test_rollup_late_sample_merged(void) {
   CHECK_INT(history_flush(h), 0);
   struct vt_sample late = make_sample(H0 + 55 * SEC, 9e-6);
   late.error_bound = 5e-4;
-  history_add_sample(h, a, &late);
+  history_add_sample(h, a, &late); /* a piece of minute 0, whose hour is open */
+  add_run(h, a, 3610, 1, 0, 1);    /* the next hour writes hour 0 */
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(bucket_of(path, a, "hour", H0).n, 5);
+  late.offset = 8e-6;
+  history_add_sample(h, a, &late); /* a piece of a minute already written */
   CHECK_INT(history_flush(h), 0);
   struct bucket_row r = bucket_of(path, a, "minute", H0);
-  CHECK_INT(r.n, 4);
+  CHECK_INT(r.n, 5);
   CHECK(r.hi == 9e-6);
-  CHECK_NEAR(r.mean, (0 + 1e-6 + 2e-6 + 9e-6) / 4, 1e-18);
+  CHECK_NEAR(r.mean, (0 + 1e-6 + 2e-6 + 9e-6 + 8e-6) / 5, 1e-18);
   CHECK(r.bmax == 5e-4);
-  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 1);
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute WHERE start_ns = " "1764460800000000000"), 1);
+  CHECK_INT(bucket_of(path, a, "hour", H0).n, 6); /* the hour took both late pieces */
   history_close(h);
 }
 
