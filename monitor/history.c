@@ -713,6 +713,26 @@ static int prepare_rollups(struct history *h, char *err, size_t errlen) {
     const char *args = t < 2 ? "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"
                              : "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10";
     const char *key = t < 2 ? "source_id = ?1 AND start_ns = ?2" : "start_ns = ?1";
+    if (!(t & 1)) { /* minutes, packed per hour */
+      const char *k = t < 2 ? "source_id, hour_ns" : "hour_ns";
+      const char *a = t < 2 ? "?1, ?2, ?3" : "?2, ?3";
+      const char *w = t < 2 ? "source_id = ?1 AND hour_ns = ?2" : "hour_ns = ?2";
+      snprintf(sql[0], sizeof sql[0], "INSERT INTO %s(%s, minutes) VALUES (%s)", name, k, a);
+      snprintf(sql[1], sizeof sql[1], "INSERT OR REPLACE INTO %s(%s, minutes) VALUES (%s)", name,
+               k, a);
+      snprintf(sql[2], sizeof sql[2], "SELECT minutes FROM %s WHERE %s", name, w);
+      if (t < 2)
+        snprintf(sql[3], sizeof sql[3], "DELETE FROM %s WHERE source_id IN"
+                 " (SELECT id FROM sources) AND hour_ns < ?1", name);
+      else
+        snprintf(sql[3], sizeof sql[3], "DELETE FROM %s WHERE hour_ns < ?1", name);
+      if (prepare_one(h, sql[0], &h->bucket_insert[t], err, errlen) ||
+          prepare_one(h, sql[1], &h->bucket_replace[t], err, errlen) ||
+          prepare_one(h, sql[2], &h->bucket_select[t], err, errlen) ||
+          prepare_one(h, sql[3], &h->bucket_prune[t], err, errlen))
+        return -1;
+      continue;
+    }
     snprintf(sql[0], sizeof sql[0], "INSERT INTO %s(%s) VALUES (%s)", name, cols, args);
     snprintf(sql[1], sizeof sql[1], "INSERT OR REPLACE INTO %s(%s) VALUES (%s)", name, cols,
              args);
@@ -805,12 +825,104 @@ static int write_bucket(struct history *h, const struct rollup_bucket *b) {
   return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* The minute buckets of one series and hour (pieces of one minute merged)
+ * as one packed row: inserted, or, when the row exists (a late piece),
+ * read back, merged minute by minute and replaced. */
+static int write_minutes(struct history *h, const struct rollup_bucket *b, size_t n) {
+  int t = b->series == 0 ? 2 : 0;
+  int64_t hour = rollup_bucket_start(b->start_ns, ROLLUP_HOUR);
+  struct rollup_bucket slot[60], stored[60];
+  bool used[60] = {false};
+  unsigned char blob[ROLLUP_PACKED_MAX];
+  for (size_t i = 0; i < n; i++) {
+    int m = (int)((b[i].start_ns - hour) / ROLLUP_MINUTE_NS);
+    if (used[m]) rollup_merge(&slot[m], &b[i]);
+    else slot[m] = b[i], used[m] = true;
+  }
+  struct rollup_bucket list[60];
+  int k = 0;
+  for (int m = 0; m < 60; m++)
+    if (used[m]) list[k++] = slot[m];
+  for (int attempt = 0; attempt < 2; attempt++) {
+    sqlite3_stmt *st = attempt ? h->bucket_replace[t] : h->bucket_insert[t];
+    size_t len = rollup_pack(list, k, hour, blob);
+    sqlite3_bind_int64(st, 1, b->series);
+    sqlite3_bind_int64(st, 2, hour);
+    sqlite3_bind_blob(st, 3, blob, (int)len, SQLITE_STATIC);
+    int rc = step_reset(st);
+    if (rc == SQLITE_DONE) return SQLITE_OK;
+    if (rc != SQLITE_CONSTRAINT || attempt) return rc;
+    /* the hour's row exists: merge into what it holds */
+    sqlite3_stmt *sel = h->bucket_select[t];
+    sqlite3_bind_int64(sel, 1, b->series);
+    sqlite3_bind_int64(sel, 2, hour);
+    int n_stored = -1;
+    if ((rc = sqlite3_step(sel)) == SQLITE_ROW)
+      n_stored = rollup_unpack(sqlite3_column_blob(sel, 0),
+                               (size_t)sqlite3_column_bytes(sel, 0), b->series, hour, stored);
+    sqlite3_reset(sel);
+    sqlite3_clear_bindings(sel);
+    if (n_stored < 0) return rc == SQLITE_ROW ? SQLITE_CORRUPT : rc;
+    for (int i = 0; i < n_stored; i++) {
+      int m = (int)((stored[i].start_ns - hour) / ROLLUP_MINUTE_NS);
+      if (used[m]) rollup_merge(&slot[m], &stored[i]);
+      else slot[m] = stored[i], used[m] = true;
+    }
+    k = 0;
+    for (int m = 0; m < 60; m++)
+      if (used[m]) list[k++] = slot[m];
+  }
+  return SQLITE_ERROR;
+}
+
+/* Hour buckets one by one; minute buckets in runs of one series and hour
+ * (release_held() puts an hour's minutes side by side). */
 static int write_closed(struct history *h) {
-  for (size_t i = 0; i < h->n_closed; i++) {
-    int rc = write_bucket(h, &h->closed[i]);
+  for (size_t i = 0; i < h->n_closed;) {
+    const struct rollup_bucket *b = &h->closed[i];
+    size_t n = 1;
+    int rc;
+    if (b->level == ROLLUP_HOUR) {
+      rc = write_bucket(h, b);
+    } else {
+      int64_t hour = rollup_bucket_start(b->start_ns, ROLLUP_HOUR);
+      while (i + n < h->n_closed && h->closed[i + n].level == ROLLUP_MINUTE &&
+             h->closed[i + n].series == b->series &&
+             rollup_bucket_start(h->closed[i + n].start_ns, ROLLUP_HOUR) == hour)
+        n++;
+      rc = write_minutes(h, b, n);
+    }
     if (rc != SQLITE_OK) return rc;
+    i += n;
   }
   return SQLITE_OK;
+}
+
+/* For tests: the stored bucket of series at level starting at start_ns. */
+int history_stored_bucket(struct history *h, int64_t series, int level, int64_t start_ns,
+                          struct rollup_bucket *out) {
+  if (!h) return -1;
+  bool minute = level == ROLLUP_MINUTE;
+  int t = (series == 0 ? 2 : 0) + (minute ? 0 : 1);
+  int64_t key = minute ? rollup_bucket_start(start_ns, ROLLUP_HOUR) : start_ns;
+  sqlite3_stmt *sel = h->bucket_select[t];
+  int i = 1;
+  if (t < 2 || minute) sqlite3_bind_int64(sel, i, series);
+  sqlite3_bind_int64(sel, minute ? 2 : (t < 2 ? 2 : 1), key);
+  int rc = sqlite3_step(sel), found = 0;
+  if (rc == SQLITE_ROW && minute) {
+    struct rollup_bucket all[60];
+    int n = rollup_unpack(sqlite3_column_blob(sel, 0), (size_t)sqlite3_column_bytes(sel, 0),
+                          series, key, all);
+    for (int j = 0; j < n; j++)
+      if (all[j].start_ns == start_ns) *out = all[j], found = 1;
+  } else if (rc == SQLITE_ROW) {
+    column_bucket(sel, t, out);
+    found = 1;
+  }
+  sqlite3_reset(sel);
+  sqlite3_clear_bindings(sel);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : -1;
 }
 
 /* Appends b to a growing list; false (b dropped and counted) past
@@ -877,31 +989,33 @@ static void on_bucket_closed(void *ctx, const struct rollup_bucket *b) {
  * raw rows since then whose bucket is not stored are added again, level
  * by level. */
 /* One statement per level and series kind; the table name is ours. */
-static void rebuild_sql(char *sql, size_t len, bool votes, const char *table) {
+/* The stored row of either level is keyed by the hour (the minute rows
+ * hold a whole hour): ?2 is an hour. */
+static void rebuild_sql(char *sql, size_t len, bool votes, const char *table, const char *key) {
   if (votes)
     snprintf(sql, len,
              "SELECT 0, v.time_ns, v.offset, v.error, v.vetted, v.agreeing,"
              " v.agreeing_classes FROM votes v WHERE v.time_ns >= ?1 AND NOT EXISTS"
              " (SELECT 1 FROM %s r"
-             " WHERE r.start_ns = v.time_ns - ((v.time_ns %% ?2) + ?2) %% ?2)"
-             " ORDER BY v.time_ns, v.id", table);
+             " WHERE r.%s = v.time_ns - ((v.time_ns %% ?2) + ?2) %% ?2)"
+             " ORDER BY v.time_ns, v.id", table, key);
   else
     snprintf(sql, len,
              "SELECT s.source_id, s.rx_time_ns, s.offset, s.error_bound FROM samples s"
              " WHERE s.rx_time_ns >= ?1 AND NOT EXISTS (SELECT 1 FROM %s r"
              " WHERE r.source_id = s.source_id"
-             " AND r.start_ns = s.rx_time_ns - ((s.rx_time_ns %% ?2) + ?2) %% ?2)"
-             " ORDER BY s.rx_time_ns, s.id", table);
+             " AND r.%s = s.rx_time_ns - ((s.rx_time_ns %% ?2) + ?2) %% ?2)"
+             " ORDER BY s.rx_time_ns, s.id", table, key);
 }
 
 static int rebuild_level(struct history *h, bool votes, const char *table,
                          enum rollup_level lv, int64_t since) {
   char sql[600];
-  rebuild_sql(sql, sizeof sql, votes, table);
+  rebuild_sql(sql, sizeof sql, votes, table, lv == ROLLUP_MINUTE ? "hour_ns" : "start_ns");
   sqlite3_stmt *st;
   if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
   sqlite3_bind_int64(st, 1, since);
-  sqlite3_bind_int64(st, 2, rollup_width_ns(lv));
+  sqlite3_bind_int64(st, 2, ROLLUP_HOUR_NS);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     struct rollup_entry e = {.time_ns = sqlite3_column_int64(st, 1),
@@ -943,7 +1057,8 @@ int history_prune_rollups(struct history *h, int64_t minute_older_than_ns,
   long long total = 0;
   for (int t = 0; t < 4; t++) {
     sqlite3_stmt *st = h->bucket_prune[t];
-    sqlite3_bind_int64(st, 1, (t & 1) ? hour_older_than_ns : minute_older_than_ns);
+    /* a minute row holds an hour: it goes once its whole hour is past */
+    sqlite3_bind_int64(st, 1, (t & 1) ? hour_older_than_ns : minute_older_than_ns - ROLLUP_HOUR_NS);
     if (step_reset(st) != SQLITE_DONE) {
       h->stats.errors++;
       LOG_RATELIMITED(LOG_LVL_ERROR, "history: %s: pruning %s failed: %s", h->path,

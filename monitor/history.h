@@ -103,6 +103,13 @@ int history_prune_rollups(struct history *h, int64_t minute_older_than_ns,
 /* Buckets open in memory (for tests), or -1. */
 int history_open_buckets(const struct history *h);
 
+/* For tests: the stored bucket of series (a source id, 0: vetted) at level
+ * (enum rollup_level: 0 minute, 1 hour) that starts at start_ns, into
+ * out. Returns 1 when stored, 0 when not, -1 on error. */
+struct rollup_bucket;
+int history_stored_bucket(struct history *h, int64_t series, int level, int64_t start_ns,
+                          struct rollup_bucket *out);
+
 /* ---- votes, events and alarms (schema/002) ----
  * Buffered like samples and written by history_flush() in the same
  * transaction as the samples of their round. At most HISTORY_RECORDS_MAX

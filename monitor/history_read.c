@@ -50,40 +50,51 @@ const char *history_resolution_name(enum history_resolution r) {
 
 /* ---- the statements ------------------------------------------------------ */
 
-/* The raw rows as point rows. ?1 from (origin), ?2 to, ?3 origin, ?4 step,
- * ?5 the source; %s: the lower time bound. */
+/* The rows of a read, as point rows: k (the point), n, nv, min, value sum,
+ * max, worst bound, bound sum, agreement minima, and a packed hour of
+ * minute buckets (then only n, the hour, is set: fold_packed()). ?1 the
+ * hour holding the origin, ?2 to, ?3 origin, ?4 step, ?5 the source, ?6 an
+ * hour, ?7 the grace; %s: the lower time bound. */
 #define RAW_SOURCE                                                                    \
   "SELECT (rx_time_ns - ?3) / ?4 AS k, 1 AS n, 1 AS nv, offset AS lo,"                \
   " offset AS vs, offset AS hi, error_bound AS bmax, error_bound AS bs,"              \
-  " NULL AS amin, NULL AS cmin FROM samples WHERE source_id = ?5"                     \
+  " NULL AS amin, NULL AS cmin, NULL AS packed FROM samples WHERE source_id = ?5"     \
   " AND rx_time_ns >= %s AND rx_time_ns <= ?2"
 #define RAW_VETTED                                                                    \
   "SELECT (time_ns - ?3) / ?4 AS k, 1 AS n, vetted AS nv,"                            \
   " CASE WHEN vetted THEN offset END AS lo, CASE WHEN vetted THEN offset END AS vs,"  \
   " CASE WHEN vetted THEN offset END AS hi, CASE WHEN vetted THEN error END AS bmax," \
   " CASE WHEN vetted THEN error END AS bs, agreeing AS amin,"                         \
-  " agreeing_classes AS cmin FROM votes WHERE time_ns >= %s AND time_ns <= ?2"
+  " agreeing_classes AS cmin, NULL AS packed FROM votes"                             \
+  " WHERE time_ns >= %s AND time_ns <= ?2"
 #define BUCKET_SOURCE                                                                 \
   "SELECT (start_ns - ?3) / ?4 AS k, n, n AS nv, offset_min AS lo,"                   \
   " offset_mean * n AS vs, offset_max AS hi, bound_max AS bmax,"                      \
-  " bound_mean * n AS bs, NULL AS amin, NULL AS cmin FROM %s"                         \
+  " bound_mean * n AS bs, NULL AS amin, NULL AS cmin, NULL AS packed FROM %s"        \
   " WHERE source_id = ?5 AND start_ns >= ?3 AND start_ns <= ?2"
 #define BUCKET_VETTED                                                                 \
   "SELECT (start_ns - ?3) / ?4 AS k, rounds AS n, vetted AS nv, offset_min AS lo,"    \
   " offset_mean * vetted AS vs, offset_max AS hi, error_max AS bmax,"                 \
-  " error_mean * vetted AS bs, agreeing_min AS amin, classes_min AS cmin FROM %s"     \
+  " error_mean * vetted AS bs, agreeing_min AS amin, classes_min AS cmin,"           \
+  " NULL AS packed FROM %s"                                                           \
   " WHERE start_ns >= ?3 AND start_ns <= ?2"
-/* Where the raw tail starts: after the newest stored bucket at or before
- * `to` (?6 its width), and no earlier than a width, an hour and the grace
- * (?7) before the newest raw row: older rows are all in stored buckets
- * (the writer holds a minute bucket until its hour closes), so a source
- * silent for weeks does not make the tail a scan of weeks. */
+#define PACKED_SOURCE                                                                 \
+  "SELECT NULL, hour_ns, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, minutes"        \
+  " FROM source_minute WHERE source_id = ?5 AND hour_ns >= ?1 AND hour_ns <= ?2"
+#define PACKED_VETTED                                                                 \
+  "SELECT NULL, hour_ns, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, minutes"        \
+  " FROM vetted_minute WHERE hour_ns >= ?1 AND hour_ns <= ?2"
+/* Where the raw tail starts: after the newest stored row (an hour, ?6) at
+ * or before `to`, and no earlier than an hour and the grace (?7) before
+ * the newest raw row: every open hour started since (and the writer holds
+ * a minute bucket until its hour closes), older rows are all stored, so a
+ * source silent for weeks does not make the tail a scan of weeks. */
 #define TAIL_SOURCE                                                                   \
-  "max(?3, coalesce((SELECT max(start_ns) + ?6 FROM %s WHERE source_id = ?5"          \
-  " AND start_ns <= ?2), ?3), min(?2, coalesce((SELECT max(rx_time_ns)"               \
+  "max(?3, coalesce((SELECT max(%2$s) + ?6 FROM %1$s WHERE source_id = ?5"            \
+  " AND %2$s <= ?2), ?3), min(?2, coalesce((SELECT max(rx_time_ns)"                   \
   " FROM samples), ?2)) - ?6 - ?7)"
 #define TAIL_VETTED                                                                   \
-  "max(?3, coalesce((SELECT max(start_ns) + ?6 FROM %s WHERE start_ns <= ?2), ?3),"   \
+  "max(?3, coalesce((SELECT max(%2$s) + ?6 FROM %1$s WHERE %2$s <= ?2), ?3),"         \
   " min(?2, coalesce((SELECT max(time_ns) FROM votes), ?2)) - ?6 - ?7)"
 
 static void series_sql(char *sql, size_t len, bool vetted, enum history_resolution res) {
@@ -93,10 +104,15 @@ static void series_sql(char *sql, size_t len, bool vetted, enum history_resoluti
   } else {
     const char *table = vetted ? (res == HISTORY_HOUR ? "vetted_hour" : "vetted_minute")
                                : (res == HISTORY_HOUR ? "source_hour" : "source_minute");
-    snprintf(tail, sizeof tail, vetted ? TAIL_VETTED : TAIL_SOURCE, table);
+    bool hours = res == HISTORY_HOUR;
+    snprintf(tail, sizeof tail, vetted ? TAIL_VETTED : TAIL_SOURCE, table,
+             hours ? "start_ns" : "hour_ns");
     snprintf(raw, sizeof raw, vetted ? RAW_VETTED : RAW_SOURCE, tail);
     char buckets[600];
-    snprintf(buckets, sizeof buckets, vetted ? BUCKET_VETTED : BUCKET_SOURCE, table);
+    if (hours)
+      snprintf(buckets, sizeof buckets, vetted ? BUCKET_VETTED : BUCKET_SOURCE, table);
+    else
+      snprintf(buckets, sizeof buckets, "%s", vetted ? PACKED_VETTED : PACKED_SOURCE);
     snprintf(rows, sizeof rows, "%s UNION ALL %s", buckets, raw);
   }
   /* Grouped into points in C (fold_row): SQL's GROUP BY on a computed key
@@ -243,25 +259,65 @@ struct fold {
   int amin, cmin;
 };
 
-static void fold_row(struct fold *f, sqlite3_stmt *st) {
-  uint32_t n = (uint32_t)sqlite3_column_int64(st, 1);
-  uint32_t nv = (uint32_t)sqlite3_column_int64(st, 2);
+/* One row's contribution (a raw row, an hour bucket or a minute bucket). */
+struct part {
+  uint32_t n, nv;
+  double lo, vsum, hi, bmax, bsum;
+  bool agree;
+  int amin, cmin;
+};
+
+static void fold_add(struct fold *f, const struct part *p) {
   bool first = f->n == 0, first_v = f->nv == 0;
-  f->n += n;
-  if (sqlite3_column_type(st, 8) != SQLITE_NULL) {
-    int a = sqlite3_column_int(st, 8), c = sqlite3_column_int(st, 9);
-    if (first || a < f->amin) f->amin = a;
-    if (first || c < f->cmin) f->cmin = c;
+  f->n += p->n;
+  if (p->agree) {
+    if (first || p->amin < f->amin) f->amin = p->amin;
+    if (first || p->cmin < f->cmin) f->cmin = p->cmin;
   }
-  if (nv == 0 || sqlite3_column_type(st, 3) == SQLITE_NULL) return;
-  double lo = sqlite3_column_double(st, 3), hi = sqlite3_column_double(st, 5);
-  double bmax = sqlite3_column_double(st, 6);
-  if (first_v || lo < f->lo) f->lo = lo;
-  if (first_v || hi > f->hi) f->hi = hi;
-  if (first_v || bmax > f->bmax) f->bmax = bmax;
-  f->vsum += sqlite3_column_double(st, 4);
-  f->bsum += sqlite3_column_double(st, 7);
-  f->nv += nv;
+  if (p->nv == 0) return;
+  if (first_v || p->lo < f->lo) f->lo = p->lo;
+  if (first_v || p->hi > f->hi) f->hi = p->hi;
+  if (first_v || p->bmax > f->bmax) f->bmax = p->bmax;
+  f->vsum += p->vsum;
+  f->bsum += p->bsum;
+  f->nv += p->nv;
+}
+
+static void fold_row(struct fold *f, sqlite3_stmt *st) {
+  struct part p = {.n = (uint32_t)sqlite3_column_int64(st, 1),
+                   .nv = (uint32_t)sqlite3_column_int64(st, 2),
+                   .agree = sqlite3_column_type(st, 8) != SQLITE_NULL};
+  if (p.agree) {
+    p.amin = sqlite3_column_int(st, 8);
+    p.cmin = sqlite3_column_int(st, 9);
+  }
+  if (sqlite3_column_type(st, 3) == SQLITE_NULL) p.nv = 0;
+  if (p.nv) {
+    p.lo = sqlite3_column_double(st, 3);
+    p.vsum = sqlite3_column_double(st, 4);
+    p.hi = sqlite3_column_double(st, 5);
+    p.bmax = sqlite3_column_double(st, 6);
+    p.bsum = sqlite3_column_double(st, 7);
+  }
+  fold_add(f, &p);
+}
+
+/* A packed hour of minute buckets: each minute into its point. */
+static void fold_packed(struct fold *f, int64_t slots, sqlite3_stmt *st, bool vetted,
+                        int64_t origin, int64_t step, int64_t to) {
+  struct rollup_bucket m[60];
+  int64_t hour = sqlite3_column_int64(st, 1);
+  int n = rollup_unpack(sqlite3_column_blob(st, 10), (size_t)sqlite3_column_bytes(st, 10), 1,
+                        hour, m);
+  for (int i = 0; i < n; i++) {
+    if (m[i].start_ns < origin || m[i].start_ns > to) continue;
+    int64_t k = (m[i].start_ns - origin) / step;
+    if (k >= slots) continue;
+    struct part p = {.n = m[i].n, .nv = m[i].nv, .lo = m[i].vmin, .vsum = m[i].vmean * m[i].nv,
+                     .hi = m[i].vmax, .bmax = m[i].bmax, .bsum = m[i].bmean * m[i].nv,
+                     .agree = vetted, .amin = m[i].agree_min, .cmin = m[i].classes_min};
+    fold_add(&f[k], &p);
+  }
 }
 
 static void fold_point(const struct fold *f, int64_t time_ns, bool vetted,
@@ -293,16 +349,21 @@ int history_read_series(struct history_reader *r, int64_t series, int64_t from_n
   struct fold *f = calloc((size_t)slots, sizeof *f);
   if (!f) return -1;
   start_budget(r);
+  sqlite3_bind_int64(st, 1, floor_to(origin, ROLLUP_HOUR_NS));
   sqlite3_bind_int64(st, 2, to_ns);
   sqlite3_bind_int64(st, 3, origin);
   sqlite3_bind_int64(st, 4, step_ns);
   if (!vetted) sqlite3_bind_int64(st, 5, series);
   if (res != HISTORY_RAW) {
-    sqlite3_bind_int64(st, 6, history_resolution_width(res));
-    sqlite3_bind_int64(st, 7, ROLLUP_HOUR_NS + ROLLUP_GRACE_NS);
+    sqlite3_bind_int64(st, 6, ROLLUP_HOUR_NS);
+    sqlite3_bind_int64(st, 7, ROLLUP_GRACE_NS);
   }
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+      fold_packed(f, slots, st, vetted, origin, step_ns, to_ns);
+      continue;
+    }
     int64_t k = sqlite3_column_int64(st, 0);
     if (k >= 0 && k < slots) fold_row(&f[k], st);
   }

@@ -185,3 +185,84 @@ int rollup_open_count(const struct rollup_set *s) {
     for (int lv = 0; lv < ROLLUP_LEVELS; lv++) n += s->series[i].used[lv];
   return n;
 }
+
+/* ---- packing ---- */
+
+static void put_u32(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const unsigned char *p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
+  return v;
+}
+
+static void put_f64(unsigned char *p, double d) {
+  uint64_t v;
+  memcpy(&v, &d, sizeof v);
+  for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static double get_f64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+  double d;
+  memcpy(&d, &v, sizeof d);
+  return d;
+}
+
+size_t rollup_pack(const struct rollup_bucket *b, int n, int64_t hour_ns, unsigned char *out) {
+  if (n < 0 || n > 60) return 0;
+  const struct rollup_bucket *by_minute[60] = {0};
+  for (int i = 0; i < n; i++) {
+    int64_t off = b[i].start_ns - hour_ns;
+    if (b[i].level != ROLLUP_MINUTE || off < 0 || off >= ROLLUP_HOUR_NS ||
+        off % ROLLUP_MINUTE_NS)
+      return 0;
+    int m = (int)(off / ROLLUP_MINUTE_NS);
+    if (by_minute[m]) return 0;
+    by_minute[m] = &b[i];
+  }
+  size_t len = 0;
+  for (int m = 0; m < 60; m++) {
+    const struct rollup_bucket *x = by_minute[m];
+    if (!x) continue;
+    unsigned char *p = out + len;
+    memset(p, 0, ROLLUP_PACKED_SIZE);
+    p[0] = (unsigned char)m;
+    put_u32(p + 4, x->n);
+    put_u32(p + 8, x->nv);
+    put_f64(p + 12, x->vmin);
+    put_f64(p + 20, x->vmean);
+    put_f64(p + 28, x->vmax);
+    put_f64(p + 36, x->bmax);
+    put_f64(p + 44, x->bmean);
+    put_u32(p + 52, (uint32_t)x->agree_min);
+    put_u32(p + 56, (uint32_t)x->classes_min);
+    len += ROLLUP_PACKED_SIZE;
+  }
+  return len;
+}
+
+int rollup_unpack(const unsigned char *blob, size_t len, int64_t series, int64_t hour_ns,
+                  struct rollup_bucket *out) {
+  if (len % ROLLUP_PACKED_SIZE || len > ROLLUP_PACKED_MAX) return -1;
+  int n = 0;
+  for (size_t off = 0; off < len; off += ROLLUP_PACKED_SIZE, n++) {
+    const unsigned char *p = blob + off;
+    if (p[0] >= 60) return -1;
+    struct rollup_bucket *b = &out[n];
+    rollup_bucket_init(b, series, ROLLUP_MINUTE, hour_ns + p[0] * ROLLUP_MINUTE_NS);
+    b->n = get_u32(p + 4);
+    b->nv = get_u32(p + 8);
+    b->vmin = get_f64(p + 12);
+    b->vmean = get_f64(p + 20);
+    b->vmax = get_f64(p + 28);
+    b->bmax = get_f64(p + 36);
+    b->bmean = get_f64(p + 44);
+    b->agree_min = (int32_t)get_u32(p + 52);
+    b->classes_min = (int32_t)get_u32(p + 56);
+  }
+  return n;
+}

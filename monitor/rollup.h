@@ -20,6 +20,7 @@
 #define VT_ROLLUP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define ROLLUP_MINUTE_NS 60000000000LL
@@ -99,5 +100,24 @@ int64_t rollup_open_start(const struct rollup_set *s, int64_t series, enum rollu
 int64_t rollup_high_water(const struct rollup_set *s);
 /* Open buckets now (for tests and the status). */
 int rollup_open_count(const struct rollup_set *s);
+
+/* ---- minute buckets packed per hour ----
+ * The minute buckets of one series and one hour are stored as one row
+ * (schema/004): a blob of ROLLUP_PACKED_SIZE-byte records, one per minute
+ * with entries, in minute order, little-endian whatever the host:
+ *   [0] minute of the hour 0..59, [1..3] 0, [4..7] n, [8..11] nv,
+ *   [12..51] vmin, vmean, vmax, bmax, bmean (IEEE doubles),
+ *   [52..55] agree_min, [56..59] classes_min (signed). */
+#define ROLLUP_PACKED_SIZE 60
+#define ROLLUP_PACKED_MAX (60 * ROLLUP_PACKED_SIZE)
+
+/* Packs n minute buckets of one hour (any order, distinct minutes) into
+ * out (room for ROLLUP_PACKED_MAX bytes), sorted by minute. Returns the
+ * length, or 0 if a bucket is not a minute of hour_ns or n > 60. */
+size_t rollup_pack(const struct rollup_bucket *b, int n, int64_t hour_ns, unsigned char *out);
+/* The minute buckets of series in a packed blob of hour_ns, into out
+ * (room for 60). Returns the count, or -1 for a malformed blob. */
+int rollup_unpack(const unsigned char *blob, size_t len, int64_t series, int64_t hour_ns,
+                  struct rollup_bucket *out);
 
 #endif

@@ -5,8 +5,8 @@
 -- transaction as the round's raw rows; pruned with their own retention
 -- (`rollupretention`); see docs/design.md, "History".
 --
--- A bucket covers [start_ns, start_ns + 60 s) or [start_ns, + 3600 s),
--- start_ns a multiple of the width since the epoch. Each row aggregates
+-- A bucket covers [start, start + 60 s) or [start, start + 3600 s), start a
+-- multiple of the width since the epoch. Each row aggregates
 -- every raw row of that range: the open bucket lives in memory and is
 -- rebuilt from the raw rows at start, so a restart mid-bucket neither loses
 -- nor counts twice. A sample older than its series' open bucket (the local
@@ -17,17 +17,21 @@
 -- No time index: pruning deletes one key range per source (a second index
 -- would cost every bucket write another b-tree insert).
 
+-- Minute buckets are packed per source and hour: one row holds the hour's
+-- minutes (monitor/rollup.h, rollup_pack: 60-byte little-endian records,
+-- one per minute with samples), written once, when the hour closes. A
+-- row per minute would cost a b-tree insert per sample at a 64 s poll and
+-- halve the ingest rate; a row per hour costs one per 60 minutes.
+-- A rowid table with a unique key rather than WITHOUT ROWID: a row of up to
+-- 3.6 KB stays on one table page, where an index b-tree would keep only
+-- ~1 KB of it and spill the rest to an overflow page.
 CREATE TABLE source_minute (
+  id          INTEGER PRIMARY KEY,
   source_id   INTEGER NOT NULL,  -- sources(id); no REFERENCES: pruning order
-  start_ns    INTEGER NOT NULL,
-  n           INTEGER NOT NULL,  -- samples in the bucket
-  offset_min  REAL NOT NULL,     -- s, source time minus local time
-  offset_mean REAL NOT NULL,
-  offset_max  REAL NOT NULL,
-  bound_max   REAL NOT NULL,     -- the worst error bound (root distance), s
-  bound_mean  REAL NOT NULL,
-  PRIMARY KEY (source_id, start_ns)
-) WITHOUT ROWID;
+  hour_ns     INTEGER NOT NULL,  -- the hour the minutes belong to
+  minutes     BLOB NOT NULL,     -- per minute: n, offset min/mean/max, bound max/mean
+  UNIQUE (source_id, hour_ns)
+);
 
 CREATE TABLE source_hour (
   source_id   INTEGER NOT NULL,
@@ -41,21 +45,14 @@ CREATE TABLE source_hour (
   PRIMARY KEY (source_id, start_ns)
 ) WITHOUT ROWID;
 
--- The vetted series: one entry per vote round. The offset figures cover
+-- The vetted series: one entry per vote round (the minutes packed like the
+-- sources', records with the same fields). The offset figures cover
 -- the vetted rounds only and are NULL when none was vetted; agreeing_min
 -- and classes_min are the fewest agreeing sources and classes of any round
 -- in the bucket (the state mix: how close the vote came to being lost).
 CREATE TABLE vetted_minute (
-  start_ns     INTEGER PRIMARY KEY,
-  rounds       INTEGER NOT NULL,
-  vetted       INTEGER NOT NULL,   -- rounds that vetted the time
-  offset_min   REAL,               -- the vetted offset, s
-  offset_mean  REAL,
-  offset_max   REAL,
-  error_max    REAL,               -- its worst bound, s
-  error_mean   REAL,
-  agreeing_min INTEGER NOT NULL,
-  classes_min  INTEGER NOT NULL
+  hour_ns      INTEGER PRIMARY KEY,
+  minutes      BLOB NOT NULL       -- per minute: rounds, vetted, offset, error, minima
 );
 
 CREATE TABLE vetted_hour (

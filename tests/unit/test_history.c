@@ -15,6 +15,7 @@
 
 #include "monitor/history.h"
 #include "monitor/migrations.h"
+#include "monitor/rollup.h"
 #include "tests/unit/unit.h"
 
 static char tmpdir[] = "/tmp/vt_test_history.XXXXXX";
@@ -436,31 +437,21 @@ struct bucket_row {
   double lo, mean, hi, bmax;
 };
 
-/* The stored bucket of source_id (0: vetted_*) at level "minute"/"hour". */
-static struct bucket_row bucket_of(const char *path, int64_t source_id, const char *level,
+/* The stored bucket of source_id (0: the vetted series) at level "minute"
+ * or "hour" (the minutes are packed per hour: history_stored_bucket()). */
+static struct bucket_row bucket_of(struct history *h, int64_t source_id, const char *level,
                                    int64_t start) {
   struct bucket_row r = {0};
-  char sql[256];
-  if (source_id)
-    snprintf(sql, sizeof sql, "SELECT n, offset_min, offset_mean, offset_max, bound_max FROM"
-             " source_%s WHERE source_id = %lld AND start_ns = %lld", level,
-             (long long)source_id, (long long)start);
-  else
-    snprintf(sql, sizeof sql, "SELECT rounds, offset_min, offset_mean, offset_max, error_max"
-             " FROM vetted_%s WHERE start_ns = %lld", level, (long long)start);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_open(path, &db) == SQLITE_OK &&
-      sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+  struct rollup_bucket b;
+  if (history_stored_bucket(h, source_id, strcmp(level, "hour") == 0 ? ROLLUP_HOUR : ROLLUP_MINUTE,
+                            start, &b) == 1) {
     r.found = true;
-    r.n = sqlite3_column_int64(st, 0);
-    r.lo = sqlite3_column_double(st, 1);
-    r.mean = sqlite3_column_double(st, 2);
-    r.hi = sqlite3_column_double(st, 3);
-    r.bmax = sqlite3_column_double(st, 4);
+    r.n = b.n;
+    r.lo = b.vmin;
+    r.mean = b.vmean;
+    r.hi = b.vmax;
+    r.bmax = b.bmax;
   }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
   return r;
 }
 
@@ -496,23 +487,23 @@ static void test_rollup_written_on_close(void) {
   int64_t a = history_source_id(h, "a", "ntp", "GPS");
   add_run(h, a, 2, 16, 0, 4); /* 2, 18, 34, 50 s: minute 0 */
   CHECK_INT(history_flush(h), 0);
-  CHECK(!bucket_of(path, a, "minute", H0).found);
+  CHECK(!bucket_of(h, a, "minute", H0).found);
   CHECK_INT(history_open_buckets(h), 2);
   add_run(h, a, 2, 16, 4, 1); /* 66 s: closes minute 0, held with its hour */
   CHECK_INT(history_flush(h), 0);
-  CHECK(!bucket_of(path, a, "minute", H0).found);
+  CHECK(!bucket_of(h, a, "minute", H0).found);
   add_run(h, a, 3602, 1, 0, 1); /* the next hour: hour 0 and its minutes */
   CHECK_INT(history_flush(h), 0);
-  CHECK_INT(bucket_of(path, a, "hour", H0).n, 5);
-  struct bucket_row r = bucket_of(path, a, "minute", H0);
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 5);
+  struct bucket_row r = bucket_of(h, a, "minute", H0);
   CHECK(r.found);
   CHECK_INT(r.n, 4);
   CHECK(r.lo == 0.0);
   CHECK(r.hi == 3e-6);
   CHECK_NEAR(r.mean, 1.5e-6, 1e-18);
   CHECK_NEAR(r.bmax, 1.03e-4, 1e-15);
-  CHECK_INT(bucket_of(path, a, "minute", H0 + 60 * SEC).n, 1);
-  CHECK(!bucket_of(path, a, "minute", H0 + 3600 * SEC).found); /* open */
+  CHECK_INT(bucket_of(h, a, "minute", H0 + 60 * SEC).n, 1);
+  CHECK(!bucket_of(h, a, "minute", H0 + 3600 * SEC).found); /* open */
   history_close(h);
 }
 
@@ -553,20 +544,22 @@ static void restart_mid_bucket(bool crash) {
   v.time_ns = H0 + 7300 * SEC;             /* two hours on: everything closes */
   history_add_vote(h, &v);
   CHECK_INT(history_flush(h), 0);
-  struct bucket_row r = bucket_of(path, a, "minute", H0);
+  struct bucket_row r = bucket_of(h, a, "minute", H0);
   CHECK_INT(r.n, 8);
   CHECK(r.lo == 0.0);
   CHECK(r.hi == 7e-6);
   CHECK_NEAR(r.mean, 3.5e-6, 1e-18);
-  CHECK_INT(bucket_of(path, b, "minute", H0).n, 1);
-  CHECK_INT(bucket_of(path, a, "hour", H0).n, 9);
-  CHECK_INT(bucket_of(path, b, "hour", H0).n, 2);
-  struct bucket_row vm = bucket_of(path, 0, "minute", H0);
+  CHECK_INT(bucket_of(h, b, "minute", H0).n, 1);
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 9);
+  CHECK_INT(bucket_of(h, b, "hour", H0).n, 2);
+  struct bucket_row vm = bucket_of(h, 0, "minute", H0);
   CHECK_INT(vm.n, 2);
   CHECK_NEAR(vm.mean, 2e-6, 1e-18);
   /* no bucket twice, none invented */
-  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 4); /* minutes 0, 1 of a, b */
-  CHECK_INT(count_of(path, "SELECT sum(n) FROM source_minute"), 11);
+  /* minutes 0 and 1 of a and b, packed in one row per source and hour */
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 2);
+  CHECK_INT(count_of(path, "SELECT sum(length(minutes)) / 60 FROM source_minute"), 4);
+  CHECK_INT(bucket_of(h, a, "minute", H0 + 60 * SEC).n + bucket_of(h, b, "minute", H0 + 60 * SEC).n, 2);
   CHECK_INT(count_of(path, "SELECT sum(n) FROM source_hour"), 11);
   CHECK_INT(count_of(path, "SELECT sum(rounds) FROM vetted_hour"), 2);
   history_close(h);
@@ -592,17 +585,18 @@ static void test_rollup_late_sample_merged(void) {
   history_add_sample(h, a, &late); /* a piece of minute 0, whose hour is open */
   add_run(h, a, 3610, 1, 0, 1);    /* the next hour writes hour 0 */
   CHECK_INT(history_flush(h), 0);
-  CHECK_INT(bucket_of(path, a, "hour", H0).n, 5);
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 5);
   late.offset = 8e-6;
   history_add_sample(h, a, &late); /* a piece of a minute already written */
   CHECK_INT(history_flush(h), 0);
-  struct bucket_row r = bucket_of(path, a, "minute", H0);
+  struct bucket_row r = bucket_of(h, a, "minute", H0);
   CHECK_INT(r.n, 5);
   CHECK(r.hi == 9e-6);
   CHECK_NEAR(r.mean, (0 + 1e-6 + 2e-6 + 9e-6 + 8e-6) / 5, 1e-18);
   CHECK(r.bmax == 5e-4);
-  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute WHERE start_ns = " "1764460800000000000"), 1);
-  CHECK_INT(bucket_of(path, a, "hour", H0).n, 6); /* the hour took both late pieces */
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute WHERE hour_ns = 1764460800000000000"), 1);
+  CHECK_INT(count_of(path, "SELECT length(minutes) / 60 FROM source_minute WHERE hour_ns = 1764460800000000000"), 2);
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 6); /* the hour took both late pieces */
   history_close(h);
 }
 
@@ -616,11 +610,12 @@ static void test_rollup_prune(void) {
   int64_t a = history_source_id(h, "a", "ntp", NULL);
   for (int hour = 0; hour < 4; hour++) add_run(h, a, hour * 3600 + 5, 30, 0, 2);
   CHECK_INT(history_flush(h), 0);
-  /* minutes of hours 0..2 closed, and hours 0..2; hour 3 open */
+  /* minutes of hours 0..2 closed (a row per hour), and hours 0..2; hour 3 open */
   CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 3);
   CHECK_INT(count_of(path, "SELECT count(*) FROM source_hour"), 3);
-  CHECK_INT(history_prune_rollups(h, H0 + 7200 * SEC, H0 + 3600 * SEC), 3);
-  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 1);
+  /* minutes before 02:00 go with their whole hour only: hour 0's row */
+  CHECK_INT(history_prune_rollups(h, H0 + 7200 * SEC, H0 + 3600 * SEC), 2);
+  CHECK_INT(count_of(path, "SELECT min(hour_ns) FROM source_minute"), H0 + 3600 * SEC);
   CHECK_INT(count_of(path, "SELECT min(start_ns) FROM source_hour"), H0 + 3600 * SEC);
   /* raw: a cut-off past everything keeps the open bucket's two samples */
   CHECK_INT(history_prune(h, H0 + 5 * 3600 * SEC), 6);
