@@ -2,12 +2,12 @@
  *
  * One query shape serves every series read: the rows of the chosen level
  * (raw rows, or the stored buckets plus the raw rows after the newest
- * stored bucket, which belong to the bucket still open in the writer's
+ * stored row, which belong to buckets still open or held in the writer's
  * memory) are mapped to the same columns (entries, entries with a value,
- * min, sum of value x count, max, worst bound, sum of bound x count, and
- * the vetted series' agreement minima) and grouped by point. Buckets are
- * aligned to their width and steps are multiples of it, so a bucket never
- * straddles two points. */
+ * min, sum of value x count, max, worst bound, sum of bound x count, the
+ * vetted series' agreement minima, or a packed hour of minute buckets) and
+ * folded into points in C. Buckets are aligned to their width and steps
+ * are multiples of it, so a bucket never straddles two points. */
 #include "monitor/history_read.h"
 
 #include <math.h>

@@ -9,13 +9,14 @@
 -- multiple of the width since the epoch. Each row aggregates
 -- every raw row of that range: the open bucket lives in memory and is
 -- rebuilt from the raw rows at start, so a restart mid-bucket neither loses
--- nor counts twice. A sample older than its series' open bucket (the local
--- clock stepped back) is merged into the stored row.
+-- nor counts twice; a closed minute bucket waits in memory for its hour.
+-- A sample older than its series' open bucket (the local clock stepped
+-- back) is merged into the stored row.
 --
--- The primary key (series, start) makes a per-source range read one index
--- range; WITHOUT ROWID keeps the row in the key's b-tree (no second lookup).
--- No time index: pruning deletes one key range per source (a second index
--- would cost every bucket write another b-tree insert).
+-- The key (series, start) makes a per-source range read one index range;
+-- the hour tables are WITHOUT ROWID (the row lives in the key's b-tree, no
+-- second lookup). No time index: pruning deletes one key range per source
+-- (a second index would cost every bucket write another b-tree insert).
 
 -- Minute buckets are packed per source and hour: one row holds the hour's
 -- minutes (monitor/rollup.h, rollup_pack: 60-byte little-endian records,
