@@ -1040,7 +1040,10 @@ static int rebuild_open_buckets(struct history *h, char *err, size_t errlen) {
   /* Both levels from the oldest hour that may be open: minute buckets
    * are held until their hour closes. */
   int64_t since = rollup_bucket_start(hw - ROLLUP_HOUR_NS - ROLLUP_GRACE_NS, ROLLUP_HOUR);
-  for (int lv = 0; lv < ROLLUP_LEVELS; lv++) {
+  /* Hours first: a minute bucket that closes during the rebuild must find
+   * its hour open, to be held with it rather than written alone (a later
+   * restart would take the hour's row for complete). */
+  for (int lv = ROLLUP_LEVELS - 1; lv >= 0; lv--) {
     if (rebuild_level(h, false, bucket_tables[lv], lv, since) != 0 ||
         rebuild_level(h, true, bucket_tables[2 + lv], lv, since) != 0) {
       set_err(err, errlen, "%s: cannot rebuild the open roll-up buckets: %s", h->path,

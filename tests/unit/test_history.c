@@ -567,6 +567,39 @@ static void restart_mid_bucket(bool crash) {
 }
 
 static void test_rollup_restart_clean(void) { restart_mid_bucket(false); }
+
+/* Two restarts in one hour: the minute bucket that the first rebuild
+ * closes is held with its hour, not written alone (the second rebuild
+ * would then take the hour's minutes for stored and lose the rest). */
+static void test_rollup_restart_twice(void) {
+  char path[512], err[512];
+  db_path(path, sizeof path);
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", NULL);
+  add_run(h, a, 10, 20, 0, 4); /* 10, 30, 50 s; 70 s */
+  CHECK_INT(history_flush(h), 0);
+  history_close(h);
+  for (int run = 0; run < 2; run++) {
+    h = history_open(path, err, sizeof err);
+    CHECK(h != NULL);
+    if (!h) return;
+    add_run(h, a, 10, 20, 4 + run, 1); /* 90 s, then 110 s */
+    CHECK_INT(history_flush(h), 0);
+    CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 0);
+    history_close(h);
+  }
+  h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  add_run(h, a, 3700, 1, 0, 1); /* the next hour */
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(bucket_of(h, a, "minute", H0).n, 3);
+  CHECK_INT(bucket_of(h, a, "minute", H0 + 60 * SEC).n, 3);
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 6);
+  history_close(h);
+}
 static void test_rollup_restart_crash(void) { restart_mid_bucket(true); }
 
 /* A sample older than the open bucket (the clock stepped back) is merged
@@ -642,6 +675,7 @@ int main(void) {
   RUN(test_rollup_written_on_close);
   RUN(test_rollup_restart_clean);
   RUN(test_rollup_restart_crash);
+  RUN(test_rollup_restart_twice);
   RUN(test_rollup_late_sample_merged);
   RUN(test_rollup_prune);
   remove_tree(tmpdir);
