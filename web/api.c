@@ -14,7 +14,6 @@
 #include "lib/timeutil.h"
 #include "monitor/alarms.h"
 #include "monitor/events.h"
-#include "monitor/rollup.h"
 #include "monitor/vote.h"
 #include "probes/refclass.h"
 
@@ -456,19 +455,16 @@ static int64_t points_of(int64_t from_ns, int64_t to_ns, int64_t step_ns) {
   return (to_ns - origin) / step_ns + 1;
 }
 
-/* The smallest listed step that gives at most HISTORY_MAX_POINTS points,
- * reads raw rows only over a short range, and at most
- * API_AUTO_MAX_BUCKETS minute buckets: a month of minute
- * buckets (43,200) costs ~30 ms of the daemon's loop, of hour buckets
- * (720) ~3 ms (BENCHMARKS.md). An explicit step may still ask for more. */
+/* The smallest listed step that gives at most HISTORY_MAX_POINTS points
+ * and reads raw rows only over a short range. The minute roll-ups are
+ * packed per hour, so even their longest automatic read (~41 days at
+ * 30 min) is ~1,000 rows and a few ms (BENCHMARKS.md). */
 static int64_t auto_step(int64_t from_ns, int64_t to_ns) {
   size_t n = sizeof auto_steps / sizeof auto_steps[0];
   for (size_t i = 0; i < n; i++) {
     int64_t s = auto_steps[i] * 1000000000LL;
-    enum history_resolution res = history_resolution_for(s);
-    if (res == HISTORY_RAW && to_ns - from_ns > HISTORY_RAW_MAX_RANGE_NS) continue;
-    if (res == HISTORY_MINUTE && (to_ns - from_ns) / ROLLUP_MINUTE_NS > API_AUTO_MAX_BUCKETS)
-      continue; /* the hour buckets, the coarsest there are, take any range */
+    if (history_resolution_for(s) == HISTORY_RAW && to_ns - from_ns > HISTORY_RAW_MAX_RANGE_NS)
+      continue;
     if (points_of(from_ns, to_ns, s) <= HISTORY_MAX_POINTS) return s;
   }
   return auto_steps[n - 1] * 1000000000LL;

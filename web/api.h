@@ -81,8 +81,7 @@
  *     hour before to. step (whole seconds) is optional: by default the
  *     smallest of 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 3,
  *     6, 12 h, 1, 2, 7, 14, 30 d that gives at most HISTORY_MAX_POINTS
- *     points, reads raw samples only up to 6 h and minute roll-ups only up
- *     to 14 days (API_AUTO_MAX_BUCKETS). resolution says what was read: raw
+ *     points and reads raw samples only up to 6 h. resolution says what was read: raw
  *     samples (step < 60 s, ranges up to 6 h), minute roll-ups (step <
  *     3600 s; step rounded up to whole minutes) or hour roll-ups (whole
  *     hours). Figures are rounded to the nanosecond.
@@ -179,9 +178,6 @@ json_object *api_error_json(const char *message);
 #define API_HISTORY_DEFAULT_SPAN_NS (3600LL * 1000000000LL)
 #define API_LIST_DEFAULT_SPAN_NS (86400LL * 1000000000LL)
 #define API_SOURCE_NAME_MAX 300
-/* The automatic step reads at most this many roll-up buckets (two weeks
- * of minutes; beyond, hours). */
-#define API_AUTO_MAX_BUCKETS 20160
 
 /* A time parameter: Unix seconds ("1764480000", "1764480000.25") or an
  * RFC 3339 date-time ("2026-11-22T05:00:00Z", "...05:00:00.5+01:00").

@@ -320,7 +320,7 @@ int main(void) {
       {"one source, 1 day", 7, 86400, NULL},
       {"one source, 7 days", 7, 7 * 86400, NULL},
       {"one source, 30 days", 7, 30 * 86400, NULL},
-      {"one source, 30 days, step 1800 s (minute roll-ups)", 7, 30 * 86400, "1800"},
+      {"one source, 30 days, step 3600 s (hour roll-ups)", 7, 30 * 86400, "3600"},
       {"vetted, 1 hour", -1, 3600, NULL},
       {"vetted, 30 days", -1, 30 * 86400, NULL},
       {"one source, 1 year (as far as there is data)", 7, 365 * 86400, NULL},

@@ -720,7 +720,8 @@ static void test_history_defaults_and_auto_step(void) {
       {600, 1, HISTORY_RAW},           {6 * 3600, 15, HISTORY_RAW},
       {7 * 3600, 60, HISTORY_MINUTE},  {86400, 60, HISTORY_MINUTE},
       {7 * 86400, 600, HISTORY_MINUTE}, {14 * 86400, 900, HISTORY_MINUTE},
-      {15 * 86400, 3600, HISTORY_HOUR}, {30 * 86400, 3600, HISTORY_HOUR},
+      {30 * 86400, 1800, HISTORY_MINUTE}, {41 * 86400, 1800, HISTORY_MINUTE},
+      {42 * 86400, 3600, HISTORY_HOUR},
       {90 * 86400, 7200, HISTORY_HOUR}, {5 * 366 * 86400, 86400, HISTORY_HOUR},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
