@@ -216,9 +216,9 @@ static json_object *bad_request(struct failure *f) {
 }
 
 /* /api/v1/history and /api/v1/history/vetted. The query runs here, in the
- * loop, on the reader's own connection: docs/design.md ("History") has
- * the measurements that keep it to a few ms, and the reader interrupts a
- * query past HISTORY_READ_BUDGET_MS. */
+ * loop, on the reader's own connection: docs/design.md ("The loop stays
+ * responsive") has the measurements that keep it to a few ms, and the
+ * reader interrupts a query past HISTORY_READ_BUDGET_MS. */
 static json_object *history_doc(struct MHD_Connection *conn, bool vetted, struct failure *f) {
   const char *source = vetted ? NULL : arg(conn, "source");
   struct api_history_request q;
