@@ -65,6 +65,8 @@ struct history_reader;
  * yet (vettimed migrates it at start). */
 struct history_reader *history_reader_open(const char *path, char *err, size_t errlen);
 void history_reader_close(struct history_reader *r);
+/* The time budget of each query, ms (for tests; HISTORY_READ_BUDGET_MS). */
+void history_reader_set_budget(struct history_reader *r, int ms);
 
 /* The id of the source called name: > 0, 0 when the history has no such
  * source, -1 on error. */

@@ -221,6 +221,21 @@ static void test_events_and_alarms_range(void) {
   history_reader_close(r);
 }
 
+/* A query past its time budget is interrupted and says so; the next one,
+ * within its budget, runs (the statement was reset). */
+static void test_budget(void) {
+  struct history_reader *r = open_reader();
+  CHECK(r != NULL);
+  if (!r) return;
+  history_reader_set_budget(r, 0);
+  CHECK_INT(history_read_series(r, HISTORY_VETTED, H0, H0 + SPAN_S * SEC, 60 * SEC,
+                                HISTORY_MINUTE, pts, HISTORY_MAX_POINTS), HISTORY_READ_SLOW);
+  history_reader_set_budget(r, HISTORY_READ_BUDGET_MS);
+  CHECK_INT(history_read_series(r, HISTORY_VETTED, H0, H0 + SPAN_S * SEC, 3600 * SEC,
+                                HISTORY_HOUR, pts, HISTORY_MAX_POINTS), 3);
+  history_reader_close(r);
+}
+
 /* A file without the roll-up tables (an older schema, or no database) is
  * refused with the reason. */
 static void test_refuses_old_schema(void) {
@@ -248,6 +263,7 @@ int main(void) {
   RUN(test_vetted_series);
   RUN(test_sources_by_name);
   RUN(test_events_and_alarms_range);
+  RUN(test_budget);
   RUN(test_refuses_old_schema);
   char side[600];
   unlink(path);
