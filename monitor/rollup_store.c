@@ -250,7 +250,17 @@ static int write_minutes(struct rollup_store *h, const struct rollup_bucket *b, 
 
 /* Hour buckets one by one; minute buckets in runs of one series and hour
  * (release_held() puts an hour's minutes side by side). */
+static int by_series_and_start(const void *a, const void *b) {
+  const struct rollup_bucket *x = a, *y = b;
+  if (x->level != y->level) return x->level < y->level ? -1 : 1;
+  if (x->series != y->series) return x->series < y->series ? -1 : 1;
+  return x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
 static int write_closed(struct rollup_store *h) {
+  /* Sorted, so that the minutes of one hour are written as one row even
+   * when they closed interleaved with other series' (a rebuild). */
+  qsort(h->closed, h->n_closed, sizeof *h->closed, by_series_and_start);
   for (size_t i = 0; i < h->n_closed;) {
     const struct rollup_bucket *b = &h->closed[i];
     size_t n = 1;
@@ -405,7 +415,69 @@ static int rebuild_level(struct rollup_store *h, bool votes, const char *table,
   return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Writes what the backfill closed, in a transaction of its own. */
+static int backfill_write(struct rollup_store *h) {
+  if (h->n_closed == 0) return 0;
+  if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return -1;
+  if (write_closed(h) != SQLITE_OK || sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+    sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+  }
+  h->n_closed = 0;
+  return 0;
+}
+
+/* Every raw row through the live path (both levels at once, minutes held
+ * with their hour), writing the closed buckets every BACKFILL_CHUNK. */
+#define BACKFILL_CHUNK 50000
+static int backfill_rows(struct rollup_store *h, bool votes) {
+  const char *sql = votes ? "SELECT 0, time_ns, offset, error, vetted, agreeing, agreeing_classes"
+                            " FROM votes ORDER BY time_ns, id"
+                          : "SELECT source_id, rx_time_ns, offset, error_bound FROM samples"
+                            " ORDER BY rx_time_ns, id";
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    struct rollup_entry e = {.time_ns = sqlite3_column_int64(st, 1),
+                             .has_value = !votes || sqlite3_column_int(st, 4),
+                             .value = sqlite3_column_double(st, 2),
+                             .bound = sqlite3_column_double(st, 3)};
+    if (votes) {
+      e.agree = sqlite3_column_int(st, 5);
+      e.classes = sqlite3_column_int(st, 6);
+    }
+    rollup_add(h->rollups, sqlite3_column_int64(st, 0), &e);
+    if (h->n_closed >= BACKFILL_CHUNK && backfill_write(h) != 0) break;
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A history without any roll-up yet (one written before schema/004, or
+ * younger than an hour): every raw row is rolled up, once. Open and held
+ * buckets stay in memory as after a rebuild; the idle ones are closed
+ * first, so that every open hour is recent (what the next rebuild
+ * assumes). */
+static int backfill(struct rollup_store *h, char *err, size_t errlen) {
+  int64_t rows = query_int64(h->db, "SELECT (SELECT count(*) FROM samples)"
+                                    " + (SELECT count(*) FROM votes)");
+  if (rows > 100000)
+    LOG_INFO("history: %s: rolling up %lld stored samples and votes (once)", h->path,
+             (long long)rows);
+  if (backfill_rows(h, false) != 0 || backfill_rows(h, true) != 0) goto fail;
+  rollup_close_idle(h->rollups);
+  if (backfill_write(h) != 0) goto fail;
+  return 0;
+fail:
+  set_err(err, errlen, "%s: cannot roll up the stored rows: %s", h->path, sqlite3_errmsg(h->db));
+  return -1;
+}
+
 static int rebuild_open_buckets(struct rollup_store *h, char *err, size_t errlen) {
+  if (query_int64(h->db, "SELECT EXISTS (SELECT 1 FROM source_hour)"
+                         " OR EXISTS (SELECT 1 FROM vetted_hour)") == 0)
+    return backfill(h, err, errlen);
   int64_t hw = query_int64(h->db, "SELECT max(coalesce((SELECT max(rx_time_ns) FROM samples),"
                               " -9223372036854775807), coalesce((SELECT max(time_ns)"
                               " FROM votes), -9223372036854775807))");

@@ -602,6 +602,49 @@ static void test_rollup_restart_twice(void) {
 }
 static void test_rollup_restart_crash(void) { restart_mid_bucket(true); }
 
+/* A history from before the roll-ups (schema/003, upgraded: the tables
+ * empty, the raw rows there) is rolled up once at open, through the same
+ * path: the closed hours and their minutes stored, the last hour open. */
+static void test_rollup_backfill(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", NULL);
+  int64_t b = history_source_id(h, "b", "ntp", NULL);
+  for (int i = 0; i < 3 * 3600 / 16; i++) { /* three hours at 16 s, interleaved */
+    add_run(h, a, 16 * i + 1, 1, i % 7, 1);
+    add_run(h, b, 16 * i + 9, 1, i % 5, 1);
+  }
+  struct history_vote v = {.time_ns = H0 + 100 * SEC, .vetted = true, .offset = 1e-6,
+                           .error = 2e-5, .agreeing = 2, .agreeing_classes = 1};
+  history_add_vote(h, &v);
+  CHECK_INT(history_flush(h), 0);
+  history_close(h);
+  sqlite3 *db;
+  CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+  CHECK_INT(sqlite3_exec(db, "DELETE FROM source_minute; DELETE FROM source_hour;"
+                         " DELETE FROM vetted_minute; DELETE FROM vetted_hour;", NULL, NULL, NULL),
+            SQLITE_OK);
+  sqlite3_close(db);
+  h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 225);
+  CHECK_INT(bucket_of(h, b, "hour", H0 + 3600 * SEC).n, 225);
+  CHECK(!bucket_of(h, a, "hour", H0 + 7200 * SEC).found); /* the last hour stays open */
+  CHECK_INT(bucket_of(h, a, "minute", H0 + 60 * SEC).n, 4); /* 69, 86, 103, 113 s */
+  struct bucket_row m = bucket_of(h, b, "minute", H0 + 3600 * SEC);
+  CHECK_INT(m.n, 3); /* 3609, 3626, 3643 s (3660 is the next minute) */
+  CHECK_INT(count_of(path, "SELECT sum(length(minutes)) / 60 FROM source_minute"), 2 * 120);
+  CHECK_INT(bucket_of(h, 0, "hour", H0).n, 1); /* the vote: its hour closed by idleness */
+  /* and the open hour is complete once it closes */
+  add_run(h, a, 4 * 3600, 1, 0, 1);
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(bucket_of(h, a, "hour", H0 + 7200 * SEC).n, 225);
+  history_close(h);
+}
+
 /* A sample older than the open bucket (the clock stepped back) is merged
  * into the stored bucket: one row, every sample counted. */
 static void test_rollup_late_sample_merged(void) {
@@ -676,6 +719,7 @@ int main(void) {
   RUN(test_rollup_restart_clean);
   RUN(test_rollup_restart_crash);
   RUN(test_rollup_restart_twice);
+  RUN(test_rollup_backfill);
   RUN(test_rollup_late_sample_merged);
   RUN(test_rollup_prune);
   remove_tree(tmpdir);
