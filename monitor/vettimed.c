@@ -32,6 +32,7 @@
 #include "lib/version.h"
 #include "monitor/config.h"
 #include "monitor/history.h"
+#include "monitor/history_read.h"
 #include "monitor/keys.h"
 #include "monitor/report.h"
 #include "monitor/round.h"
@@ -56,6 +57,7 @@ static struct vt_config config;
 static struct keyring keys;
 static bool have_keys;
 static struct history *history;
+static struct history_reader *history_reader; /* the API's read side */
 static int signal_fd = -1;
 static double pending_step; /* local clock steps since the last round */
 
@@ -196,6 +198,9 @@ static void on_prune(void *arg) {
   int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
   int n = history_prune(history, now_ns - (int64_t)(config.retention * 1e9));
   if (n > 0) LOG_INFO("history: pruned %d samples older than %g days", n, config.retention / 86400);
+  n = history_prune_rollups(history, now_ns - (int64_t)(config.rollup_minutes * 1e9),
+                            now_ns - (int64_t)(config.rollup_hours * 1e9));
+  if (n > 0) LOG_INFO("history: pruned %d roll-up buckets", n);
   sched_add_timer(PRUNE_SECONDS, on_prune, NULL);
 }
 
@@ -271,6 +276,11 @@ static int start_http(char *err, size_t errlen) {
   const struct web_config *wc = web_config_of(&config);
   char token[WEB_TOKEN_BUF] = "";
   if (wc->token_file[0] && web_token_load(wc->token_file, token, err, errlen)) return -1;
+  /* The API reads the history on a connection of its own (WAL: it never
+   * blocks the writer); without it, only the history endpoints fail. */
+  history_reader = history_reader_open(config.database, err, errlen);
+  if (!history_reader) LOG_WARN("http: the history endpoints will answer 503: %s", err);
+  http_set_history(history_reader);
   if (http_start(config.http_address, config.http_port, err, errlen)) return -1;
   http_set_token(token);
   memset(token, 0, sizeof token);
@@ -311,6 +321,9 @@ static int start(void) {
 static void stop(void) {
   ntp_server_stop();
   if (config.http_enabled) http_stop();
+  http_set_history(NULL);
+  history_reader_close(history_reader);
+  history_reader = NULL;
   round_stop();
   sources_stop();
   alert_stop(); /* before the history closes */

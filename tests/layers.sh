@@ -26,7 +26,8 @@ layer_of() {
     probes/meinberg.[ch] | probes/gpsd_json.[ch] | probes/shm_sock.h | probes/refclass.[ch] | \
     probes/rx_continuity.[ch]) echo core ;;
     monitor/vote.[ch] | monitor/detect.[ch] | monitor/alarms.[ch] | monitor/events.[ch] | \
-    monitor/analysis.[ch] | monitor/srcfilter.[ch] | monitor/clockmodel.[ch]) echo core ;;
+    monitor/analysis.[ch] | monitor/srcfilter.[ch] | monitor/clockmodel.[ch] | \
+    monitor/rollup.[ch]) echo core ;;
     monitor/vettimed.c) echo main ;;
     probes/* | monitor/*) echo state ;;
     web/* | alerting/* | snmp/* | cli/* | server/*) echo face ;;
