@@ -11,14 +11,14 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wcast-align -Wwrite-strings \
            -Wformat=2 -Wundef -Wvla -Werror=implicit-function-declaration \
-           -I. $(shell pkg-config --cflags $(LIBS_PC) netsnmp-agent 2>/dev/null)
+           -pthread -I. $(shell pkg-config --cflags $(LIBS_PC) netsnmp-agent 2>/dev/null)
 LDFLAGS += -Wl,--as-needed
-LDLIBS  += $(shell pkg-config --libs $(LIBS_PC) netsnmp-agent 2>/dev/null) -lm
+LDLIBS  += $(shell pkg-config --libs $(LIBS_PC) netsnmp-agent 2>/dev/null) -lm -pthread
 
 BUILD   := build
 # Every .c under these folders is part of the shared library of modules,
 # except the two programs' mains.
-MODULE_DIRS := lib monitor probes alerting web snmp cli
+MODULE_DIRS := lib monitor probes alerting web snmp cli server
 MAINS   := monitor/vettimed.c cli/vettime.c
 SRCS    := $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(MODULE_DIRS))))
 OBJS    := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrations.o $(BUILD)/web/ui_assets.o

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "cli/format.h"
-#include "monitor/history_read.h"
+#include "monitor/history_report.h"
 
 static const struct {
   const char *label;     /* perfdata label, and the word in the text */

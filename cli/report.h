@@ -54,7 +54,7 @@
 #include <stdint.h>
 
 #include "cli/stats.h"
-#include "monitor/history_read.h"
+#include "monitor/history_report.h"
 
 #define REPORT_ROUND_NS 1000000000LL     /* the daemon's round */
 #define REPORT_GAP_NS 5000000000LL       /* longer between votes: not running */

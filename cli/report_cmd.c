@@ -15,7 +15,7 @@
 #include "cli/report.h"
 #include "cli/report_format.h"
 #include "monitor/config.h"
-#include "monitor/history_read.h"
+#include "monitor/history_report.h"
 
 enum output { OUT_TEXT, OUT_JSON, OUT_HTML };
 

@@ -38,6 +38,7 @@
 #include "cli/simulate.h"
 #include "lib/version.h"
 #include "monitor/config.h"
+#include "server/server_config.h"
 
 #define EXIT_BAD_REPLY 1
 #define EXIT_UNREACHABLE 2
@@ -444,8 +445,9 @@ int main(int argc, char **argv) {
   if (optind >= argc) return usage_error("%s", "no command given");
   const struct command *cmd = find_command(argv[optind]);
   if (!cmd) return usage_error("unknown command \"%s\"", argv[optind]);
-  if (alert_config_register() || web_config_register() || agentx_config_register()) {
-    fprintf(stderr, "vettime: cannot register the alert, web and agentx directives\n");
+  if (alert_config_register() || web_config_register() || agentx_config_register() ||
+      server_config_register()) {
+    fprintf(stderr, "vettime: cannot register the alert, web, agentx and server directives\n");
     return EX_SOFTWARE;
   }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -1,120 +1,102 @@
-/* The history read for reports (`vettime report`): the raw votes, samples,
- * events and alarms of a period, each handed row by row to a callback, so
- * that the caller chooses what to keep in memory. The connection comes
- * from history_open_existing() (read-only, no migration; the daemon may be
- * writing at the same time: WAL). All of the report's SQL is here; the
- * faces call these functions and never write SQL of their own.
+/* The history's read side for the HTTP API (issue 11): series of one
+ * source or of the vetted offset over a range, downsampled server side
+ * from the raw rows or the roll-ups (schema/004), and the events and
+ * alarms over a range. Every SQL statement the web API needs lives here
+ * (docs/design.md, "Layers": a face never runs SQL of its own).
  *
- * Every function returns the number of rows visited (a non-zero return of
- * the callback stops the walk early), or -1 with SQLite's message in err.
- * Times are nanoseconds since the Unix epoch; a period [from, to] includes
- * both ends. */
+ * A reader is its own read-only SQLite connection to the daemon's
+ * database: in WAL mode it neither blocks the writer nor waits for it, and
+ * it sees only committed rows. Not thread-safe: one reader per thread.
+ *
+ * Times are nanoseconds since the Unix epoch. */
 #ifndef VT_HISTORY_READ_H
 #define VT_HISTORY_READ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct sqlite3;
+#include "monitor/history.h"
 
-/* Opens the history at path read-only for a report (history_open_existing:
- * no migration, no integrity check, quick on a large file). Returns 0 with
- * *db; 1 when the file is an SQLite database without the votes table (not
- * a vettime history, or one older than schema 002); -1 with the reason in
- * err. */
-int hr_open(const char *path, struct sqlite3 **db, char *err, size_t errlen);
-void hr_close(struct sqlite3 *db);
+/* The vetted offset as a series (the votes), beside the sources' ids. */
+#define HISTORY_VETTED 0
 
-/* A source worth reporting on in [from, to]: it has samples, events or
- * alarms there. class is "" when unknown. */
-struct hr_source {
-  int64_t id;
-  char name[256];
-  char kind[16];
-  char cls[8];
-  int64_t first_seen_ns;
-};
-typedef int (*hr_source_cb)(void *ctx, const struct hr_source *s);
-int hr_each_source(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_source_cb cb,
-                   void *ctx, char *err, size_t errlen);
+/* Where a series is read from, chosen by the step (history_resolution_for):
+ * raw rows below a minute, minute buckets below an hour, hour buckets from
+ * an hour up. */
+enum history_resolution { HISTORY_RAW, HISTORY_MINUTE, HISTORY_HOUR };
 
-/* A vote row: one a round. offset and error are NaN when not vetted. */
-struct hr_vote {
+/* Limits of one series read, which keep every answer small and fast
+ * (docs/design.md, "History"): at most this many points; raw rows only
+ * over a range this short (a range scan of every source's rows on the
+ * time index); no range longer than this (the hour roll-ups' retention is
+ * 5 years by default). */
+#define HISTORY_MAX_POINTS 2000
+#define HISTORY_RAW_MAX_RANGE_NS (6 * 3600LL * 1000000000LL)
+#define HISTORY_MAX_RANGE_NS (3660LL * 86400 * 1000000000LL) /* ~10 years */
+/* Events or alarms in one range answer at most. */
+#define HISTORY_LIST_MAX 1000
+/* A query running longer than this is interrupted (it would hold up the
+ * daemon's loop): history_read_* then return HISTORY_READ_SLOW. */
+#define HISTORY_READ_BUDGET_MS 250
+#define HISTORY_READ_SLOW (-2)
+
+enum history_resolution history_resolution_for(int64_t step_ns);
+/* The bucket width of a resolution (1 ns for raw). */
+int64_t history_resolution_width(enum history_resolution r);
+/* "raw", "minute", "hour". */
+const char *history_resolution_name(enum history_resolution r);
+
+/* One point: the rows whose time lies in [time_ns, time_ns + step). */
+struct history_point {
   int64_t time_ns;
-  int vetted;
-  double offset, error;
-  int candidates, agreeing, classes, agreeing_classes;
-  char why_not[160]; /* hr_last_vote only ("" when vetted) */
-};
-typedef int (*hr_vote_cb)(void *ctx, const struct hr_vote *v);
-int hr_each_vote(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_vote_cb cb, void *ctx,
-                 char *err, size_t errlen);
-
-/* The newest vote row: 0 with *v, 1 when there is none, -1 on error. For
- * `vettime check -d` (the state without the daemon's API). */
-int hr_last_vote(struct sqlite3 *db, struct hr_vote *v, char *err, size_t errlen);
-
-/* The alarms open now (cleared_ns NULL), and how many of them are
- * critical. Returns 0 or -1. */
-int hr_open_alarms(struct sqlite3 *db, int *open, int *critical, char *err, size_t errlen);
-
-/* A sample, as a report needs it. */
-struct hr_sample {
-  int64_t time_ns;
-  double offset, error_bound;
-  int poll; /* log2 s */
+  uint32_t n;           /* samples; for the vetted series, vote rounds */
+  uint32_t nv;          /* samples; for the vetted series, vetted rounds */
+  double offset_min, offset_mean, offset_max; /* NaN when nv is 0 */
+  double bound_max, bound_mean;               /* the error bound, s; NaN too */
+  int agreeing_min, classes_min; /* vetted series: fewest agreeing sources,
+                                    classes of a round; -1 for a source */
 };
 
-/* The number of sample rows received in [from, to], of every source (the
- * time index alone: quick), or -1. For sizing the passes below. */
-int64_t hr_count_samples(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, char *err,
-                         size_t errlen);
+struct history_reader;
 
-/* The samples of the sources ids[0..n) (n = 0: of every source) received
- * in [from, to], in time order: one pass over the period's rows by the
- * time index, whatever the number of sources, so that a caller short of
- * memory splits the sources into a few passes rather than one a source. */
-typedef int (*hr_sample_cb)(void *ctx, int64_t source_id, const struct hr_sample *s);
-int hr_each_sample_of(struct sqlite3 *db, const int64_t *ids, size_t n, int64_t from_ns,
-                      int64_t to_ns, hr_sample_cb cb, void *ctx, char *err, size_t errlen);
+/* Opens the existing database at path read-only. Refuses (NULL, reason in
+ * err) a file that cannot be opened or whose schema level has no roll-ups
+ * yet (vettimed migrates it at start). */
+struct history_reader *history_reader_open(const char *path, char *err, size_t errlen);
+void history_reader_close(struct history_reader *r);
+/* The time budget of each query, ms (for tests; HISTORY_READ_BUDGET_MS). */
+void history_reader_set_budget(struct history_reader *r, int ms);
 
-/* An event, with its source's name ("" for the system) and class ("" if
- * none). */
-struct hr_event {
-  int64_t time_ns;
-  char kind[24];
-  int ended;
-  int64_t source_id; /* 0: the system */
-  char source[256];
-  char cls[8];
-  double value, threshold;
-};
-typedef int (*hr_event_cb)(void *ctx, const struct hr_event *e);
-/* The events of [from, to], oldest first. */
-int hr_each_event(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_event_cb cb,
-                  void *ctx, char *err, size_t errlen);
-/* For each (kind, source, class) among the condition kinds named in kinds
- * (NULL-terminated), the last event before from_ns: whether a condition
- * already held when the period began. Any order. */
-int hr_each_last_event_before(struct sqlite3 *db, int64_t from_ns, const char *const *kinds,
-                              hr_event_cb cb, void *ctx, char *err, size_t errlen);
+/* The id of the source called name: > 0, 0 when the history has no such
+ * source, -1 on error. */
+int64_t history_reader_source(struct history_reader *r, const char *name);
 
-/* An alarm whose life overlaps [from, to]: raised before to, and cleared
- * after from or still open. cleared_ns is 0 while open. */
-struct hr_alarm {
-  int64_t id;
-  char kind[24];
-  char severity[12];
-  char source[256]; /* "" for the system */
-  char cls[8];
-  int64_t raised_ns, cleared_ns;
-  double value, threshold;
-  char text[200];
-  int repeats;
-};
-typedef int (*hr_alarm_cb)(void *ctx, const struct hr_alarm *a);
-/* Oldest raise first. */
-int hr_each_alarm(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_alarm_cb cb,
-                  void *ctx, char *err, size_t errlen);
+/* The series (a source id, or HISTORY_VETTED) over [from_ns, to_ns] in
+ * points of step_ns (> 0, a multiple of the resolution's width) from
+ * res: point k covers [origin + k step, origin + (k+1) step), origin =
+ * from_ns rounded down to a multiple of step_ns. Only points with rows
+ * are returned, in time order, at most max. Bucket resolutions add the
+ * raw rows not yet in a stored bucket (the open one), so the newest point
+ * is never missing. Returns the number of points, -1 on error, or
+ * HISTORY_READ_SLOW. */
+int history_read_series(struct history_reader *r, int64_t series, int64_t from_ns,
+                        int64_t to_ns, int64_t step_ns, enum history_resolution res,
+                        struct history_point *out, int max);
+
+/* The events with time in [from_ns, to_ns], oldest first, at most max: cb
+ * gets each with its source's name ("" for the system). *more is set when
+ * more events lie in the range. Returns the count, -1, or
+ * HISTORY_READ_SLOW. */
+typedef void (*history_read_event_cb)(void *ctx, const struct history_event *e,
+                                      const char *source_name);
+int history_read_events(struct history_reader *r, int64_t from_ns, int64_t to_ns, int max,
+                        bool *more, history_read_event_cb cb, void *ctx);
+
+/* The alarms alive at some time in [from_ns, to_ns] (raised at or before
+ * to_ns, not cleared before from_ns), by raise time, at most max; as
+ * above. */
+int history_read_alarms(struct history_reader *r, int64_t from_ns, int64_t to_ns, int max,
+                        bool *more, history_alarm_cb cb, void *ctx);
 
 #endif
