@@ -477,6 +477,21 @@
   const TIME_INCRS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
     21600, 43200, 86400, 172800, 604800, 1209600, 2592000];
 
+  // Without a cursor on the chart, the legend shows each series' latest
+  // value (what a wall screen wants to read), not dashes. In the next
+  // frame: uPlot updates the legend itself after a draw and on leaving.
+  let hovering = false;
+  function legendLatest(u) {
+    requestAnimationFrame(() => {
+      if (hovering) return;
+      const idxs = u.data.map((col) => {
+        for (let i = col.length - 1; i >= 0; i--) if (col[i] !== null) return i;
+        return null;
+      });
+      u.setLegend({ idxs });
+    });
+  }
+
   function plotOptions(width) {
     const px = rootPx();
     const font = Math.round(px * 0.8) + 'px system-ui, sans-serif';
@@ -504,7 +519,7 @@
       ],
       cursor: { drag: { x: true, y: false } },
       hooks: {
-        draw: [drawEvents],
+        draw: [drawEvents, legendLatest],
         setSelect: [(u) => { if (u.select.width > 0) setZoomed(true); }],
       },
     };
@@ -530,16 +545,15 @@
     if (!state.plot || state.plotKey !== key) {
       if (state.plot) state.plot.destroy();
       state.plot = new uPlot(plotOptions(box.clientWidth || 800), cols, box);
-      state.plot.over.addEventListener('dblclick', () => setZoomed(false));
+      const u = state.plot;
+      u.over.addEventListener('dblclick', () => setZoomed(false));
+      u.over.addEventListener('mouseenter', () => { hovering = true; });
+      u.over.addEventListener('mouseleave', () => { hovering = false; legendLatest(u); });
       state.plotKey = key;
       setZoomed(false);
     } else {
       state.plot.setData(cols, !state.zoomed);
     }
-    // Without a cursor on the chart, the legend shows the latest values
-    // (what a wall screen wants to read), not dashes.
-    if (state.plot.cursor.left == null || state.plot.cursor.left < 0)
-      state.plot.setLegend({ idx: cols[0].length - 1 });
     box.dataset.points = String(cols[0].length);
     box.dataset.mode = data.mode;
     box.dataset.range = String(state.range);
