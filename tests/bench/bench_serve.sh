@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark (issue 10, "Done means", last bullet): NTP serving on loopback,
-# three servers one after the other, each driven by the project's own load
-# generator (bench_ntp_load.c):
+# three servers, each driven by the project's own load generator
+# (bench_ntp_load.c):
 #   echo      bench_udp_echo.c, a bare recvmmsg/sendmmsg UDP echo: the
 #             ceiling, what no server here can beat;
 #   chronyd   Debian's chronyd 4.3 as a server: `local stratum 1`, no
@@ -11,6 +11,12 @@
 #             clock), so the served time is the local clock plus a vetted
 #             correction of a few µs at most. Skipped, with a line saying
 #             so, while `vettimed -t` rejects the directive.
+# All three are started first, then measured one after the other, in
+# BENCH_SERVE_ROUNDS rounds (default 3) of echo, chronyd, vettimed: other
+# work on this shared machine comes and goes, and interleaved rounds spread
+# it over the three alike; each figure is from the server's median-rate
+# run, and every run's rate is printed. An idle server costs the others
+# nothing (vettimed polls its three sources once a second or two).
 # For each: responses/s (closed loop, 64 requests in flight over 16 source
 # ports, BENCH_SERVE_SECONDS, default 10, after 1 s of warm-up), the
 # server's CPU time per response (utime + stime of /proc/PID/stat over the
@@ -46,6 +52,7 @@ set -u
 LOAD=$TOP/build/tests/bench_ntp_load
 ECHO=$TOP/build/tests/bench_udp_echo
 SECS=${BENCH_SERVE_SECONDS:-10}
+ROUNDS=${BENCH_SERVE_ROUNDS:-3}
 TX_N=${BENCH_SERVE_TX:-2000}
 GEN_CORE=0
 SRV_CORE=1
@@ -60,31 +67,24 @@ command -v chronyd > /dev/null || { echo "chronyd is missing: run make deps" >&2
 # get FILE NAME: the value of the "NAME value" line bench_ntp_load printed.
 get() { awk -v k="$2" '$1 == k {print $2}' "$1" 2>/dev/null; }
 
-# measure NAME PID PORT [-e]: throughput into $T/NAME.load and, without -e,
-# the transmit timestamp into $T/NAME.tx and $T/NAME.cold.
-measure() {
-  local name=$1 pid=$2 port=$3 echo=${4:-}
-  timeout $((SECS + 30)) taskset -c $GEN_CORE "$LOAD" -p "$port" -P "$pid" "${LOAD_OPTS[@]}" \
-    $echo > "$T/$name.load" || { echo "$name: the load run failed" >&2; return 1; }
-  [[ -n $echo ]] && return 0
-  timeout 60 taskset -c $GEN_CORE "$LOAD" -p "$port" -T "$TX_N" -i 0 > "$T/$name.tx" &&
-    timeout 60 taskset -c $GEN_CORE "$LOAD" -p "$port" -T 300 -i 10 > "$T/$name.cold" ||
-    { echo "$name: the transmit-timestamp run failed" >&2; return 1; }
+# Servers started: NAME -> "PID PORT", in the order measured.
+declare -A SERVER=()
+ORDER=()
+
+started() { # NAME PID PORT
+  SERVER[$1]="$2 $3"
+  ORDER+=("$1")
 }
 
-# stop PID: SIGTERM, then wait for it (it is a child of this shell).
-stop() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
-
-run_echo() {
+start_echo() {
   local port; port=$(free_port)
-  taskset -c $SRV_CORE "$ECHO" 127.0.0.1 "$port" 600 2> "$T/echo.log" &
+  taskset -c $SRV_CORE "$ECHO" 127.0.0.1 "$port" 900 2> "$T/echo.log" &
   local pid=$!; PIDS+=($pid)
   wait_for 10 ntp_answers "$port" || { echo "the echo did not start" >&2; return 1; }
-  measure echo "$pid" "$port" -e
-  stop "$pid"
+  started echo "$pid" "$port"
 }
 
-run_chronyd() {
+start_chronyd() {
   local port; port=$(free_port)
   cat > "$T/chrony.conf" <<CONF
 # chronyd as a plain NTP server (bench_serve.sh): its own clock as stratum 1,
@@ -100,8 +100,7 @@ CONF
   taskset -c $SRV_CORE chronyd -x -d -u root -f "$T/chrony.conf" > "$T/chronyd.log" 2>&1 &
   local pid=$!; PIDS+=($pid)
   wait_for 10 ntp_answers "$port" || { echo "chronyd did not start" >&2; cat "$T/chronyd.log" >&2; return 1; }
-  measure chronyd "$pid" "$port"
-  stop "$pid"
+  started chronyd "$pid" "$port"
 }
 
 # vettimed_config PORT: vettimed's configuration on stdout: the simulator's
@@ -121,13 +120,13 @@ vetted() {
 }
 
 # Returns 2 when vettimed does not accept the serve directive (column skipped).
-run_vettimed() {
+start_vettimed() {
   local port sim_port; port=$(free_port); sim_port=$(free_ports 3)
   cat > "$T/serve.scn" <<SCN
 # Sources that agree with the local clock: vettimed's correction is then
 # only its measurement noise (bench_serve.sh).
 name bench-serve
-duration 600
+duration 900
 seed 1
 poll 0 1
 server gps1 refid GPS jitter 0us
@@ -136,21 +135,47 @@ server dcf1 refid DCF jitter 0us
 SCN
   taskset -c $GEN_CORE "$VETTIME" simulate "$T/serve.scn" --port-base "$sim_port" \
     --config "$T/servers.conf" --ready "$T/sim.ready" > "$T/sim.log" 2>&1 &
-  local sim=$!; PIDS+=($sim)
+  PIDS+=($!)
   wait_for 10 test -e "$T/sim.ready" || { echo "the simulator did not start" >&2; return 1; }
   vettimed_config "$port" > "$T/vettime.conf"
   if ! "$VETTIMED" -t -c "$T/vettime.conf" > "$T/vettimed-check.log" 2>&1; then
     echo "vettimed has no serve directive yet: $(head -1 "$T/vettimed-check.log")"
-    stop "$sim"
     return 2
   fi
   taskset -c $SRV_CORE "$VETTIMED" -c "$T/vettime.conf" > "$T/vettimed.log" 2>&1 &
   local pid=$!; PIDS+=($pid)
   wait_for 30 vetted || { echo "vettimed did not vet its sources" >&2; return 1; }
   wait_for 10 ntp_answers "$port" || { echo "vettimed does not answer on $port" >&2; return 1; }
-  measure vettimed "$pid" "$port"
-  stop "$pid"
-  stop "$sim"
+  started vettimed "$pid" "$port"
+}
+
+# load_run NAME ROUND: one throughput run into $T/NAME.load.ROUND.
+load_run() {
+  local pid port echo=
+  read -r pid port <<< "${SERVER[$1]}"
+  [[ $1 == echo ]] && echo=-e
+  timeout $((SECS + 30)) taskset -c $GEN_CORE "$LOAD" -p "$port" -P "$pid" "${LOAD_OPTS[@]}" \
+    $echo > "$T/$1.load.$2" || { echo "$1: the load run failed" >&2; return 1; }
+}
+
+# pick_median NAME: the run with the median rate becomes $T/NAME.load; its
+# rates, lowest first, go to $T/NAME.rates.
+pick_median() {
+  local f
+  for f in "$T/$1".load.*; do echo "$(get "$f" responses_per_s) $f"; done | sort -n > "$T/$1.sorted"
+  [[ -s $T/$1.sorted ]] || return 0
+  cp "$(awk '{f[NR] = $2} END {print f[int((NR + 1) / 2)]}' "$T/$1.sorted")" "$T/$1.load"
+  awk '{printf "%s%s", (NR > 1 ? " " : ""), $1}' "$T/$1.sorted" > "$T/$1.rates"
+}
+
+# tx_run NAME: the transmit timestamp, back to back into $T/NAME.tx and
+# 10 ms apart into $T/NAME.cold.
+tx_run() {
+  local pid port
+  read -r pid port <<< "${SERVER[$1]}"
+  timeout 60 taskset -c $GEN_CORE "$LOAD" -p "$port" -T "$TX_N" -i 0 > "$T/$1.tx" &&
+    timeout 60 taskset -c $GEN_CORE "$LOAD" -p "$port" -T 300 -i 10 > "$T/$1.cold" ||
+    { echo "$1: the transmit-timestamp run failed" >&2; return 1; }
 }
 
 # ---- the figures ----------------------------------------------------------
@@ -188,13 +213,22 @@ row() { # NAME
     "${ve:+$(awk -v r="$ve" 'BEGIN {printf "%.0f %%", r * 100}')}"
 }
 
+# others FILE CORE KEY: the core's busy share not spent by the process whose
+# share is KEY: someone else's work, which slows the run down.
+others() {
+  awk -v b="$(get "$1" "core$2_busy_pct")" -v p="$(get "$1" "$3")" \
+    'BEGIN {d = b - p; printf "%.0f", d < 0 ? 0 : d}'
+}
+
 # How the generator fared: its work share, the server's CPU share, the
 # cores, losses; and the cold transmit path.
 details() { # NAME
   local f=$T/$1.load
   [[ -s $f ]] || return 0
-  echo "- $1: generator work $(get "$f" generator_work_pct) % of its core," \
-    "server CPU $(get "$f" server_cpu_pct) %, steal $(get "$f" core0_steal_pct)/$(get "$f" core1_steal_pct) %," \
+  echo "- $1: rates $(cat "$T/$1.rates") /s; median run: generator work $(get "$f" generator_work_pct) % of its core," \
+    "server CPU $(get "$f" server_cpu_pct) %, other work on the cores" \
+    "$(others "$f" $GEN_CORE generator_cpu_pct)/$(others "$f" $SRV_CORE server_cpu_pct) %," \
+    "steal $(get "$f" core${GEN_CORE}_steal_pct)/$(get "$f" core${SRV_CORE}_steal_pct) %," \
     "lost $(get "$f" lost), mismatched $(get "$f" mismatched), bad $(get "$f" bad)"
   [[ -s $T/$1.cold ]] && echo "  tx error 10 ms apart (cold path): median" \
     "$(get "$T/$1.cold" tx_err_median_us) µs, p99 $(get "$T/$1.cold" tx_err_p99_us) µs;" \
@@ -225,13 +259,21 @@ goals() {
 }
 
 status=0
-run_echo || status=1
-run_chronyd || status=1
-run_vettimed; rc=$?
+start_echo || status=1
+start_chronyd || status=1
+start_vettimed; rc=$?
 [[ $rc == 1 ]] && status=1
+for ((r = 1; r <= ROUNDS; r++)); do
+  for n in "${ORDER[@]}"; do load_run "$n" "$r" || status=1; done
+done
+for n in "${ORDER[@]}"; do
+  pick_median "$n"
+  [[ $n == echo ]] || tx_run "$n" || status=1
+done
 
 echo "Loopback, closed loop, 64 requests in flight over 16 source ports, ${SECS} s" \
-  "after 1 s of warm-up; generator on core $GEN_CORE, server on core $SRV_CORE (taskset)."
+  "after 1 s of warm-up, the median of $ROUNDS interleaved runs; generator on core" \
+  "$GEN_CORE, server on core $SRV_CORE (taskset)."
 echo "tx-ts error: the client's kernel receive stamp of the reply minus its T3," \
   "$TX_N exchanges one at a time; vettimed's corrected by its served offset."
 echo
