@@ -13,12 +13,16 @@
  * answered within the timeout (-o, default 50 ms) is counted lost and sent
  * again with a new nonce, so the loop never stalls; a reply matching no
  * waiting request (late, duplicated, garbled) is counted as mismatched.
- * Receive and send go in batches (recvmmsg, sendmmsg) from one epoll loop.
+ * Receive and send go in batches (recvmmsg, sendmmsg) from one epoll loop,
+ * which with -b busy-polls (epoll_wait never sleeps): on a VM the wake-up of
+ * an idle generator costs tens of µs, enough to turn the loop into
+ * alternating batches and measure the wake-up instead of the server.
  * After a warm-up (-w, default 1 s) it counts for D seconds (-d, default
- * 10) and prints responses per second, its own CPU time (it must have
- * headroom, or it is the bottleneck), each core's busy and steal time (a
- * VM), and with -P PID the server's CPU time per response (utime + stime
- * of /proc/PID/stat, all its threads). With -e the server is a UDP echo
+ * 10) and prints responses per second; how much of the window it spent
+ * reading and sending ("work": it must stay below 100 %, or the generator
+ * is the bottleneck) and its CPU time; each core's busy and steal time
+ * (other work on a core slows a run down); and with -P PID the server's
+ * CPU time per response (utime + stime of /proc/PID/stat, all threads). With -e the server is a UDP echo
  * (bench_udp_echo): a reply is the request itself, matched by its transmit
  * timestamp instead of its origin.
  *
@@ -183,7 +187,7 @@ static void snapshot(struct cpu_snap *s, int server_pid) {
 /* ---- throughput: the closed loop -------------------------------------- */
 
 struct slot {
-  uint64_t nonce;  /* the transmit timestamp it waits for; 0 when idle */
+  uint64_t nonce;  /* the transmit timestamp it waits for */
   int64_t sent;    /* mono ns of the last send */
 };
 
@@ -264,10 +268,12 @@ static void drain(struct load *l, int s) {
   static uint8_t buf[BATCH][BUF_LEN];
   static struct iovec iov[BATCH];
   static struct mmsghdr msg[BATCH];
-  for (int i = 0; i < BATCH; i++) {
+  static bool ready;
+  for (int i = 0; !ready && i < BATCH; i++) { /* recvmmsg writes back only lengths and flags */
     iov[i] = (struct iovec){buf[i], BUF_LEN};
     msg[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
   }
+  ready = true;
   int n = recvmmsg(l->fd[s], msg, BATCH, MSG_DONTWAIT, NULL);
   int64_t now = mono_ns();
   for (int i = 0; i < n; i++)
@@ -519,7 +525,7 @@ static int run_tx(const struct options *o) {
 
 static void usage(FILE *f) {
   fprintf(f, "usage: bench_ntp_load -p PORT [-a ADDRESS] [-k INFLIGHT] [-s SOCKETS]\n"
-             "         [-d SECONDS] [-w SECONDS] [-o TIMEOUT_MS] [-P SERVER_PID] [-e]\n"
+             "         [-d SECONDS] [-w SECONDS] [-o TIMEOUT_MS] [-P SERVER_PID] [-e] [-b]\n"
              "       bench_ntp_load -p PORT [-a ADDRESS] -T COUNT [-i INTERVAL_MS]\n");
 }
 

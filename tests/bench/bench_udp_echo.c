@@ -16,6 +16,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,11 +72,13 @@ static int echo_batch(int fd, uint64_t *send_errors) {
   static struct sockaddr_in from[BATCH];
   static struct iovec iov[BATCH];
   static struct mmsghdr msg[BATCH];
-  for (int i = 0; i < BATCH; i++) {
+  static bool ready;
+  for (int i = 0; !ready && i < BATCH; i++) {
     iov[i] = (struct iovec){buf[i], MAX_LEN};
     msg[i].msg_hdr = (struct msghdr){.msg_name = &from[i], .msg_namelen = sizeof from[i],
                                      .msg_iov = &iov[i], .msg_iovlen = 1};
   }
+  ready = true;
   int n = recvmmsg(fd, msg, BATCH, MSG_WAITFORONE, NULL);
   if (n <= 0) return -1;
   for (int i = 0; i < n; i++) iov[i].iov_len = msg[i].msg_len; /* back as it came */
@@ -88,6 +92,10 @@ static int echo_batch(int fd, uint64_t *send_errors) {
       r = 1;
     }
     sent += r;
+  }
+  for (int i = 0; i < n; i++) { /* what recvmmsg and the echo changed */
+    iov[i].iov_len = MAX_LEN;
+    msg[i].msg_hdr.msg_namelen = sizeof from[i];
   }
   return n;
 }
