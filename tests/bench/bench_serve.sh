@@ -237,7 +237,8 @@ details() { # NAME
   [[ -s $T/$1.cold ]] && echo "  tx error 10 ms apart (cold path): median" \
     "$(get "$T/$1.cold" tx_err_median_us) µs, p99 $(get "$T/$1.cold" tx_err_p99_us) µs;" \
     "T2-T1 median $(get "$T/$1.tx" t2_t1_median_us) µs;" \
-    "the client's own send path $(get "$T/$1.tx" client_send_path_median_us) µs"
+    "the client's own send path $(get "$T/$1.tx" client_send_path_median_us) µs back to back," \
+    "$(get "$T/$1.cold" client_send_path_median_us) µs 10 ms apart"
   return 0
 }
 
