@@ -256,6 +256,7 @@ goals() {
   re=$(get "$T/echo.load" responses_per_s)
   cv=$(get "$T/vettimed.load" server_cpu_ns_per_response); ce=$(get "$T/echo.load" server_cpu_ns_per_response)
   tv=$(tx_error vettimed median); tc=$(tx_error chronyd median)
+  [[ $cv == 0 ]] && cv= # the PID measured was not the one serving
   echo "Goals (issue 10):"
   goal "at least 1.8 x chronyd's rate" "a >= 1.8 * b" "$rv" "$rc"
   goal "at least 90 % of the echo's rate" "a >= 0.9 * b" "$rv" "$re"
@@ -292,7 +293,7 @@ echo
 for n in echo chronyd vettimed; do details "$n"; done
 off=$(served_offset)
 [[ -n $off ]] && echo "- vettimed's served offset (its T2 - T1 minus chronyd's): $off µs," \
-  "vetted offset $(python3 -c "import json;print(json.load(open('$T/vote.json')).get('offset'))" 2>/dev/null) s"
+  "its vote's vetted offset $(python3 -c "import json;print('%.2f' % (json.load(open('$T/vote.json'))['offset'] * 1e6))" 2>/dev/null) µs"
 echo
 goals
 echo
