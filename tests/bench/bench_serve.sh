@@ -17,8 +17,8 @@
 # cores in the runs made here), and interleaved rounds expose the three to
 # it alike. Other work only ever slows a run down, so each server's figures
 # come from its fastest run; every run's rate is printed, and for the run
-# kept, how much of each core went to other work. An idle server costs the others
-# nothing (vettimed polls its three sources once a second or two).
+# kept, how much of each core went to other work. An idle server costs the
+# others nothing (vettimed polls its three sources once a second or two).
 # For each: responses/s (closed loop, 64 requests in flight over 4 source
 # ports, BENCH_SERVE_SECONDS, default 10, after 1 s of warm-up), the
 # server's CPU time per response (utime + stime of /proc/PID/stat over the
@@ -37,6 +37,13 @@
 # later its T2 reads than chronyd's, against the same client's kernel
 # transmit stamp (T2 - T1, bench_ntp_load.c). Both are printed.
 #
+# What the vettimed column needs from the server: `serve ADDRESS port N`
+# accepted by `vettimed -t` and by the `vettime` CLI (which reads the same
+# file); no rate limiting unless configured (this file configures none);
+# answers once `vettime vote --json` says vetted; T2 from the kernel's
+# receive timestamp (a later T2 reads as a served offset, which is then
+# added to its tx error).
+#
 # The machine has 2 cores: the generator runs on core 0 and the server on
 # core 1 (taskset), the simulator on core 0. The generator busy-polls (-b):
 # it owns its core, and an idle generator's wake-up (tens of µs in this VM)
@@ -47,7 +54,8 @@
 # machine: 2.4-2.5 µs against the echo's 2.8 µs).
 #
 # Prints one markdown table, then the goals, each "met" or
-# "missed" (a benchmark: a missed goal does not fail the script). Exit 1
+# "missed" (the tx error by its median; a benchmark: a missed goal does not
+# fail the script). Exit 1
 # only when something could not be run. Everything started is stopped on
 # exit (lib.sh's cleanup); loopback only.
 set -u
