@@ -209,7 +209,7 @@ struct load {
   struct slot slot[MAX_INFLIGHT];
   struct out_batch out[MAX_SOCKETS];
   uint64_t seq; /* the nonces' sequence number, random start */
-  uint64_t responses, mismatched, bad, lost, sent, send_errors;
+  uint64_t responses, mismatched, bad, lost, send_errors;
   uint64_t polls, empty_polls; /* epoll_wait calls, those that found nothing */
   int64_t work_ns;              /* time spent reading and sending, polls apart */
 };
@@ -243,7 +243,6 @@ static void queue_request(struct load *l, int i, int64_t now) {
   b->iov[b->n] = (struct iovec){b->buf[b->n], NTP_HEADER_LEN};
   b->msg[b->n].msg_hdr = (struct msghdr){.msg_iov = &b->iov[b->n], .msg_iovlen = 1};
   b->n++;
-  l->sent++;
 }
 
 /* One reply on socket s: counts it, and frees its slot for the next
