@@ -35,6 +35,7 @@ sbindir        ?= $(exec_prefix)/sbin
 datarootdir    ?= $(prefix)/share
 datadir        ?= $(datarootdir)
 mandir         ?= $(datarootdir)/man
+docdir         ?= $(datarootdir)/doc/vettime
 sysconfdir     ?= /etc
 systemdunitdir ?= $(prefix)/lib/systemd/system
 sysusersdir    ?= $(prefix)/lib/sysusers.d
@@ -165,17 +166,27 @@ demo: deps
 # paths are filled in from the directories above. tests/system/
 # test_install.sh checks the exact list of files.
 UNIT_SUBST = sed -e 's|@sbindir@|$(sbindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g'
+# The man pages name the installed files as a /usr install has them.
+MAN_SUBST  = sed -e 's|/usr/share/vettime|$(datadir)/vettime|g' \
+                 -e 's|/usr/share/doc/vettime|$(docdir)|g'
+MAN_PAGES  = vettime.1 vettime.conf.5 vettimed.8
+# The Markdown documents the man pages and the README point to.
+DOCS       = README.md docs/alerting.md docs/scenarios.md docs/receivers-serial.md \
+             docs/receivers-gpsd.md
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
 	  $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
 	  $(DESTDIR)$(datadir)/vettime/mibs $(DESTDIR)$(sysconfdir)/vettime \
-	  $(DESTDIR)$(systemdunitdir) $(DESTDIR)$(sysusersdir)
+	  $(DESTDIR)$(systemdunitdir) $(DESTDIR)$(sysusersdir) $(DESTDIR)$(docdir)
 	$(INSTALL) -m 755 vettimed $(DESTDIR)$(sbindir)/vettimed
 	$(INSTALL) -m 755 vettime $(DESTDIR)$(bindir)/vettime
-	$(INSTALL) -m 644 docs/vettime.1 $(DESTDIR)$(mandir)/man1/vettime.1
-	$(INSTALL) -m 644 docs/vettime.conf.5 $(DESTDIR)$(mandir)/man5/vettime.conf.5
-	$(INSTALL) -m 644 docs/vettimed.8 $(DESTDIR)$(mandir)/man8/vettimed.8
+	@mkdir -p $(BUILD)/man
+	for m in $(MAN_PAGES); do \
+	  $(MAN_SUBST) docs/$$m > $(BUILD)/man/$$m && \
+	  $(INSTALL) -m 644 $(BUILD)/man/$$m $(DESTDIR)$(mandir)/man$${m##*.}/$$m || exit 1; \
+	done
+	$(INSTALL) -m 644 $(DOCS) $(DESTDIR)$(docdir)/
 	$(INSTALL) -m 644 schema/VETTIME-MIB.txt $(DESTDIR)$(datadir)/vettime/mibs/VETTIME-MIB.txt
 	$(INSTALL) -m 644 etc/vettime.conf $(DESTDIR)$(datadir)/vettime/vettime.conf.example
 	@if [ -e $(DESTDIR)$(sysconfdir)/vettime/vettime.conf ]; then \
@@ -206,8 +217,9 @@ uninstall:
 	  $(DESTDIR)$(mandir)/man8/vettimed.8 \
 	  $(DESTDIR)$(datadir)/vettime/mibs/VETTIME-MIB.txt \
 	  $(DESTDIR)$(datadir)/vettime/vettime.conf.example \
-	  $(DESTDIR)$(systemdunitdir)/vettimed.service $(DESTDIR)$(sysusersdir)/vettime.conf
-	-rmdir $(DESTDIR)$(datadir)/vettime/mibs $(DESTDIR)$(datadir)/vettime 2>/dev/null
+	  $(DESTDIR)$(systemdunitdir)/vettimed.service $(DESTDIR)$(sysusersdir)/vettime.conf \
+	  $(addprefix $(DESTDIR)$(docdir)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(datadir)/vettime/mibs $(DESTDIR)$(datadir)/vettime $(DESTDIR)$(docdir) 2>/dev/null
 	@echo "kept: $(DESTDIR)$(sysconfdir)/vettime/, /var/lib/vettime/ and the vettime user"
 
 clean:
