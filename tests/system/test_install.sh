@@ -141,7 +141,7 @@ check "READY=1 once started" wait_for 10 grep -q "READY=1 | STATUS=running: 1 so
 check "the API answers when READY=1 has been sent" "$ROOT/usr/bin/vettime" -u "http://127.0.0.1:$P_HTTP" status
 sleep 2.2
 n=$(grep -c "WATCHDOG=1" "$T/notify.log")
-check "WATCHDOG=1 every 0.5 s for a 1 s watchdog ($n in ~2.2 s)" test "$n" -ge 4 -a "$n" -le 7
+check "WATCHDOG=1 every 0.5 s for a 1 s watchdog ($n in ~2.2 s; 4 or 5 expected, 3 on a busy machine)" test "$n" -ge 3 -a "$n" -le 7
 kill -HUP "$NPID"
 check "SIGHUP: RELOADING=1, then READY=1" \
   wait_for 5 python3 -c "
