@@ -18,10 +18,10 @@ CFLAGS  ?= -O2 -g
 VT_CPPFLAGS := -I. -D_GNU_SOURCE $(shell pkg-config --cflags $(LIBS_PC) netsnmp-agent 2>/dev/null)
 VT_CFLAGS   := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
                -Wmissing-prototypes -Wpointer-arith -Wcast-align -Wwrite-strings \
-               -Wformat=2 -Wundef -Wvla -Werror=implicit-function-declaration
+               -Wformat=2 -Wundef -Wvla -Werror=implicit-function-declaration -pthread
 ALL_CFLAGS   = $(VT_CPPFLAGS) $(CPPFLAGS) $(VT_CFLAGS) $(CFLAGS)
 LDFLAGS += -Wl,--as-needed
-LDLIBS  += $(shell pkg-config --libs $(LIBS_PC) netsnmp-agent 2>/dev/null) -lm
+LDLIBS  += $(shell pkg-config --libs $(LIBS_PC) netsnmp-agent 2>/dev/null) -lm -pthread
 
 # Installation directories (GNU names; PREFIX is the older spelling of
 # prefix). The configuration lives in /etc whatever the prefix, as the
@@ -44,7 +44,7 @@ INSTALL        ?= install
 BUILD   := build
 # Every .c under these folders is part of the shared library of modules,
 # except the two programs' mains.
-MODULE_DIRS := lib monitor probes alerting web snmp cli
+MODULE_DIRS := lib monitor probes alerting web snmp cli server
 MAINS   := monitor/vettimed.c cli/vettime.c
 SRCS    := $(filter-out $(MAINS),$(wildcard $(addsuffix /*.c,$(MODULE_DIRS))))
 OBJS    := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrations.o

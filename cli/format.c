@@ -213,6 +213,27 @@ static void print_steps(json_object *doc, FILE *out) {
   fputc('\n', out);
 }
 
+/* The NTP server: "off", or its state, since when in holdover, and what
+ * it answered and dropped. */
+static void print_server(json_object *srv, FILE *out) {
+  if (!json_object_is_type(srv, json_type_object)) return;
+  json_object *en = field(srv, "enabled");
+  if (!json_object_get_boolean(en)) {
+    fprintf(out, "NTP server:      off\n");
+    return;
+  }
+  char since[48], a[32], d[32], s[32], err[FORMAT_DURATION_LEN];
+  const char *state = str_field(srv, "state");
+  fprintf(out, "NTP server:      %s", state);
+  if (strcmp(state, "holdover") == 0)
+    fprintf(out, " since %s", time_text(srv, "holdover_since", false, since, sizeof since));
+  if (strcmp(state, "refusing") != 0)
+    fprintf(out, ", stratum %s, ±%s", int_field(srv, "stratum", s, sizeof s),
+            duration_field(srv, "error", false, err, sizeof err));
+  fprintf(out, "; %s answered, %s dropped\n", int_field(srv, "answered", a, sizeof a),
+          int_field(srv, "dropped", d, sizeof d));
+}
+
 int format_status(json_object *status_doc, FILE *out) {
   if (!json_object_is_type(status_doc, json_type_object)) return -1;
   char up[48], now[48], a[32], b[32], c[32], d[32], e[32];
@@ -230,6 +251,7 @@ int format_status(json_object *status_doc, FILE *out) {
   fprintf(out, "History errors:  %s\n",
           int_field(doc, "history_errors", e, sizeof e));
   print_steps(doc, out);
+  print_server(field(doc, "server"), out);
   return 0;
 }
 

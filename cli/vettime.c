@@ -10,7 +10,8 @@
  * that later ones (events, alarms, report, check, decode, simulate, db,
  * replay) slot in without touching the dispatcher.
  *
- * Exit status: 0 success; 1 the daemon answered, but not with what we asked
+ * Exit status (report and check have their own: cli/report_cmd.h,
+ * cli/check.h): 0 success; 1 the daemon answered, but not with what we asked
  * for; 2 the daemon could not be reached; 64 (EX_USAGE) bad usage;
  * 78 (EX_CONFIG) the configuration file could not be used. */
 #include <curl/curl.h>
@@ -29,12 +30,15 @@
 #include "alerting/alert_config.h"
 #include "snmp/agentx_config.h"
 #include "web/web_config.h"
+#include "cli/check.h"
 #include "cli/decode.h"
 #include "cli/format.h"
 #include "cli/replay.h"
+#include "cli/report_cmd.h"
 #include "cli/simulate.h"
 #include "lib/version.h"
 #include "monitor/config.h"
+#include "server/server_config.h"
 
 #define EXIT_BAD_REPLY 1
 #define EXIT_UNREACHABLE 2
@@ -65,6 +69,8 @@ static int cmd_simulate(const struct cli *cli, int argc, char **argv);
 static int cmd_replay(const struct cli *cli, int argc, char **argv);
 static int cmd_alert(const struct cli *cli, int argc, char **argv);
 static int cmd_decode(const struct cli *cli, int argc, char **argv);
+static int cmd_report(const struct cli *cli, int argc, char **argv);
+static int cmd_check(const struct cli *cli, int argc, char **argv);
 static int cmd_help(const struct cli *cli, int argc, char **argv);
 
 static const struct command commands[] = {
@@ -76,6 +82,8 @@ static const struct command commands[] = {
     {"simulate", cmd_simulate, "fake stratum-1 NTP servers from a scenario file"},
     {"replay", cmd_replay, "re-run the vote and detectors over stored samples"},
     {"alert", cmd_alert, "alert outbox: status | test [CHANNEL] [--wait S] | retry [ID|all]"},
+    {"report", cmd_report, "health report of a period from the history (for cron; --help)"},
+    {"check", cmd_check, "monitoring-plugins check of the daemon (Nagios/Icinga; --help)"},
     {"decode", cmd_decode, "decode a recorded NMEA, gpsd, DCF77 or Meinberg file offline"},
     {"help", cmd_help, "this text"},
 };
@@ -100,7 +108,7 @@ static void usage(FILE *out) {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
   fprintf(out, "\nExit status: 0 ok, 1 unexpected answer, 2 daemon not reachable,\n"
-               "64 usage error, 78 configuration error.\n");
+               "64 usage error, 78 configuration error; report and check: see their --help.\n");
 }
 
 /* Says what is wrong, then the usage, on stderr. */
@@ -130,8 +138,8 @@ static void url_for(const char *address, int port, char *url, size_t len) {
 /* Fills base (no trailing '/') from -u, else from the configuration file.
  * Without -c, a missing default file means the default address: the tool
  * then works on a machine that runs vettimed with no file of its own.
- * Returns 0, or an exit status after printing why. */
-static int daemon_url(const struct cli *cli, char *base, size_t len) {
+ * Returns 0, or an exit status with the reason in why. */
+static int daemon_url(const struct cli *cli, char *base, size_t len, char *why, size_t whylen) {
   if (cli->url) {
     snprintf(base, len, "%s", cli->url);
     size_t n = strlen(base);
@@ -145,13 +153,13 @@ static int daemon_url(const struct cli *cli, char *base, size_t len) {
   struct vt_config cfg;
   char err[512];
   if (config_load(cli->config_path, &cfg, err, sizeof err) != 0) {
-    fprintf(stderr, "vettime: %s\n", err);
+    snprintf(why, whylen, "%s", err);
     return EX_CONFIG;
   }
   int rc = 0;
   if (!cfg.http_enabled) {
-    fprintf(stderr, "vettime: %s: the HTTP API is off (`http off`); "
-                    "enable it, or give the daemon's URL with -u\n", cfg.path);
+    snprintf(why, whylen, "%s: the HTTP API is off (`http off`); "
+                          "enable it, or give the daemon's URL with -u", cfg.path);
     rc = EX_CONFIG;
   } else {
     url_for(cfg.http_address, cfg.http_port, base, len);
@@ -210,25 +218,25 @@ static const char *failure_reason(CURL *c, CURLcode rc, const char *errbuf) {
 }
 
 /* GETs base + path. Returns 0 with the body and HTTP status, or an exit
- * status after printing why. */
-static int fetch(const char *base, const char *path, struct reply *r, long *status) {
+ * status with the reason in why. */
+static int fetch(const char *base, const char *path, struct reply *r, long *status,
+                 char *why, size_t whylen) {
   char url[1024], errbuf[CURL_ERROR_SIZE] = "";
   snprintf(url, sizeof url, "%s%s", base, path);
   CURL *c = new_request(url, r, errbuf);
   if (!c) {
-    fprintf(stderr, "vettime: cannot initialise libcurl\n");
+    snprintf(why, whylen, "cannot initialise libcurl");
     return EXIT_BAD_REPLY;
   }
   CURLcode rc = curl_easy_perform(c);
   int exit_code = 0;
   if (rc == CURLE_WRITE_ERROR && r->too_big) {
-    fprintf(stderr, "vettime: the reply from %s is larger than %u bytes\n", base,
-            MAX_REPLY);
+    snprintf(why, whylen, "the reply from %s is larger than %u bytes", base, MAX_REPLY);
     exit_code = EXIT_BAD_REPLY;
   } else if (rc != CURLE_OK) {
-    fprintf(stderr, "vettime: cannot reach vettimed at %s: %s "
-                    "(is it running? see the `http` directive)\n",
-            base, failure_reason(c, rc, errbuf));
+    snprintf(why, whylen, "cannot reach vettimed at %s: %s "
+                          "(is it running? see the `http` directive)",
+             base, failure_reason(c, rc, errbuf));
     exit_code = EXIT_UNREACHABLE;
   } else {
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
@@ -247,15 +255,17 @@ static const char *error_message(json_object *doc) {
 }
 
 /* Fetches and parses API document `name`. Returns 0 with *doc set, or an
- * exit status after printing why. */
-static int get_document(const struct cli *cli, const char *name, json_object **doc) {
+ * exit status with the reason in why. */
+static int get_document_why(const struct cli *cli, const char *name, json_object **doc,
+                            char *why, size_t whylen) {
   char base[600], path[128];
-  int rc = daemon_url(cli, base, sizeof base);
+  *doc = NULL;
+  int rc = daemon_url(cli, base, sizeof base, why, whylen);
   if (rc) return rc;
   snprintf(path, sizeof path, "/api/v1/%s", name);
   struct reply r = {0};
   long status = 0;
-  rc = fetch(base, path, &r, &status);
+  rc = fetch(base, path, &r, &status, why, whylen);
   if (rc) {
     free(r.data);
     return rc;
@@ -263,16 +273,25 @@ static int get_document(const struct cli *cli, const char *name, json_object **d
   *doc = r.data ? json_tokener_parse(r.data) : NULL;
   free(r.data);
   if (status != 200) {
-    fprintf(stderr, "vettime: vettimed at %s answered %ld for %s: %s\n", base,
-            status, path, error_message(*doc));
+    snprintf(why, whylen, "vettimed at %s answered %ld for %s: %s", base, status, path,
+             error_message(*doc));
     json_object_put(*doc);
+    *doc = NULL;
     return EXIT_BAD_REPLY;
   }
   if (!*doc) {
-    fprintf(stderr, "vettime: the reply from %s%s is not JSON\n", base, path);
+    snprintf(why, whylen, "the reply from %s%s is not JSON", base, path);
     return EXIT_BAD_REPLY;
   }
   return 0;
+}
+
+/* The same, saying why on stderr. */
+static int get_document(const struct cli *cli, const char *name, json_object **doc) {
+  char why[1024];
+  int rc = get_document_why(cli, name, doc, why, sizeof why);
+  if (rc) fprintf(stderr, "vettime: %s\n", why);
+  return rc;
 }
 
 /* ---- commands --------------------------------------------------------- */
@@ -362,6 +381,22 @@ static int cmd_decode(const struct cli *cli, int argc, char **argv) {
   return decode_main(argc, argv, cli->json);
 }
 
+/* Reads the history itself: no daemon needed (cli/report_cmd.h). */
+static int cmd_report(const struct cli *cli, int argc, char **argv) {
+  return report_main(cli->config_path, cli->config_given, cli->json, argc, argv);
+}
+
+static int check_fetch(void *ctx, const char *name, json_object **doc, char *why,
+                       size_t whylen) {
+  return get_document_why(ctx, name, doc, why, whylen);
+}
+
+/* A monitoring plugin: its own exit codes, UNKNOWN when the daemon does
+ * not answer (cli/check.h). */
+static int cmd_check(const struct cli *cli, int argc, char **argv) {
+  return check_main(argc, argv, check_fetch, (void *)cli);
+}
+
 static int cmd_help(const struct cli *cli, int argc, char **argv) {
   (void)cli;
   (void)argc;
@@ -410,8 +445,9 @@ int main(int argc, char **argv) {
   if (optind >= argc) return usage_error("%s", "no command given");
   const struct command *cmd = find_command(argv[optind]);
   if (!cmd) return usage_error("unknown command \"%s\"", argv[optind]);
-  if (alert_config_register() || web_config_register() || agentx_config_register()) {
-    fprintf(stderr, "vettime: cannot register the alert, web and agentx directives\n");
+  if (alert_config_register() || web_config_register() || agentx_config_register() ||
+      server_config_register()) {
+    fprintf(stderr, "vettime: cannot register the alert, web, agentx and server directives\n");
     return EX_SOFTWARE;
   }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

@@ -31,6 +31,8 @@ Look at it from another terminal:
   ./vettime -c $RUN/vettime.conf alarms
   ./vettime -c $RUN/vettime.conf events
   ./vettime -c $RUN/vettime.conf replay --minclasses 3
+  ./vettime -c $RUN/vettime.conf status    # the NTP server on 127.0.0.1:11223
+  chronyd -Q 'server 127.0.0.1 port 11223 iburst'
   sqlite3 $RUN/history.db 'SELECT * FROM events'
 Ctrl-C stops the demo.
 

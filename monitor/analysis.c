@@ -32,6 +32,7 @@ struct analysis {
   int revet_streak;           /* ... and has been vetted again this many rounds */
   bool have_witness;          /* the last vetted round, for the witness: */
   double witness_t, witness_offset, witness_error;
+  bool witness_fired;         /* this round: the clock model distrusts the jump */
   double start;
   unsigned classes_seen;      /* classes that agreed in some round */
   struct vote_input *vin;
@@ -342,6 +343,7 @@ static void detect_witness(struct analysis *a, double now, double local_step) {
                "vetted time jumped %+.6f s against the local clock (limit %.6f s); "
                "classes moved:%s", jump, limit, moved[0] ? moved : " none named");
       add_pulse(a, EV_WITNESS, SUBJECT_SYSTEM, CLASS_UNKNOWN, now, jump, limit, text);
+      a->witness_fired = true;
     }
   }
   a->have_witness = true;
@@ -523,7 +525,7 @@ static void run_clock_model(struct analysis *a, double now, double local_step,
   const struct vote_verdict *v = &a->res.verdict;
   struct clockmodel_round r = {.now = now, .vetted = v->vetted, .offset = v->offset,
                                .error = v->error, .stratum = v->stratum, .leap = v->leap,
-                               .local_step = local_step};
+                               .local_step = local_step, .witness = a->witness_fired};
   if (v->best >= 0)
     r.refid = clockmodel_refid(ref_class_name(v->ref_class), src[v->best].peer_ipv4);
   struct clockmodel_out *o = &a->res.clock;
@@ -550,6 +552,7 @@ const struct analysis_result *analysis_round(struct analysis *a, double now,
     a->start = now;
   }
   a->res.n_events = a->res.n_conds = a->res.n_transitions = 0;
+  a->witness_fired = false;
   vote_inputs(a, now, src);
   vote_round(&a->cfg.vote, a->vin, a->n, a->res.per_source, &a->res.verdict);
   vote_hysteresis(a);

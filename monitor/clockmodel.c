@@ -107,7 +107,23 @@ void clockmodel_update(struct clockmodel *m, const struct clockmodel_round *r,
   if (r->local_step != 0)
     for (int i = 0; i < m->n; i++) m->x[i] -= r->local_step;
 
-  if (r->vetted && isfinite(r->offset) && isfinite(r->error) && r->error >= 0) {
+  bool vetted = r->vetted && isfinite(r->offset) && isfinite(r->error) && r->error >= 0;
+  if (vetted && r->witness && m->n > 0) m->distrust = true;
+  if (vetted && m->distrust) {
+    if (m->state == CLOCK_REFUSING) { /* held over to the end: a new line */
+      m->distrust = false;
+      m->n = 0;
+      m->restarts++;
+    } else {
+      fit(m, r->now, &l);
+      double dt = r->now - m->t[m->n - 1];
+      if (fabs(r->offset - l.at) <= r->error + m->e[m->n - 1] + growth(m, &l) * dt)
+        m->distrust = false; /* back where the line ran on: trusted again */
+      else
+        vetted = false;      /* the jumped time is not followed */
+    }
+  }
+  if (vetted) {
     if (m->n > 0) {
       fit(m, r->now, &l);
       /* The vetted interval must hold the truth; if it does not hold the
@@ -158,11 +174,11 @@ void clockmodel_update(struct clockmodel *m, const struct clockmodel_round *r,
     out->leap = 3;
     out->refuse_at = 0;
   } else {
-    out->stratum = r->vetted ? r->stratum : m->last_stratum;
-    out->refid = r->vetted ? r->refid : m->last_refid;
-    out->leap = r->vetted ? r->leap : m->last_leap;
+    out->stratum = vetted ? r->stratum : m->last_stratum;
+    out->refid = vetted ? r->refid : m->last_refid;
+    out->leap = vetted ? r->leap : m->last_leap;
   }
-  if (r->vetted) {
+  if (vetted) {
     m->last_stratum = r->stratum;
     m->last_refid = r->refid;
     m->last_leap = r->leap;

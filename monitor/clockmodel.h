@@ -11,7 +11,10 @@
  * Three states:
  *   serving    the vote is vetted: serve with the bound of the last round
  *              (plus the line's own uncertainty and 15 ppm of age);
- *   holdover   the vote is lost: serve from the last line, the bound
+ *   holdover   the vote is lost, or the vetted time jumped against the
+ *              local clock (the witness: a majority, or the one source
+ *              left, moved together; following it would serve a
+ *              confident wrong time): serve from the last line, the bound
  *              growing at the line's frequency uncertainty plus a margin
  *              (`holdovermargin`), for at most `holdover` seconds;
  *   refusing   never vetted, or holdover ran out: answer LI=3 (alarm) and
@@ -52,6 +55,9 @@ struct clockmodel {
   double last_vetted;       /* Unix s of the last vetted round (0: never) */
   double holdover_since;    /* Unix s the vote was lost (0: not in holdover) */
   unsigned long restarts;   /* lines restarted by a step of the vetted time */
+  bool distrust;            /* the vetted time jumped (witness): held over
+                               until it comes back to the line, or until
+                               refusing, after which a new line starts */
   int last_stratum, last_leap; /* of the last vetted round, served in holdover */
   uint32_t last_refid;
 };
@@ -65,6 +71,8 @@ struct clockmodel_round {
   uint32_t refid;           /* what to serve as refid (see clockmodel_refid) */
   int leap;                 /* the vote's leap indicator, 0..2 */
   double local_step;        /* s the local clock was stepped since the last round */
+  bool witness;             /* the vetted time jumped against the local clock
+                               this round (the witness alarm): distrust it */
 };
 
 /* The model's answer at one moment, in the round's real time. */

@@ -317,6 +317,24 @@ static int dir_retention(struct lp_ctx *c, struct vt_config *cfg, char **argv, i
   return 0;
 }
 
+/* rollupretention MINUTE_DAYS [HOUR_DAYS]: how long the roll-ups are kept
+ * (issue 11). Hours beyond minutes: a shorter hour retention would leave
+ * the long ranges with less than the short ones. */
+static int dir_rollupretention(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  double minutes, hours = cfg->rollup_hours / 86400.0;
+  if (argc < 2 || argc > 3)
+    return lp_fail(c, "rollupretention: expected MINUTE_DAYS [HOUR_DAYS]");
+  if (lp_double(c, "rollupretention minutes", argv[1], 1, 36500, &minutes) ||
+      (argc == 3 && lp_double(c, "rollupretention hours", argv[2], 1, 36500, &hours)))
+    return -1;
+  if (hours < minutes)
+    return lp_fail(c, "rollupretention: hour roll-ups (%g days) must be kept at least as long "
+                   "as minute roll-ups (%g days)", hours, minutes);
+  cfg->rollup_minutes = minutes * 86400.0;
+  cfg->rollup_hours = hours * 86400.0;
+  return 0;
+}
+
 static int dir_maxdistance(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   if (lp_one_arg(c, argv, argc)) return -1;
   return lp_double(c, "maxdistance", argv[1], 0.001, 16, &cfg->maxdistance);
@@ -350,6 +368,15 @@ static int dir_alarmclear(struct lp_ctx *c, struct vt_config *cfg, char **argv, 
   return lp_double(c, "alarmclear", argv[1], 0, 86400, &cfg->alarm_clear);
 }
 
+/* user NAME: the account vettimed runs as once every socket is bound. */
+static int dir_user(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (lp_one_arg(c, argv, argc)) return -1;
+  for (const char *s = argv[1]; *s; s++)
+    if (*s <= ' ' || *s > '~' || *s == ':' || *s == '/')
+      return lp_fail(c, "user: \"%s\" is not a user name", argv[1]);
+  return lp_copy(c, "user", argv[1], cfg->user, sizeof cfg->user);
+}
+
 /* holdover SECONDS: how long the NTP server serves from the clock model
  * once the vote is lost (0: refuse at once; at most a week). */
 static int dir_holdover(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
@@ -378,9 +405,11 @@ static const struct {
     {"sock", dir_sock},
     {"database", dir_database},   {"http", dir_http},
     {"log", dir_log},             {"retention", dir_retention},
+    {"rollupretention", dir_rollupretention},
     {"maxdistance", dir_maxdistance},
     {"vote", dir_vote},           {"minsources", dir_minsources},
     {"minclasses", dir_minclasses}, {"alarmclear", dir_alarmclear},
+    {"user", dir_user},
     {"holdover", dir_holdover},   {"holdovermargin", dir_holdovermargin},
 };
 
@@ -452,6 +481,8 @@ static void set_defaults(struct vt_config *cfg, const char *name) {
   cfg->http_port = VT_DEFAULT_HTTP_PORT;
   cfg->log_level = LOG_LVL_INFO;
   cfg->retention = 30 * 86400.0;
+  cfg->rollup_minutes = 90 * 86400.0;
+  cfg->rollup_hours = 1826 * 86400.0;
   cfg->maxdistance = 1.5;
   cfg->minsources = 1;
   cfg->minclasses = 1;

@@ -75,6 +75,8 @@ struct vt_config {
   int http_port;
   enum log_level log_level;
   double retention;           /* seconds raw samples are kept; default 30 days */
+  double rollup_minutes;      /* seconds minute roll-ups are kept; default 90 days */
+  double rollup_hours;        /* seconds hour roll-ups are kept; default 1826 days */
   double maxdistance;         /* s; responses with a larger root distance are
                                  dropped (RFC 5905 test 7); default 1.5 */
   bool vote_by_sources;       /* `vote mode sources`; default: classes */
@@ -82,6 +84,8 @@ struct vt_config {
   int minclasses;             /* agreeing classes needed; default 1 */
   double alarm_clear;         /* s a condition must be gone before its alarm
                                  clears; default 60 */
+  char user[64];              /* `user NAME`: drop root to it once every
+                                 socket is bound; "" = stay as started */
   double holdover;            /* s served from the clock model once the vote
                                  is lost, before refusing; default 3600 */
   double holdover_margin;     /* s/s added to the bound's growth in holdover;

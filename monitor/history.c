@@ -26,6 +26,7 @@
 
 #include "lib/log.h"
 #include "monitor/migrations.h"
+#include "monitor/rollup_store.h"
 
 /* How long a statement waits for another connection's write lock (a
  * `vettime db` maintenance command, a backup) before failing. Short, because
@@ -67,7 +68,10 @@ struct history {
   size_t n_records;
   sqlite3_stmt *insert_vote, *insert_event, *upsert_alarm, *prune_votes;
   struct history_hook hook;
+  /* The roll-ups (schema/004), written by every flush. */
+  struct rollup_store *rollups;
 };
+
 
 enum record_type { REC_VOTE, REC_EVENT, REC_ALARM };
 
@@ -338,6 +342,7 @@ static void history_free(struct history *h) {
                            h->prune_votes};
   for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
     sqlite3_finalize(stmts[i]);
+  rollup_store_free(h->rollups);
   if (h->db) sqlite3_close(h->db);
   free(h->ring);
   free(h->records);
@@ -359,7 +364,8 @@ struct history *history_open(const char *path, char *err, size_t errlen) {
       check_integrity(h, err, errlen) != 0 ||
       check_level(h, &level, err, errlen) != 0 ||
       configure(h, err, errlen) != 0 || migrate(h, level, err, errlen) != 0 ||
-      prepare_all(h, err, errlen) != 0) {
+      prepare_all(h, err, errlen) != 0 ||
+      !(h->rollups = rollup_store_open(h->db, h->path, err, errlen))) {
     history_free(h);
     return NULL;
   }
@@ -368,7 +374,9 @@ struct history *history_open(const char *path, char *err, size_t errlen) {
 
 void history_close(struct history *h) {
   if (!h) return;
-  if (h->len && history_flush(h) != 0)
+  /* Open roll-up buckets are not written: the next start rebuilds them
+   * from the raw rows (docs/design.md, "History"). */
+  if ((h->len || h->n_records || rollup_store_due(h->rollups)) && history_flush(h) != 0)
     LOG_ERROR("history: %s: %zu samples could not be written and are lost",
               h->path, h->len);
   /* Keeps the planner's statistics fresh; cheap when nothing changed. */
@@ -454,6 +462,8 @@ int history_add_sample(struct history *h, int64_t source_id,
   }
   sample_to_row(source_id, s, ring_at(h, h->len));
   h->len++;
+  rollup_store_add_sample(h->rollups, source_id, ring_at(h, h->len - 1)->rx_time_ns,
+                          s->offset, s->error_bound);
   return lost;
 }
 
@@ -596,6 +606,8 @@ static struct record *new_record(struct history *h, enum record_type type) {
 int history_add_vote(struct history *h, const struct history_vote *v) {
   if (!h) return -1;
   new_record(h, REC_VOTE)->u.vote = *v;
+  rollup_store_add_vote(h->rollups, v->time_ns, v->vetted, v->offset, v->error, v->agreeing,
+                        v->agreeing_classes);
   return 0;
 }
 
@@ -632,6 +644,22 @@ int history_count_rows(struct history *h, const char *table) {
     return (int)query_int64(h, sql);
   }
   return -1;
+}
+
+/* ---- roll-ups (monitor/rollup_store.c) ---- */
+
+int history_prune_rollups(struct history *h, int64_t minute_older_than_ns,
+                          int64_t hour_older_than_ns) {
+  return h ? rollup_store_prune(h->rollups, minute_older_than_ns, hour_older_than_ns) : -1;
+}
+
+int history_open_buckets(const struct history *h) {
+  return h && h->rollups ? rollup_store_open_count(h->rollups) : -1;
+}
+
+int history_stored_bucket(struct history *h, int64_t series, int level, int64_t start_ns,
+                          struct rollup_bucket *out) {
+  return h ? rollup_store_stored_bucket(h->rollups, series, level, start_ns, out) : -1;
 }
 
 /* The batch stays in the ring; the next flush writes it again in full
@@ -683,16 +711,19 @@ void history_set_hook(struct history *h, const struct history_hook *hook) {
  * hook (whose module may have rows of its own waiting). */
 int history_flush(struct history *h) {
   if (!h) return -1;
-  if (h->len == 0 && h->n_records == 0 && !h->hook.write) return 0;
+  bool buckets = rollup_store_due(h->rollups);
+  if (h->len == 0 && h->n_records == 0 && !buckets && !h->hook.write) return 0;
   size_t skipped = 0;
   rollback_if_open(h->db); /* a transaction left over by a failed ROLLBACK */
   if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
       insert_rows(h, &skipped) != SQLITE_OK ||
       insert_records(h, &skipped) != SQLITE_OK ||
+      rollup_store_write(h->rollups) != SQLITE_OK ||
       (h->hook.write && h->hook.write(h->hook.ctx, h->db) != 0) ||
       sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     return flush_failed(h);
   h->n_records = 0;
+  rollup_store_committed(h->rollups);
   if (h->hook.committed) h->hook.committed(h->hook.ctx);
   h->stats.written += h->len - skipped;
   h->stats.dropped += skipped;
@@ -724,6 +755,9 @@ static void prune_votes(struct history *h, int64_t older_than_ns) {
  * connection (or the daemon's next flush) can take the write lock. */
 int history_prune(struct history *h, int64_t older_than_ns) {
   if (!h) return -1;
+  /* The raw rows of an open bucket stay: a restart rebuilds it from them. */
+  int64_t open = rollup_store_keep_from(h->rollups);
+  if (open < older_than_ns) older_than_ns = open;
   sqlite3_stmt *st = h->prune_batch;
   long long total = 0;
   int n;
@@ -747,6 +781,8 @@ int history_prune(struct history *h, int64_t older_than_ns) {
 
 void history_get_stats(const struct history *h, struct history_stats *out) {
   *out = h->stats;
+  out->dropped += rollup_store_dropped(h->rollups);
+  out->errors += rollup_store_errors(h->rollups);
   out->buffered = h->len;
 }
 

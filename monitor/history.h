@@ -85,6 +85,31 @@ int history_prune(struct history *h, int64_t older_than_ns);
 
 void history_get_stats(const struct history *h, struct history_stats *out);
 
+/* ---- roll-ups (schema/004, monitor/rollup.h) ----
+ * Every sample added and every vote feeds the per-minute and per-hour
+ * buckets of its series (a source; the vetted offset); a bucket is written
+ * when it closes, by the flush that writes the raw row that closes it, in
+ * the same transaction. Open buckets are never written early: history_open
+ * rebuilds them from the raw rows, so a restart mid-bucket (clean or a
+ * crash) neither loses nor double-counts. history_prune() keeps the raw
+ * rows of open buckets. */
+
+/* Deletes the minute buckets that start before minute_older_than_ns and
+ * the hour buckets before hour_older_than_ns (sources and vetted). Returns
+ * the number of rows deleted, or -1. */
+int history_prune_rollups(struct history *h, int64_t minute_older_than_ns,
+                          int64_t hour_older_than_ns);
+
+/* Buckets open in memory (for tests), or -1. */
+int history_open_buckets(const struct history *h);
+
+/* For tests: the stored bucket of series (a source id, 0: vetted) at level
+ * (enum rollup_level: 0 minute, 1 hour) that starts at start_ns, into
+ * out. Returns 1 when stored, 0 when not, -1 on error. */
+struct rollup_bucket;
+int history_stored_bucket(struct history *h, int64_t series, int level, int64_t start_ns,
+                          struct rollup_bucket *out);
+
 /* ---- votes, events and alarms (schema/002) ----
  * Buffered like samples and written by history_flush() in the same
  * transaction as the samples of their round. At most HISTORY_RECORDS_MAX

@@ -147,3 +147,47 @@ void report_publish_clock_step(double step) {
   clock_steps++;
   last_clock_step = step;
 }
+
+/* ---- the NTP server's counters ---- */
+
+static _Atomic uint64_t serve_counters[SC_COUNT];
+static _Atomic int serve_sockets;
+
+const char *serve_counter_name(enum serve_counter c) {
+  static const char *const names[SC_COUNT] = {
+      "received", "answered", "auth_ok", "crypto_nak", "kod", "short", "malformed",
+      "version", "control", "mode", "auth", "acl", "rate", "send_errors",
+  };
+  return (unsigned)c < SC_COUNT ? names[c] : "?";
+}
+
+void report_publish_serve_state(bool enabled, int sockets) {
+  atomic_store_explicit(&serve_sockets, enabled ? sockets : 0, memory_order_relaxed);
+}
+
+void report_serve_add(const uint64_t delta[SC_COUNT]) {
+  for (int i = 0; i < SC_COUNT; i++)
+    if (delta[i]) atomic_fetch_add_explicit(&serve_counters[i], delta[i], memory_order_relaxed);
+}
+
+void report_serve(struct serve_report *out) {
+  memset(out, 0, sizeof *out);
+  out->sockets = atomic_load_explicit(&serve_sockets, memory_order_relaxed);
+  out->enabled = out->sockets > 0;
+  for (int i = 0; i < SC_COUNT; i++) {
+    out->counters[i] = atomic_load_explicit(&serve_counters[i], memory_order_relaxed);
+    if (i >= SC_DROP_SHORT && i <= SC_DROP_RATE) out->dropped += out->counters[i];
+  }
+  struct clock_snapshot c;
+  report_clock(&c);
+  struct timespec m, r;
+  clock_gettime(CLOCK_MONOTONIC, &m);
+  clock_gettime(CLOCK_REALTIME, &r);
+  struct served_time st;
+  clock_serve_at(&c, (int64_t)m.tv_sec * 1000000000 + m.tv_nsec,
+                 (int64_t)r.tv_sec * 1000000000 + r.tv_nsec, &st);
+  out->state = st.refusing ? CLOCK_REFUSING : c.state;
+  out->holdover_since = out->state == CLOCK_HOLDOVER ? c.holdover_since : 0;
+  out->stratum = st.refusing ? 16 : st.stratum;
+  out->error = st.error;
+}

@@ -134,4 +134,51 @@ void report_publish_outbox(const struct outbox_report *o);
 /* The loop saw the local clock stepped by `step` seconds. */
 void report_publish_clock_step(double step);
 
+
+/* ---- The NTP server's counters (server/ntp_server.c) -------------------- */
+
+/* What the server did with the datagrams it received. Added by the
+ * server's threads once per batch (relaxed atomics: a reader may see one
+ * batch half counted, never a torn number), read by the faces. */
+enum serve_counter {
+  SC_RECEIVED = 0,   /* datagrams read */
+  SC_ANSWERED,       /* responses sent with the time (signed or not) */
+  SC_AUTH_OK,        /* of those, signed with the request's key */
+  SC_CRYPTO_NAK,     /* crypto-NAKs sent (unknown key id, bad MAC) */
+  SC_KOD,            /* KoD RATE sent */
+  SC_DROP_SHORT,     /* < 48 bytes */
+  SC_DROP_MALFORMED, /* bad length, extension field or MAC shape */
+  SC_DROP_VERSION,   /* version 0, 5-7 */
+  SC_DROP_CONTROL,   /* mode 6, 7 */
+  SC_DROP_MODE,      /* any other mode but 3 */
+  SC_DROP_AUTH,      /* the request carried a crypto-NAK */
+  SC_DROP_ACL,       /* refused by allow/deny */
+  SC_DROP_RATE,      /* rate limited */
+  SC_SEND_ERRORS,    /* responses the kernel refused */
+  SC_COUNT
+};
+/* "received", "answered", "auth_ok", "crypto_nak", "kod", "short",
+ * "malformed", "version", "control", "mode", "auth", "acl", "rate",
+ * "send_errors"; "?" outside the enum. */
+const char *serve_counter_name(enum serve_counter c);
+
+struct serve_report {
+  bool enabled;               /* the server runs */
+  int sockets;                /* bound */
+  uint64_t counters[SC_COUNT];
+  uint64_t dropped;           /* the sum of the SC_DROP_* */
+  /* the clock as served now (report_clock() at this moment) */
+  enum clock_state state;
+  double holdover_since;      /* Unix s, 0 unless in holdover */
+  int stratum;
+  double error;               /* s, the bound served now (inf: refusing) */
+};
+
+/* Thread-safe: the counters, and the clock's state at CLOCK_MONOTONIC now. */
+void report_serve(struct serve_report *out);
+/* The server started (sockets > 0) or stopped (0). */
+void report_publish_serve_state(bool enabled, int sockets);
+/* One batch's counts; thread-safe, lock-free. */
+void report_serve_add(const uint64_t delta[SC_COUNT]);
+
 #endif

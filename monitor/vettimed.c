@@ -3,20 +3,23 @@
  * until SIGTERM or SIGINT. Runs in the foreground and logs to stderr
  * (systemd style); it never daemonises itself.
  *
- * Start-up order (torn down in reverse): the alert, web and agentx
- * directives registered with the configuration parser, configuration and
- * key file (all checked before anything starts), event loop, history,
- * signals, the AgentX subagent, alerting, sources, HTTP API, timers;
- * then, everything bound and open, READY=1 to systemd (Type=notify) and the
- * watchdog's keep-alive timer (lib/sdnotify.h; both are no-ops outside
- * systemd).
+ * Start-up order (torn down in reverse): the alert, web, agentx and
+ * server directives registered with the configuration parser,
+ * configuration and key file (all checked before anything starts), event
+ * loop, history, signals, the AgentX subagent, alerting, sources, HTTP
+ * API, the NTP server's sockets and threads, then root dropped to `user`,
+ * timers; then, everything bound and open, READY=1 to systemd
+ * (Type=notify) and the watchdog's keep-alive timer (lib/sdnotify.h; both
+ * are no-ops outside systemd).
  *
  * The one place that knows every module: it wires what flows upward, the
  * round's alarm transitions to alerting (round_on_alarm) and the history's
  * counters and the loop's clock steps into the reports (report.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +35,13 @@
 #include "lib/version.h"
 #include "monitor/config.h"
 #include "monitor/history.h"
+#include "monitor/history_read.h"
 #include "monitor/keys.h"
 #include "monitor/report.h"
 #include "monitor/round.h"
 #include "monitor/sources.h"
+#include "server/ntp_server.h"
+#include "server/server_config.h"
 #include "snmp/agentx.h"
 #include "snmp/agentx_config.h"
 #include "web/http.h"
@@ -54,6 +60,7 @@ static struct vt_config config;
 static struct keyring keys;
 static bool have_keys;
 static struct history *history;
+static struct history_reader *history_reader; /* the API's read side */
 static int signal_fd = -1;
 static double pending_step; /* local clock steps since the last round */
 
@@ -124,6 +131,11 @@ static void reload_config(void) {
   if (memcmp(agentx_config_of(&next), agentx_config_of(&config), sizeof(struct agentx_config)) ||
       memcmp(web_config_of(&next), web_config_of(&config), sizeof(struct web_config)))
     LOG_WARN("reload: agentx and httptoken changes take effect at the next restart");
+  if (memcmp(server_config_of(&next), server_config_of(&config), sizeof(struct server_config)))
+    LOG_WARN("reload: serve, allow, deny and ratelimit changes take effect at the next restart "
+             "(the sockets stay bound as they are)");
+  if (strcmp(next.user, config.user))
+    LOG_WARN("reload: a user change takes effect at the next restart");
   history_flush(history);
   publish_history();
   round_stop();
@@ -135,6 +147,9 @@ static void reload_config(void) {
   keys = next_keys;
   have_keys = next_has_keys;
   log_set_level(config.log_level);
+  if (ntp_server_set_keys(have_keys ? &keys : NULL))
+    LOG_ERROR("reload: the NTP server keeps its old keys (out of memory, or 64 reloads since "
+              "the start: restart to take the new ones)");
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err) ||
       round_start(&config, history, err, sizeof err)) {
     LOG_ERROR("reload: %s; no sources are polled until the next good reload", err);
@@ -198,6 +213,9 @@ static void on_prune(void *arg) {
   int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
   int n = history_prune(history, now_ns - (int64_t)(config.retention * 1e9));
   if (n > 0) LOG_INFO("history: pruned %d samples older than %g days", n, config.retention / 86400);
+  n = history_prune_rollups(history, now_ns - (int64_t)(config.rollup_minutes * 1e9),
+                            now_ns - (int64_t)(config.rollup_hours * 1e9));
+  if (n > 0) LOG_INFO("history: pruned %d roll-up buckets", n);
   sched_add_timer(PRUNE_SECONDS, on_prune, NULL);
 }
 
@@ -219,12 +237,65 @@ static int fatal(const char *what, const char *msg) {
   return 1;
 }
 
+/* `user NAME`: once every socket and device is open, give up root for
+ * good (groups, gid, uid, in that order), and refuse to run on if any step
+ * fails. The history's files are handed to the user first (the database's
+ * directory must already be writable by it: SQLite creates its -wal and
+ * -shm files there). */
+static int drop_privileges(const char *user, char *err, size_t errlen) {
+  struct passwd *pw = getpwnam(user);
+  if (!pw) {
+    snprintf(err, errlen, "user %s: no such user", user);
+    return -1;
+  }
+  if (pw->pw_uid == 0) return 0; /* root it stays */
+  if (geteuid() != 0) {
+    if (geteuid() == pw->pw_uid) return 0;
+    snprintf(err, errlen, "user %s: not started as root, cannot become another user", user);
+    return -1;
+  }
+  const char *suffix[] = {"", "-wal", "-shm"};
+  for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+    char path[sizeof config.database + 8];
+    snprintf(path, sizeof path, "%s%s", config.database, suffix[i]);
+    if (chown(path, pw->pw_uid, pw->pw_gid) && errno != ENOENT) {
+      snprintf(err, errlen, "user %s: chown %s: %s", user, path, strerror(errno));
+      return -1;
+    }
+  }
+  if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+    snprintf(err, errlen, "user %s: cannot drop root: %s", user, strerror(errno));
+    return -1;
+  }
+  if (setuid(0) == 0) {
+    snprintf(err, errlen, "user %s: root could be regained; refusing to run", user);
+    return -1;
+  }
+  char dir[sizeof config.database];
+  snprintf(dir, sizeof dir, "%s", config.database);
+  char *slash = strrchr(dir, '/');
+  if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
+  else snprintf(dir, sizeof dir, ".");
+  if (access(dir, W_OK | X_OK)) {
+    snprintf(err, errlen, "user %s: the database directory %s is not writable by %s (chown it)",
+             user, dir, user);
+    return -1;
+  }
+  LOG_INFO("running as user %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+  return 0;
+}
+
 /* The HTTP API, its token (read once at start: a new token takes a
  * restart) and the state-changing actions it may call. */
 static int start_http(char *err, size_t errlen) {
   const struct web_config *wc = web_config_of(&config);
   char token[WEB_TOKEN_BUF] = "";
   if (wc->token_file[0] && web_token_load(wc->token_file, token, err, errlen)) return -1;
+  /* The API reads the history on a connection of its own (WAL: it never
+   * blocks the writer); without it, only the history endpoints fail. */
+  history_reader = history_reader_open(config.database, err, errlen);
+  if (!history_reader) LOG_WARN("http: the history endpoints will answer 503: %s", err);
+  http_set_history(history_reader);
   if (http_start(config.http_address, config.http_port, err, errlen)) return -1;
   http_set_token(token);
   memset(token, 0, sizeof token);
@@ -250,6 +321,9 @@ static int start(void) {
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
   if (round_start(&config, history, err, sizeof err)) return fatal("", err);
   if (config.http_enabled && start_http(err, sizeof err)) return fatal("http", err);
+  if (ntp_server_start(server_config_of(&config), have_keys ? &keys : NULL, err, sizeof err))
+    return fatal("", err);
+  if (config.user[0] && drop_privileges(config.user, err, sizeof err)) return fatal("", err);
   sched_set_step_handler(on_clock_step, NULL);
   sched_add_timer(ROUND_SECONDS + ROUND_PHASE, on_round, NULL);
   sched_add_timer(60, on_prune, NULL);
@@ -266,7 +340,11 @@ static int start(void) {
 }
 
 static void stop(void) {
+  ntp_server_stop();
   if (config.http_enabled) http_stop();
+  http_set_history(NULL);
+  history_reader_close(history_reader);
+  history_reader = NULL;
   round_stop();
   sources_stop();
   alert_stop(); /* before the history closes */
@@ -301,6 +379,7 @@ int main(int argc, char **argv) {
   if (alert_config_register()) return fatal("alerting", "cannot register the alert directives");
   if (web_config_register()) return fatal("http", "cannot register the web directives");
   if (agentx_config_register()) return fatal("agentx", "cannot register the agentx directive");
+  if (server_config_register()) return fatal("serve", "cannot register the server directives");
   char err[8192];
   if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return fatal("", err);
   log_set_level(debug ? LOG_LVL_DEBUG : config.log_level);

@@ -3,7 +3,8 @@
  * keyed hashes digest = H(key || packet) exactly as ntpd, NTPsec and chrony
  * compute them, so vettime interoperates with their key files; AES-128-CMAC
  * is the MAC RFC 8573 recommends. Pure functions over bytes (libcrypto EVP),
- * no I/O and no state. */
+ * no I/O and no state (a server thread may keep its own reusable contexts:
+ * struct ntp_mac_ctx below). */
 #ifndef VT_NTP_AUTH_H
 #define VT_NTP_AUTH_H
 
@@ -44,5 +45,19 @@ int ntp_mac_compute(const struct ntp_key *key, const uint8_t *data, size_t len,
  * constant-time (CRYPTO_memcmp) so a forger learns nothing from timing. */
 bool ntp_mac_verify(const struct ntp_key *key, const uint8_t *data, size_t len,
                     const uint8_t *digest, size_t digest_len);
+
+/* A reusable MAC context for one thread (the NTP server's): the
+ * algorithms fetched once and the contexts re-initialised for each message,
+ * so that a signed answer costs no allocation and no lock of OpenSSL's
+ * provider store. Not thread-safe: one per thread. NULL when libcrypto
+ * lacks an algorithm or memory. */
+struct ntp_mac_ctx;
+struct ntp_mac_ctx *ntp_mac_ctx_new(void);
+void ntp_mac_ctx_free(struct ntp_mac_ctx *c);
+/* ntp_mac_compute and ntp_mac_verify through c (NULL: as they are). */
+int ntp_mac_compute_with(struct ntp_mac_ctx *c, const struct ntp_key *key, const uint8_t *data,
+                         size_t len, uint8_t digest[NTP_MAX_DIGEST_LEN]);
+bool ntp_mac_verify_with(struct ntp_mac_ctx *c, const struct ntp_key *key, const uint8_t *data,
+                         size_t len, const uint8_t *digest, size_t digest_len);
 
 #endif

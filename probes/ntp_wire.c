@@ -153,14 +153,14 @@ struct trailer {
 
 /* RFC 7822: a MAC is told from extension fields by the length left over;
  * every field is >= 16 bytes, a multiple of 4, and inside the packet. */
-static enum ntp_check parse_trailer(const uint8_t *buf, size_t len,
-                                    struct trailer *t) {
-  if (len % 4) return NTP_BAD_LENGTH;
+enum ntp_check ntp_parse_trailer(const uint8_t *buf, size_t len, size_t *mac_off,
+                                 size_t *mac_len) {
+  if (len < NTP_HEADER_LEN || len % 4) return NTP_BAD_LENGTH;
   for (size_t pos = NTP_HEADER_LEN;;) {
     size_t rem = len - pos;
     if (rem == 0 || rem == 4 || rem == 20 || rem == 24) {
-      t->mac_off = pos;
-      t->mac_len = rem;
+      *mac_off = pos;
+      *mac_len = rem;
       return rem == 4 ? NTP_CRYPTO_NAK : NTP_OK;
     }
     if (rem < 16) return NTP_BAD_LENGTH;
@@ -168,6 +168,11 @@ static enum ntp_check parse_trailer(const uint8_t *buf, size_t len,
     if (field < 16 || field % 4 || field > rem) return NTP_BAD_LENGTH;
     pos += field;
   }
+}
+
+static enum ntp_check parse_trailer(const uint8_t *buf, size_t len,
+                                    struct trailer *t) {
+  return ntp_parse_trailer(buf, len, &t->mac_off, &t->mac_len);
 }
 
 /* With x->key the MAC is mandatory and must be ours; without, a MAC under a

@@ -147,6 +147,15 @@ enum ntp_check ntp_check_response(struct ntp_exchange *x, const uint8_t *buf,
                                   size_t len, struct timespec t4,
                                   struct ntp_result *out);
 
+/* What follows the 48-byte header of buf[0..len) (RFC 7822: extension
+ * fields are told from a MAC by the length left over; each field >= 16
+ * bytes, a multiple of 4, inside the packet): *mac_off and *mac_len = 0
+ * (no MAC), 4 (a crypto-NAK: returns NTP_CRYPTO_NAK) or 20/24 (key id +
+ * digest: NTP_OK). NTP_BAD_LENGTH for anything else, a length under 48 or
+ * not a multiple of 4 included. Both sides use it. */
+enum ntp_check ntp_parse_trailer(const uint8_t *buf, size_t len, size_t *mac_off,
+                                 size_t *mac_len);
+
 /* Server side (RFC 5905 §9.2, the reference implementation's fast_xmit):
  * the response to client request req. Mode 4; version and poll copied from
  * req; origin = req->transmit verbatim. Every other field comes from srv:

@@ -15,6 +15,9 @@ packages=(
   libsystemd-dev
   # tools used by tests and the demo
   sqlite3 chrony faketime procps iproute2 python3
+  # NTPsec's ntpd and ntpdig, fetched by test_ntp_server.sh with apt-get
+  # download (Debian's ntpsec conflicts with chrony), need these libraries
+  libbsd0 libcap2 curl
   # receivers: gpsd fed by gpsfake, kernel PPS headers (RFC 2783)
   gpsd gpsd-clients gpsd-tools python3-gps pps-tools
   # alerting: trap receiver and tools, MIB checker, SMTP server
@@ -45,7 +48,21 @@ done
 # would conflict with it: install it only when there is no npm at all.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+# tests/system/test_ntp_server.sh fetches NTPsec with `apt-get download`
+# (Debian's ntpsec conflicts with chrony, so it is never installed): that
+# needs the package lists.
+lists_missing=0
+compgen -G '/var/lib/apt/lists/*_Packages*' > /dev/null || lists_missing=1
+
+if [[ ${#missing[@]} -eq 0 && $lists_missing -eq 0 ]]; then exit 0; fi
+if [[ ${#missing[@]} -eq 0 ]]; then
+  if [[ $(id -u) -eq 0 ]]; then
+    apt-get update -q || echo "install-deps: apt-get update failed: NTPsec cannot be fetched" >&2
+  else
+    echo "install-deps: no apt package lists (run apt-get update as root for the NTPsec tests)" >&2
+  fi
+  exit 0
+fi
 
 echo "install-deps: missing Debian packages: ${missing[*]}" >&2
 if [[ $(id -u) -ne 0 ]]; then

@@ -49,7 +49,7 @@ static struct {
 /* ---- the view: the reports, read once per request --------------------- */
 
 static void load_view(struct agx_view *v, struct clock_snapshot *clock,
-                      struct outbox_report *outbox) {
+                      struct outbox_report *outbox, struct serve_report *serve) {
   memset(v, 0, sizeof *v);
   report_vote(&X.vote);
   v->vote = &X.vote;
@@ -73,6 +73,8 @@ static void load_view(struct agx_view *v, struct clock_snapshot *clock,
   v->clock = clock;
   report_outbox(outbox);
   v->outbox = outbox;
+  report_serve(serve);
+  v->serve = serve;
 }
 
 /* ---- answering -------------------------------------------------------- */
@@ -80,6 +82,9 @@ static void load_view(struct agx_view *v, struct clock_snapshot *clock,
 static void set_value(netsnmp_variable_list *var, const struct agx_value *val) {
   if (val->type == AGX_STRING) {
     snmp_set_var_typed_value(var, ASN_OCTET_STR, val->text, strlen(val->text));
+  } else if (val->type == AGX_COUNTER64) {
+    struct counter64 c = {.high = (u_long)(val->counter >> 32), .low = (u_long)(val->counter & 0xffffffffu)};
+    snmp_set_var_typed_value(var, ASN_COUNTER64, &c, sizeof c);
   } else if (val->type == AGX_GAUGE) {
     u_long g = (u_long)val->number;
     snmp_set_var_typed_value(var, ASN_GAUGE, &g, sizeof g);
@@ -146,7 +151,8 @@ static int handle(netsnmp_agent_request_info *reqinfo, netsnmp_request_info *req
   struct agx_view v;
   struct clock_snapshot clock;
   struct outbox_report outbox;
-  load_view(&v, &clock, &outbox);
+  struct serve_report serve;
+  load_view(&v, &clock, &outbox, &serve);
   for (netsnmp_request_info *r = requests; r; r = r->next) {
     if (r->processed) continue;
     netsnmp_variable_list *var = r->requestvb;

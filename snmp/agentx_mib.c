@@ -112,6 +112,15 @@ bool agx_scalar(const struct agx_view *v, int s, struct agx_value *o) {
     if (!v->outbox || !v->outbox->valid) return false;
     number(o, AGX_GAUGE, v->outbox->pending < 0 ? 0 : v->outbox->pending);
     return true;
+  case AGX_SERVER_REQUESTS:
+  case AGX_SERVER_ANSWERED:
+  case AGX_SERVER_DROPPED:
+    if (!v->serve) return false;
+    o->type = AGX_COUNTER64;
+    o->counter = s == AGX_SERVER_REQUESTS   ? v->serve->counters[SC_RECEIVED]
+                 : s == AGX_SERVER_ANSWERED ? v->serve->counters[SC_ANSWERED]
+                                            : v->serve->dropped;
+    return true;
   default: return vote_scalar(v, s, o);
   }
 }

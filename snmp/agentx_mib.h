@@ -43,7 +43,10 @@ enum agx_scalar {
   AGX_OPEN_CRITICAL,        /* Gauge32 */
   AGX_CLOCK_STATE,          /* INTEGER serving(1) holdover(2) refusing(3) */
   AGX_OUTBOX_PENDING,       /* Gauge32 */
-  AGX_SCALAR_LAST = AGX_OUTBOX_PENDING
+  AGX_SERVER_REQUESTS,      /* Counter64: NTP requests received */
+  AGX_SERVER_ANSWERED,      /* Counter64: answered with the time */
+  AGX_SERVER_DROPPED,       /* Counter64: left unanswered */
+  AGX_SCALAR_LAST = AGX_SERVER_DROPPED
 };
 
 /* vtSourceEntry columns (vtSourceEntry.C.INDEX; INDEX = source index + 1). */
@@ -61,12 +64,13 @@ enum agx_column {
   AGX_COL_LAST = AGX_COL_REACH
 };
 
-enum agx_type { AGX_INTEGER, AGX_GAUGE, AGX_STRING };
+enum agx_type { AGX_INTEGER, AGX_GAUGE, AGX_STRING, AGX_COUNTER64 };
 
 /* One value: its type and either the number or the text. */
 struct agx_value {
   enum agx_type type;
   long number;              /* INTEGER, Integer32, TruthValue: signed; Gauge32: 0..2^32-1 */
+  uint64_t counter;         /* Counter64 */
   char text[256];
 };
 
@@ -79,8 +83,7 @@ struct agx_view {
   int n_alarms;
   const struct clock_snapshot *clock;
   const struct outbox_report *outbox;
-  /* TODO(issue 10, NTP server): the server's counters (report_serve())
-   * become vtServer scalars here once that report exists. */
+  const struct serve_report *serve; /* the NTP server's counters */
 };
 
 /* The scalar's value; false when it does not exist (now or at all). */

@@ -6,7 +6,9 @@
 #             line-parser toolkit (lib/)
 #   2 core    pure decoders, MACs, the vote, detectors, alarms, analysis
 #   3 state   drivers (probes/) and the daemon's state (monitor/)
-#   4 face    web/, alerting/, snmp/, cli/
+#   4 face    web/, alerting/, snmp/, cli/, server/ (the NTP server; it may
+#             not include another face: what it shows goes through
+#             monitor/report)
 #   5 main    the daemon's main, which wires every module together
 # One check per include line; each violation is printed as
 # "FILE includes HEADER: LAYER_A may not include LAYER_B". Ends with
@@ -24,10 +26,11 @@ layer_of() {
     probes/meinberg.[ch] | probes/gpsd_json.[ch] | probes/shm_sock.h | probes/refclass.[ch] | \
     probes/rx_continuity.[ch]) echo core ;;
     monitor/vote.[ch] | monitor/detect.[ch] | monitor/alarms.[ch] | monitor/events.[ch] | \
-    monitor/analysis.[ch] | monitor/srcfilter.[ch] | monitor/clockmodel.[ch]) echo core ;;
+    monitor/analysis.[ch] | monitor/srcfilter.[ch] | monitor/clockmodel.[ch] | \
+    monitor/rollup.[ch]) echo core ;;
     monitor/vettimed.c) echo main ;;
     probes/* | monitor/*) echo state ;;
-    web/* | alerting/* | snmp/* | cli/*) echo face ;;
+    web/* | alerting/* | snmp/* | cli/* | server/*) echo face ;;
     *) echo unknown ;;
   esac
 }
@@ -51,7 +54,7 @@ is_exception() {
 }
 
 pass=0 fail=0
-for file in $(find lib monitor probes alerting web snmp cli -name '*.[ch]' 2>/dev/null | sort); do
+for file in $(find lib monitor probes alerting web snmp cli server -name '*.[ch]' 2>/dev/null | sort); do
   from=$(layer_of "$file")
   while IFS= read -r header; do
     # "folder/x.h" is from the top of the tree (-I.); "x.h" beside the file.
@@ -59,6 +62,9 @@ for file in $(find lib monitor probes alerting web snmp cli -name '*.[ch]' 2>/de
     to=$(layer_of "$header")
     if [[ $from == unknown || $to == unknown ]]; then
       echo "$file includes $header: no floor for $([[ $from == unknown ]] && echo "$file" || echo "$header") (add it to layer_of in tests/layers.sh)"
+      fail=$((fail + 1))
+    elif [[ $file == server/* && $header =~ ^(web|alerting|cli)/ ]]; then
+      echo "$file includes $header: the NTP server may not include another face"
       fail=$((fail + 1))
     elif (( $(rank "$to") <= $(rank "$from") )); then
       pass=$((pass + 1))

@@ -9,11 +9,33 @@ total_pass=0 total_fail=0
 outdir=tests/out
 mkdir -p "$outdir"
 
+# Every process a test starts inherits VT_TEST_TOKEN (a value unique to
+# this run and test); whatever still carries it when the test is over was
+# left behind: it is listed, killed and counted as one failure. (A test
+# that runs parts in background subshells must stop what each part started:
+# the parent's list of PIDs does not see them.)
+leftovers() { # token: the PIDs of the processes whose environment holds it
+  local f pid
+  for f in /proc/[0-9]*/environ; do
+    pid=${f#/proc/}; pid=${pid%/environ}
+    [[ $pid == "$$" || $pid == "$BASHPID" ]] && continue
+    tr '\0' '\n' 2>/dev/null < "$f" | grep -qxF "VT_TEST_TOKEN=$1" && echo "$pid"
+  done
+}
+
 run_one() { # name, command...
   local name=$1; shift
   local log="$outdir/${name//\//-}.log" start=$SECONDS
-  "$@" > "$log" 2>&1
+  local token="$name.$$.$RANDOM$RANDOM"
+  VT_TEST_TOKEN=$token "$@" > "$log" 2>&1
   local rc=$?
+  local left; left=$(leftovers "$token")
+  if [[ -n $left ]]; then
+    { echo "left behind by $name:"; ps -o pid=,args= -p $(echo $left | tr ' ' ','); } >> "$log"
+    kill -9 $left 2>/dev/null
+    echo "FAIL - $name left $(echo $left | wc -w) process(es) running (listed in $log)" >> "$log"
+    rc=1
+  fi
   local line
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
   local p=0 f=0

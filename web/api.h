@@ -10,7 +10,14 @@
  *     {"version":"0.1.0","now":<unix s>,"uptime":<s>,"sources":n,
  *      "reachable":n,"with_sample":n,"database":"path",
  *      "samples_written":n,"history_errors":n,"clock_steps":n,
- *      "last_clock_step":<s>}
+ *      "last_clock_step":<s>,
+ *      "server":{"enabled":true,"sockets":n,"state":"serving",
+ *       "holdover_since":<unix s>|null,"stratum":n,"error":<s>|null,
+ *       "answered":n,"dropped":n,"counters":{"received":n,...}}}
+ *     server is the NTP server (issue 10): state is "serving", "holdover"
+ *     or "refusing" (the clock model as served now), answered the
+ *     responses with the time, dropped the requests left unanswered for any
+ *     reason, counters every serve_counter_name() of monitor/report.h.
  *
  *   GET /api/v1/sources
  *     {"sources":[{"index":0,"name":"host:port","kind":"ntp","class":"GPS",
@@ -55,6 +62,55 @@
  *     alarm's id on every channel (syslog, mail, SNMP); line is the one-line
  *     form of its last transition, as logged.
  *
+ *   GET /api/v1/events?from=T&to=T, GET /api/v1/alarms?from=T&to=T
+ *     With from or to (either may be left out: to defaults to now, from to
+ *     a day before to), the same documents read from the history instead
+ *     of the daemon's memory: the events with time in [from, to], oldest
+ *     first; the alarms alive at some time in [from, to] (raised at or
+ *     before to, not cleared before from), by raise time. At most
+ *     HISTORY_LIST_MAX entries, and three more members:
+ *     "from":<unix s>,"to":<unix s>,"truncated":false (true: more lie in
+ *     the range; ask again from the last one's time).
+ *
+ *   GET /api/v1/history?source=NAME&from=T&to=T&step=S
+ *     {"source":"NAME","from":<unix s>,"to":<unix s>,"step":<s>,
+ *      "resolution":"raw|minute|hour","points":{"time":[<unix s>,...],
+ *      "count":[n,...],"offset_min":[<s>,...],"offset_mean":[...],
+ *      "offset_max":[...],"bound_max":[...],"bound_mean":[...]}}
+ *     The points as columns of equal length (what a chart library such as
+ *     uPlot takes as it is; 2000 points in ~150 KiB rather than twice that
+ *     as objects). The source's samples in points of step seconds: a point covers
+ *     [time, time + step), time a multiple of step since the epoch, so the
+ *     first point may start before from. Only points with samples are
+ *     listed. bound_max is the worst error bound in the point. T is Unix
+ *     seconds (a fraction allowed) or an RFC 3339 time
+ *     (2026-11-22T05:00:00Z, ...+01:00); to defaults to now, from to an
+ *     hour before to. step (whole seconds) is optional: by default the
+ *     smallest of 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1, 2, 3,
+ *     6, 12 h, 1, 2, 7, 14, 30 d that gives at most HISTORY_MAX_POINTS
+ *     points and reads raw samples only up to 6 h. resolution says what was read: raw
+ *     samples (step < 60 s, ranges up to 6 h), minute roll-ups (step <
+ *     3600 s; step rounded up to whole minutes) or hour roll-ups (whole
+ *     hours). Figures are rounded to the nanosecond.
+ *
+ *   GET /api/v1/history/vetted?from=T&to=T&step=S
+ *     The vetted offset and its bound, from the vote of every round:
+ *     {"source":"vetted",...,"points":{"time":[...],"rounds":[n,...],
+ *      "vetted":[n,...],"offset_min":[...],"offset_mean":[...],
+ *      "offset_max":[...],"error_max":[...],"error_mean":[...],
+ *      "agreeing_min":[n,...],"classes_min":[n,...]}}
+ *     rounds: vote rounds in the point; vetted: those that vetted the time
+ *     (the offset and error figures cover them, null when none did);
+ *     agreeing_min, classes_min: the fewest agreeing sources and classes of
+ *     any round in the point.
+ *
+ *   Bad parameters of the history and range forms answer 400 with the
+ *   reason: a missing or unknown source, a time that is neither Unix
+ *   seconds nor RFC 3339, from after to, a range over ~10 years, a step
+ *   that is not a positive whole number, a step below 60 s over more than
+ *   6 h, more than HISTORY_MAX_POINTS points. 503 when the history cannot
+ *   be read or a query ran out of its time budget.
+ *
  *   Errors: {"error":"what went wrong"}
  *
  * Times and durations are seconds as JSON numbers, printed with the fewest
@@ -73,6 +129,8 @@
 
 #include <json-c/json.h>
 
+#include "monitor/history.h"
+#include "monitor/history_read.h"
 #include "monitor/report.h"
 
 #define API_VERSION_PREFIX "/api/v1/"
@@ -84,6 +142,8 @@ enum api_endpoint {
   API_VOTE,
   API_EVENTS,
   API_ALARMS,
+  API_HISTORY,        /* /api/v1/history?source=NAME&from&to&step */
+  API_HISTORY_VETTED, /* /api/v1/history/vetted?from&to&step */
 };
 
 /* Decides what a request is for. method is the HTTP method as received
@@ -101,6 +161,9 @@ int api_route(const char *method, const char *url, enum api_endpoint *out);
  * NULL if json-c ran out of memory. */
 json_object *api_status_json(const struct status_report *s);
 
+/* The status document's "server" member. Same ownership as above. */
+json_object *api_serve_json(const struct serve_report *s);
+
 /* The sources document for n reports (n >= 0). Same ownership as above. */
 json_object *api_sources_json(const struct source_report *src, int n);
 
@@ -117,6 +180,59 @@ json_object *api_alarms_json(const struct alarm_report *a, int n);
 
 /* {"error": message}. Same ownership as above. */
 json_object *api_error_json(const char *message);
+
+/* ---- history and ranges (issue 11) ---- */
+
+/* The span of a history read when from is left out; of an events or
+ * alarms range. */
+#define API_HISTORY_DEFAULT_SPAN_NS (3600LL * 1000000000LL)
+#define API_LIST_DEFAULT_SPAN_NS (86400LL * 1000000000LL)
+#define API_SOURCE_NAME_MAX 300
+
+/* A time parameter: Unix seconds ("1764480000", "1764480000.25") or an
+ * RFC 3339 date-time ("2026-11-22T05:00:00Z", "...05:00:00.5+01:00").
+ * Returns 0, or -1 with the reason in why. */
+int api_parse_time(const char *text, int64_t *out_ns, char *why, size_t whylen);
+
+/* from and to (either NULL: absent; to then is now_ns, from to - span_ns):
+ * parsed, from <= to, and no longer than max_range_ns (0: any length; the
+ * events and alarms lists are bounded by their count instead). Returns 0,
+ * or -1 with the reason (naming the parameter) in why. */
+int api_parse_range(const char *from, const char *to, int64_t now_ns, int64_t span_ns,
+                    int64_t max_range_ns, int64_t *from_ns, int64_t *to_ns, char *why,
+                    size_t whylen);
+
+struct api_history_request {
+  int64_t from_ns, to_ns, step_ns;
+  enum history_resolution res; /* what step_ns reads */
+  int points;                  /* the most points the range can give */
+};
+
+/* The parameters of a history read (each NULL when absent), checked
+ * against every limit (the document comment above). Returns 0, or -1 with
+ * the reason for the 400 answer in why. */
+int api_parse_history(const char *from, const char *to, const char *step, int64_t now_ns,
+                      struct api_history_request *q, char *why, size_t whylen);
+
+/* The source parameter is present and not absurdly long: 0, or -1 and why.
+ * (Whether the history knows it is the caller's question.) */
+int api_check_source(const char *source, char *why, size_t whylen);
+
+/* The history document of n points; source NULL: the vetted series. */
+json_object *api_history_json(const char *source, const struct api_history_request *q,
+                              const struct history_point *p, int n);
+
+/* Adds "from", "to" and "truncated" to an events or alarms document read
+ * over a range. Returns doc (NULL stays NULL). */
+json_object *api_with_range(json_object *doc, int64_t from_ns, int64_t to_ns, bool truncated);
+
+/* A history row as the report the events and alarms documents are built
+ * from. Returns 0, or -1 for a kind this binary does not know (a newer
+ * vettimed wrote it): such a row is left out. */
+int api_event_from_history(const struct history_event *e, const char *source_name,
+                           struct event_report *out);
+int api_alarm_from_history(const struct history_alarm *a, const char *source_name,
+                           struct alarm_report *out);
 
 /* A JSON number for v that serialises with the shortest round-trip
  * representation; null (NULL, which json-c serialises as null) when v is

@@ -26,6 +26,7 @@
 
 #include "lib/log.h"
 #include "lib/sched.h"
+#include "monitor/history_read.h"
 #include "monitor/report.h"
 #include "web/access.h"
 #include "web/api.h"
@@ -47,6 +48,11 @@ static void count_status(unsigned status) {
   for (int i = 0; i < METRICS_HTTP_NCODES; i++)
     if ((unsigned)codes[i] == status) counters.responses[i]++;
 }
+
+/* The history's read side (NULL: the history endpoints answer 503). */
+static struct history_reader *reader;
+
+void http_set_history(struct history_reader *r) { reader = r; }
 
 /* ---- responses -------------------------------------------------------- */
 
@@ -116,7 +122,11 @@ static json_object *status_doc(void) {
   struct status_report s;
   memset(&s, 0, sizeof s);
   report_status(&s);
-  return api_status_json(&s);
+  json_object *doc = api_status_json(&s);
+  struct serve_report sr;
+  report_serve(&sr);
+  if (doc) json_object_object_add(doc, "server", api_serve_json(&sr));
+  return doc;
 }
 
 /* report_sources() says how many sources exist; ask again with room for
@@ -179,7 +189,7 @@ static json_object *endpoint_doc(enum api_endpoint e) {
   case API_VOTE: return vote_doc();
   case API_EVENTS: return events_doc();
   case API_ALARMS: return alarms_doc();
-  case API_NONE: break;
+  case API_HISTORY: case API_HISTORY_VETTED: case API_NONE: break;
   }
   return NULL;
 }
@@ -210,10 +220,12 @@ static char *metrics_text(size_t *len) {
     report_clock(&clock);
     struct outbox_report outbox;
     report_outbox(&outbox);
+    struct serve_report serve;
+    report_serve(&serve);
     struct metrics_input in = {
         .status = st, .sources = src, .n_sources = n < 0 ? 0 : n, .vote = v,
         .alarms = a, .n_alarms = clamp_count(report_alarms(a, REPORT_ALARMS_MAX), REPORT_ALARMS_MAX),
-        .clock = &clock, .outbox = &outbox, .http = &counters};
+        .clock = &clock, .outbox = &outbox, .http = &counters, .serve = &serve};
     text = metrics_render(&in, len);
   }
   free(st);
@@ -330,10 +342,130 @@ static bool announces_body(struct MHD_Connection *conn) {
 static const char *status_message(int status) {
   switch (status) {
   case 404: return "no such path; the API has /api/v1/status, /api/v1/sources, "
-                   "/api/v1/vote, /api/v1/events, /api/v1/alarms and /metrics "
+                   "/api/v1/vote, /api/v1/events, /api/v1/alarms, /api/v1/history, "
+                   "/api/v1/history/vetted and /metrics "
                    "(POST: /api/v1/alert/test, /api/v1/alert/retry)";
   case 405: return "method not allowed; use GET or HEAD";
   default: return "bad request";
+  }
+}
+
+/* ---- the history endpoints (issue 11) --------------------------------- */
+
+/* A query parameter's decoded value; NULL when absent (or given without
+ * "="). */
+static const char *arg(struct MHD_Connection *conn, const char *name) {
+  return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static int64_t now_ns(void) {
+  struct timespec t = sched_real_now();
+  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* What went wrong with a read: HTTP status and message. */
+struct failure {
+  unsigned status;
+  char why[320];
+};
+
+static json_object *read_failed(struct failure *f, int rc) {
+  f->status = MHD_HTTP_SERVICE_UNAVAILABLE;
+  snprintf(f->why, sizeof f->why, "%s",
+           rc == HISTORY_READ_SLOW ? "the history query took longer than its budget; "
+                                     "ask for a shorter range or a larger step"
+                                   : "the history cannot be read");
+  return NULL;
+}
+
+static json_object *bad_request(struct failure *f) {
+  f->status = MHD_HTTP_BAD_REQUEST;
+  return NULL;
+}
+
+/* /api/v1/history and /api/v1/history/vetted. The query runs here, in the
+ * loop, on the reader's own connection: docs/design.md ("The loop stays
+ * responsive") has the measurements that keep it to a few ms, and the
+ * reader interrupts a query past HISTORY_READ_BUDGET_MS. */
+static json_object *history_doc(struct MHD_Connection *conn, bool vetted, struct failure *f) {
+  const char *source = vetted ? NULL : arg(conn, "source");
+  struct api_history_request q;
+  if (!vetted && api_check_source(source, f->why, sizeof f->why) != 0) return bad_request(f);
+  if (api_parse_history(arg(conn, "from"), arg(conn, "to"), arg(conn, "step"), now_ns(), &q,
+                        f->why, sizeof f->why) != 0)
+    return bad_request(f);
+  if (!reader) return read_failed(f, -1);
+  int64_t id = HISTORY_VETTED;
+  if (!vetted) {
+    id = history_reader_source(reader, source);
+    if (id < 0) return read_failed(f, (int)id);
+    if (id == 0) {
+      snprintf(f->why, sizeof f->why, "unknown source \"%.200s\": the history has no such source",
+               source);
+      return bad_request(f);
+    }
+  }
+  struct history_point *p = calloc((size_t)q.points, sizeof *p);
+  if (!p) return NULL;
+  int n = history_read_series(reader, id, q.from_ns, q.to_ns, q.step_ns, q.res, p, q.points);
+  json_object *doc = n < 0 ? read_failed(f, n) : api_history_json(source, &q, p, n);
+  free(p);
+  return doc;
+}
+
+/* Events and alarms over a range, read back from the history. */
+struct list_acc {
+  void *items;
+  int n;
+};
+
+static void collect_event(void *ctx, const struct history_event *e, const char *name) {
+  struct list_acc *acc = ctx;
+  struct event_report *r = acc->items;
+  if (api_event_from_history(e, name, &r[acc->n]) == 0) acc->n++;
+}
+
+static void collect_alarm(void *ctx, const struct history_alarm *a, const char *name) {
+  struct list_acc *acc = ctx;
+  struct alarm_report *r = acc->items;
+  if (api_alarm_from_history(a, name, &r[acc->n]) == 0) acc->n++;
+}
+
+static json_object *range_doc(struct MHD_Connection *conn, bool alarms, struct failure *f) {
+  int64_t from, to;
+  if (api_parse_range(arg(conn, "from"), arg(conn, "to"), now_ns(), API_LIST_DEFAULT_SPAN_NS, 0,
+                      &from, &to, f->why, sizeof f->why) != 0)
+    return bad_request(f);
+  if (!reader) return read_failed(f, -1);
+  size_t size = alarms ? sizeof(struct alarm_report) : sizeof(struct event_report);
+  struct list_acc acc = {calloc(HISTORY_LIST_MAX, size), 0};
+  if (!acc.items) return NULL;
+  bool more = false;
+  int rc = alarms ? history_read_alarms(reader, from, to, HISTORY_LIST_MAX, &more,
+                                        collect_alarm, &acc)
+                  : history_read_events(reader, from, to, HISTORY_LIST_MAX, &more,
+                                        collect_event, &acc);
+  json_object *doc = rc < 0 ? read_failed(f, rc)
+                     : alarms ? api_alarms_json(acc.items, acc.n)
+                              : api_events_json(acc.items, acc.n);
+  free(acc.items);
+  return rc < 0 ? NULL : api_with_range(doc, from, to, more);
+}
+
+static bool has_range(struct MHD_Connection *conn) {
+  return arg(conn, "from") || arg(conn, "to");
+}
+
+static json_object *request_doc(struct MHD_Connection *conn, enum api_endpoint e,
+                                struct failure *f) {
+  switch (e) {
+  case API_HISTORY: return history_doc(conn, false, f);
+  case API_HISTORY_VETTED: return history_doc(conn, true, f);
+  case API_EVENTS:
+  case API_ALARMS:
+    if (has_range(conn)) return range_doc(conn, e == API_ALARMS, f);
+    return endpoint_doc(e);
+  default: return endpoint_doc(e);
   }
 }
 
@@ -349,7 +481,9 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url,
   int status = api_route(method, url, &e);
   if (status != 200)
     return send_error(conn, (unsigned)status, status_message(status), method, url);
-  json_object *doc = endpoint_doc(e);
+  struct failure f = {0, ""};
+  json_object *doc = request_doc(conn, e, &f);
+  if (!doc && f.status) return send_error(conn, f.status, f.why, method, url);
   if (!doc)
     return send_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory",
                       method, url);
@@ -361,6 +495,18 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url,
  * body is refused on the first call, so MHD never reads the body and closes
  * the connection. Others are answered on the last call: answering earlier
  * would also make MHD close the connection, losing keep-alive. */
+/* Marks for a request's first call, set from its raw URI before MHD
+ * unescapes it: MHD turns "%00" into a NUL that cuts the path, so
+ * "/api/v1/status%00/../.." was answered as /api/v1/status (issue 13). No
+ * path of ours needs an escape, so a path with one is refused whole. */
+static int uri_plain, uri_escaped;
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+  (void)cls, (void)conn;
+  size_t path_len = uri ? strcspn(uri, "?") : 0;
+  return uri && memchr(uri, '%', path_len) ? &uri_escaped : &uri_plain;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,
@@ -371,8 +517,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   (void)upload_data;
   if (!url) url = "";
   if (!method) method = "";
-  if (*req_cls == NULL) {
+  if (*req_cls == NULL || *req_cls == &uri_plain || *req_cls == &uri_escaped) {
+    bool escaped = *req_cls == &uri_escaped;
     *req_cls = &headers_seen;
+    if (escaped)
+      return send_error(conn, MHD_HTTP_BAD_REQUEST,
+                        "escapes (%XX) are not accepted in the path", method, url);
     if (!announces_body(conn)) return MHD_YES;
     return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
                       "request bodies are not accepted", method, url);
@@ -398,12 +548,24 @@ static void on_timer(void *arg) {
   run_mhd();
 }
 
+/* MHD is run at least every HTTP_IDLE_RUN seconds, whatever
+ * MHD_get_timeout() says. At the connection limit MHD takes its listening
+ * socket out of its epoll set; once the idle connections have timed out it
+ * puts it back only on a later MHD_run(), but with no connection left
+ * MHD_get_timeout() asks for none and the epoll descriptor never becomes
+ * readable again: the API was dead for good after 64 idle connections
+ * (issue 13). A run with nothing to do costs a few microseconds. */
+#define HTTP_IDLE_RUN 0.5
+
 static void rearm_timer(void) {
   if (mhd_timer) sched_cancel_timer(mhd_timer);
   mhd_timer = 0;
   MHD_UNSIGNED_LONG_LONG ms;
-  if (MHD_get_timeout(daemon_handle, &ms) == MHD_YES)
-    mhd_timer = sched_add_timer((double)ms / 1000.0, on_timer, NULL);
+  double after = HTTP_IDLE_RUN;
+  if (MHD_get_timeout(daemon_handle, &ms) == MHD_YES && (double)ms / 1000.0 < after)
+    after = (double)ms / 1000.0;
+  mhd_timer = sched_add_timer(after, on_timer, NULL);
+  if (!mhd_timer) LOG_RATELIMITED(LOG_LVL_WARN, "http: cannot arm the timer");
 }
 
 static void run_mhd(void) {
@@ -480,6 +642,7 @@ static struct MHD_Daemon *start_daemon(const union sockaddr_any *addr, int famil
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
       MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+      MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
       MHD_OPTION_END);
 }
 

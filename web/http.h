@@ -52,6 +52,12 @@ void http_set_token(const char *token);
  * message in err (bad address, port in use, ...). Only one server exists. */
 int http_start(const char *address, int port, char *err, size_t errlen);
 
+/* The history's read side for /api/v1/history and the events and alarms
+ * over a range (owned by the caller, who closes it after http_stop());
+ * NULL: those answer 503. */
+struct history_reader;
+void http_set_history(struct history_reader *r);
+
 /* Closes every connection and the listening socket and unregisters from the
  * event loop. Harmless when the server is not running. */
 void http_stop(void);

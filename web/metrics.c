@@ -466,13 +466,33 @@ static void render_clock(struct metrics_buf *b, const struct clock_snapshot *c) 
         c->stratum);
 }
 
-/* TODO(issue 10, NTP server): once monitor/report.h has the server's
- * report (report_serve() on the ntp-server branch), render its request
- * counters here as vettime_server_requests_total{result="answered|
- * rate-limited|denied|ignored|bad-mac"} (ntpd-rs:
- * ntp_server_*_packets_total) from a field of struct metrics_input. */
+/* The NTP server (issue 10): every request counted once by what became of
+ * it, in one family (ntpd-rs splits ntp_server_*_packets_total; chrony's
+ * serverstats counts received and dropped), so that
+ * sum(vettime_server_requests_total) is what was received and a rate of
+ * rate-limited or control requests is one label away. The `result` values
+ * are monitor/report.h's serve_counter_name(). Zeros, not absence, while
+ * the server is off: `vettime_server_sockets` says whether it runs. */
 static void render_server(struct metrics_buf *b, const struct metrics_input *in) {
-  (void)b, (void)in;
+  const struct serve_report *s = in->serve;
+  if (!s) return;
+  gauge(b, "vettime_server_sockets", "Sockets the NTP server serves on (0: no serve line).",
+        s->sockets);
+  counter(b, "vettime_server_received_total", "NTP requests received since start.",
+          (double)s->counters[SC_RECEIVED]);
+  metrics_family(b, "vettime_server_requests_total", "counter",
+                 "NTP requests since start by what became of them: answered (with the time), "
+                 "crypto_nak, kod (RATE), or the reason they were dropped.");
+  for (int c = SC_ANSWERED; c < SC_COUNT; c++) {
+    if (c == SC_AUTH_OK || c == SC_SEND_ERRORS) continue;
+    metrics_sample(b, "vettime_server_requests_total",
+                   L("result", serve_counter_name((enum serve_counter)c)), (double)s->counters[c]);
+  }
+  counter(b, "vettime_server_signed_total",
+          "NTP answers signed with the request's key (MD5, SHA1, AES-128-CMAC).",
+          (double)s->counters[SC_AUTH_OK]);
+  counter(b, "vettime_server_send_errors_total", "NTP responses the kernel refused to send.",
+          (double)s->counters[SC_SEND_ERRORS]);
 }
 
 static void render_http(struct metrics_buf *b, const struct metrics_http *h) {

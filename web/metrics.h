@@ -48,9 +48,7 @@ struct metrics_input {
   const struct clock_snapshot *clock;
   const struct outbox_report *outbox;
   const struct metrics_http *http;
-  /* TODO(issue 10, NTP server): the server's request counters
-   * (report_serve() on the ntp-server branch) go here, rendered by
-   * render_server() in metrics.c as vettime_server_requests_total{result}. */
+  const struct serve_report *serve;  /* the NTP server (NULL: left out) */
 };
 
 /* The whole exposition. Returns a malloc'ed NUL-terminated text and its

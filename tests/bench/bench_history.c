@@ -5,7 +5,9 @@
  * 1,000,000 samples or 3 s, whichever comes first, and the timing includes
  * the flushes (the commits) but not the final close. Prints a markdown
  * table: batch size, samples, seconds, samples/s, database bytes per sample
- * (after close, WAL checkpointed; both indexes included).
+ * (after close, WAL checkpointed; the index and the roll-ups included: at
+ * these 64 s per source every sample is a minute bucket of its own, the
+ * roll-ups' worst case).
  * The project's goal is >= 200,000 samples/s batched. */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The `make bench` runner: the Makefile has built build/tests/bench_*. Runs
 # each benchmark, bounded by a timeout, and prints its markdown table:
-# history ingest, vote cost, detection (time to detect, false alarms),
+# history ingest, the history API on 30 days of 50 sources, vote cost, detection (time to detect, false alarms),
 # daemon memory, and vettime's vote against chronyd 4.3 on the same
 # simulated servers (about 32 min; BENCH_SHORT=1 about 8 min, BENCH_CASES
 # picks cases: see tests/bench/bench_vs_chrony.sh). Fails if any step fails.
@@ -21,6 +21,7 @@ bench() { # title binary timeout
 }
 
 bench "History ingest" build/tests/bench_history 120
+bench "History API: 30 days of 50 sources (ingest with roll-ups, reads)" build/tests/bench_history_api 900
 bench "Vote round" build/tests/bench_vote 60
 bench "Detection" build/tests/bench_detect 300
 

@@ -11,13 +11,28 @@ PIDS=()
 PASSED=0
 FAILED=0
 
-cleanup() {
-  [[ -n "${CLEANED:-}" ]] && return
-  CLEANED=1
+# Stops every process in PIDS: TERM, then KILL for what is still there.
+stop_pids() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   sleep 0.2
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+}
+
+# For a part of a test run as a background subshell (`part_x &`): the
+# processes it starts go into its own copy of PIDS, which the parent's
+# cleanup never sees, so the part stops them itself when it ends or is
+# stopped. The parent adds the part's own PID to its PIDS.
+part_begin() {
+  PIDS=()
+  trap stop_pids EXIT
+  trap 'stop_pids; exit 1' TERM INT
+}
+
+cleanup() {
+  [[ -n "${CLEANED:-}" ]] && return
+  CLEANED=1
+  stop_pids
   if [[ $FAILED -eq 0 && -z "${KEEP_TMP:-}" ]]; then rm -rf "$T"; else echo "test files kept in $T"; fi
 }
 trap cleanup EXIT

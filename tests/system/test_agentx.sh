@@ -152,6 +152,8 @@ if [[ -n $MIBS ]]; then
     bash -c "timeout 10 snmpget -v2c -c vtpublic -M '$MIBS:$TOP/schema' -m VETTIME-MIB 127.0.0.1:$snmp_port VETTIME-MIB::vtSourceName.99 2>&1 | grep -q 'No Such Instance'"
   check "a GET of vtVetted.1 (not the scalar's .0): noSuchInstance" \
     bash -c "timeout 10 snmpget -v2c -c vtpublic -M '$MIBS:$TOP/schema' -m VETTIME-MIB 127.0.0.1:$snmp_port VETTIME-MIB::vtVetted.1 2>&1 | grep -q 'No Such Instance'"
+  check "the NTP server's counters: vtServerRequests.0 a Counter64 (0: no serve line)" \
+    bash -c "timeout 10 snmpget -v2c -c vtpublic -M '$MIBS:$TOP/schema' -m VETTIME-MIB 127.0.0.1:$snmp_port VETTIME-MIB::vtServerRequests.0 2>&1 | grep -q 'Counter64: 0'"
 fi
 
 check "with the subagent running, the SNMP trap sink still sends (a test notification over HTTP)" \

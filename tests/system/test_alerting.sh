@@ -74,6 +74,7 @@ tcp_listening() { python3 -c "import socket,sys; socket.create_connection(('127.
 # ---------------------------------------------------------------------------
 # A: delivery
 part_a() {
+  part_begin
   local d=$T/a; mkdir -p "$d"
   local p; p=$(free_ports 8)
   local http=$p su=$((p + 1)) st=$((p + 2)) sm=$((p + 3)) t2=$((p + 4)) t3=$((p + 5)) sd=$((p + 6))
@@ -133,6 +134,7 @@ CONF
 # ---------------------------------------------------------------------------
 # B: durability (receivers down, SIGKILL, restart, receivers up)
 part_b() {
+  part_begin
   local d=$T/b; mkdir -p "$d"
   local p; p=$(free_ports 4)
   local http=$p sm=$((p + 1)) t2=$((p + 2))
@@ -185,6 +187,7 @@ CONF
 # ---------------------------------------------------------------------------
 # C: flapping, and mail refused for good
 part_c() {
+  part_begin
   local d=$T/c; mkdir -p "$d"
   local p; p=$(free_ports 3)
   local http=$p sm=$((p + 1))
@@ -217,9 +220,9 @@ CONF
   kill "$(cat "$d/vettimed.pid")"
 }
 
-part_a > "$T/a.out" 2>&1 &
-part_b > "$T/b.out" 2>&1 &
-part_c > "$T/c.out" 2>&1 &
+part_a > "$T/a.out" 2>&1 & PIDS+=($!)
+part_b > "$T/b.out" 2>&1 & PIDS+=($!)
+part_c > "$T/c.out" 2>&1 & PIDS+=($!)
 wait
 
 # ---------------------------------------------------------------------------

@@ -178,4 +178,36 @@ check "the one-second rounds keep their pace during the attack (every gap < 1.2 
   json_check "$T/pace.json" 'd["rounds_during"] >= 10 and d["gap_s_max_during"] < 1.2'
 echo "figures: slowloris $(cat "$T/slowloris.json") pace $(cat "$T/pace.json")"
 
+# Issue 13, item 3: a NUL escape in the path used to cut it and be served.
+code=$(curl -s -m 3 -o "$T/nul.json" -w '%{http_code}' --path-as-is "http://127.0.0.1:$http/api/v1/status%00/../..")
+check "a path with %00 is refused with 400 and a reason (was served as /api/v1/status)" \
+  json_check "$T/nul.json" "$code == 400 and 'escape' in d['error']"
+
+# Issue 13, item 1: every connection slot (64) held idle from 8 addresses
+# until the idle timeout (10 s) closes them. libmicrohttpd takes its
+# listening socket out of its epoll set at the limit and only puts it back
+# on a later run, which the daemon used to ask for only while a connection
+# was open: from then on the API answered nothing, for good.
+python3 - "$http" > "$T/idle.txt" 2>&1 <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+socks = []
+for a in range(2, 10):
+    for _ in range(8):
+        s = socket.socket()
+        s.bind((f"127.0.0.{a}", 0))
+        s.settimeout(2)
+        try:
+            s.connect(("127.0.0.1", port))
+            socks.append(s)
+        except OSError as e:
+            print("connect:", e)
+print("idle connections open:", len(socks))
+time.sleep(12)  # past the 10 s idle timeout
+PY
+cat "$T/idle.txt"
+check "64 idle connections were opened" grep -q "idle connections open: 64" "$T/idle.txt"
+check "the API answers after 64 idle connections timed out" \
+  curl -sf -m 3 -o /dev/null "http://127.0.0.1:$http/api/v1/status"
+
 summary

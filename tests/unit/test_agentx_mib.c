@@ -41,6 +41,7 @@ static struct vote_report vote;
 static struct alarm_report alarms[3];
 static struct clock_snapshot clock_s;
 static struct outbox_report outbox;
+static struct serve_report serve;
 
 static struct agx_view view(void) {
   memset(sources, 0, sizeof sources);
@@ -73,7 +74,12 @@ static struct agx_view view(void) {
   memset(&clock_s, 0, sizeof clock_s);
   clock_s.state = CLOCK_HOLDOVER;
   outbox = (struct outbox_report){true, 4, 0};
-  return (struct agx_view){&vote, sources, 2, alarms, 3, &clock_s, &outbox};
+  memset(&serve, 0, sizeof serve);
+  serve.enabled = true, serve.sockets = 1;
+  serve.counters[SC_RECEIVED] = UINT64_C(5000000000); /* past 32 bits */
+  serve.counters[SC_ANSWERED] = 7;
+  serve.dropped = 12;
+  return (struct agx_view){&vote, sources, 2, alarms, 3, &clock_s, &outbox, &serve};
 }
 
 static void test_scalars_vetted(void) {
@@ -90,6 +96,13 @@ static void test_scalars_vetted(void) {
   CHECK(agx_scalar(&v, AGX_OPEN_CRITICAL, &x) && x.number == 1);
   CHECK(agx_scalar(&v, AGX_CLOCK_STATE, &x) && x.number == 2); /* holdover(2) */
   CHECK(agx_scalar(&v, AGX_OUTBOX_PENDING, &x) && x.number == 4);
+  /* the NTP server's counters, Counter64 */
+  CHECK(agx_scalar(&v, AGX_SERVER_REQUESTS, &x) && x.type == AGX_COUNTER64 &&
+        x.counter == UINT64_C(5000000000));
+  CHECK(agx_scalar(&v, AGX_SERVER_ANSWERED, &x) && x.counter == 7);
+  CHECK(agx_scalar(&v, AGX_SERVER_DROPPED, &x) && x.counter == 12);
+  v.serve = NULL;
+  CHECK(!agx_scalar(&v, AGX_SERVER_REQUESTS, &x));
   CHECK(!agx_scalar(&v, 0, &x));
   CHECK(!agx_scalar(&v, AGX_SCALAR_LAST + 1, &x));
 }

@@ -644,6 +644,262 @@ static void test_route_unknown(void) {
   CHECK_INT(api_route(NULL, "/api/v1/status", &e), 400);
 }
 
+
+/* ---- history parameters and documents (issue 11) ---------------------- */
+
+#define SEC 1000000000LL
+#define NOW (1764460800LL * SEC + 123456789) /* 2025-11-30T00:00:00.123456789Z */
+
+static int64_t time_of(const char *text) {
+  int64_t t = -1;
+  char why[200];
+  if (api_parse_time(text, &t, why, sizeof why) != 0) return -1;
+  return t;
+}
+
+static void test_parse_time_forms(void) {
+  CHECK_INT(time_of("1764460800"), 1764460800LL * SEC);
+  CHECK_INT(time_of("1764460800.5"), 1764460800LL * SEC + 500000000);
+  CHECK_INT(time_of("1764460800.000000001"), 1764460800LL * SEC + 1);
+  CHECK_INT(time_of("0"), 0);
+  CHECK_INT(time_of("2025-11-30T00:00:00Z"), 1764460800LL * SEC);
+  CHECK_INT(time_of("2025-11-30t00:00:00z"), 1764460800LL * SEC);
+  CHECK_INT(time_of("2025-11-30 00:00:00Z"), 1764460800LL * SEC);
+  CHECK_INT(time_of("2025-11-30T01:00:00+01:00"), 1764460800LL * SEC);
+  CHECK_INT(time_of("2025-11-29T22:30:00-01:30"), 1764460800LL * SEC);
+  /* a "+" left unencoded in a query string arrives as a space */
+  CHECK_INT(time_of("2025-11-30T01:00:00 01:00"), 1764460800LL * SEC);
+  CHECK_INT(time_of("2025-11-30T00:00:00.25Z"), 1764460800LL * SEC + 250000000);
+  CHECK_INT(time_of("2016-12-31T23:59:60Z"), 1483228800LL * SEC); /* a leap second */
+  CHECK_INT(time_of("2024-02-29T00:00:00Z"), 1709164800LL * SEC);
+}
+
+/* Every malformed time is refused with a reason that quotes it. */
+static void test_parse_time_bad(void) {
+  static const char *const bad[] = {
+      "", "abc", "-5", "+5", "1764460800.", "1.2.3", "17644608001234", "1e9", " 1764460800",
+      "1764460800 ", "0x10", "2025-11-30", "2025-11-30T00:00:00", "2025-13-01T00:00:00Z",
+      "2025-02-29T00:00:00Z", "2025-11-31T00:00:00Z", "2025-11-30T24:00:00Z",
+      "2025-11-30T00:60:00Z", "2025-11-30T00:00:61Z", "2025-11-30T00:00:00.Z",
+      "2025-11-30T00:00:00+1:00", "2025-11-30T00:00:00+01", "2025-11-30T00:00:00Zjunk",
+      "1969-12-31T23:59:59Z", "25-11-30T00:00:00Z", "2025/11/30T00:00:00Z"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int64_t t = 0;
+    char why[200] = "";
+    int rc = api_parse_time(bad[i], &t, why, sizeof why);
+    if (rc != -1) fprintf(stderr, "accepted \"%s\"\n", bad[i]);
+    CHECK_INT(rc, -1);
+    CHECK(why[0] != '\0');
+  }
+  char why[200];
+  int64_t t;
+  api_parse_time("abc", &t, why, sizeof why);
+  CHECK(strstr(why, "\"abc\"") != NULL && strstr(why, "RFC 3339") != NULL);
+}
+
+static int parse(const char *from, const char *to, const char *step,
+                 struct api_history_request *q, char *why) {
+  return api_parse_history(from, to, step, NOW, q, why, 256);
+}
+
+/* Defaults: to is now, from an hour before; the step picked gives at
+ * most HISTORY_MAX_POINTS points, raw only over short ranges. */
+static void test_history_defaults_and_auto_step(void) {
+  struct api_history_request q;
+  char why[256];
+  CHECK_INT(parse(NULL, NULL, NULL, &q, why), 0);
+  CHECK_INT(q.to_ns, NOW);
+  CHECK_INT(q.from_ns, NOW - 3600 * SEC);
+  CHECK_INT(q.step_ns, 2 * SEC);
+  CHECK_INT(q.res, HISTORY_RAW);
+  CHECK(q.points <= HISTORY_MAX_POINTS);
+  static const struct {
+    int64_t range_s, step_s;
+    enum history_resolution res;
+  } cases[] = {
+      {600, 1, HISTORY_RAW},           {6 * 3600, 15, HISTORY_RAW},
+      {7 * 3600, 60, HISTORY_MINUTE},  {86400, 60, HISTORY_MINUTE},
+      {7 * 86400, 600, HISTORY_MINUTE}, {14 * 86400, 900, HISTORY_MINUTE},
+      {30 * 86400, 1800, HISTORY_MINUTE}, {41 * 86400, 1800, HISTORY_MINUTE},
+      {42 * 86400, 3600, HISTORY_HOUR},
+      {90 * 86400, 7200, HISTORY_HOUR}, {5 * 366 * 86400, 86400, HISTORY_HOUR},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char from[32], to[32];
+    snprintf(to, sizeof to, "%lld", 1764460800LL);
+    snprintf(from, sizeof from, "%lld", 1764460800LL - cases[i].range_s);
+    CHECK_INT(parse(from, to, NULL, &q, why), 0);
+    CHECK_INT(q.step_ns, cases[i].step_s * SEC);
+    CHECK_INT(q.res, cases[i].res);
+    CHECK(q.points <= HISTORY_MAX_POINTS);
+  }
+}
+
+/* A step that does not fit its resolution's buckets is rounded up; an
+ * hour and more reads the hour roll-ups. */
+static void test_history_step_rounded(void) {
+  struct api_history_request q;
+  char why[256];
+  CHECK_INT(parse("1764374400", "1764460800", "90", &q, why), 0);
+  CHECK_INT(q.step_ns, 120 * SEC);
+  CHECK_INT(q.res, HISTORY_MINUTE);
+  CHECK_INT(parse("1764374400", "1764460800", "3600", &q, why), 0);
+  CHECK_INT(q.res, HISTORY_HOUR);
+  CHECK_INT(q.points, 25);
+  CHECK_INT(parse("1764374400", "1764460800", "5000", &q, why), 0);
+  CHECK_INT(q.step_ns, 7200 * SEC);
+  CHECK_INT(parse("1764460000", "1764460800", "1", &q, why), 0);
+  CHECK_INT(q.res, HISTORY_RAW);
+  CHECK_INT(q.points, 801);
+  CHECK_INT(parse("1764460800", "1764460800", NULL, &q, why), 0); /* from = to: one point */
+  CHECK_INT(q.points, 1);
+}
+
+/* Every bad parameter: refused, with the reason. */
+static void test_history_bad_params(void) {
+  static const struct {
+    const char *from, *to, *step, *reason;
+  } bad[] = {
+      {"1764460800", "1764374400", NULL, "from is after to"},
+      {"abc", NULL, NULL, "from: \"abc\" is neither"},
+      {NULL, "12x", NULL, "to: \"12x\" is neither"},
+      {"", NULL, NULL, "from: empty time"},
+      {NULL, NULL, "0", "step: \"0\" is not a positive whole number"},
+      {NULL, NULL, "-5", "step: \"-5\" is not a positive"},
+      {NULL, NULL, "1.5", "step: \"1.5\" is not"},
+      {NULL, NULL, "ten", "step: \"ten\" is not"},
+      {NULL, NULL, "", "step: \"\" is not"},
+      {NULL, NULL, "99999999999999999999", "step:"},
+      {"1764374400", "1764460800", "30", "a step below 60 s reads raw samples"},
+      {"1764460000", "1764460800", "0x1", "step:"},
+      {"1764000000", "1764460800", "60", "too many points: 7681, at most 2000; use a step of at least 231 s"},
+      {"0", "1764460800", NULL, "range too long"},
+      {"2000-01-01T00:00:00Z", "2025-01-01T00:00:00Z", "86400", "range too long"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct api_history_request q;
+    char why[256] = "";
+    int rc = parse(bad[i].from, bad[i].to, bad[i].step, &q, why);
+    CHECK_INT(rc, -1);
+    if (!strstr(why, bad[i].reason))
+      fprintf(stderr, "case %zu: \"%s\" does not say \"%s\"\n", i, why, bad[i].reason);
+    CHECK(strstr(why, bad[i].reason) != NULL);
+  }
+}
+
+static void test_check_source(void) {
+  char why[256] = "", longname[400];
+  CHECK_INT(api_check_source("gps1.example:123", why, sizeof why), 0);
+  CHECK_INT(api_check_source(NULL, why, sizeof why), -1);
+  CHECK(strstr(why, "missing source=NAME") != NULL);
+  CHECK_INT(api_check_source("", why, sizeof why), -1);
+  memset(longname, 'x', sizeof longname - 1);
+  longname[sizeof longname - 1] = '\0';
+  CHECK_INT(api_check_source(longname, why, sizeof why), -1);
+  CHECK(strstr(why, "too long") != NULL);
+}
+
+static void test_history_json(void) {
+  struct api_history_request q = {.from_ns = NOW - 3600 * SEC, .to_ns = NOW, .step_ns = 60 * SEC,
+                                  .res = HISTORY_MINUTE, .points = 61};
+  struct history_point p[2] = {
+      {.time_ns = 1764457200LL * SEC, .n = 4, .nv = 4, .offset_min = -1e-6, .offset_mean = 0.1,
+       .offset_max = 3e-6, .bound_max = 2e-4, .bound_mean = 1e-4, .agreeing_min = -1,
+       .classes_min = -1},
+      {.time_ns = 1764457260LL * SEC, .n = 15, .nv = 0, .offset_min = NAN, .offset_mean = NAN,
+       .offset_max = NAN, .bound_max = NAN, .bound_mean = NAN, .agreeing_min = 1,
+       .classes_min = 1}};
+  json_object *o = api_history_json("gps1", &q, p, 1);
+  CHECK(o != NULL);
+  CHECK_STR(member_text(o, "source"), "\"gps1\"");
+  CHECK_STR(member_text(o, "step"), "60");
+  CHECK_STR(member_text(o, "resolution"), "\"minute\"");
+  CHECK_STR(member_text(o, "from"), "1764457200.1234567");
+  json_object *cols = get(o, "points");
+  CHECK_INT(json_object_array_length(get(cols, "time")), 1);
+  CHECK_STR(json_object_to_json_string(get(cols, "time")), "[ 1764457200 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "count")), "[ 4 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_min")), "[ -0.000001 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_mean")), "[ 0.1 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "bound_max")), "[ 0.0002 ]");
+  CHECK(!has_key(cols, "rounds"));
+  CHECK(!has_key(cols, "agreeing_min"));
+  json_object_put(o);
+  /* the vetted series: rounds, vetted, the error, null without a vetted round */
+  o = api_history_json(NULL, &q, p, 2);
+  CHECK_STR(member_text(o, "source"), "\"vetted\"");
+  cols = get(o, "points");
+  CHECK_STR(json_object_to_json_string(get(cols, "rounds")), "[ 4, 15 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "vetted")), "[ 4, 0 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_mean")), "[ 0.1, null ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "error_max")), "[ 0.0002, null ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "agreeing_min")), "[ -1, 1 ]");
+  CHECK(!has_key(cols, "count"));
+  json_object_put(o);
+  /* figures are rounded to the nanosecond; a five-year offset keeps it */
+  struct history_point big = {.time_ns = 1764457200LL * SEC + 1, .n = 1, .nv = 1,
+                              .offset_min = 157680000.000000001, .offset_mean = -2.5e-10,
+                              .offset_max = 1.23456789012e-3, .bound_max = 1e10,
+                              .bound_mean = -0.0};
+  o = api_history_json("x", &q, &big, 1);
+  cols = get(o, "points");
+  CHECK_STR(json_object_to_json_string(get(cols, "time")), "[ 1764457200.000000001 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_min")), "[ 157680000 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_mean")), "[ 0 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "offset_max")), "[ 0.001234568 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "bound_max")), "[ 10000000000 ]");
+  CHECK_STR(json_object_to_json_string(get(cols, "bound_mean")), "[ 0 ]");
+  json_object_put(o);
+}
+
+static void test_route_history(void) {
+  enum api_endpoint e = API_NONE;
+  CHECK_INT(api_route("GET", "/api/v1/history?source=a&step=60", &e), 200);
+  CHECK_INT(e, API_HISTORY);
+  CHECK_INT(api_route("GET", "/api/v1/history/vetted?from=0", &e), 200);
+  CHECK_INT(e, API_HISTORY_VETTED);
+  CHECK_INT(api_route("HEAD", "/api/v1/history/vetted", &e), 200);
+  CHECK_INT(api_route("POST", "/api/v1/history", &e), 405);
+  CHECK_INT(api_route("GET", "/api/v1/history/", &e), 404);
+  CHECK_INT(api_route("GET", "/api/v1/history/gps1", &e), 404);
+}
+
+/* History rows become the same documents as the live lists, plus the
+ * range; a kind this binary does not know is left out. */
+static void test_lists_from_history(void) {
+  struct history_event he = {.time_ns = 1764460800LL * SEC, .kind = "step", .ended = false,
+                             .ref_class = "GPS", .value = 1e-3, .threshold = 2e-4,
+                             .text = "offset jumped"};
+  struct event_report er;
+  CHECK_INT(api_event_from_history(&he, "gps1", &er), 0);
+  json_object *o = api_with_range(api_events_json(&er, 1), 0, 1764460800LL * SEC, true);
+  json_object *e0 = json_object_array_get_idx(get(o, "events"), 0);
+  CHECK_STR(member_text(e0, "kind"), "\"step\"");
+  CHECK_STR(member_text(e0, "source"), "\"gps1\"");
+  CHECK_STR(member_text(e0, "class"), "\"GPS\"");
+  CHECK_STR(member_text(e0, "time"), "1764460800");
+  CHECK_STR(member_text(o, "truncated"), "true");
+  CHECK_STR(member_text(o, "to"), "1764460800");
+  json_object_put(o);
+  snprintf(he.kind, sizeof he.kind, "from-the-future");
+  CHECK_INT(api_event_from_history(&he, "gps1", &er), -1);
+
+  struct history_alarm ha = {.id = 9, .kind = "falseticker", .ref_class = "DCF",
+                             .severity = "warning", .raised_ns = 1764460800LL * SEC,
+                             .cleared_ns = 1764460860LL * SEC, .text = "outside"};
+  struct alarm_report ar;
+  CHECK_INT(api_alarm_from_history(&ha, "", &ar), 0);
+  o = api_alarms_json(&ar, 1);
+  json_object *a0 = json_object_array_get_idx(get(o, "alarms"), 0);
+  CHECK_STR(member_text(a0, "id"), "9");
+  CHECK_STR(member_text(a0, "severity"), "\"warning\""); /* as stored, not the default */
+  CHECK_STR(member_text(a0, "active"), "false");
+  CHECK_STR(member_text(a0, "cleared"), "1764460860");
+  CHECK_STR(member_text(a0, "source"), "null");
+  CHECK(strstr(member_text(a0, "line"), "alarm 9 cleared") != NULL);
+  json_object_put(o);
+}
+
 int main(void) {
   unit_init();
   RUN(test_status_fields);
@@ -672,5 +928,14 @@ int main(void) {
   RUN(test_route_query_ignored);
   RUN(test_route_methods);
   RUN(test_route_unknown);
+  RUN(test_parse_time_forms);
+  RUN(test_parse_time_bad);
+  RUN(test_history_defaults_and_auto_step);
+  RUN(test_history_step_rounded);
+  RUN(test_history_bad_params);
+  RUN(test_check_source);
+  RUN(test_history_json);
+  RUN(test_route_history);
+  RUN(test_lists_from_history);
   return unit_done();
 }

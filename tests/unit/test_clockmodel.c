@@ -143,6 +143,40 @@ static void test_holdover_then_refusing(void) {
   CHECK(o.changed);
 }
 
+/* The vetted time jumps 0.5 s against the local clock (the witness: the
+ * one source left was a liar, or a majority moved together): the model
+ * does not follow, it holds over on the old line; the jumped time, held,
+ * is refused when holdover runs out, and only then starts a new line. A
+ * jump that comes back to the line is trusted again at once. */
+static void test_witness_holds_over(void) {
+  struct clockmodel_config cfg;
+  clockmodel_config_default(&cfg);
+  cfg.holdover = 30;
+  for (int comes_back = 0; comes_back < 2; comes_back++) {
+    struct clockmodel m;
+    struct clockmodel_out o;
+    clockmodel_init(&m, &cfg);
+    int serving_jumped = 0;
+    for (int i = 0; i < 100; i++) {
+      double off = i < 40 ? 1e-4 : 0.5;
+      if (comes_back && i >= 45) off = 1e-4;
+      struct clockmodel_round r = vetted(T0 + i, off, 5e-6, 40e-6);
+      r.witness = i == 40 || (comes_back && i == 45);
+      clockmodel_update(&m, &r, &o);
+      if (o.state == CLOCK_SERVING && fabs(o.offset - 0.5) < 1e-3) serving_jumped++;
+      if (i >= 40 && i < 45) {
+        CHECK_INT(o.state, CLOCK_HOLDOVER);
+        CHECK(fabs(o.offset - 1e-4) < 5e-6);
+      }
+      if (!comes_back && i >= 40 && i < 70) CHECK_INT(o.state, CLOCK_HOLDOVER);
+      if (!comes_back && i == 70) CHECK_INT(o.state, CLOCK_REFUSING);
+      if (comes_back && i >= 45) CHECK_INT(o.state, CLOCK_SERVING);
+    }
+    /* held: served again only after refusing (from round 71 on) */
+    CHECK_INT(serving_jumped, comes_back ? 0 : 29);
+  }
+}
+
 /* The snapshot: the served time is the local one plus the correction, on
  * CLOCK_MONOTONIC, so a later step of CLOCK_REALTIME does not move it; the
  * bound grows with the time since the snapshot; a stalled daemon cannot
@@ -188,6 +222,7 @@ int main(void) {
   RUN(test_step_restarts_line);
   RUN(test_local_step_is_no_restart);
   RUN(test_holdover_then_refusing);
+  RUN(test_witness_holds_over);
   RUN(test_snapshot_serves);
   RUN(test_refid);
   return unit_done();

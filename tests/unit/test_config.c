@@ -18,6 +18,8 @@ static void test_defaults(void) {
   CHECK_INT(cfg.http_port, 8123);
   CHECK_INT(cfg.log_level, LOG_LVL_INFO);
   CHECK_NEAR(cfg.retention, 30 * 86400.0, 1e-6);
+  CHECK_NEAR(cfg.rollup_minutes, 90 * 86400.0, 1e-6);
+  CHECK_NEAR(cfg.rollup_hours, 1826 * 86400.0, 1e-6);
   CHECK_NEAR(cfg.maxdistance, 1.5, 1e-9);
   CHECK_STR(cfg.keyfile, "");
   CHECK(!cfg.vote_by_sources);
@@ -42,7 +44,8 @@ static void test_server_options(void) {
   CHECK_INT(parse("server ntp1.example.net\n"
                   "server 127.0.0.1 port 11123 key 5 class dcf minpoll 0 maxpoll 3 iburst noselect # c\n"
                   "  keyfile /etc/vettime/keys\n"
-                  "database /tmp/h.db\nhttp ::1 port 9000\nlog debug\nretention 7\nmaxdistance 0.5\n"),
+                  "database /tmp/h.db\nhttp ::1 port 9000\nlog debug\nretention 7\nmaxdistance 0.5\n"
+                  "rollupretention 30.5 400\n"),
             0);
   CHECK_INT(cfg.n_sources, 2);
   const struct source_config *a = &cfg.sources[0], *b = &cfg.sources[1];
@@ -68,6 +71,8 @@ static void test_server_options(void) {
   CHECK_INT(cfg.log_level, LOG_LVL_DEBUG);
   CHECK_NEAR(cfg.retention, 7 * 86400.0, 1e-6);
   CHECK_NEAR(cfg.maxdistance, 0.5, 1e-9);
+  CHECK_NEAR(cfg.rollup_minutes, 30.5 * 86400.0, 1e-6);
+  CHECK_NEAR(cfg.rollup_hours, 400 * 86400.0, 1e-6);
   config_free(&cfg);
 }
 
@@ -146,6 +151,12 @@ static const struct {
     {"database\n", "t.conf:1: database takes exactly one argument"},
     {"http 127.0.0.1 port\n", "t.conf:1: http: expected \"http ADDRESS [port N]\" or \"http off\""},
     {"retention -1\n", "t.conf:1: retention: -1 is out of range (0.0007 to 36500)"},
+    {"rollupretention\n", "t.conf:1: rollupretention: expected MINUTE_DAYS [HOUR_DAYS]"},
+    {"rollupretention 1 2 3\n", "t.conf:1: rollupretention: expected MINUTE_DAYS [HOUR_DAYS]"},
+    {"rollupretention 0\n", "t.conf:1: rollupretention minutes: 0 is out of range (1 to 36500)"},
+    {"rollupretention 30 x\n", "t.conf:1: rollupretention hours: \"x\" is not a number"},
+    {"rollupretention 90 30\n", "t.conf:1: rollupretention: hour roll-ups (30 days) must be kept at least as long as minute roll-ups (90 days)"},
+    {"rollupretention 4000\n", "t.conf:1: rollupretention: hour roll-ups (1826 days) must be kept at least as long as minute roll-ups (4000 days)"},
     {"maxdistance nan\n", "t.conf:1: maxdistance: \"nan\" is not a number"},
     {"nmea /dev/ttyS0 key 1\n", "t.conf:1: nmea: option key does not apply to nmea sources"},
     {"nmea /dev/ttyS0 baud 1000\n", "t.conf:1: baud: 1000 is not a standard rate (1200 ... 230400)"},

@@ -4,6 +4,7 @@
  * newer files without touching them, flush failure under a lock held by a
  * second connection, pruning, and the bounded buffer. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "monitor/history.h"
 #include "monitor/migrations.h"
+#include "monitor/rollup.h"
 #include "tests/unit/unit.h"
 
 static char tmpdir[] = "/tmp/vt_test_history.XXXXXX";
@@ -283,6 +285,10 @@ static void test_prune(void) {
     struct vt_sample s = make_sample(t0 + i * 1000000LL, 0.0);
     history_add_sample(h, i % 2 ? b : a, &s);
   }
+  /* A vote three hours later closes the samples' roll-up buckets: the raw
+   * rows of an open bucket are never pruned (a restart rebuilds it). */
+  struct history_vote later = {.time_ns = t0 + 3 * 3600000000000LL, .vetted = true};
+  history_add_vote(h, &later);
   CHECK_INT(history_flush(h), 0);
   int64_t cutoff = t0 + 11000 * 1000000LL;
   CHECK_INT(history_prune(h, cutoff), 11000);
@@ -397,8 +403,14 @@ static void test_votes_events_alarms(void) {
   CHECK_INT(history_flush(h), 0);
   CHECK_INT(history_count_rows(h, "alarms"), 1); /* updated, not duplicated */
   CHECK_INT(history_count_rows(h, "nosuchtable"), -1);
+  /* A vote two hours on closes the first vote's roll-up buckets, so its
+   * raw row may go. */
+  struct history_vote later = v;
+  later.time_ns = 7200000000000LL;
+  history_add_vote(h, &later);
+  CHECK_INT(history_flush(h), 0);
   CHECK(history_prune(h, 5000) >= 0);
-  CHECK_INT(history_count_rows(h, "votes"), 0);
+  CHECK_INT(history_count_rows(h, "votes"), 1);
   CHECK_INT(history_count_rows(h, "events"), 1);
   history_close(h);
   sqlite3 *db;
@@ -411,6 +423,280 @@ static void test_votes_events_alarms(void) {
   CHECK_STR((const char *)sqlite3_column_text(st, 2), "critical");
   sqlite3_finalize(st);
   sqlite3_close(db);
+}
+
+
+/* ---- roll-ups (schema/004) ---- */
+
+#define SEC 1000000000LL
+#define H0 (1764460800LL * SEC) /* a whole hour */
+
+struct bucket_row {
+  bool found;
+  long long n;
+  double lo, mean, hi, bmax;
+};
+
+/* The stored bucket of source_id (0: the vetted series) at level "minute"
+ * or "hour" (the minutes are packed per hour: history_stored_bucket()). */
+static struct bucket_row bucket_of(struct history *h, int64_t source_id, const char *level,
+                                   int64_t start) {
+  struct bucket_row r = {0};
+  struct rollup_bucket b;
+  if (history_stored_bucket(h, source_id, strcmp(level, "hour") == 0 ? ROLLUP_HOUR : ROLLUP_MINUTE,
+                            start, &b) == 1) {
+    r.found = true;
+    r.n = b.n;
+    r.lo = b.vmin;
+    r.mean = b.vmean;
+    r.hi = b.vmax;
+    r.bmax = b.bmax;
+  }
+  return r;
+}
+
+static long long count_of(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  long long n = -1;
+  if (sqlite3_open(path, &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return n;
+}
+
+/* Samples i = 0..n-1 at H0 + first + i*every seconds, offset i us. */
+static void add_run(struct history *h, int64_t src, int first, int every, int from, int n) {
+  for (int i = from; i < from + n; i++) {
+    struct vt_sample s = make_sample(H0 + (first + (int64_t)i * every) * SEC, (double)i * 1e-6);
+    s.error_bound = 1e-4 + (double)i * 1e-6;
+    history_add_sample(h, src, &s);
+  }
+}
+
+/* A bucket is written by the flush of the sample that closes it, not
+ * before, a minute bucket with its hour; the figures are those of its
+ * samples. */
+static void test_rollup_written_on_close(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", "GPS");
+  add_run(h, a, 2, 16, 0, 4); /* 2, 18, 34, 50 s: minute 0 */
+  CHECK_INT(history_flush(h), 0);
+  CHECK(!bucket_of(h, a, "minute", H0).found);
+  CHECK_INT(history_open_buckets(h), 2);
+  add_run(h, a, 2, 16, 4, 1); /* 66 s: closes minute 0, held with its hour */
+  CHECK_INT(history_flush(h), 0);
+  CHECK(!bucket_of(h, a, "minute", H0).found);
+  add_run(h, a, 3602, 1, 0, 1); /* the next hour: hour 0 and its minutes */
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 5);
+  struct bucket_row r = bucket_of(h, a, "minute", H0);
+  CHECK(r.found);
+  CHECK_INT(r.n, 4);
+  CHECK(r.lo == 0.0);
+  CHECK(r.hi == 3e-6);
+  CHECK_NEAR(r.mean, 1.5e-6, 1e-18);
+  CHECK_NEAR(r.bmax, 1.03e-4, 1e-15);
+  CHECK_INT(bucket_of(h, a, "minute", H0 + 60 * SEC).n, 1);
+  CHECK(!bucket_of(h, a, "minute", H0 + 3600 * SEC).found); /* open */
+  history_close(h);
+}
+
+/* Restart mid-bucket, clean (close and reopen) and as after a crash (the
+ * first handle abandoned with its open buckets, as a killed daemon's):
+ * the bucket holds every sample once. */
+static void restart_mid_bucket(bool crash) {
+  char path[512], err[512];
+  db_path(path, sizeof path);
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", "GPS");
+  int64_t b = history_source_id(h, "b", "ntp", "GAL");
+  add_run(h, a, 1, 8, 0, 4);  /* 1, 9, 17, 25 s */
+  add_run(h, b, 3, 30, 0, 1); /* 3 s */
+  struct history_vote v = {.time_ns = H0 + 20 * SEC, .vetted = true, .offset = 1e-6,
+                           .error = 2e-5, .agreeing = 2, .agreeing_classes = 2};
+  history_add_vote(h, &v);
+  CHECK_INT(history_flush(h), 0);
+  struct history *dead = NULL;
+  if (crash) dead = h; /* never closed before the restart */
+  else history_close(h);
+  h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) {
+    history_close(dead);
+    return;
+  }
+  CHECK_INT(history_open_buckets(h), 6); /* a, b, vetted: minute and hour */
+  add_run(h, a, 1, 8, 4, 4);               /* 33, 41, 49, 57 s */
+  v.time_ns = H0 + 40 * SEC;
+  v.offset = 3e-6;
+  history_add_vote(h, &v);
+  CHECK_INT(history_flush(h), 0);
+  add_run(h, a, 1, 8, 8, 1);               /* 65 s: closes minute 0 of a */
+  add_run(h, b, 3, 30, 2, 1);              /* 63 s: closes minute 0 of b */
+  v.time_ns = H0 + 7300 * SEC;             /* two hours on: everything closes */
+  history_add_vote(h, &v);
+  CHECK_INT(history_flush(h), 0);
+  struct bucket_row r = bucket_of(h, a, "minute", H0);
+  CHECK_INT(r.n, 8);
+  CHECK(r.lo == 0.0);
+  CHECK(r.hi == 7e-6);
+  CHECK_NEAR(r.mean, 3.5e-6, 1e-18);
+  CHECK_INT(bucket_of(h, b, "minute", H0).n, 1);
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 9);
+  CHECK_INT(bucket_of(h, b, "hour", H0).n, 2);
+  struct bucket_row vm = bucket_of(h, 0, "minute", H0);
+  CHECK_INT(vm.n, 2);
+  CHECK_NEAR(vm.mean, 2e-6, 1e-18);
+  /* no bucket twice, none invented */
+  /* minutes 0 and 1 of a and b, packed in one row per source and hour */
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 2);
+  CHECK_INT(count_of(path, "SELECT sum(length(minutes)) / 60 FROM source_minute"), 4);
+  CHECK_INT(bucket_of(h, a, "minute", H0 + 60 * SEC).n + bucket_of(h, b, "minute", H0 + 60 * SEC).n, 2);
+  CHECK_INT(count_of(path, "SELECT sum(n) FROM source_hour"), 11);
+  CHECK_INT(count_of(path, "SELECT sum(rounds) FROM vetted_hour"), 2);
+  history_close(h);
+  history_close(dead);
+}
+
+static void test_rollup_restart_clean(void) { restart_mid_bucket(false); }
+
+/* Two restarts in one hour: the minute bucket that the first rebuild
+ * closes is held with its hour, not written alone (the second rebuild
+ * would then take the hour's minutes for stored and lose the rest). */
+static void test_rollup_restart_twice(void) {
+  char path[512], err[512];
+  db_path(path, sizeof path);
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", NULL);
+  add_run(h, a, 10, 20, 0, 4); /* 10, 30, 50 s; 70 s */
+  CHECK_INT(history_flush(h), 0);
+  history_close(h);
+  for (int run = 0; run < 2; run++) {
+    h = history_open(path, err, sizeof err);
+    CHECK(h != NULL);
+    if (!h) return;
+    add_run(h, a, 10, 20, 4 + run, 1); /* 90 s, then 110 s */
+    CHECK_INT(history_flush(h), 0);
+    CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 0);
+    history_close(h);
+  }
+  h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  add_run(h, a, 3700, 1, 0, 1); /* the next hour */
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(bucket_of(h, a, "minute", H0).n, 3);
+  CHECK_INT(bucket_of(h, a, "minute", H0 + 60 * SEC).n, 3);
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 6);
+  history_close(h);
+}
+static void test_rollup_restart_crash(void) { restart_mid_bucket(true); }
+
+/* A history from before the roll-ups (schema/003, upgraded: the tables
+ * empty, the raw rows there) is rolled up once at open, through the same
+ * path: the closed hours and their minutes stored, the last hour open. */
+static void test_rollup_backfill(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", NULL);
+  int64_t b = history_source_id(h, "b", "ntp", NULL);
+  for (int i = 0; i < 3 * 3600 / 16; i++) { /* three hours at 16 s, interleaved */
+    add_run(h, a, 16 * i + 1, 1, i % 7, 1);
+    add_run(h, b, 16 * i + 9, 1, i % 5, 1);
+  }
+  struct history_vote v = {.time_ns = H0 + 100 * SEC, .vetted = true, .offset = 1e-6,
+                           .error = 2e-5, .agreeing = 2, .agreeing_classes = 1};
+  history_add_vote(h, &v);
+  CHECK_INT(history_flush(h), 0);
+  history_close(h);
+  sqlite3 *db;
+  CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+  CHECK_INT(sqlite3_exec(db, "DELETE FROM source_minute; DELETE FROM source_hour;"
+                         " DELETE FROM vetted_minute; DELETE FROM vetted_hour;", NULL, NULL, NULL),
+            SQLITE_OK);
+  sqlite3_close(db);
+  h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 225);
+  CHECK_INT(bucket_of(h, b, "hour", H0 + 3600 * SEC).n, 225);
+  CHECK(!bucket_of(h, a, "hour", H0 + 7200 * SEC).found); /* the last hour stays open */
+  CHECK_INT(bucket_of(h, a, "minute", H0 + 60 * SEC).n, 4); /* 69, 86, 103, 113 s */
+  struct bucket_row m = bucket_of(h, b, "minute", H0 + 3600 * SEC);
+  CHECK_INT(m.n, 3); /* 3609, 3626, 3643 s (3660 is the next minute) */
+  CHECK_INT(count_of(path, "SELECT sum(length(minutes)) / 60 FROM source_minute"), 2 * 120);
+  CHECK_INT(bucket_of(h, 0, "hour", H0).n, 1); /* the vote: its hour closed by idleness */
+  /* and the open hour is complete once it closes */
+  add_run(h, a, 4 * 3600, 1, 0, 1);
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(bucket_of(h, a, "hour", H0 + 7200 * SEC).n, 225);
+  history_close(h);
+}
+
+/* A sample older than the open bucket (the clock stepped back) is merged
+ * into the stored bucket: one row, every sample counted. */
+static void test_rollup_late_sample_merged(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", NULL);
+  add_run(h, a, 10, 20, 0, 3); /* 10, 30, 50 s */
+  add_run(h, a, 10, 20, 3, 1); /* 70 s: closes minute 0 */
+  CHECK_INT(history_flush(h), 0);
+  struct vt_sample late = make_sample(H0 + 55 * SEC, 9e-6);
+  late.error_bound = 5e-4;
+  history_add_sample(h, a, &late); /* a piece of minute 0, whose hour is open */
+  add_run(h, a, 3610, 1, 0, 1);    /* the next hour writes hour 0 */
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 5);
+  late.offset = 8e-6;
+  history_add_sample(h, a, &late); /* a piece of a minute already written */
+  CHECK_INT(history_flush(h), 0);
+  struct bucket_row r = bucket_of(h, a, "minute", H0);
+  CHECK_INT(r.n, 5);
+  CHECK(r.hi == 9e-6);
+  CHECK_NEAR(r.mean, (0 + 1e-6 + 2e-6 + 9e-6 + 8e-6) / 5, 1e-18);
+  CHECK(r.bmax == 5e-4);
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute WHERE hour_ns = 1764460800000000000"), 1);
+  CHECK_INT(count_of(path, "SELECT length(minutes) / 60 FROM source_minute WHERE hour_ns = 1764460800000000000"), 2);
+  CHECK_INT(bucket_of(h, a, "hour", H0).n, 6); /* the hour took both late pieces */
+  history_close(h);
+}
+
+/* Roll-ups are pruned by their own retention, minutes and hours apart;
+ * raw rows of a bucket still open are kept whatever the cut-off. */
+static void test_rollup_prune(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t a = history_source_id(h, "a", "ntp", NULL);
+  for (int hour = 0; hour < 4; hour++) add_run(h, a, hour * 3600 + 5, 30, 0, 2);
+  CHECK_INT(history_flush(h), 0);
+  /* minutes of hours 0..2 closed (a row per hour), and hours 0..2; hour 3 open */
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_minute"), 3);
+  CHECK_INT(count_of(path, "SELECT count(*) FROM source_hour"), 3);
+  /* minutes before 02:00 go with their whole hour only: hour 0's row */
+  CHECK_INT(history_prune_rollups(h, H0 + 7200 * SEC, H0 + 3600 * SEC), 2);
+  CHECK_INT(count_of(path, "SELECT min(hour_ns) FROM source_minute"), H0 + 3600 * SEC);
+  CHECK_INT(count_of(path, "SELECT min(start_ns) FROM source_hour"), H0 + 3600 * SEC);
+  /* raw: a cut-off past everything keeps the open bucket's two samples */
+  CHECK_INT(history_prune(h, H0 + 5 * 3600 * SEC), 6);
+  CHECK_INT(history_count_samples(h, a), 2);
+  history_close(h);
 }
 
 int main(void) {
@@ -429,6 +715,13 @@ int main(void) {
   RUN(test_bounded_buffer);
   RUN(test_bad_row_does_not_block);
   RUN(test_votes_events_alarms);
+  RUN(test_rollup_written_on_close);
+  RUN(test_rollup_restart_clean);
+  RUN(test_rollup_restart_crash);
+  RUN(test_rollup_restart_twice);
+  RUN(test_rollup_backfill);
+  RUN(test_rollup_late_sample_merged);
+  RUN(test_rollup_prune);
   remove_tree(tmpdir);
   return unit_done();
 }

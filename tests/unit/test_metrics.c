@@ -179,11 +179,25 @@ static void test_render_document(void) {
   c.stratum = 2;
   struct outbox_report ob = {true, 3, 1};
   struct metrics_http h = {{5, 1}, 6, 1};
-  struct metrics_input in = {&st, s, 2, &v, a, 2, &c, &ob, &h};
+  struct serve_report sv;
+  memset(&sv, 0, sizeof sv);
+  sv.enabled = true, sv.sockets = 2;
+  sv.counters[SC_RECEIVED] = 10, sv.counters[SC_ANSWERED] = 6, sv.counters[SC_AUTH_OK] = 2;
+  sv.counters[SC_DROP_CONTROL] = 3, sv.counters[SC_DROP_RATE] = 1;
+  struct metrics_input in = {&st, s, 2, &v, a, 2, &c, &ob, &h, &sv};
   size_t len = 0;
   char *t = metrics_render(&in, &len);
   CHECK(t != NULL);
   if (!t) return;
+  /* the NTP server: every request once by result, signed apart */
+  CHECK(strstr(t, "vettime_server_sockets 2\n"));
+  CHECK(strstr(t, "vettime_server_received_total 10\n"));
+  CHECK(strstr(t, "vettime_server_requests_total{result=\"answered\"} 6\n"));
+  CHECK(strstr(t, "vettime_server_requests_total{result=\"control\"} 3\n"));
+  CHECK(strstr(t, "vettime_server_requests_total{result=\"rate\"} 1\n"));
+  CHECK(strstr(t, "vettime_server_requests_total{result=\"crypto_nak\"} 0\n"));
+  CHECK(!strstr(t, "vettime_server_requests_total{result=\"auth_ok\"}"));
+  CHECK(strstr(t, "vettime_server_signed_total 2\n"));
   CHECK_INT(len, strlen(t));
   CHECK(check_grouping(t) > 50);
   CHECK(strstr(t, "vettime_source_info{source=\"gps \\\"one\\\"\",kind=\"ntp\",class=\"GPS\",refid=\"GPS\"} 1\n"));

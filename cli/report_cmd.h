@@ -1,0 +1,19 @@
+/* `vettime report [--since 24h | --from T [--to T]] [--json | --html]
+ * [-d DATABASE]`: the health report of a period, read from the history
+ * directly (no daemon needed; SQLite's WAL lets the daemon write
+ * meanwhile). Made for cron, which mails what it prints.
+ *
+ * Exit status: 0 the period had no critical alarm; 2 it had one (raised
+ * in it, or open during it); 3 no report could be made (bad option or
+ * period, no database, not a vettime history, configuration error). */
+#ifndef VT_REPORT_CMD_H
+#define VT_REPORT_CMD_H
+
+#include <stdbool.h>
+
+/* argv[0] is "report". config_path: whose `database` and `vote mode` are
+ * the defaults (config_given: -c was given, so a missing file is an
+ * error); json: the global --json. Returns the exit status. */
+int report_main(const char *config_path, bool config_given, bool json, int argc, char **argv);
+
+#endif

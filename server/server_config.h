@@ -1,0 +1,48 @@
+/* The NTP server's directives (README.md, "Serving the time"), a family
+ * registered with the configuration parser (monitor/config_family.h) by
+ * every program's main, like alerting's:
+ *   serve ADDRESS [port N] [threads N]
+ *                               several; IPv4 or IPv6 literal; port 123;
+ *                               threads > 1: that many SO_REUSEPORT sockets
+ *   allow PREFIX | all          server/acl.h
+ *   deny PREFIX | all
+ *   ratelimit off | ratelimit [interval S] [burst N] [leak N] [kod]
+ * The parsed state is a plain value (no pointers): a reload compares it
+ * byte for byte. */
+#ifndef VT_SERVER_CONFIG_H
+#define VT_SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "server/acl.h"
+#include "server/ratelimit.h"
+
+#define SERVE_ADDRS_MAX 8
+
+struct serve_addr {
+  uint8_t family;          /* AF_INET or AF_INET6 */
+  uint8_t addr[16];        /* network order */
+  int port;
+  int threads;             /* sockets (SO_REUSEPORT), one thread each; 1..16 */
+  char text[64];           /* as written, for the log */
+  int line;
+};
+
+struct server_config {
+  struct serve_addr serve[SERVE_ADDRS_MAX];
+  int n_serve;             /* 0: the server is off (the default) */
+  struct acl acl;
+  struct ratelimit_config ratelimit;
+};
+
+/* Registers serve, allow, deny and ratelimit. Call from main before the
+ * first config_load(). Returns 0, or -1 (a bug: see config_register_family). */
+int server_config_register(void);
+
+struct vt_config;
+/* The server directives of a configuration parsed after
+ * server_config_register() (asserted). */
+const struct server_config *server_config_of(const struct vt_config *cfg);
+
+#endif
