@@ -6,6 +6,9 @@
 # the package's files, the vettime user and group and /var/lib/vettime are
 # gone. Needs root (it installs and removes a package) and a few minutes.
 #
+# The daemon also serves NTP on loopback, and a client request gets the
+# vetted time at stratum 2.
+#
 # Where systemd is PID 1 the service is started with systemctl; elsewhere
 # (a container) vettimed is started directly as the vettime user, as the
 # unit would (the unit is still checked with systemd-analyze verify).
@@ -98,6 +101,7 @@ check "vettimed -t as user vettime accepts the installed configuration" \
 # vote, log) as installed.
 BASE=$(free_ports 5)
 P_HTTP=$(free_port)
+P_NTP=$(free_port)
 run /usr/bin/vettime simulate "$TOP/tests/scenarios/clean-five.scn" --check
 /usr/bin/vettime simulate "$TOP/tests/scenarios/clean-five.scn" --port-base "$BASE" \
   --config "$T/servers.conf" --ready "$T/ready" > "$T/simulate.log" 2>&1 &
@@ -109,6 +113,7 @@ chmod 711 "$T"
 chmod 755 "$CONF_DIR"
 { grep -v -e '^server ' -e '^http ' /etc/vettime/vettime.conf
   echo "http 127.0.0.1 port $P_HTTP"
+  echo "serve 127.0.0.1 port $P_NTP"
   cat "$T/servers.conf"; } > "$CONF_DIR/vettime.conf"
 chmod 644 "$CONF_DIR/vettime.conf"
 run diff /etc/vettime/vettime.conf "$CONF_DIR/vettime.conf"
@@ -140,6 +145,20 @@ check "the installed vettimed vets the time from the simulated servers" wait_for
 run "${CLI[@]}" sources
 run "${CLI[@]}" vote
 check "five sources reachable, history /var/lib/vettime/history.db" json_check <("${CLI[@]}" status --json) 'd["reachable"] == 5 and d["database"] == "/var/lib/vettime/history.db"'
+# An NTP client request to the installed daemon's server: a mode 4
+# answer, synchronised (LI 0..2), stratum 2 (the simulated servers are 1).
+ntp_stratum() {
+  python3 - "$P_NTP" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)
+s.sendto(b"\x23" + 47 * b"\0", ("127.0.0.1", int(sys.argv[1])))
+d = s.recv(512)
+print("answer: LI %d, version %d, mode %d, stratum %d, refid %r" % (d[0] >> 6, (d[0] >> 3) & 7, d[0] & 7, d[1], d[12:16]))
+sys.exit(0 if d[0] & 7 == 4 and d[0] >> 6 != 3 and d[1] == 2 else 1)
+PY
+}
+check "its NTP server answers a client with the vetted time, stratum 2" wait_for 10 ntp_stratum
+ntp_stratum
 run ls -l /var/lib/vettime
 check "the history is in /var/lib/vettime and belongs to vettime" \
   test "$(stat -c %U /var/lib/vettime/history.db 2>/dev/null)" = vettime
