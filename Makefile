@@ -1,19 +1,45 @@
 # vettime — plain Makefile. pkg-config for every library, strict warnings,
-# automatic header dependencies (-MMD). Targets: all, test, bench, demo,
-# install, clean.
+# automatic header dependencies (-MMD). Targets: all, test, test-long, unit,
+# bench, demo, fuzz, install, uninstall, clean.
+#
+# Flags follow the GNU conventions, so that `make CFLAGS='-O2 -g'`,
+# dpkg-buildflags and distribution build systems work: CFLAGS, CPPFLAGS
+# and LDFLAGS are the builder's (optimisation, hardening, extra warnings)
+# and are never needed to build; what the build needs (the include path,
+# _GNU_SOURCE, the C standard, the project's warnings, the libraries'
+# pkg-config flags) lives in VT_CPPFLAGS and VT_CFLAGS, always applied.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 
-LIBS_PC := sqlite3 json-c libcurl libmicrohttpd libcrypto
+LIBS_PC := sqlite3 json-c libcurl libmicrohttpd libcrypto libsystemd
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
-           -Wmissing-prototypes -Wpointer-arith -Wcast-align -Wwrite-strings \
-           -Wformat=2 -Wundef -Wvla -Werror=implicit-function-declaration \
-           -pthread -I. $(shell pkg-config --cflags $(LIBS_PC) netsnmp-agent 2>/dev/null)
+VT_CPPFLAGS := -I. -D_GNU_SOURCE $(shell pkg-config --cflags $(LIBS_PC) netsnmp-agent 2>/dev/null)
+VT_CFLAGS   := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+               -Wmissing-prototypes -Wpointer-arith -Wcast-align -Wwrite-strings \
+               -Wformat=2 -Wundef -Wvla -Werror=implicit-function-declaration -pthread
+ALL_CFLAGS   = $(VT_CPPFLAGS) $(CPPFLAGS) $(VT_CFLAGS) $(CFLAGS)
 LDFLAGS += -Wl,--as-needed
 LDLIBS  += $(shell pkg-config --libs $(LIBS_PC) netsnmp-agent 2>/dev/null) -lm -pthread
+
+# Installation directories (GNU names; PREFIX is the older spelling of
+# prefix). The configuration lives in /etc whatever the prefix, as the
+# daemon's default -c path says (monitor/config.h); the unit and sysusers
+# directories follow the prefix (systemd also reads /usr/local/lib/systemd);
+# Debian's package puts the unit in /lib/systemd/system (debian/rules).
+prefix         ?= $(PREFIX)
+exec_prefix    ?= $(prefix)
+bindir         ?= $(exec_prefix)/bin
+sbindir        ?= $(exec_prefix)/sbin
+datarootdir    ?= $(prefix)/share
+datadir        ?= $(datarootdir)
+mandir         ?= $(datarootdir)/man
+docdir         ?= $(datarootdir)/doc/vettime
+sysconfdir     ?= /etc
+systemdunitdir ?= $(prefix)/lib/systemd/system
+sysusersdir    ?= $(prefix)/lib/sysusers.d
+INSTALL        ?= install
 
 BUILD   := build
 # Every .c under these folders is part of the shared library of modules,
@@ -31,7 +57,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/%)
 
 MIGRATIONS := $(sort $(wildcard schema/[0-9]*.sql))
 
-.PHONY: all deps web test unit system bench demo fuzz install clean
+.PHONY: all deps web test test-long unit system bench demo fuzz install install-ui uninstall clean
 all: vettimed vettime
 
 deps:
@@ -54,7 +80,7 @@ $(LIB): $(OBJS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # The SQL migrations are compiled into the binaries, so an installed daemon
 # never depends on finding schema/ at run time.
@@ -63,7 +89,7 @@ $(BUILD)/schema/migrations.c: $(MIGRATIONS) scripts/embed-migrations.sh
 	bash scripts/embed-migrations.sh $(MIGRATIONS) > $@
 
 $(BUILD)/schema/migrations.o: $(BUILD)/schema/migrations.c
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The dashboard (web/ui/) is compiled in as well, with uPlot vendored from
 # npm at the pinned version by scripts/vendor-uplot.sh (never committed; the
@@ -82,21 +108,36 @@ $(BUILD)/web/ui_assets.c: $(UI_FILES) scripts/embed-ui.sh
 	bash scripts/embed-ui.sh $(UI_FILES) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/web/ui_assets.o: $(BUILD)/web/ui_assets.c
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
 
 $(BUILD)/tests/bench_%: tests/bench/bench_%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(LIB) $(LDLIBS)
 
 # `make test` installs what is missing, builds, runs every test and ends with
 # the line "N passed, N failed".
 test: deps
 	@$(MAKE) -s --no-print-directory all $(UNIT_BINS)
 	@bash tests/run.sh $(UNIT_BINS)
+
+# The unit tests alone: no peers, no root, a few seconds (Debian's package
+# build runs these; debian/rules).
+unit:
+	@$(MAKE) -s --no-print-directory $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do \
+	  $$t > $$t.log 2>&1 || { fail=1; echo "FAIL $$t"; tail -n 20 $$t.log; }; \
+	done; [ $$fail -eq 0 ] && echo "unit tests: $(words $(UNIT_BINS)) programs passed"
+
+# The long tests, not part of `make test`: the Debian package built with
+# dpkg-buildpackage, checked by lintian, installed, started and purged
+# (tests/long/). Minutes, and they install and remove a package as root.
+test-long: deps
+	@$(MAKE) -s --no-print-directory all
+	@bash tests/long/run.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
@@ -112,7 +153,7 @@ FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS    := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_OBJS    := $(SRCS:%.c=$(BUILD)/fuzz/obj/%.o) $(BUILD)/fuzz/obj/migrations.o \
                 $(BUILD)/fuzz/obj/ui_assets.o
-FUZZ_CFLAGS  := $(filter-out -O2,$(CFLAGS)) $(FUZZ_FLAGS)
+FUZZ_CFLAGS  := $(VT_CPPFLAGS) $(CPPFLAGS) $(VT_CFLAGS) $(filter-out -O2,$(CFLAGS)) $(FUZZ_FLAGS)
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -141,13 +182,69 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash demo/run.sh
 
+# What an installed vettimed needs, and nothing from the source tree:
+# the programs, their man pages, the example configuration (copied to
+# $(sysconfdir)/vettime/vettime.conf only when there is none: an operator's
+# file is never overwritten), the MIB for trap receivers (docs/alerting.md),
+# the systemd unit and the service user for systemd-sysusers. The unit's
+# paths are filled in from the directories above. tests/system/
+# test_install.sh checks the exact list of files.
+UNIT_SUBST = sed -e 's|@sbindir@|$(sbindir)|g' -e 's|@sysconfdir@|$(sysconfdir)|g'
+# The man pages name the installed files as a /usr install has them.
+MAN_SUBST  = sed -e 's|/usr/share/vettime|$(datadir)/vettime|g' \
+                 -e 's|/usr/share/doc/vettime|$(docdir)|g'
+MAN_PAGES  = vettime.1 vettime.conf.5 vettimed.8
+# The Markdown documents the man pages and the README point to.
+DOCS       = README.md docs/alerting.md docs/scenarios.md docs/receivers-serial.md \
+             docs/receivers-gpsd.md
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
-	install -m 755 vettimed $(DESTDIR)$(PREFIX)/sbin/vettimed
-	install -m 755 vettime $(DESTDIR)$(PREFIX)/bin/vettime
-	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 644 docs/vettime.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 644 docs/vettimed.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) \
+	  $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(mandir)/man8 \
+	  $(DESTDIR)$(datadir)/vettime/mibs $(DESTDIR)$(sysconfdir)/vettime \
+	  $(DESTDIR)$(systemdunitdir) $(DESTDIR)$(sysusersdir) $(DESTDIR)$(docdir)
+	$(INSTALL) -m 755 vettimed $(DESTDIR)$(sbindir)/vettimed
+	$(INSTALL) -m 755 vettime $(DESTDIR)$(bindir)/vettime
+	@mkdir -p $(BUILD)/man
+	for m in $(MAN_PAGES); do \
+	  $(MAN_SUBST) docs/$$m > $(BUILD)/man/$$m && \
+	  $(INSTALL) -m 644 $(BUILD)/man/$$m $(DESTDIR)$(mandir)/man$${m##*.}/$$m || exit 1; \
+	done
+	$(INSTALL) -m 644 $(DOCS) $(DESTDIR)$(docdir)/
+	$(INSTALL) -m 644 schema/VETTIME-MIB.txt $(DESTDIR)$(datadir)/vettime/mibs/VETTIME-MIB.txt
+	$(INSTALL) -m 644 etc/vettime.conf $(DESTDIR)$(datadir)/vettime/vettime.conf.example
+	@if [ -e $(DESTDIR)$(sysconfdir)/vettime/vettime.conf ]; then \
+	  echo "keeping $(DESTDIR)$(sysconfdir)/vettime/vettime.conf (the new example is $(datadir)/vettime/vettime.conf.example)"; \
+	else \
+	  echo "$(INSTALL) -m 644 etc/vettime.conf $(DESTDIR)$(sysconfdir)/vettime/vettime.conf"; \
+	  $(INSTALL) -m 644 etc/vettime.conf $(DESTDIR)$(sysconfdir)/vettime/vettime.conf; \
+	fi
+	$(UNIT_SUBST) etc/vettimed.service.in > $(BUILD)/vettimed.service
+	$(INSTALL) -m 644 $(BUILD)/vettimed.service $(DESTDIR)$(systemdunitdir)/vettimed.service
+	$(INSTALL) -m 644 etc/sysusers.conf $(DESTDIR)$(sysusersdir)/vettime.conf
+	@$(MAKE) -s --no-print-directory install-ui
+
+# The hook for the dashboard's files. Today the dashboard is compiled into
+# vettimed and needs nothing on disk; files served from a `webroot` would be
+# installed under $(datadir)/vettime/ by a recipe added here (a double-colon
+# rule, so that it can be added without touching this one), and listed in
+# tests/system/test_install.sh.
+install-ui::
+	@:
+
+# Removes what install put in place, except $(sysconfdir)/vettime/vettime.conf
+# (the operator's, perhaps edited), the database under /var/lib/vettime and
+# the service user (userdel vettime, if wanted).
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/vettimed $(DESTDIR)$(bindir)/vettime \
+	  $(DESTDIR)$(mandir)/man1/vettime.1 $(DESTDIR)$(mandir)/man5/vettime.conf.5 \
+	  $(DESTDIR)$(mandir)/man8/vettimed.8 \
+	  $(DESTDIR)$(datadir)/vettime/mibs/VETTIME-MIB.txt \
+	  $(DESTDIR)$(datadir)/vettime/vettime.conf.example \
+	  $(DESTDIR)$(systemdunitdir)/vettimed.service $(DESTDIR)$(sysusersdir)/vettime.conf \
+	  $(addprefix $(DESTDIR)$(docdir)/,$(notdir $(DOCS)))
+	-rmdir $(DESTDIR)$(datadir)/vettime/mibs $(DESTDIR)$(datadir)/vettime $(DESTDIR)$(docdir) 2>/dev/null
+	@echo "kept: $(DESTDIR)$(sysconfdir)/vettime/, /var/lib/vettime/ and the vettime user"
 
 clean:
 	rm -rf $(BUILD) vettimed vettime

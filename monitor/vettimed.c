@@ -8,7 +8,9 @@
  * configuration and key file (all checked before anything starts), event
  * loop, history, signals, the AgentX subagent, alerting, sources, HTTP
  * API, the NTP server's sockets and threads, then root dropped to `user`,
- * timers.
+ * timers; then, everything bound and open, READY=1 to systemd
+ * (Type=notify) and the watchdog's keep-alive timer (lib/sdnotify.h; both
+ * are no-ops outside systemd).
  *
  * The one place that knows every module: it wires what flows upward, the
  * round's alarm transitions to alerting (round_on_alarm) and the history's
@@ -29,6 +31,7 @@
 #include "alerting/alert_config.h"
 #include "lib/log.h"
 #include "lib/sched.h"
+#include "lib/sdnotify.h"
 #include "lib/version.h"
 #include "monitor/config.h"
 #include "monitor/history.h"
@@ -112,7 +115,7 @@ static void publish_history(void) {
 /* SIGHUP: re-read the file. Sources, key file and log level are applied;
  * the database and http directives take effect at the next restart. A
  * file with an error leaves the running configuration untouched. */
-static void reload(void) {
+static void reload_config(void) {
   struct vt_config next;
   struct keyring next_keys;
   bool next_has_keys;
@@ -156,6 +159,17 @@ static void reload(void) {
   LOG_INFO("reloaded %s: %d sources", config.path, config.n_sources);
 }
 
+/* The reload between RELOADING=1 and READY=1, so that `systemctl reload`
+ * and the unit's state say what is going on; refused or not, the daemon
+ * runs on. */
+static void reload(void) {
+  sdn_reloading();
+  reload_config();
+  char status[128];
+  snprintf(status, sizeof status, "running: %d sources", config.n_sources);
+  sdn_reloaded(status);
+}
+
 static void on_signal(int fd, short revents, void *arg) {
   (void)revents, (void)arg;
   struct signalfd_siginfo si;
@@ -164,6 +178,7 @@ static void on_signal(int fd, short revents, void *arg) {
       reload();
     } else {
       LOG_INFO("signal %d: stopping", (int)si.ssi_signo);
+      sdn_stopping();
       sched_quit();
     }
   }
@@ -318,6 +333,12 @@ static int start(void) {
   LOG_INFO("vettimed started: %d sources, history %s, API %s%s:%d", config.n_sources,
            config.database, config.http_enabled ? "http://" : "off ", config.http_address,
            config.http_port);
+  /* Last: systemd's Type=notify holds its dependants until now, when the
+   * configuration is read, the sockets are bound and the history is open. */
+  sdn_watchdog_start();
+  char status[128];
+  snprintf(status, sizeof status, "running: %d sources", config.n_sources);
+  sdn_ready(status);
   return 0;
 }
 

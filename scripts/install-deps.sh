@@ -11,6 +11,8 @@ packages=(
   # libraries (see Makefile)
   libsqlite3-dev libjson-c-dev libcurl4-openssl-dev libsnmp-dev
   libmicrohttpd-dev libssl-dev
+  # sd_notify readiness and watchdog (lib/sdnotify.c)
+  libsystemd-dev
   # tools used by tests and the demo
   sqlite3 chrony faketime procps iproute2 python3
   # NTPsec's ntpd and ntpdig, fetched by test_ntp_server.sh with apt-get
@@ -28,6 +30,12 @@ packages=(
   # the dashboard's browser test (tests/system/test_dashboard.sh): headless
   # chromium driven by playwright-core from npm (installed by the test)
   chromium
+  # install checks (tests/system/test_install.sh): systemd-analyze verify on
+  # the unit, man --warnings on the man pages
+  systemd man-db
+  # the Debian package (make test-long: tests/long/test_deb.sh):
+  # dpkg-buildpackage with debhelper, lintian, adduser for the postinst
+  dpkg-dev debhelper lintian adduser
   # fuzzing (make fuzz): clang's libFuzzer
   clang libclang-rt-14-dev
 )
