@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -186,6 +187,14 @@ static int open_db(struct history *h, char *err, size_t errlen) {
     return -1;
   }
   sqlite3_busy_timeout(h->db, BUSY_TIMEOUT_MS);
+  /* SQLite opens a file it may not write read-only, silently: every write
+   * would fail later. Say so now, with the real reason (issue 13). */
+  if (sqlite3_db_readonly(h->db, "main") == 1) {
+    set_err(err, errlen, "%s: cannot be written (%s); vettimed needs to write its history",
+            h->path, access(h->path, W_OK) == 0 ? "read-only file system" :
+                     errno ? strerror(errno) : "permission denied");
+    return -1;
+  }
   return 0;
 }
 
@@ -231,6 +240,24 @@ static int check_level(struct history *h, int *level, char *err, size_t errlen) 
     set_err(err, errlen, "%s: cannot read the schema level: %s", h->path,
             sqlite3_errmsg(h->db));
     return -1;
+  }
+  /* Level 0 is a new, empty file, or somebody else's: a file with tables
+   * of its own is not ours to migrate (issue 13: such a file used to be
+   * switched to WAL, its header rewritten, before being refused). */
+  if (*level == 0) {
+    sqlite3_stmt *st = NULL;
+    int tables = -1;
+    if (sqlite3_prepare_v2(h->db, "SELECT count(*) FROM sqlite_master", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      tables = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (tables != 0) {
+      set_err(err, errlen,
+              "%s: not a vettime history: it has %d tables of its own and no "
+              "schema level; refusing to touch it", h->path, tables);
+      return -1;
+    }
   }
   if (*level > known_level()) {
     set_err(err, errlen,

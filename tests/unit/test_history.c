@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -226,6 +227,45 @@ static void test_newer_refused(void) {
            migrations_count);
   expect_refused_untouched(path, want);
   CHECK_INT(user_version(path), 99);
+}
+
+/* Somebody else's SQLite file (level 0, a samples table of its own) is
+ * refused before anything writes to it: still in rollback-journal mode
+ * (header bytes 18-19 are 1, not 2 as WAL would make them), its table
+ * unchanged. */
+static void test_foreign_refused_untouched(void) {
+  char path[512];
+  sqlite3 *db = NULL;
+  CHECK(sqlite3_open(db_path(path, sizeof path), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db, "CREATE TABLE samples(who TEXT); INSERT INTO samples VALUES('mine')",
+                     NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(db);
+  expect_refused_untouched(path, "not a vettime history: it has 1 tables of its own");
+  unsigned char hdr[32];
+  CHECK(read_file(path, hdr, sizeof hdr) == 32);
+  CHECK_INT(hdr[18], 1);
+  CHECK_INT(hdr[19], 1);
+  CHECK_INT(user_version(path), 0);
+}
+
+/* A history file that cannot be written is refused at open with the
+ * reason, not accepted to fail at every write. (As root the permission
+ * bits do not stop a write: then only the check that it opens stands.) */
+static void test_read_only_refused(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  history_close(h);
+  CHECK(chmod(path, 0444) == 0);
+  h = history_open(path, err, sizeof err);
+  if (geteuid() == 0) {
+    CHECK(h != NULL);
+    history_close(h);
+  } else {
+    CHECK(h == NULL);
+    CHECK(strstr(err, "cannot be written") != NULL);
+  }
+  chmod(path, 0644);
 }
 
 /* A second connection holds the write lock: the flush must fail, keep the
@@ -710,6 +750,8 @@ int main(void) {
   RUN(test_garbage_refused);
   RUN(test_corrupt_refused);
   RUN(test_newer_refused);
+  RUN(test_foreign_refused_untouched);
+  RUN(test_read_only_refused);
   RUN(test_flush_failure_keeps_samples);
   RUN(test_prune);
   RUN(test_bounded_buffer);
