@@ -56,6 +56,17 @@ static int walk(sqlite3 *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *, void *
   return n;
 }
 
+/* Prepares sql, binds the period to ?1 and ?2 and walks the rows. */
+static int walk_period(sqlite3 *db, const char *sql, int64_t from_ns, int64_t to_ns,
+                       int (*row)(sqlite3_stmt *, void *), void *arg, char *err,
+                       size_t errlen) {
+  sqlite3_stmt *st = prepare(db, sql, err, errlen);
+  if (!st) return -1;
+  sqlite3_bind_int64(st, 1, from_ns);
+  sqlite3_bind_int64(st, 2, to_ns);
+  return walk(db, st, row, arg, err, errlen);
+}
+
 static void text_col(sqlite3_stmt *st, int col, char *dst, size_t cap) {
   const char *v = (const char *)sqlite3_column_text(st, col);
   snprintf(dst, cap, "%s", v ? v : "");
@@ -92,12 +103,8 @@ int hr_each_source(sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_source_cb cb,
       " UNION SELECT source_id FROM events WHERE time_ns BETWEEN ?1 AND ?2"
       " UNION SELECT source_id FROM alarms WHERE raised_ns <= ?2"
       "  AND (cleared_ns IS NULL OR cleared_ns >= ?1)) ORDER BY name";
-  sqlite3_stmt *st = prepare(db, sql, err, errlen);
-  if (!st) return -1;
-  sqlite3_bind_int64(st, 1, from_ns);
-  sqlite3_bind_int64(st, 2, to_ns);
   struct source_walk w = {cb, ctx};
-  return walk(db, st, source_row, &w, err, errlen);
+  return walk_period(db, sql, from_ns, to_ns, source_row, &w, err, errlen);
 }
 
 /* ---- votes ---- */
@@ -126,12 +133,8 @@ int hr_each_vote(sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_vote_cb cb, voi
   static const char sql[] =
       "SELECT time_ns, vetted, offset, error, candidates, agreeing, classes,"
       " agreeing_classes FROM votes WHERE time_ns BETWEEN ?1 AND ?2 ORDER BY time_ns, id";
-  sqlite3_stmt *st = prepare(db, sql, err, errlen);
-  if (!st) return -1;
-  sqlite3_bind_int64(st, 1, from_ns);
-  sqlite3_bind_int64(st, 2, to_ns);
   struct vote_walk w = {cb, ctx};
-  return walk(db, st, vote_row, &w, err, errlen);
+  return walk_period(db, sql, from_ns, to_ns, vote_row, &w, err, errlen);
 }
 
 int hr_last_vote(sqlite3 *db, struct hr_vote *v, char *err, size_t errlen) {
@@ -273,12 +276,8 @@ int hr_each_event(sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_event_cb cb, v
   static const char sql[] =
       "SELECT " EVENT_COLUMNS " FROM events e LEFT JOIN sources o ON o.id = e.source_id"
       " WHERE e.time_ns BETWEEN ?1 AND ?2 ORDER BY e.time_ns, e.id";
-  sqlite3_stmt *st = prepare(db, sql, err, errlen);
-  if (!st) return -1;
-  sqlite3_bind_int64(st, 1, from_ns);
-  sqlite3_bind_int64(st, 2, to_ns);
   struct event_walk w = {cb, ctx};
-  return walk(db, st, event_row, &w, err, errlen);
+  return walk_period(db, sql, from_ns, to_ns, event_row, &w, err, errlen);
 }
 
 int hr_each_last_event_before(sqlite3 *db, int64_t from_ns, const char *const *kinds,
@@ -335,10 +334,6 @@ int hr_each_alarm(sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_alarm_cb cb, v
       " FROM alarms a LEFT JOIN sources o ON o.id = a.source_id"
       " WHERE a.raised_ns <= ?2 AND (a.cleared_ns IS NULL OR a.cleared_ns >= ?1)"
       " ORDER BY a.raised_ns, a.id";
-  sqlite3_stmt *st = prepare(db, sql, err, errlen);
-  if (!st) return -1;
-  sqlite3_bind_int64(st, 1, from_ns);
-  sqlite3_bind_int64(st, 2, to_ns);
   struct alarm_walk w = {cb, ctx};
-  return walk(db, st, alarm_row, &w, err, errlen);
+  return walk_period(db, sql, from_ns, to_ns, alarm_row, &w, err, errlen);
 }

@@ -2,6 +2,8 @@
  * detectors and how conditions become events and alarms, on synthetic
  * rounds. The vote, the sample detectors and the alarm table have their own
  * tests; these check the glue and the decisions made here. */
+#include <math.h>
+
 #include "monitor/analysis.h"
 #include "unit.h"
 
@@ -155,6 +157,50 @@ static void test_class_reach_pulses(void) {
   analysis_free(a);
 }
 
+/* The vote is lost after 20 vetted rounds: holdover (a warning alarm)
+ * with the served correction still the last vetted one and its bound
+ * growing, then, past `holdover` (10 s), refusing (a critical alarm,
+ * stratum 16, LI 3). */
+static void test_holdover_then_refusing(void) {
+  struct analysis_config c;
+  analysis_config_default(&c);
+  c.clock.holdover = 10;
+  struct analysis *a = analysis_new(N, &c, 1);
+  double t = 1000, vetted_offset = 0, bound_lost = 0, bound_late = 0;
+  int holdover = 0, refusing = 0;
+  for (int r = 0; r < 40; r++, t += 1) {
+    healthy(t);
+    if (r >= 20)
+      for (int i = 0; i < N; i++) src[i].vote.have_sample = src[i].vote.reachable = false;
+    const struct analysis_result *res = analysis_round(a, t, 0, src);
+    const struct clockmodel_out *o = &res->clock;
+    if (r == 19) vetted_offset = o->offset;
+    if (r == 20) bound_lost = o->error + o->error_rate * (t - o->t0);
+    if (r == 29) bound_late = o->error + o->error_rate * (t - o->t0);
+    if (r >= 20 && r < 30) {
+      CHECK_INT(o->state, CLOCK_HOLDOVER);
+      CHECK(fabs(o->offset - vetted_offset) < 1e-12);
+      CHECK_INT(o->stratum, 2); /* the last vetted round's: stratum 1 + 1 */
+    }
+    if (r >= 30) {
+      CHECK_INT(o->state, CLOCK_REFUSING);
+      CHECK_INT(o->stratum, 16);
+      CHECK_INT(o->leap, 3);
+    }
+    for (int i = 0; i < res->n_transitions; i++) {
+      const struct alarm_transition *tr = &res->transitions[i];
+      if (!tr->raised) continue;
+      if (tr->alarm.kind == EV_HOLDOVER && tr->alarm.severity == SEV_WARNING) holdover++;
+      if (tr->alarm.kind == EV_REFUSING && tr->alarm.severity == SEV_CRITICAL) refusing++;
+    }
+  }
+  CHECK_INT(holdover, 1);
+  CHECK_INT(refusing, 1);
+  /* 9 s further into holdover: grown by at least the 1 ppm margin */
+  CHECK(bound_late >= bound_lost + 9 * 1e-6 - 1e-12);
+  analysis_free(a);
+}
+
 /* A local clock step is a pulse of its own; it raises a critical alarm. */
 static void test_local_step(void) {
   struct analysis *a = fresh();
@@ -172,6 +218,7 @@ int main(void) {
   RUN(test_noisy_sample_confirmed);
   RUN(test_quorum_warmup);
   RUN(test_class_reach_pulses);
+  RUN(test_holdover_then_refusing);
   RUN(test_local_step);
   return unit_done();
 }
