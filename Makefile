@@ -145,8 +145,11 @@ bench: deps
 
 # Fuzzing (libFuzzer): every tests/fuzz/fuzz_*.c against the whole library
 # built again with clang's coverage and sanitizers, each run for
-# FUZZ_SECONDS; tests/fuzz/run.sh prints executions and findings.
+# FUZZ_SECONDS or FUZZ_RUNS executions, whichever comes first (the
+# BENCHMARKS.md runs: FUZZ_SECONDS=600 FUZZ_RUNS=10000000), one after the
+# other; tests/fuzz/run.sh prints executions, time and findings.
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= -1
 FUZZ_CC      := clang
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
@@ -176,7 +179,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/libvettime-fuzz.a
 
 fuzz: deps
 	@$(MAKE) -s --no-print-directory $(FUZZ_BINS)
-	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_RUNS) $(FUZZ_BINS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
