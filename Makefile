@@ -1,6 +1,6 @@
 # vettime — plain Makefile. pkg-config for every library, strict warnings,
 # automatic header dependencies (-MMD). Targets: all, test, test-long, unit,
-# bench, demo, fuzz, install, uninstall, clean.
+# check-asan, bench, demo, fuzz, install, uninstall, clean.
 #
 # Flags follow the GNU conventions, so that `make CFLAGS='-O2 -g'`,
 # dpkg-buildflags and distribution build systems work: CFLAGS, CPPFLAGS
@@ -57,7 +57,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/%)
 
 MIGRATIONS := $(sort $(wildcard schema/[0-9]*.sql))
 
-.PHONY: all deps web test test-long unit system bench demo fuzz install install-ui uninstall clean
+.PHONY: all deps web test test-long unit check-asan system bench demo fuzz install install-ui uninstall clean
 all: vettimed vettime
 
 deps:
@@ -68,11 +68,17 @@ deps:
 # an archive.
 PROBE_OBJS := $(filter $(BUILD)/probes/%,$(OBJS))
 
-vettimed: $(BUILD)/monitor/vettimed.o $(PROBE_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The programs are linked with CFLAGS too (as make's built-in rules do), so
+# that `make CFLAGS='-O1 -g -fsanitize=address,undefined'` links the
+# sanitizers' run time. $(BUILD)/bin/ holds the same programs for a build in
+# another BUILD directory (check-asan below).
+vettimed $(BUILD)/bin/vettimed: $(BUILD)/monitor/vettimed.o $(PROBE_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-vettime: $(BUILD)/cli/vettime.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+vettime $(BUILD)/bin/vettime: $(BUILD)/cli/vettime.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB): $(OBJS)
 	rm -f $@
@@ -138,6 +144,22 @@ unit:
 test-long: deps
 	@$(MAKE) -s --no-print-directory all
 	@bash tests/long/run.sh
+
+# The unit tests and the daemon under AddressSanitizer, UndefinedBehavior-
+# Sanitizer and LeakSanitizer: everything built again in build/asan (the
+# CFLAGS below, CPPFLAGS and LDFLAGS as given), then tests/sanitize/run.sh
+# runs every unit test (leaks checked) and vettimed against `vettime
+# simulate` for SANITIZE_SECONDS, and ends with "check-asan: passed" or
+# "check-asan: FAILED" and a non-zero exit. Part of .ci/run.
+ASAN_BUILD       := build/asan
+ASAN_CFLAGS      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+SANITIZE_SECONDS ?= 25
+
+check-asan:
+	@$(MAKE) -s --no-print-directory BUILD=$(ASAN_BUILD) CFLAGS='$(ASAN_CFLAGS)' \
+	  $(ASAN_BUILD)/bin/vettimed $(ASAN_BUILD)/bin/vettime \
+	  $(UNIT_BINS:$(BUILD)/%=$(ASAN_BUILD)/%)
+	@bash tests/sanitize/run.sh $(ASAN_BUILD) $(SANITIZE_SECONDS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# `make check-asan`: the programs and unit tests built with
+# -fsanitize=address,undefined (in BUILD, build/asan) run
+#   1. every unit test, with LeakSanitizer on (detect_leaks=1);
+#   2. vettimed against `vettime simulate` (both sanitized) for SECONDS:
+#      a DCF77 server steps 0.5 s away and back (tests/system/alerting/
+#      raise-clear.scn), so the daemon polls, votes, raises and clears
+#      alarms and delivers the notifications to a syslog listener; the API,
+#      the metrics and the dashboard are read, the configuration reloaded
+#      (SIGHUP), then the daemon is stopped with SIGTERM (leaks checked at
+#      its exit too).
+# Every sanitizer report goes to a file under the run's directory
+# (log_path) and stops the program (halt_on_error=1); the check passes when
+# every program exited 0, the daemon ran rounds, and no report was written.
+# Ends with "check-asan: passed" or "check-asan: FAILED (...)"; exit 1 then.
+# Usage: run.sh BUILD SECONDS
+set -u
+cd "$(dirname "$0")/../.."
+TOP=$PWD
+BUILD=${1:-build/asan}
+SECONDS_RUN=${2:-25}
+OUT=$TOP/$BUILD/check
+rm -rf "$OUT"; mkdir -p "$OUT/reports"
+export ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$OUT/reports/asan"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:report_error_type=1:log_path=$OUT/reports/ubsan"
+export LSAN_OPTIONS="log_path=$OUT/reports/lsan"
+t0=$SECONDS
+problems=()
+note() { problems+=("$1"); echo "FAIL - $1"; }
+
+# ---- 1. unit tests -----------------------------------------------------
+n=0
+for t in "$BUILD"/tests/test_*; do
+  [[ -x $t && ! $t == *.d && ! $t == *.log ]] || continue
+  n=$((n + 1))
+  "$t" > "$t.log" 2>&1; rc=$?
+  if [[ $rc -ne 0 ]]; then
+    note "unit $(basename "$t") (exit $rc; $t.log)"
+    tail -n 15 "$t.log"
+  fi
+done
+echo "unit tests under ASan+UBSan+LSan: $n programs run in $((SECONDS - t0)) s"
+[[ $n -gt 0 ]] || note "no unit test found in $BUILD/tests"
+
+# ---- 2. the daemon -----------------------------------------------------
+VETTIMED=$TOP/$BUILD/bin/vettimed
+VETTIME=$TOP/$BUILD/bin/vettime
+D=$OUT/daemon; mkdir -p "$D"
+PIDS=()
+stop_all() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; sleep 0.3
+             for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done; }
+trap stop_all EXIT
+wait_for() { local end=$((SECONDS + $1)); shift
+             while ((SECONDS < end)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }
+ports=$(python3 - <<'PY'
+import random, socket
+while True:
+    base = random.randint(20000, 59000); socks = []
+    try:
+        for p in range(base, base + 5):
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                s = socket.socket(socket.AF_INET, kind); s.bind(("127.0.0.1", p)); socks.append(s)
+        print(base); break
+    except OSError:
+        pass
+    finally:
+        for s in socks: s.close()
+PY
+)
+sim_base=$ports http=$((ports + 3)) syslog=$((ports + 4))
+d0=$SECONDS
+"$VETTIME" simulate "$TOP/tests/system/alerting/raise-clear.scn" --port-base "$sim_base" \
+  --config "$D/servers.conf" --ready "$D/ready" > "$D/simulate.log" 2>&1 &
+sim=$!; PIDS+=($sim)
+python3 "$TOP/tests/system/alerting/syslog_listener.py" udp "127.0.0.1:$syslog" "$D/syslog.txt" &
+PIDS+=($!)
+wait_for 20 test -e "$D/ready" || note "the simulator did not start ($D/simulate.log)"
+{ cat "$D/servers.conf"; cat <<CONF
+database $D/history.db
+http 127.0.0.1 port $http
+alarmclear 3
+alertsite asan
+alertrepeat 0
+alertretry 0.5 2
+heartbeat 0
+alert syslog remote udp 127.0.0.1:$syslog name sys
+CONF
+} > "$D/vettime.conf"
+"$VETTIMED" -c "$D/vettime.conf" > "$D/vettimed.log" 2>&1 &
+daemon=$!; PIDS+=($daemon)
+URL=http://127.0.0.1:$http
+wait_for 20 "$VETTIME" -c "$D/vettime.conf" status || note "the daemon's API did not answer ($D/vettimed.log)"
+half=$((d0 + SECONDS_RUN / 2))
+while ((SECONDS < half)); do sleep 1; done
+kill -HUP "$daemon" 2>/dev/null
+api_fail=0
+for doc in status sources vote events alarms; do
+  "$VETTIME" -c "$D/vettime.conf" $doc --json > "$D/$doc.json" 2>> "$D/cli.err" || api_fail=1
+done
+for path in /metrics / /ui/app.js /api/v1/history/vetted /nothing "/api/v1/history?source=x&from=nonsense"; do
+  curl -s -o /dev/null --max-time 5 "$URL$path" || api_fail=1
+done
+[[ $api_fail -eq 0 ]] || note "an API read failed ($D/cli.err)"
+while ((SECONDS < d0 + SECONDS_RUN)); do sleep 1; done
+"$VETTIME" -c "$D/vettime.conf" alert status --json > "$D/alert.json" 2>> "$D/cli.err" || note "vettime alert status failed"
+"$VETTIME" -c "$D/vettime.conf" check > "$D/check.txt" 2>> "$D/cli.err" # a verdict, any exit
+kill -TERM "$daemon" 2>/dev/null
+wait_for 15 bash -c "! kill -0 $daemon" || note "the daemon did not stop on SIGTERM"
+wait "$daemon"; rc=$?
+[[ $rc -eq 0 ]] || note "vettimed exited $rc ($D/vettimed.log)"
+kill -TERM "$sim" 2>/dev/null; wait "$sim"; rc=$?
+[[ $rc -eq 0 ]] || note "vettime simulate exited $rc ($D/simulate.log)"
+stop_all; PIDS=()
+
+q() { sqlite3 "$D/history.db" "$1" 2>/dev/null || echo 0; }
+rounds=$(q "SELECT count(*) FROM votes"); samples=$(q "SELECT count(*) FROM samples")
+alarms=$(q "SELECT count(*) FROM alarms"); sent=$(q "SELECT count(*) FROM alert_outbox WHERE state = 'sent'")
+lines=$(grep -c . "$D/syslog.txt" 2>/dev/null || true)
+echo "daemon under ASan+UBSan+LSan for $((SECONDS - d0)) s: $rounds rounds, $samples samples, $alarms alarms, $sent notifications sent, ${lines:-0} received"
+[[ ${rounds:-0} -ge $((SECONDS_RUN / 2)) ]] || note "the daemon ran ${rounds:-0} rounds in ${SECONDS_RUN} s"
+[[ ${samples:-0} -gt 0 ]] || note "no sample in the history"
+[[ ${alarms:-0} -ge 1 ]] || note "no alarm raised (the DCF77 step at t=4)"
+[[ ${lines:-0} -ge 1 ]] || note "no notification reached the syslog listener"
+
+# ---- the sanitizers' reports -------------------------------------------
+reports=$(find "$OUT/reports" -type f -size +0 | sort)
+if [[ -n $reports ]]; then
+  note "sanitizer reports: $(echo "$reports" | wc -l)"
+  for r in $reports; do echo "==== $r"; head -n 40 "$r"; done
+fi
+# Reports the log_path missed (a program that writes its stderr to its log)
+if grep -lE '^(==[0-9]+==ERROR|SUMMARY: (Address|Undefined|Leak)Sanitizer)|runtime error:' \
+     "$BUILD"/tests/test_*.log "$D"/*.log 2>/dev/null; then
+  note "sanitizer output in the logs above"
+fi
+
+echo "check-asan: $((SECONDS - t0)) s"
+if [[ ${#problems[@]} -eq 0 ]]; then
+  echo "check-asan: passed"
+  exit 0
+fi
+echo "check-asan: FAILED (${#problems[@]}: ${problems[*]})"
+exit 1
