@@ -138,9 +138,11 @@ unit:
 	  $$t > $$t.log 2>&1 || { fail=1; echo "FAIL $$t"; tail -n 20 $$t.log; }; \
 	done; [ $$fail -eq 0 ] && echo "unit tests: $(words $(UNIT_BINS)) programs passed"
 
-# The long tests, not part of `make test`: the Debian package built with
-# dpkg-buildpackage, checked by lintian, installed, started and purged
-# (tests/long/). Minutes, and they install and remove a package as root.
+# The long tests, not part of `make test` (tests/long/): the Debian package
+# built with dpkg-buildpackage, checked by lintian, installed, started and
+# purged; and 100 SIGKILL cycles of the daemon in polling, alarms and alert
+# delivery, the history and the outbox checked afterwards. About ten
+# minutes, and they install and remove a package as root.
 test-long: deps
 	@$(MAKE) -s --no-print-directory all
 	@bash tests/long/run.sh
