@@ -5,7 +5,9 @@
 #   2. vettimed against `vettime simulate` (both sanitized) for SECONDS:
 #      a DCF77 server steps 0.5 s away and back (tests/system/alerting/
 #      raise-clear.scn), so the daemon polls, votes, raises and clears
-#      alarms and delivers the notifications to a syslog listener; the API,
+#      alarms and delivers the notifications to a syslog listener; a chrony
+#      SOCK source gets good samples and garbage; the NTP server answers
+#      good, short, authenticated-looking and control requests; the API,
 #      the metrics and the dashboard are read, the configuration reloaded
 #      (SIGHUP), then the daemon is stopped with SIGTERM (leaks checked at
 #      its exit too).
@@ -57,7 +59,7 @@ import random, socket
 while True:
     base = random.randint(20000, 59000); socks = []
     try:
-        for p in range(base, base + 5):
+        for p in range(base, base + 6):
             for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
                 s = socket.socket(socket.AF_INET, kind); s.bind(("127.0.0.1", p)); socks.append(s)
         print(base); break
@@ -67,7 +69,7 @@ while True:
         for s in socks: s.close()
 PY
 )
-sim_base=$ports http=$((ports + 3)) syslog=$((ports + 4))
+sim_base=$ports http=$((ports + 3)) syslog=$((ports + 4)) ntp=$((ports + 5))
 d0=$SECONDS
 "$VETTIME" simulate "$TOP/tests/system/alerting/raise-clear.scn" --port-base "$sim_base" \
   --config "$D/servers.conf" --ready "$D/ready" > "$D/simulate.log" 2>&1 &
@@ -84,12 +86,54 @@ alertrepeat 0
 alertretry 0.5 2
 heartbeat 0
 alert syslog remote udp 127.0.0.1:$syslog name sys
+sock $D/refclock.sock class GAL
+serve 127.0.0.1 port $ntp
+ratelimit interval 0.05 burst 20 kod
 CONF
 } > "$D/vettime.conf"
 "$VETTIMED" -c "$D/vettime.conf" > "$D/vettimed.log" 2>&1 &
 daemon=$!; PIDS+=($daemon)
 URL=http://127.0.0.1:$http
 wait_for 20 "$VETTIME" -c "$D/vettime.conf" status || note "the daemon's API did not answer ($D/vettimed.log)"
+# chrony SOCK samples, every 0.25 s, with garbage between them.
+python3 - "$D/refclock.sock" "$SECONDS_RUN" <<'PY' > "$D/sock-writer.log" 2>&1 &
+import os, socket, struct, sys, time
+path, secs = sys.argv[1], float(sys.argv[2])
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+end = time.time() + secs
+i = 0
+while time.time() < end:
+    t = time.time()
+    good = struct.pack("=qqdiiii", int(t), int((t % 1) * 1e6), 0.0, 0, 0, 0, 0x534f434b)
+    bad = [os.urandom(i % 64), good[:-4] + b"XXXX", struct.pack("=qqdiiii", 0, -5, float("nan"), 1, 7, 0, 0x534f434b)]
+    for pkt in [good, bad[i % 3]]:
+        try:
+            s.sendto(pkt, path)
+        except OSError:
+            pass
+    i += 1
+    time.sleep(0.25)
+PY
+PIDS+=($!)
+# NTP requests: good ones, short ones, with a fake MAC, mode 6 and 7, a burst.
+ntp_requests() {
+  python3 - "$ntp" <<'PY'
+import os, socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.2)
+port = int(sys.argv[1]); answers = 0
+base = struct.pack("!BBbb", 4 << 3 | 3, 0, 4, 0) + bytes(36) + os.urandom(8)
+reqs = [base, base[:47], base + struct.pack("!I", 1) + os.urandom(16), base + struct.pack("!I", 2) + os.urandom(20),
+        bytes([0x16]) + bytes(11), bytes([0x17]) + bytes(47), base + bytes(28), os.urandom(200)] + [base] * 40
+for r in reqs:
+    s.sendto(r, ("127.0.0.1", port))
+    try:
+        s.recv(1024); answers += 1
+    except OSError:
+        pass
+print(answers)
+sys.exit(0 if answers > 0 else 1)
+PY
+}
 half=$((d0 + SECONDS_RUN / 2))
 while ((SECONDS < half)); do sleep 1; done
 kill -HUP "$daemon" 2>/dev/null
@@ -101,6 +145,7 @@ for path in /metrics / /ui/app.js /api/v1/history/vetted /nothing "/api/v1/histo
   curl -s -o /dev/null --max-time 5 "$URL$path" || api_fail=1
 done
 [[ $api_fail -eq 0 ]] || note "an API read failed ($D/cli.err)"
+ntp_requests > "$D/ntp.txt" 2>&1 || note "the NTP server answered nothing ($D/ntp.txt)"
 while ((SECONDS < d0 + SECONDS_RUN)); do sleep 1; done
 "$VETTIME" -c "$D/vettime.conf" alert status --json > "$D/alert.json" 2>> "$D/cli.err" || note "vettime alert status failed"
 "$VETTIME" -c "$D/vettime.conf" check > "$D/check.txt" 2>> "$D/cli.err" # a verdict, any exit
@@ -121,6 +166,9 @@ echo "daemon under ASan+UBSan+LSan for $((SECONDS - d0)) s: $rounds rounds, $sam
 [[ ${samples:-0} -gt 0 ]] || note "no sample in the history"
 [[ ${alarms:-0} -ge 1 ]] || note "no alarm raised (the DCF77 step at t=4)"
 [[ ${lines:-0} -ge 1 ]] || note "no notification reached the syslog listener"
+sock_samples=$(q "SELECT count(*) FROM samples JOIN sources ON sources.id = source_id WHERE sources.kind = 'sock'")
+echo "the SOCK source: ${sock_samples:-0} samples; the NTP server: $(cat "$D/ntp.txt" 2>/dev/null) answers to 48 requests"
+[[ ${sock_samples:-0} -ge 1 ]] || note "no sample from the SOCK source"
 
 # ---- the sanitizers' reports -------------------------------------------
 reports=$(find "$OUT/reports" -type f -size +0 | sort)
