@@ -10,7 +10,9 @@
 #      good, short, authenticated-looking and control requests; the API,
 #      the metrics and the dashboard are read, the configuration reloaded
 #      (SIGHUP), then the daemon is stopped with SIGTERM (leaks checked at
-#      its exit too).
+#      its exit too);
+#   3. vettime report (text, JSON, HTML) and replay over that history, and
+#      vettime decode over the recorded receiver files of tests/data.
 # Every sanitizer report goes to a file under the run's directory
 # (log_path) and stops the program (halt_on_error=1); the check passes when
 # every program exited 0, the daemon ran rounds, and no report was written.
@@ -169,6 +171,23 @@ echo "daemon under ASan+UBSan+LSan for $((SECONDS - d0)) s: $rounds rounds, $sam
 sock_samples=$(q "SELECT count(*) FROM samples JOIN sources ON sources.id = source_id WHERE sources.kind = 'sock'")
 echo "the SOCK source: ${sock_samples:-0} samples; the NTP server: $(cat "$D/ntp.txt" 2>/dev/null) answers to 48 requests"
 [[ ${sock_samples:-0} -ge 1 ]] || note "no sample from the SOCK source"
+
+# ---- 3. the CLI over the run's history and the recorded receiver files -
+cli_fail=0
+for args in "report -d $D/history.db --since 1h" "report -d $D/history.db --since 1h --json" \
+            "report -d $D/history.db --since 1h --html" "replay --db $D/history.db --from -1h --quiet"; do
+  # shellcheck disable=SC2086
+  "$VETTIME" $args > "$D/cli-out.txt" 2>> "$D/cli.err"; rc=$?
+  [[ $rc -lt 64 ]] || { cli_fail=1; echo "vettime $args: exit $rc"; }
+done
+for f in "$TOP"/tests/data/nmea/*.log; do
+  "$VETTIME" decode nmea "$f" > /dev/null 2>> "$D/cli.err" || { cli_fail=1; echo "decode nmea $f failed"; }
+done
+for f in "$TOP"/tests/data/gpsd/*.chk; do
+  "$VETTIME" decode gpsd "$f" --json > /dev/null 2>> "$D/cli.err"; rc=$?
+  [[ $rc -lt 64 ]] || { cli_fail=1; echo "decode gpsd $f: exit $rc"; }
+done
+[[ $cli_fail -eq 0 ]] || note "a vettime report, replay or decode failed ($D/cli.err)"
 
 # ---- the sanitizers' reports -------------------------------------------
 reports=$(find "$OUT/reports" -type f -size +0 | sort)
