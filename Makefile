@@ -150,9 +150,10 @@ test-long: deps
 # The unit tests and the daemon under AddressSanitizer, UndefinedBehavior-
 # Sanitizer and LeakSanitizer: everything built again in build/asan (the
 # CFLAGS below, CPPFLAGS and LDFLAGS as given), then tests/sanitize/run.sh
-# runs every unit test (leaks checked) and vettimed against `vettime
-# simulate` for SANITIZE_SECONDS, and ends with "check-asan: passed" or
-# "check-asan: FAILED" and a non-zero exit. Part of .ci/run.
+# runs every unit test (leaks checked), vettimed against `vettime simulate`
+# for SANITIZE_SECONDS, the CLI over its history, and the system tests of
+# SANITIZE_SYSTEM with these programs; it ends with "check-asan: passed" or
+# "check-asan: FAILED (...)" and a non-zero exit. Part of .ci/run.
 ASAN_BUILD       := build/asan
 ASAN_CFLAGS      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 SANITIZE_SECONDS ?= 25
