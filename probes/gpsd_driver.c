@@ -389,7 +389,10 @@ static void connected(struct probe *p) {
     return;
   }
   sched_remove_fd(p->fd);
-  sched_add_fd(p->fd, POLLIN, on_readable, p);
+  if (sched_add_fd(p->fd, POLLIN, on_readable, p)) {
+    lose_conn(p, "the event loop cannot watch the connection");
+    return;
+  }
   p->conn = CONN_UP;
   if (p->was_up) p->rep.counters[PC_RECONNECT]++;
   p->was_up = true;
@@ -429,9 +432,14 @@ static int open_conn(struct probe *p) {
   }
   freeaddrinfo(res);
   if (fd < 0) return -1;
+  if (sched_add_fd(fd, POLLOUT, on_connect_done, p)) {
+    LOG_RATELIMITED(LOG_LVL_WARN, "%s: the event loop cannot watch one more descriptor",
+                    p->cfg.name);
+    close(fd);
+    return -1;
+  }
   p->fd = fd;
   p->conn = CONN_CONNECTING;
-  sched_add_fd(fd, POLLOUT, on_connect_done, p);
   return 0;
 }
 

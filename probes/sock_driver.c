@@ -184,7 +184,14 @@ static struct probe *sock_start(const struct source_config *cfg, int index,
   p->rep.inferred_class = CLASS_UNKNOWN;
   snprintf(p->rep.state, sizeof p->rep.state, "init");
   snprintf(p->rep.detail, sizeof p->rep.detail, "chrony SOCK at %.180s", cfg->device);
-  sched_add_fd(fd, POLLIN, on_readable, p);
+  if (sched_add_fd(fd, POLLIN, on_readable, p)) {
+    snprintf(err, errlen, "sock %s: the event loop cannot watch one more descriptor",
+             cfg->device);
+    close(fd);
+    unlink(cfg->device);
+    free(p);
+    return NULL;
+  }
   p->tick = sched_add_timer(TICK, on_tick, p);
   return p;
 }

@@ -1,0 +1,174 @@
+# System test: host names are resolved off the loop (lib/resolver.h), and
+# polls are spread (probes/ntp_client.c). A resolver stub loaded with
+# LD_PRELOAD (tests/system/slow_resolver.c) makes getaddrinfo() take 8 s
+# for one name, answer a wrong address first for another, and fail for a
+# third; vettimed polls two real chronyd servers by address beside them.
+# Asserted, in numbers:
+# - while the slow name resolves, the source exists and says "unresolved",
+#   the rounds keep a one-second pace (largest gap between two rounds in
+#   the history < 1.5 s) and the servers polled by address keep sending
+#   samples (at least 6 each before the slow one's first, none more than
+#   2.5 s apart);
+# - the slow name resolves after its 8 s and its source then has samples;
+# - a server whose name points where nothing answers is looked up again
+#   after 8 unanswered polls, and polled at its new address;
+# - a name that cannot be resolved leaves its source "unresolved" with the
+#   reason, and is tried again 8 s later;
+# - polls are spread: the two address sources' first samples are not at
+#   the same instant, and their intervals vary (not all 1.000 s).
+. "$(dirname "$0")/lib.sh"
+
+SHIM=$T/slow_resolver.so
+check "the resolver stub builds" cc -shared -fPIC -O2 -Wall -Wextra -o "$SHIM" \
+  "$TOP/tests/system/slow_resolver.c" -ldl
+
+P_A=$(free_port); P_B=$(free_port); P_C=$(free_port); P_HTTP=$(free_port)
+start_chronyd a "$P_A" ""
+start_chronyd b "$P_B" "+1"
+start_chronyd c "$P_C" ""
+for p in "$P_A" "$P_B" "$P_C"; do
+  check "chronyd on port $p answers" wait_for 10 ntp_answers "$p"
+done
+
+MAP=$T/names
+cat > "$MAP" <<MAP
+slow.vettime.test 8 127.0.0.1
+moving.vettime.test 0 127.0.0.2
+nowhere.vettime.test 0 -
+MAP
+
+cat > "$T/vettime.conf" <<CONF
+server 127.0.0.1 port $P_A minpoll 0 maxpoll 0 class GPS
+server 127.0.0.1 port $P_B minpoll 0 maxpoll 0 class GAL
+server slow.vettime.test port $P_C minpoll 0 maxpoll 0 class DCF
+server moving.vettime.test port $P_C minpoll 0 maxpoll 0 class MSF
+server nowhere.vettime.test port $P_C minpoll 0 maxpoll 0 class WWVB
+database $T/history.db
+http 127.0.0.1 port $P_HTTP
+log debug
+CONF
+
+sources_json() { "$VETTIME" -c "$T/vettime.conf" sources --json > "$T/$1.json"; }
+t_start=$(date +%s.%N)
+LD_PRELOAD=$SHIM VT_SLOW_RESOLVER=$MAP start_vettimed "$T/vettime.conf"
+t_api=$(date +%s.%N)
+echo "the API answered $(python3 -c "print(round($t_api - $t_start, 3))") s after the start"
+check "the API answers within 3 s of the start (nothing waits for the slow name)" \
+  python3 -c "import sys; sys.exit(0 if $t_api - $t_start < 3 else 1)"
+
+# At once: every source exists; the slow one is resolving.
+S="d['sources']"
+sources_json early
+check "early: five sources; the slow name's is 'unresolved', 'resolving slow.vettime.test', nothing sent" \
+  json_check "$T/early.json" "len($S) == 5 and $S[2]['state'] == 'unresolved' and \
+    $S[2]['detail'] == 'resolving slow.vettime.test' and $S[2]['counters']['sent'] == 0"
+
+# Six seconds in, the slow name is still resolving and the others poll.
+sleep_until() { python3 -c "import time; time.sleep(max(0, $t_start + $1 - time.time()))"; }
+sleep_until 6
+sources_json mid
+"$VETTIME" -c "$T/vettime.conf" sources > "$T/mid.txt"; cat "$T/mid.txt"
+check "6 s in: the slow source is still 'unresolved' with no sample" json_check "$T/mid.json" \
+  "$S[2]['state'] == 'unresolved' and $S[2]['counters']['valid'] == 0"
+check "6 s in: both address sources have at least 4 valid samples" json_check "$T/mid.json" \
+  "$S[0]['counters']['valid'] >= 4 and $S[1]['counters']['valid'] >= 4"
+check "6 s in: the sources table shows the state 'unresolved'" grep -q "unresolved" "$T/mid.txt"
+check "6 s in: the unresolvable name says why" json_check "$T/mid.json" \
+  "$S[4]['state'] == 'unresolved' and $S[4]['detail'].startswith('cannot resolve nowhere.vettime.test')"
+
+# The moving name first pointed at 127.0.0.2, where nothing answers; now it
+# moves to the server. vettimed only sees that by looking it up again.
+check "the moving name was looked up once" grep -q "^moving.vettime.test 127.0.0.2" "$MAP.log"
+sed -i 's/^moving.vettime.test 0 127.0.0.2/moving.vettime.test 0 127.0.0.1/' "$MAP"
+
+slow_has_samples() { sources_json late && json_check "$T/late.json" "$S[2]['counters']['valid'] >= 3"; }
+check "the slow source has 3 valid samples within 20 s" wait_for 20 slow_has_samples
+moving_has_samples() { sources_json late && json_check "$T/late.json" "$S[3]['counters']['valid'] >= 3"; }
+check "the moved source has 3 valid samples within 20 s" wait_for 20 moving_has_samples
+sources_json late
+"$VETTIME" -c "$T/vettime.conf" sources > "$T/late.txt"; cat "$T/late.txt"
+check "the slow source is 'ok' with detail 'slow.vettime.test is 127.0.0.1'" json_check "$T/late.json" \
+  "$S[2]['state'] == 'ok' and $S[2]['detail'] == 'slow.vettime.test is 127.0.0.1'"
+check "the moved source is 'ok' at 127.0.0.1 and counted its unanswered polls (timeout >= 7)" \
+  json_check "$T/late.json" "$S[3]['state'] == 'ok' and $S[3]['detail'] == 'moving.vettime.test is 127.0.0.1' \
+    and $S[3]['counters']['timeout'] >= 7"
+check "the log says the slow name resolved after about 8 s" \
+  grep -qE "server slow.vettime.test:$P_C: slow.vettime.test resolved to 127.0.0.1 in 8\.[0-9]+ s" "$T/vettimed.log"
+check "the log says the moving name moved" grep -q \
+  "moving.vettime.test now resolves to 127.0.0.1 (was 127.0.0.2)" "$T/vettimed.log"
+
+kill -TERM "$VETTIMED_PID"
+check "vettimed exits 0 on SIGTERM" wait "$VETTIMED_PID"
+echo "---- resolver stub's log"; cat "$MAP.log"
+
+# The numbers, from the history and the stub's log.
+python3 - "$T/history.db" "$MAP.log" "$P_A" "$P_B" "$P_C" > "$T/figures.txt" <<'PY'
+import sqlite3, statistics, sys
+db, log, pa, pb, pc = sys.argv[1:]
+c = sqlite3.connect(db)
+rounds = [r[0] / 1e9 for r in c.execute("SELECT time_ns FROM votes ORDER BY time_ns")]
+def samples(name):
+    return [r[0] / 1e9 for r in c.execute(
+        "SELECT rx_time_ns FROM samples s JOIN sources o ON o.id = s.source_id "
+        "WHERE o.name = ? ORDER BY rx_time_ns", (name,))]
+a, b = samples("127.0.0.1:" + pa), samples("127.0.0.1:" + pb)
+slow = samples("slow.vettime.test:" + pc)
+first_slow = slow[0] if slow else float("inf")
+gaps = [y - x for x, y in zip(rounds, rounds[1:])]
+before = [t for t in rounds if t < first_slow]
+fig = {
+    "rounds": len(rounds),
+    "max_round_gap": max(gaps) if gaps else 99,
+    "rounds_before_slow": len(before),
+    "slow_first_after_first_round": first_slow - rounds[0] if rounds else 99,
+}
+for key, s in (("a", a), ("b", b)):
+    pre = [t for t in s if t < first_slow]
+    iv = [y - x for x, y in zip(s, s[1:])]
+    fig[key + "_before_slow"] = len(pre)
+    fig[key + "_max_gap_before_slow"] = max((y - x for x, y in zip(pre, pre[1:])), default=99)
+    fig[key + "_interval_sd_ms"] = statistics.pstdev(iv) * 1e3 if len(iv) > 2 else 0
+    fig[key + "_interval_mean"] = statistics.mean(iv) if iv else 0
+fig["first_sample_spread_ms"] = abs(a[0] - b[0]) * 1e3 if a and b else 0
+looks = {}
+for line in open(log):
+    name, addr, start, end = line.split()
+    looks.setdefault(name, []).append((addr, float(start), float(end)))
+m = looks.get("moving.vettime.test", [])
+fig["moving_lookups"] = len(m)
+fig["moving_relookup_after"] = m[1][1] - m[0][2] if len(m) >= 2 else 0
+n = looks.get("nowhere.vettime.test", [])
+fig["nowhere_lookups"] = len(n)
+fig["nowhere_retry_after"] = n[1][1] - n[0][2] if len(n) >= 2 else 0
+s = looks.get("slow.vettime.test", [])
+fig["slow_lookup_seconds"] = s[0][2] - s[0][1] if s else 0
+for k, v in fig.items():
+    print(k, round(v, 4) if isinstance(v, float) else v)
+PY
+cat "$T/figures.txt"
+fig() { awk -v k="$1" '$1 == k {print $2}' "$T/figures.txt"; }
+is() { python3 -c "import sys; sys.exit(0 if $1 else 1)"; }
+check "the stub kept the slow lookup 8 s ($(fig slow_lookup_seconds) s)" is "$(fig slow_lookup_seconds) >= 7.9"
+check "the rounds keep a one-second pace: largest gap $(fig max_round_gap) s < 1.5 s" \
+  is "$(fig max_round_gap) < 1.5"
+check "at least 6 rounds ran before the slow source's first sample ($(fig rounds_before_slow))" \
+  is "$(fig rounds_before_slow) >= 6"
+check "the slow source's first sample came at least 6 s after the first round ($(fig slow_first_after_first_round) s)" \
+  is "$(fig slow_first_after_first_round) >= 6"
+for k in a b; do
+  check "address source $k: $(fig ${k}_before_slow) samples before the slow source's first (>= 6)" \
+    is "$(fig ${k}_before_slow) >= 6"
+  check "address source $k: no gap over 2.5 s meanwhile ($(fig ${k}_max_gap_before_slow) s)" \
+    is "$(fig ${k}_max_gap_before_slow) < 2.5"
+  check "address source $k: intervals jittered, sd $(fig ${k}_interval_sd_ms) ms > 3 ms, mean $(fig ${k}_interval_mean) s in [1.0, 1.06]" \
+    is "$(fig ${k}_interval_sd_ms) > 3 and 1.0 <= $(fig ${k}_interval_mean) <= 1.06"
+done
+check "the two address sources' first samples are apart ($(fig first_sample_spread_ms) ms > 1 ms)" \
+  is "$(fig first_sample_spread_ms) > 1"
+check "the moving name was looked up twice ($(fig moving_lookups))" is "$(fig moving_lookups) == 2"
+check "... the second time after 8 unanswered polls ($(fig moving_relookup_after) s, in [7.5, 12])" \
+  is "7.5 <= $(fig moving_relookup_after) <= 12"
+check "the unresolvable name was tried again 8 s later ($(fig nowhere_retry_after) s, in [7.9, 9])" \
+  is "$(fig nowhere_lookups) >= 2 and 7.9 <= $(fig nowhere_retry_after) <= 9"
+
+summary
