@@ -14,7 +14,7 @@
 #   after 8 unanswered polls, and polled at its new address;
 # - a name that cannot be resolved leaves its source "unresolved" with the
 #   reason, and is tried again 8 s later;
-# - polls are spread: the two address sources' first samples are not at
+# - polls are spread: the three address sources' first samples are not at
 #   the same instant, and their intervals vary (not all 1.000 s).
 . "$(dirname "$0")/lib.sh"
 
@@ -40,6 +40,7 @@ MAP
 cat > "$T/vettime.conf" <<CONF
 server 127.0.0.1 port $P_A minpoll 0 maxpoll 0 class GPS
 server 127.0.0.1 port $P_B minpoll 0 maxpoll 0 class GAL
+server 127.0.0.1 port $P_C minpoll 0 maxpoll 0 class PTP
 server slow.vettime.test port $P_C minpoll 0 maxpoll 0 class DCF
 server moving.vettime.test port $P_C minpoll 0 maxpoll 0 class MSF
 server nowhere.vettime.test port $P_C minpoll 0 maxpoll 0 class WWVB
@@ -59,9 +60,9 @@ check "the API answers within 3 s of the start (nothing waits for the slow name)
 # At once: every source exists; the slow one is resolving.
 S="d['sources']"
 sources_json early
-check "early: five sources; the slow name's is 'unresolved', 'resolving slow.vettime.test', nothing sent" \
-  json_check "$T/early.json" "len($S) == 5 and $S[2]['state'] == 'unresolved' and \
-    $S[2]['detail'] == 'resolving slow.vettime.test' and $S[2]['counters']['sent'] == 0"
+check "early: six sources; the slow name's is 'unresolved', 'resolving slow.vettime.test', nothing sent" \
+  json_check "$T/early.json" "len($S) == 6 and $S[3]['state'] == 'unresolved' and \
+    $S[3]['detail'] == 'resolving slow.vettime.test' and $S[3]['counters']['sent'] == 0"
 
 # Six seconds in, the slow name is still resolving and the others poll.
 sleep_until() { python3 -c "import time; time.sleep(max(0, $t_start + $1 - time.time()))"; }
@@ -69,29 +70,29 @@ sleep_until 6
 sources_json mid
 "$VETTIME" -c "$T/vettime.conf" sources > "$T/mid.txt"; cat "$T/mid.txt"
 check "6 s in: the slow source is still 'unresolved' with no sample" json_check "$T/mid.json" \
-  "$S[2]['state'] == 'unresolved' and $S[2]['counters']['valid'] == 0"
-check "6 s in: both address sources have at least 4 valid samples" json_check "$T/mid.json" \
-  "$S[0]['counters']['valid'] >= 4 and $S[1]['counters']['valid'] >= 4"
+  "$S[3]['state'] == 'unresolved' and $S[3]['counters']['valid'] == 0"
+check "6 s in: the three address sources have at least 4 valid samples each" json_check "$T/mid.json" \
+  "all($S[i]['counters']['valid'] >= 4 for i in (0, 1, 2))"
 check "6 s in: the sources table shows the state 'unresolved'" grep -q "unresolved" "$T/mid.txt"
 check "6 s in: the unresolvable name says why" json_check "$T/mid.json" \
-  "$S[4]['state'] == 'unresolved' and $S[4]['detail'].startswith('cannot resolve nowhere.vettime.test')"
+  "$S[5]['state'] == 'unresolved' and $S[5]['detail'].startswith('cannot resolve nowhere.vettime.test')"
 
 # The moving name first pointed at 127.0.0.2, where nothing answers; now it
 # moves to the server. vettimed only sees that by looking it up again.
 check "the moving name was looked up once" grep -q "^moving.vettime.test 127.0.0.2" "$MAP.log"
 sed -i 's/^moving.vettime.test 0 127.0.0.2/moving.vettime.test 0 127.0.0.1/' "$MAP"
 
-slow_has_samples() { sources_json late && json_check "$T/late.json" "$S[2]['counters']['valid'] >= 3"; }
+slow_has_samples() { sources_json late && json_check "$T/late.json" "$S[3]['counters']['valid'] >= 3"; }
 check "the slow source has 3 valid samples within 20 s" wait_for 20 slow_has_samples
-moving_has_samples() { sources_json late && json_check "$T/late.json" "$S[3]['counters']['valid'] >= 3"; }
+moving_has_samples() { sources_json late && json_check "$T/late.json" "$S[4]['counters']['valid'] >= 3"; }
 check "the moved source has 3 valid samples within 20 s" wait_for 20 moving_has_samples
 sources_json late
 "$VETTIME" -c "$T/vettime.conf" sources > "$T/late.txt"; cat "$T/late.txt"
 check "the slow source is 'ok' with detail 'slow.vettime.test is 127.0.0.1'" json_check "$T/late.json" \
-  "$S[2]['state'] == 'ok' and $S[2]['detail'] == 'slow.vettime.test is 127.0.0.1'"
+  "$S[3]['state'] == 'ok' and $S[3]['detail'] == 'slow.vettime.test is 127.0.0.1'"
 check "the moved source is 'ok' at 127.0.0.1 and counted its unanswered polls (timeout >= 7)" \
-  json_check "$T/late.json" "$S[3]['state'] == 'ok' and $S[3]['detail'] == 'moving.vettime.test is 127.0.0.1' \
-    and $S[3]['counters']['timeout'] >= 7"
+  json_check "$T/late.json" "$S[4]['state'] == 'ok' and $S[4]['detail'] == 'moving.vettime.test is 127.0.0.1' \
+    and $S[4]['counters']['timeout'] >= 7"
 check "the log says the slow name resolved after about 8 s" \
   grep -qE "server slow.vettime.test:$P_C: slow.vettime.test resolved to 127.0.0.1 in 8\.[0-9]+ s" "$T/vettimed.log"
 check "the log says the moving name moved" grep -q \
@@ -102,16 +103,16 @@ check "vettimed exits 0 on SIGTERM" wait "$VETTIMED_PID"
 echo "---- resolver stub's log"; cat "$MAP.log"
 
 # The numbers, from the history and the stub's log.
-python3 - "$T/history.db" "$MAP.log" "$P_A" "$P_B" "$P_C" > "$T/figures.txt" <<'PY'
+python3 - "$T/history.db" "$MAP.log" "$P_A" "$P_B" "$P_C" "$t_start" > "$T/figures.txt" <<'PY'
 import sqlite3, statistics, sys
-db, log, pa, pb, pc = sys.argv[1:]
+db, log, pa, pb, pc, t0 = sys.argv[1:]
 c = sqlite3.connect(db)
 rounds = [r[0] / 1e9 for r in c.execute("SELECT time_ns FROM votes ORDER BY time_ns")]
 def samples(name):
     return [r[0] / 1e9 for r in c.execute(
         "SELECT rx_time_ns FROM samples s JOIN sources o ON o.id = s.source_id "
         "WHERE o.name = ? ORDER BY rx_time_ns", (name,))]
-a, b = samples("127.0.0.1:" + pa), samples("127.0.0.1:" + pb)
+a, b, cc = (samples("127.0.0.1:" + p) for p in (pa, pb, pc))
 slow = samples("slow.vettime.test:" + pc)
 first_slow = slow[0] if slow else float("inf")
 gaps = [y - x for x, y in zip(rounds, rounds[1:])]
@@ -120,16 +121,18 @@ fig = {
     "rounds": len(rounds),
     "max_round_gap": max(gaps) if gaps else 99,
     "rounds_before_slow": len(before),
+    "first_round_after_start": rounds[0] - float(t0) if rounds else 99,
     "slow_first_after_first_round": first_slow - rounds[0] if rounds else 99,
 }
-for key, s in (("a", a), ("b", b)):
+for key, s in (("a", a), ("b", b), ("c", cc)):
     pre = [t for t in s if t < first_slow]
     iv = [y - x for x, y in zip(s, s[1:])]
     fig[key + "_before_slow"] = len(pre)
     fig[key + "_max_gap_before_slow"] = max((y - x for x, y in zip(pre, pre[1:])), default=99)
     fig[key + "_interval_sd_ms"] = statistics.pstdev(iv) * 1e3 if len(iv) > 2 else 0
     fig[key + "_interval_mean"] = statistics.mean(iv) if iv else 0
-fig["first_sample_spread_ms"] = abs(a[0] - b[0]) * 1e3 if a and b else 0
+firsts = [s[0] for s in (a, b, cc) if s]
+fig["first_sample_spread_ms"] = (max(firsts) - min(firsts)) * 1e3 if len(firsts) == 3 else 0
 looks = {}
 for line in open(log):
     name, addr, start, end = line.split()
@@ -149,22 +152,30 @@ cat "$T/figures.txt"
 fig() { awk -v k="$1" '$1 == k {print $2}' "$T/figures.txt"; }
 is() { python3 -c "import sys; sys.exit(0 if $1 else 1)"; }
 check "the stub kept the slow lookup 8 s ($(fig slow_lookup_seconds) s)" is "$(fig slow_lookup_seconds) >= 7.9"
+check "the first round came within 2.5 s of the start ($(fig first_round_after_start) s)" \
+  is "$(fig first_round_after_start) < 2.5"
 check "the rounds keep a one-second pace: largest gap $(fig max_round_gap) s < 1.5 s" \
   is "$(fig max_round_gap) < 1.5"
 check "at least 6 rounds ran before the slow source's first sample ($(fig rounds_before_slow))" \
   is "$(fig rounds_before_slow) >= 6"
 check "the slow source's first sample came at least 6 s after the first round ($(fig slow_first_after_first_round) s)" \
   is "$(fig slow_first_after_first_round) >= 6"
-for k in a b; do
+for k in a b c; do
   check "address source $k: $(fig ${k}_before_slow) samples before the slow source's first (>= 6)" \
     is "$(fig ${k}_before_slow) >= 6"
   check "address source $k: no gap over 2.5 s meanwhile ($(fig ${k}_max_gap_before_slow) s)" \
     is "$(fig ${k}_max_gap_before_slow) < 2.5"
-  check "address source $k: intervals jittered, sd $(fig ${k}_interval_sd_ms) ms > 3 ms, mean $(fig ${k}_interval_mean) s in [1.0, 1.06]" \
-    is "$(fig ${k}_interval_sd_ms) > 3 and 1.0 <= $(fig ${k}_interval_mean) <= 1.06"
+  # Lengthened by a uniform 0-5 %: mean 1.025 s, sd 14 ms; unjittered
+  # polls measure about 1.002 s and 3 ms on a loaded machine.
+  check "address source $k: intervals jittered, sd $(fig ${k}_interval_sd_ms) ms > 8 ms, mean $(fig ${k}_interval_mean) s in [1.012, 1.06]" \
+    is "$(fig ${k}_interval_sd_ms) > 8 and 1.012 <= $(fig ${k}_interval_mean) <= 1.06"
 done
-check "the two address sources' first samples are apart ($(fig first_sample_spread_ms) ms > 1 ms)" \
-  is "$(fig first_sample_spread_ms) > 1"
+# Each first poll at random within the first second: the three within
+# 15 ms of each other has a chance of 3 x 0.015^2, under 0.1 %; unspread,
+# they are sent in one wake-up and answered within 0.5-4 ms (measured on a
+# loaded machine).
+check "the address sources' first samples are spread ($(fig first_sample_spread_ms) ms > 15 ms)" \
+  is "$(fig first_sample_spread_ms) > 15"
 check "the moving name was looked up twice ($(fig moving_lookups))" is "$(fig moving_lookups) == 2"
 check "... the second time after 8 unanswered polls ($(fig moving_relookup_after) s, in [7.5, 12])" \
   is "7.5 <= $(fig moving_relookup_after) <= 12"
