@@ -476,6 +476,8 @@ static void on_tick(void *arg) {
 
 /* ---- the driver interface ---- */
 
+static void gpsd_stop(struct probe *p);
+
 static struct probe *gpsd_start(const struct source_config *cfg, int index,
                                 const struct probe_host *host, char *err, size_t errlen) {
   struct probe *p = calloc(1, sizeof *p);
@@ -497,6 +499,11 @@ static struct probe *gpsd_start(const struct source_config *cfg, int index,
   update_detail(p);
   p->retry_timer = sched_add_timer(0, on_retry, p);
   p->tick_timer = sched_add_timer(TICK, on_tick, p);
+  if (!p->retry_timer || !p->tick_timer) {
+    snprintf(err, errlen, "gpsd %s: out of memory for a timer", cfg->name);
+    gpsd_stop(p);
+    return NULL;
+  }
   return p;
 }
 

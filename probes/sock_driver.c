@@ -164,6 +164,8 @@ static int open_socket(const char *path, char *err, size_t errlen) {
   return fd;
 }
 
+static void sock_stop(struct probe *p);
+
 static struct probe *sock_start(const struct source_config *cfg, int index,
                                 const struct probe_host *host, char *err, size_t errlen) {
   int fd = open_socket(cfg->device, err, errlen);
@@ -193,6 +195,11 @@ static struct probe *sock_start(const struct source_config *cfg, int index,
     return NULL;
   }
   p->tick = sched_add_timer(TICK, on_tick, p);
+  if (!p->tick) {
+    snprintf(err, errlen, "sock %s: out of memory for a timer", cfg->device);
+    sock_stop(p);
+    return NULL;
+  }
   return p;
 }
 
