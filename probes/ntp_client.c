@@ -433,6 +433,8 @@ static void retry_lookup_later(struct probe *p) {
  * filter, the poll interval learnt) is dropped, and the source starts over
  * as at start (iburst included). */
 static void restart_at(struct probe *p, const struct resolver_answer *a) {
+  close_socket(p); /* the request to the old address is not waited for */
+  p->outstanding = false;
   set_address(p, &a->addr, a->addrlen);
   p->filter_count = p->filter_next = 0;
   p->good_streak = 0;

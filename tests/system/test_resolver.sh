@@ -12,6 +12,7 @@
 # - the slow name resolves after its 8 s and its source then has samples;
 # - a server whose name points where nothing answers is looked up again
 #   after 8 unanswered polls, and polled at its new address;
+# - a gpsd source given by name is looked up the same way (3 s here);
 # - a name that cannot be resolved leaves its source "unresolved" with the
 #   reason, and is tried again 8 s later;
 # - polls are spread: the three address sources' first samples are not at
@@ -22,7 +23,7 @@ SHIM=$T/slow_resolver.so
 check "the resolver stub builds" cc -shared -fPIC -O2 -Wall -Wextra -o "$SHIM" \
   "$TOP/tests/system/slow_resolver.c" -ldl
 
-P_A=$(free_port); P_B=$(free_port); P_C=$(free_port); P_HTTP=$(free_port)
+P_A=$(free_port); P_B=$(free_port); P_C=$(free_port); P_HTTP=$(free_port); P_NOGPSD=$(free_port)
 start_chronyd a "$P_A" ""
 start_chronyd b "$P_B" "+1"
 start_chronyd c "$P_C" ""
@@ -35,6 +36,7 @@ cat > "$MAP" <<MAP
 slow.vettime.test 8 127.0.0.1
 moving.vettime.test 0 127.0.0.2
 nowhere.vettime.test 0 -
+gpsd.vettime.test 3 127.0.0.1
 MAP
 
 cat > "$T/vettime.conf" <<CONF
@@ -44,6 +46,7 @@ server 127.0.0.1 port $P_C minpoll 0 maxpoll 0 class PTP
 server slow.vettime.test port $P_C minpoll 0 maxpoll 0 class DCF
 server moving.vettime.test port $P_C minpoll 0 maxpoll 0 class MSF
 server nowhere.vettime.test port $P_C minpoll 0 maxpoll 0 class WWVB
+gpsd gpsd.vettime.test:$P_NOGPSD
 database $T/history.db
 http 127.0.0.1 port $P_HTTP
 log debug
@@ -60,8 +63,8 @@ check "the API answers within 3 s of the start (nothing waits for the slow name)
 # At once: every source exists; the slow one is resolving.
 S="d['sources']"
 sources_json early
-check "early: six sources; the slow name's is 'unresolved', 'resolving slow.vettime.test', nothing sent" \
-  json_check "$T/early.json" "len($S) == 6 and $S[3]['state'] == 'unresolved' and \
+check "early: seven sources; the slow name's is 'unresolved', 'resolving slow.vettime.test', nothing sent" \
+  json_check "$T/early.json" "len($S) == 7 and $S[3]['state'] == 'unresolved' and \
     $S[3]['detail'] == 'resolving slow.vettime.test' and $S[3]['counters']['sent'] == 0"
 
 # Six seconds in, the slow name is still resolving and the others poll.
@@ -76,6 +79,10 @@ check "6 s in: the three address sources have at least 4 valid samples each" jso
 check "6 s in: the sources table shows the state 'unresolved'" grep -q "unresolved" "$T/mid.txt"
 check "6 s in: the unresolvable name says why" json_check "$T/mid.json" \
   "$S[5]['state'] == 'unresolved' and $S[5]['detail'].startswith('cannot resolve nowhere.vettime.test')"
+
+check "6 s in: the gpsd source's name was looked up (3 s) and nothing listens there: 'unreachable'" \
+  json_check "$T/mid.json" "$S[6]['state'] == 'unreachable'"
+check "6 s in: ... the stub saw the gpsd name's lookup" grep -q "^gpsd.vettime.test 127.0.0.1" "$MAP.log"
 
 # The moving name first pointed at 127.0.0.2, where nothing answers; now it
 # moves to the server. vettimed only sees that by looking it up again.
