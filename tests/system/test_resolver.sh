@@ -15,9 +15,16 @@
 # - a gpsd source given by name is looked up the same way (3 s here);
 # - a name that cannot be resolved leaves its source "unresolved" with the
 #   reason, and is tried again 8 s later;
+# - no sched_add_fd() call drops its result (grep);
 # - polls are spread: the three address sources' first samples are not at
 #   the same instant, and their intervals vary (not all 1.000 s).
 . "$(dirname "$0")/lib.sh"
+
+# Every registration with the loop is checked: no sched_add_fd() call
+# stands alone as a statement, its result dropped (five did).
+unchecked() { grep -rnE '^[[:space:]]*sched_add_fd\(.*\);[[:space:]]*$' "$TOP"/{lib,monitor,probes,alerting,web,snmp,cli,server} --include='*.c'; }
+check "no sched_add_fd() result is ignored" test -z "$(unchecked)"
+unchecked
 
 SHIM=$T/slow_resolver.so
 check "the resolver stub builds" cc -shared -fPIC -O2 -Wall -Wextra -o "$SHIM" \
