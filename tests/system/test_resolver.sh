@@ -2,7 +2,8 @@
 # polls are spread (probes/ntp_client.c). A resolver stub loaded with
 # LD_PRELOAD (tests/system/slow_resolver.c) makes getaddrinfo() take 8 s
 # for one name, answer a wrong address first for another, and fail for a
-# third; vettimed polls two real chronyd servers by address beside them.
+# third, and take 3 s for a gpsd host; vettimed polls three real chronyd
+# servers by address beside them.
 # Asserted, in numbers:
 # - while the slow name resolves, the source exists and says "unresolved",
 #   the rounds keep a one-second pace (largest gap between two rounds in
@@ -17,7 +18,9 @@
 #   reason, and is tried again 8 s later;
 # - no sched_add_fd() call drops its result (grep);
 # - polls are spread: the three address sources' first samples are not at
-#   the same instant, and their intervals vary (not all 1.000 s).
+#   the same instant, and their intervals vary (not all 1.000 s);
+# - a reload during a lookup drops it safely, and SIGTERM does not wait
+#   for one.
 . "$(dirname "$0")/lib.sh"
 
 # Every registration with the loop is checked: no sched_add_fd() call
@@ -198,5 +201,47 @@ check "... the second time after 8 unanswered polls ($(fig moving_relookup_after
   is "7.5 <= $(fig moving_relookup_after) <= 12"
 check "the unresolvable name was tried again 8 s later ($(fig nowhere_retry_after) s, in [7.9, 9])" \
   is "$(fig nowhere_lookups) >= 2 and 7.9 <= $(fig nowhere_retry_after) <= 9"
+
+# Part 2: a reload (SIGHUP) while a lookup is in flight drops it: its
+# thread finishes on its own 4 s later and its answer is thrown away; the
+# new sources look the name up afresh. Then SIGTERM while another lookup
+# sleeps: the daemon does not wait for it.
+MAP2=$T/names2
+echo "reload.vettime.test 4 127.0.0.1" > "$MAP2"
+cat > "$T/vettime2.conf" <<CONF
+server 127.0.0.1 port $P_A minpoll 0 maxpoll 0 class GPS
+server reload.vettime.test port $P_C minpoll 0 maxpoll 0 class DCF
+database $T/history2.db
+http 127.0.0.1 port $P_HTTP
+log debug
+CONF
+LD_PRELOAD=$SHIM VT_SLOW_RESOLVER=$MAP2 start_vettimed "$T/vettime2.conf"
+sleep 1
+kill -HUP "$VETTIMED_PID"
+reloaded_has_samples() {
+  "$VETTIME" -c "$T/vettime2.conf" sources --json > "$T/reload.json" &&
+    json_check "$T/reload.json" "d['sources'][1]['counters']['valid'] >= 2"
+}
+check "after a reload during its lookup, the name resolves and is polled (within 15 s)" \
+  wait_for 15 reloaded_has_samples
+check "the daemon is still running" kill -0 "$VETTIMED_PID"
+check "the stub saw two lookups of the name (one dropped by the reload)" \
+  test "$(grep -c '^reload.vettime.test ' "$MAP2.log")" -eq 2
+check "the log has exactly one 'resolved' line for it (the dropped answer was not used)" \
+  test "$(grep -c 'reload.vettime.test resolved to 127.0.0.1' "$T/vettimed.log")" -eq 1
+echo "reload.vettime.test 10 127.0.0.1" > "$MAP2"
+kill -HUP "$VETTIMED_PID"
+relooking() {
+  "$VETTIME" -c "$T/vettime2.conf" sources --json > "$T/reload2.json" &&
+    json_check "$T/reload2.json" "d['sources'][1]['state'] == 'unresolved'"
+}
+check "after a second reload the name is being looked up again ('unresolved')" wait_for 5 relooking
+sleep 1
+t_term=$(date +%s.%N)
+kill -TERM "$VETTIMED_PID"
+wait "$VETTIMED_PID"; rc=$?
+t_gone=$(date +%s.%N)
+check "SIGTERM during a 10-s lookup: exit 0 within 2 s ($(python3 -c "print(round($t_gone - $t_term, 2))") s)" \
+  python3 -c "import sys; sys.exit(0 if $rc == 0 and $t_gone - $t_term < 2 else 1)"
 
 summary
