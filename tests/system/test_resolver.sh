@@ -206,6 +206,7 @@ check "the unresolvable name was tried again 8 s later ($(fig nowhere_retry_afte
 # thread finishes on its own 4 s later and its answer is thrown away; the
 # new sources look the name up afresh. Then SIGTERM while another lookup
 # sleeps: the daemon does not wait for it.
+mv "$T/vettimed.log" "$T/vettimed1.log"
 MAP2=$T/names2
 echo "reload.vettime.test 4 127.0.0.1" > "$MAP2"
 cat > "$T/vettime2.conf" <<CONF
