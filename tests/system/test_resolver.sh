@@ -96,11 +96,9 @@ check "6 s in: the three address sources have at least 4 valid samples each" jso
 check "6 s in: the sources table shows the state 'unresolved'" grep -q "unresolved" "$T/mid.txt"
 check "6 s in: the unresolvable name says why" json_check "$T/mid.json" \
   "$S[5]['state'] == 'unresolved' and $S[5]['detail'].startswith('cannot resolve nowhere.vettime.test')"
-
 check "6 s in: the gpsd source's name was looked up (3 s) and nothing listens there: 'unreachable'" \
   json_check "$T/mid.json" "$S[6]['state'] == 'unreachable'"
 check "6 s in: ... the stub saw the gpsd name's lookup" grep -q "^gpsd.vettime.test 127.0.0.1" "$MAP.log"
-
 
 slow_has_samples() { sources_json late && json_check "$T/late.json" "$S[3]['counters']['valid'] >= 3"; }
 check "the slow source has 3 valid samples within 20 s" wait_for 20 slow_has_samples
