@@ -106,7 +106,7 @@ static int load_config(const char *path, struct vt_config *cfg, struct keyring *
 static void publish_history(void) {
   struct history_stats hs = {0};
   if (history) history_get_stats(history, &hs);
-  report_publish_history(hs.written, hs.errors);
+  report_publish_history(hs.written, hs.errors, hs.buffered, hs.dropped);
   struct outbox_report ob;
   alert_depth(&ob);
   report_publish_outbox(&ob);

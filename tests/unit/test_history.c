@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -409,6 +410,101 @@ static void test_bad_row_does_not_block(void) {
   history_close(h);
 }
 
+/* One integer from SQL on a connection of the test's own, or -1. */
+static int64_t sql_int(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int64_t v = -1;
+  if (sqlite3_open(path, &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Issue 13: sources named by history_source_ref() while another connection
+ * holds the write lock (as at a start under a backup, and a class change
+ * while running). No SQL waits for the lock (each flush fails at once), no
+ * sample, vote or event is lost, and once the lock is gone one flush writes
+ * the sources' rows, then everything that names them, with their ids, and
+ * the new sources' samples reach their roll-ups. */
+static void test_source_ref_under_lock(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  sqlite3 *other = NULL;
+  CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+  CHECK(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK);
+  int64_t a = history_source_ref(h, "new-a", "ntp", "GAL");
+  int64_t b = history_source_ref(h, "new-b", "ntp", NULL);
+  CHECK(a < 0 && b < 0 && a != b);
+  CHECK_INT(history_source_ref(h, "new-a", "ntp", "GAL"), a);
+  int64_t t0 = 1700000000000000000LL;
+  double slowest = 0;
+  for (int i = 0; i < 30; i++) {
+    struct vt_sample s = make_sample(t0 + i * 1000000000LL, 0.001 * i);
+    CHECK_INT(history_add_sample(h, a, &s), 0);
+    CHECK_INT(history_add_sample(h, b, &s), 0);
+    if (i == 15) CHECK_INT(history_source_ref(h, "new-a", "ntp", "GPS"), a); /* refid changed */
+    struct history_vote v = {.time_ns = t0 + i * 1000000000LL, .vetted = true,
+                             .best_source_id = a};
+    history_add_vote(h, &v);
+    double t = mono_now();
+    CHECK_INT(history_flush(h), -1);
+    if (mono_now() - t > slowest) slowest = mono_now() - t;
+  }
+  struct history_event e = {.time_ns = t0, .kind = "step", .source_id = b, .text = "x"};
+  history_add_event(h, &e);
+  CHECK(slowest < 0.05); /* no busy wait on the loop */
+  struct history_stats st;
+  history_get_stats(h, &st);
+  CHECK_INT(st.errors, 30);
+  CHECK_INT(st.buffered, 60);
+  CHECK_INT(st.records, 31);
+  CHECK_INT(st.dropped, 0);
+  CHECK_INT(st.written, 0);
+  CHECK_INT(history_open_buckets(h), 2); /* the vetted series (minute, hour) only */
+
+  CHECK(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(other);
+  CHECK_INT(history_flush(h), 0);
+  history_get_stats(h, &st);
+  CHECK_INT(st.written, 60);
+  CHECK_INT(st.buffered, 0);
+  CHECK_INT(st.records, 0);
+  CHECK_INT(st.dropped, 0);
+  CHECK_INT(history_open_buckets(h), 6); /* and both sources, rolled up after the commit */
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM samples s JOIN sources o ON o.id = s.source_id"
+                          " WHERE o.name = 'new-a'"), 30);
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM samples s JOIN sources o ON o.id = s.source_id"
+                          " WHERE o.name = 'new-b'"), 30);
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM sources WHERE name = 'new-a' AND class = 'GPS'"), 1);
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM votes v JOIN sources o ON o.id = v.best_source_id"
+                          " WHERE o.name = 'new-a'"), 30);
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM events e JOIN sources o ON o.id = e.source_id"
+                          " WHERE o.name = 'new-b'"), 1);
+  /* a class change once known: one more upsert, the same row */
+  CHECK_INT(history_source_ref(h, "new-b", "ntp", "DCF"), b);
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM sources"), 2);
+  CHECK_INT(sql_int(path, "SELECT class = 'DCF' FROM sources WHERE name = 'new-b'"), 1);
+  /* a reference the history never gave out is refused and counted */
+  struct vt_sample s = make_sample(t0 + 99 * 1000000000LL, 0);
+  history_add_sample(h, -1000, &s);
+  CHECK_INT(history_flush(h), 0);
+  history_get_stats(h, &st);
+  CHECK_INT(st.dropped, 1);
+  history_close(h);
+}
+
 /* Votes, events and alarms go in with the samples' transaction; an alarm
  * row is inserted when raised and updated in place when cleared; votes are
  * pruned with the samples, events and alarms kept. */
@@ -756,6 +852,7 @@ int main(void) {
   RUN(test_prune);
   RUN(test_bounded_buffer);
   RUN(test_bad_row_does_not_block);
+  RUN(test_source_ref_under_lock);
   RUN(test_votes_events_alarms);
   RUN(test_rollup_written_on_close);
   RUN(test_rollup_restart_clean);
