@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -45,6 +46,9 @@
 /* Page cache of the connection, in KiB: room for the hot pages of both
  * sample indexes of a large history (SQLite's default is 2 MiB). */
 #define CACHE_KIB 2048
+/* The mode of a history file vettimed creates, whatever the umask: SQLite
+ * gives its -wal and -shm files the database's own mode. */
+#define HISTORY_FILE_MODE 0640
 /* Rows deleted per transaction by history_prune(). */
 #define PRUNE_BATCH 5000
 
@@ -105,6 +109,7 @@ struct history {
   size_t n_records;
   sqlite3_stmt *insert_vote, *insert_event, *upsert_alarm, *prune_votes;
   struct history_hook hook;
+  int level; /* the schema level found at open */
   /* The roll-ups (schema/004), written by every flush. */
   struct rollup_store *rollups;
 };
@@ -214,6 +219,65 @@ static int make_parent_dir(const char *path, char *err, size_t errlen) {
   return -1;
 }
 
+/* The directory holding path, "." when it has none. */
+static void parent_of(const char *path, char *dir, size_t len) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) snprintf(dir, len, ".");
+  else if (slash == path) snprintf(dir, len, "/");
+  else snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+/* Before SQLite sees the file: it must be readable and writable, and so
+ * must its directory, where SQLite creates the -wal and -shm files (and a
+ * rollback journal). SQLite itself would open such a file read-only, or
+ * fail at the first read with "unable to open database file", which said
+ * nothing of the cause (issue 13: a healthy history on a read-only
+ * directory was called "not a usable SQLite database"). */
+static int check_writable(const char *path, char *err, size_t errlen) {
+  char dir[PATH_MAX];
+  parent_of(path, dir, sizeof dir);
+  if (eaccess(dir, W_OK | X_OK) != 0) {
+    set_err(err, errlen,
+            "%s: its directory %s is not writable (%s): SQLite creates the database's -wal "
+            "and -shm files there; make it writable for the user vettimed runs as",
+            path, dir, strerror(errno));
+    return -1;
+  }
+  if (eaccess(path, F_OK) == 0 && eaccess(path, R_OK | W_OK) != 0) {
+    set_err(err, errlen, "%s: cannot be written (%s); vettimed needs to write its history",
+            path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* A new history is created here, HISTORY_FILE_MODE whatever the umask
+ * (issue 13: 0644 under umask 022); an existing one keeps its mode
+ * (warn_mode()). */
+static int create_file(const char *path, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(path, &st) == 0) return 0;
+  int fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, HISTORY_FILE_MODE);
+  if (fd < 0 && errno == EEXIST) return 0; /* created meanwhile: SQLite checks it */
+  if (fd < 0 || fchmod(fd, HISTORY_FILE_MODE) != 0) {
+    set_err(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
+/* Once the file is known to be a history: an operator's mode is kept, with
+ * a warning when the group may write it or others read it. */
+static void warn_mode(const struct history *h) {
+  struct stat st;
+  if (stat(h->path, &st) == 0 && (st.st_mode & 0027))
+    LOG_WARN("history: %s: mode %04o lets the group write it or others read it "
+             "(vettimed creates it %04o: chmod %o %s)", h->path,
+             (unsigned)(st.st_mode & 07777), HISTORY_FILE_MODE, HISTORY_FILE_MODE, h->path);
+}
+
 static int open_db(struct history *h, char *err, size_t errlen) {
   int rc = sqlite3_open_v2(h->path, &h->db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -252,10 +316,22 @@ static int check_integrity(struct history *h, char *err, size_t errlen) {
     sqlite3_finalize(st);
     return ok ? 0 : -1;
   }
-  set_err(err, errlen,
-          "%s: not a usable SQLite database (%s); refusing to touch it: move "
-          "it aside or restore a backup",
-          h->path, sqlite3_errmsg(h->db));
+  int code = sqlite3_errcode(h->db) & 0xff;
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+    set_err(err, errlen,
+            "%s: locked by another process (%s), so it cannot even be checked; start "
+            "again once the lock is released", h->path, sqlite3_errmsg(h->db));
+  else if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY || code == SQLITE_PERM ||
+           code == SQLITE_IOERR)
+    set_err(err, errlen,
+            "%s: cannot be read (%s): check the file system and the permissions of the "
+            "file, its -wal and -shm files and its directory", h->path,
+            sqlite3_errmsg(h->db));
+  else
+    set_err(err, errlen,
+            "%s: not a usable SQLite database (%s); refusing to touch it: move "
+            "it aside or restore a backup",
+            h->path, sqlite3_errmsg(h->db));
   sqlite3_finalize(st);
   return -1;
 }
@@ -415,6 +491,26 @@ static void history_free(struct history *h) {
   free(h);
 }
 
+/* Up to the point where the file is known to be a history this binary may
+ * use: nothing has written to an existing file yet. */
+static int open_checked(struct history *h, char *err, size_t errlen) {
+  if (make_parent_dir(h->path, err, errlen) != 0 || check_writable(h->path, err, errlen) != 0 ||
+      create_file(h->path, err, errlen) != 0 || open_db(h, err, errlen) != 0 ||
+      check_integrity(h, err, errlen) != 0 || check_level(h, &h->level, err, errlen) != 0)
+    return -1;
+  warn_mode(h);
+  return 0;
+}
+
+/* WAL, the migrations, the statements and the roll-ups. */
+static int open_ready(struct history *h, char *err, size_t errlen) {
+  if (configure(h, err, errlen) != 0 || migrate(h, h->level, err, errlen) != 0 ||
+      prepare_all(h, err, errlen) != 0)
+    return -1;
+  h->rollups = rollup_store_open(h->db, h->path, err, errlen);
+  return h->rollups ? 0 : -1;
+}
+
 struct history *history_open(const char *path, char *err, size_t errlen) {
   struct history *h = calloc(1, sizeof *h);
   if (!h || !(h->path = strdup(path)) ||
@@ -424,13 +520,7 @@ struct history *history_open(const char *path, char *err, size_t errlen) {
     if (h) history_free(h);
     return NULL;
   }
-  int level = 0;
-  if (make_parent_dir(path, err, errlen) != 0 || open_db(h, err, errlen) != 0 ||
-      check_integrity(h, err, errlen) != 0 ||
-      check_level(h, &level, err, errlen) != 0 ||
-      configure(h, err, errlen) != 0 || migrate(h, level, err, errlen) != 0 ||
-      prepare_all(h, err, errlen) != 0 ||
-      !(h->rollups = rollup_store_open(h->db, h->path, err, errlen))) {
+  if (open_checked(h, err, errlen) != 0 || open_ready(h, err, errlen) != 0) {
     history_free(h);
     return NULL;
   }

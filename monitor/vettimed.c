@@ -7,8 +7,8 @@
  * server directives registered with the configuration parser,
  * configuration and key file (all checked before anything starts), event
  * loop, history, signals, the AgentX subagent, alerting, sources, HTTP
- * API, the NTP server's sockets and threads, then root dropped to `user`,
- * timers; then, everything bound and open, READY=1 to systemd
+ * API, the NTP server's sockets and threads, then root dropped to `user`
+ * and every capability dropped, timers; then, everything bound and open, READY=1 to systemd
  * (Type=notify) and the watchdog's keep-alive timer (lib/sdnotify.h; both
  * are no-ops outside systemd).
  *
@@ -29,6 +29,7 @@
 
 #include "alerting/alert.h"
 #include "alerting/alert_config.h"
+#include "lib/caps.h"
 #include "lib/log.h"
 #include "lib/sched.h"
 #include "lib/sdnotify.h"
@@ -286,6 +287,28 @@ static int drop_privileges(const char *user, char *err, size_t errlen) {
   return 0;
 }
 
+/* Once every socket is bound and every device open: no capability is
+ * needed any more (a reload re-opens devices and client sockets, which
+ * needs none; the NTP server's sockets stay bound), so none is kept, also
+ * when the service manager gave some (the unit's CAP_NET_BIND_SERVICE).
+ * The NTP server's threads drop theirs when they start. Root without
+ * `user` keeps everything, with a warning. */
+static int drop_capabilities(char *err, size_t errlen) {
+  if (geteuid() == 0) {
+    LOG_WARN("running as root with every capability: set `user` (e.g. `user vettime`) to "
+             "drop root once the sockets are bound");
+    return 0;
+  }
+  bool had = caps_any();
+  if (caps_drop_all(err, errlen)) return -1;
+  if (caps_any()) {
+    snprintf(err, errlen, "capabilities are still held after dropping them; refusing to run");
+    return -1;
+  }
+  if (had) LOG_INFO("capabilities dropped: none is needed once the sockets are bound");
+  return 0;
+}
+
 /* The HTTP API, its token (read once at start: a new token takes a
  * restart) and the state-changing actions it may call. */
 static int start_http(char *err, size_t errlen) {
@@ -327,6 +350,7 @@ static int start(void) {
   if (ntp_server_start(server_config_of(&config), have_keys ? &keys : NULL, err, sizeof err))
     return fatal("", err);
   if (config.user[0] && drop_privileges(config.user, err, sizeof err)) return fatal("", err);
+  if (drop_capabilities(err, sizeof err)) return fatal("", err);
   sched_set_step_handler(on_clock_step, NULL);
   sched_add_timer(ROUND_SECONDS + ROUND_PHASE, on_round, NULL);
   sched_add_timer(60, on_prune, NULL);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -249,24 +250,138 @@ static void test_foreign_refused_untouched(void) {
   CHECK_INT(user_version(path), 0);
 }
 
+/* A directory of its own in the temporary one, with exactly mode. */
+static const char *sub_dir(char *buf, size_t len, mode_t mode) {
+  snprintf(buf, len, "%s/d%d", tmpdir, ++db_counter);
+  if (mkdir(buf, 0700) != 0 || chmod(buf, mode) != 0) perror(buf);
+  return buf;
+}
+
+/* history_open(path) as an unprivileged user: when the test runs as root
+ * (whose writes ignore permission bits), in a child that becomes nobody.
+ * Returns 1 when it opened, 0 when refused with the reason in err, -1
+ * when the child could not run. */
+static int open_unprivileged(const char *path, char *err, size_t errlen) {
+  err[0] = '\0';
+  if (geteuid() != 0) {
+    struct history *h = history_open(path, err, errlen);
+    history_close(h);
+    return h != NULL;
+  }
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  chmod(tmpdir, 0711);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(3);
+    char e[1024] = "";
+    struct history *h = history_open(path, e, sizeof e);
+    if (write(fds[1], e, strlen(e)) < 0) _exit(3);
+    _exit(h ? 1 : 0);
+  }
+  close(fds[1]);
+  ssize_t n = pid > 0 ? read(fds[0], err, errlen - 1) : -1;
+  err[n > 0 ? n : 0] = '\0';
+  close(fds[0]);
+  int status = 0;
+  if (pid > 0) waitpid(pid, &status, 0);
+  chmod(tmpdir, 0700);
+  return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) <= 1 ? WEXITSTATUS(status) : -1;
+}
+
+/* A healthy history made by the test, with one sample, left closed. */
+static void make_history(const char *path) {
+  char err[512];
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t id = history_source_id(h, "s", "ntp", NULL);
+  struct vt_sample s = make_sample(1700000000000000000LL, 0.1);
+  history_add_sample(h, id, &s);
+  CHECK_INT(history_flush(h), 0);
+  history_close(h);
+}
+
 /* A history file that cannot be written is refused at open with the
- * reason, not accepted to fail at every write. (As root the permission
- * bits do not stop a write: then only the check that it opens stands.) */
+ * reason, not accepted to fail at every write. */
 static void test_read_only_refused(void) {
-  char path[512], err[512];
+  char dir[512], path[600], err[1024];
+  snprintf(path, sizeof path, "%s/h.db", sub_dir(dir, sizeof dir, 0777));
+  make_history(path);
+  CHECK(chmod(path, 0444) == 0);
+  CHECK_INT(open_unprivileged(path, err, sizeof err), 0);
+  CHECK(strstr(err, "cannot be written (Permission denied)") != NULL);
+  CHECK(strstr(err, "restore a backup") == NULL);
+  chmod(path, 0644);
+}
+
+/* Issue 13: a healthy history in a directory that cannot be written (a
+ * read-only mount or directory) was refused as "not a usable SQLite
+ * database ... restore a backup". The real reason now: SQLite must create
+ * the -wal and -shm files there. Also for a history not created yet. */
+static void test_unwritable_directory_refused(void) {
+  char dir[512], path[600], err[1024];
+  snprintf(path, sizeof path, "%s/h.db", sub_dir(dir, sizeof dir, 0777));
+  make_history(path);
+  CHECK(chmod(path, 0666) == 0); /* the file itself is writable */
+  CHECK(chmod(dir, 0555) == 0);
+  CHECK_INT(open_unprivileged(path, err, sizeof err), 0);
+  CHECK(strstr(err, "is not writable (Permission denied): SQLite creates the database's -wal "
+                    "and -shm files there") != NULL);
+  CHECK(strstr(err, "restore a backup") == NULL);
+  snprintf(path, sizeof path, "%s/new.db", dir);
+  CHECK_INT(open_unprivileged(path, err, sizeof err), 0);
+  CHECK(strstr(err, "is not writable") != NULL);
+  CHECK(access(path, F_OK) != 0); /* nothing created */
+  chmod(dir, 0755);
+  /* writable again: the same history opens, its sample still there */
+  snprintf(path, sizeof path, "%s/h.db", dir);
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  CHECK_INT(history_count_samples(h, HISTORY_ALL_SOURCES), 1);
+  history_close(h);
+}
+
+/* A history another process holds locked before it is even read (a new
+ * file in rollback mode under BEGIN EXCLUSIVE) is refused at open saying
+ * so, not called unusable. */
+static void test_locked_at_open(void) {
+  char path[512], err[1024];
+  sqlite3 *other = NULL;
+  CHECK(sqlite3_open(db_path(path, sizeof path), &other) == SQLITE_OK);
+  CHECK(sqlite3_exec(other, "BEGIN EXCLUSIVE; CREATE TABLE t(x)", NULL, NULL, NULL) ==
+        SQLITE_OK);
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h == NULL);
+  history_close(h);
+  CHECK(strstr(err, "locked by another process") != NULL);
+  CHECK(strstr(err, "restore a backup") == NULL);
+  sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close(other);
+}
+
+/* Issue 13: under umask 022 the history and its -wal and -shm files were
+ * 0644; vettimed creates them 0640 whatever the umask. */
+static void test_file_mode(void) {
+  char path[512], err[512], side[600];
+  mode_t old = umask(022);
   struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
   CHECK(h != NULL);
-  history_close(h);
-  CHECK(chmod(path, 0444) == 0);
-  h = history_open(path, err, sizeof err);
-  if (geteuid() == 0) {
-    CHECK(h != NULL);
-    history_close(h);
-  } else {
-    CHECK(h == NULL);
-    CHECK(strstr(err, "cannot be written") != NULL);
+  int64_t id = history_source_id(h, "s", "ntp", NULL);
+  struct vt_sample s = make_sample(1700000000000000000LL, 0.1);
+  history_add_sample(h, id, &s);
+  CHECK_INT(history_flush(h), 0);
+  const char *suffix[] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; i++) {
+    struct stat st;
+    snprintf(side, sizeof side, "%s%s", path, suffix[i]);
+    CHECK(stat(side, &st) == 0);
+    if ((st.st_mode & 0777) != 0640) fprintf(stderr, "%s: %o\n", side, st.st_mode & 0777);
+    CHECK_INT(st.st_mode & 0777, 0640);
   }
-  chmod(path, 0644);
+  history_close(h);
+  umask(old);
 }
 
 /* A second connection holds the write lock: the flush must fail, keep the
@@ -848,6 +963,9 @@ int main(void) {
   RUN(test_newer_refused);
   RUN(test_foreign_refused_untouched);
   RUN(test_read_only_refused);
+  RUN(test_unwritable_directory_refused);
+  RUN(test_locked_at_open);
+  RUN(test_file_mode);
   RUN(test_flush_failure_keeps_samples);
   RUN(test_prune);
   RUN(test_bounded_buffer);
