@@ -240,8 +240,8 @@ static int fatal(const char *what, const char *msg) {
 }
 
 /* `user NAME`: once every socket and device is open, give up root for
- * good (groups, gid, uid, in that order), and refuse to run on if any step
- * fails. The history's files are handed to the user first (the database's
+ * good (the user's groups, gid, uid, in that order: clearing every
+ * thread's capabilities), and refuse to run on if any step fails. The history's files are handed to the user first (the database's
  * directory must already be writable by it: SQLite creates its -wal and
  * -shm files there). */
 static int drop_privileges(const char *user, char *err, size_t errlen) {
@@ -265,7 +265,9 @@ static int drop_privileges(const char *user, char *err, size_t errlen) {
       return -1;
     }
   }
-  if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+  /* the user's own groups (initgroups), not none: a reload re-opens the
+   * serial receivers, which its group dialout lets it */
+  if (initgroups(pw->pw_name, pw->pw_gid) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
     snprintf(err, errlen, "user %s: cannot drop root: %s", user, strerror(errno));
     return -1;
   }

@@ -4,7 +4,8 @@
 #  1. Started as root with `user nobody` under umask 022, serving NTP from
 #     two threads: once running, every thread runs as nobody with empty
 #     effective, permitted and ambient capability sets; history.db, -wal
-#     and -shm are 0640 and nobody's, and it writes its samples.
+#     and -shm are 0640 and nobody's, it has nobody's groups (initgroups),
+#     and it writes its samples.
 #  2. Started as nobody with CAP_NET_BIND_SERVICE in its ambient set (as
 #     the systemd unit starts it), serving on a port below 1024: it binds,
 #     answers, and then holds no capability in any thread.
@@ -59,6 +60,10 @@ check "started as root with user nobody" wait_for 10 "$VETTIME" -c "$T/user.conf
 check "it serves NTP" wait_for 5 ntp_answers "$SERVE"
 echo "threads: $(ls /proc/$VETTIMED_PID/task | wc -l)"
 check "every thread runs as nobody without any capability" no_caps "$VETTIMED_PID" 65534
+groups=$(awk '/^Groups:/ {$1 = ""; print}' /proc/"$VETTIMED_PID"/status | xargs)
+echo "groups: '$groups', nobody's: '$(id -G nobody)'"
+check "with nobody's own groups (a reload re-opens serial devices by group)" \
+  test "$groups" = "$(id -G nobody)"
 check "the history and its -wal and -shm are 0640 and nobody's, under umask 022" bash -c "
   for f in '$DB' '$DB-wal' '$DB-shm'; do
     stat -c '%n %a %U' \"\$f\"; [[ \$(stat -c '%a %U' \"\$f\") == '640 nobody' ]] || exit 1
