@@ -674,16 +674,17 @@ static struct row *ring_at(struct history *h, size_t i) {
   return &h->ring[(h->head + i) % HISTORY_BUFFER_MAX];
 }
 
+/* A full buffer while the database cannot be written: the oldest sample
+ * goes, counted. Logged at the first loss of a failing condition; the
+ * reminders and the end of the condition give the count. */
 static void drop_oldest(struct history *h) {
   h->head = (h->head + 1) % HISTORY_BUFFER_MAX;
   h->len--;
+  if (!h->failing || h->stats.dropped == h->fail.dropped_before)
+    LOG_ERROR("history: %s: buffer full (%d samples) and the database cannot be written: "
+              "dropping the oldest samples from now on, counted (history_dropped)",
+              h->path, HISTORY_BUFFER_MAX);
   h->stats.dropped++;
-  LOG_RATELIMITED(LOG_LVL_ERROR,
-                  "history: %s: buffer full (%d samples) and the database "
-                  "cannot be written: dropping the oldest samples "
-                  "(%llu dropped so far)",
-                  h->path, HISTORY_BUFFER_MAX,
-                  (unsigned long long)h->stats.dropped);
 }
 
 /* Adds a row to its source's roll-up series once the source's id is

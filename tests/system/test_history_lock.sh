@@ -67,9 +67,14 @@ check "vettimed started under the lock" kill -0 "$VETTIMED_PID"
 # at 38 s, in the middle of it.
 hold_lock 12 "$T/lock2" "$(python3 -c "print($SIM_START + 32)")"
 check "the second lock is held" wait_for 60 test -e "$T/lock2"
-sleep 14
-"$VETTIME" -u "http://127.0.0.1:$HTTP" status --json > "$T/status-locked.json" 2>/dev/null
 sleep 6
+"$VETTIME" -u "http://127.0.0.1:$HTTP" status --json > "$T/status-locked.json"
+"$VETTIME" -u "http://127.0.0.1:$HTTP" status > "$T/status-locked.txt"
+check "during the lock the API shows the samples waiting, none lost" json_check \
+  "$T/status-locked.json" "d.get('history_buffered', 0) >= 10 and d.get('history_dropped') == 0"
+check "and so does vettime status" grep -q "^History lost:    0 ([0-9]* samples waiting for a write)" \
+  "$T/status-locked.txt"
+sleep 14
 # The servers stop: nothing more is sampled; two rounds later the counters
 # are final.
 kill "$SIM"; wait "$SIM" 2>/dev/null
