@@ -8,9 +8,9 @@
  * configuration and key file (all checked before anything starts), event
  * loop, history, signals, the AgentX subagent, alerting, sources, HTTP
  * API, the NTP server's sockets and threads, then root dropped to `user`
- * and every capability dropped, timers; then, everything bound and open, READY=1 to systemd
- * (Type=notify) and the watchdog's keep-alive timer (lib/sdnotify.h; both
- * are no-ops outside systemd).
+ * and every capability dropped, timers; then, everything bound and open,
+ * READY=1 to systemd (Type=notify) and the watchdog's keep-alive timer
+ * (lib/sdnotify.h; both are no-ops outside systemd).
  *
  * The one place that knows every module: it wires what flows upward, the
  * round's alarm transitions to alerting (round_on_alarm) and the history's
@@ -241,9 +241,10 @@ static int fatal(const char *what, const char *msg) {
 
 /* `user NAME`: once every socket and device is open, give up root for
  * good (the user's groups, gid, uid, in that order: clearing every
- * thread's capabilities), and refuse to run on if any step fails. The history's files are handed to the user first (the database's
- * directory must already be writable by it: SQLite creates its -wal and
- * -shm files there). */
+ * thread's capabilities), and refuse to run on if any step fails. The
+ * history's files are handed to the user first (the database's directory
+ * must already be writable by it: SQLite creates its -wal and -shm files
+ * there). */
 static int drop_privileges(const char *user, char *err, size_t errlen) {
   struct passwd *pw = getpwnam(user);
   if (!pw) {
