@@ -7,9 +7,11 @@
 # gap beyond one poll), the loss counter is 0, the rounds kept their
 # one-second pace (no gap between two vote rows of 1.5 s or more), the
 # class change is recorded, and the lock was logged a few times, not once
-# per sample. Before the fix: 20 s of every source missing, the refid
-# change's source missing for the rest of the second lock, dozens of log
-# lines, round gaps of 1.75 s.
+# per sample. Before the fix: 32, 26 and 32 of 47 valid samples stored
+# (the first lock's samples dropped, and the refid change's source missing
+# for the rest of the second lock: a 6.8 s hole), 58 log lines about the
+# lock, a round gap of 1.52 s, no counter. After: 51 of 51 each, gaps of
+# 1.0 s, 4 lines, history_dropped 0.
 . "$(dirname "$0")/lib.sh"
 
 HTTP=$(free_port); BASE=$(free_ports 3)
