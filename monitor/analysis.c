@@ -542,6 +542,24 @@ static void run_clock_model(struct analysis *a, double now, double local_step,
              a->cfg.clock.holdover);
 }
 
+/* ---- reports ---- */
+
+void analysis_source_stats(const struct analysis *a, int i, double now,
+                           struct analysis_source_stats *out) {
+  struct srcfilter_estimate e;
+  struct detector_report d;
+  *out = (struct analysis_source_stats){0, NAN, NAN, NAN, NAN};
+  if (i < 0 || i >= a->n) return;
+  if (srcfilter_get(&a->src[i].filt, fmax(now, a->src[i].filt.last_t), &e)) {
+    out->samples = e.n;
+    out->offset = e.offset;
+    out->sd = e.sd;
+    out->jitter = e.jitter;
+  }
+  detector_report(&a->src[i].det, &d);
+  if (d.slope_ok) out->freq_ppm = d.slope_ppm;
+}
+
 /* ---- the round ---- */
 
 const struct analysis_result *analysis_round(struct analysis *a, double now,

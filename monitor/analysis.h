@@ -98,6 +98,19 @@ int analysis_restore_alarm(struct analysis *a, const struct alarm *alarm, double
 const struct clockmodel *analysis_clock(const struct analysis *a);
 void analysis_restore_clock(struct analysis *a, const struct clockmodel *m);
 
+/* One source's sample statistics at time now, for `vettime sourcestats`:
+ * the samples behind its estimate (srcfilter.h), the estimate and its
+ * standard deviation, its jitter, and its frequency against the vetted
+ * time (the drift detector's slope, detect.h). */
+struct analysis_source_stats {
+  int samples;       /* 0 before the first sample */
+  double offset, sd; /* s; NaN before the first sample */
+  double jitter;     /* s; NaN until measured */
+  double freq_ppm;   /* NaN until the drift window holds enough */
+};
+void analysis_source_stats(const struct analysis *a, int i, double now,
+                           struct analysis_source_stats *out);
+
 /* The alarms raised now (see alarms_active). */
 int analysis_active_alarms(const struct analysis *a, struct alarm *out, int max);
 

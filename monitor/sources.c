@@ -89,7 +89,7 @@ int sources_start(const struct vt_config *cfg, const struct keyring *keys,
     }
     n_sources = i + 1;
   }
-  sources_publish(NULL);
+  sources_publish(NULL, NULL);
   return 0;
 }
 
@@ -98,7 +98,7 @@ void sources_stop(void) {
   free(table);
   table = NULL;
   n_sources = 0;
-  sources_publish(NULL);
+  sources_publish(NULL, NULL);
   free(reports);
   reports = NULL;
 }
@@ -156,8 +156,17 @@ void sources_collect(struct analysis_source *out, double now) {
 
 /* ---- publishing (report.h) ---- */
 
+static void fill_stats(const struct analysis_source_stats *st, struct source_report *r) {
+  r->have_stats = true;
+  r->stats.samples = st->samples;
+  r->stats.offset = st->offset;
+  r->stats.sd = st->sd;
+  r->stats.jitter = st->jitter;
+  r->stats.freq_ppm = st->freq_ppm;
+}
+
 static void fill_report(int i, const struct vote_source_result *votes,
-                        struct source_report *r) {
+                        const struct analysis_source_stats *stats, struct source_report *r) {
   const struct source *s = &table[i];
   memset(r, 0, sizeof *r);
   r->index = i;
@@ -168,20 +177,22 @@ static void fill_report(int i, const struct vote_source_result *votes,
   r->ref_class = s->cfg.class_set ? s->cfg.ref_class : r->probe.inferred_class;
   r->noselect = s->cfg.noselect;
   r->vote_flags = sources_vote_flags(i);
+  if (stats) fill_stats(&stats[i], r);
   r->voted = votes != NULL;
   if (!r->voted) return;
   r->vote_state = votes[i].state;
   snprintf(r->vote_why, sizeof r->vote_why, "%s", votes[i].why);
 }
 
-void sources_publish(const struct vote_source_result *votes) {
+void sources_publish(const struct vote_source_result *votes,
+                     const struct analysis_source_stats *stats) {
   struct status_report st;
   memset(&st, 0, sizeof st);
   snprintf(st.version, sizeof st.version, "%s", VT_VERSION);
   st.uptime = sched_mono_now() - started_mono;
   st.sources = n_sources;
   for (int i = 0; i < n_sources; i++) {
-    fill_report(i, votes, &reports[i]);
+    fill_report(i, votes, stats, &reports[i]);
     if (reports[i].probe.reach) st.reachable++;
     if (reports[i].probe.have_sample) st.with_sample++;
   }
