@@ -458,11 +458,10 @@ static void detect_identity(struct analysis *a, double now, int i, const struct 
 static void detect_counters(struct analysis *a, double now, int i, const struct analysis_source *s) {
   struct src_track *st = &a->src[i];
   char text[200];
-  if (s->kod > st->prev_kod) {
-    snprintf(text, sizeof text, "%llu kiss-o'-death response%s",
-             (unsigned long long)(s->kod - st->prev_kod), s->kod - st->prev_kod == 1 ? "" : "s");
-    add_pulse(a, EV_KOD, i, s->vote.ref_class, now, (double)(s->kod - st->prev_kod), 0, text);
-  }
+  if (s->kod > st->prev_kod || s->kiss[0]) /* a condition: events on its edges */
+    add_cond(a, EV_KOD, i, s->vote.ref_class, (double)s->kod, 0,
+             "kiss-o'-death%s%s, %llu since start", s->kiss[0] ? ": state " : "", s->kiss,
+             (unsigned long long)s->kod);
   if (s->auth_fail > st->prev_auth) {
     snprintf(text, sizeof text, "%llu response%s failed authentication",
              (unsigned long long)(s->auth_fail - st->prev_auth),

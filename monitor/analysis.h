@@ -15,7 +15,10 @@
  *   4. the conditions of 2 and 3 into the alarm table (monitor/alarms.h),
  *      which raises and clears with hysteresis.
  * Events are emitted when a condition starts and when it ends, and for
- * every pulse (a step, a KoD, ...). */
+ * every pulse (a step, a stratum change, ...). A kiss-o'-death is a
+ * condition, not a pulse: it holds while the source's probe is in a kiss
+ * state (or new KoDs arrived this round), so a server that answers every
+ * poll with RATE writes one event when it starts and one when it ends. */
 #ifndef VT_ANALYSIS_H
 #define VT_ANALYSIS_H
 
@@ -52,6 +55,8 @@ struct analysis_source {
   uint32_t refid;
   unsigned reach;           /* 8-bit reachability register */
   uint64_t kod;             /* cumulative counts since start */
+  char kiss[24];            /* the probe's state while a kiss-o'-death holds
+                               it ("rate", "denied", "kod-XXXX"), else "" */
   uint64_t auth_fail;
   uint64_t degraded;        /* receiver health drops, cumulative */
   uint64_t jumps;           /* a receiver's own time jumped against its previous

@@ -31,7 +31,8 @@ enum event_kind {
   EV_STRATUM_CHANGE, /* e.g. a stratum-1 server fell back to its oscillator */
   EV_REFID_CHANGE,
   EV_LEAP_DISAGREE,  /* sources disagree about a leap second */
-  EV_KOD,            /* a kiss-o'-death was received */
+  EV_KOD,            /* a server answers with kiss-o'-death (a condition:
+                        while its probe is in a kiss state) */
   EV_AUTH_FAIL,      /* responses failed authentication */
   EV_DATE_FAR,       /* a source's date is far from the vote (rollover) */
   EV_DEGRADED,       /* a receiver's health dropped (satellites, fix, PPS) */

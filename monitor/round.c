@@ -155,6 +155,16 @@ static void record_event(const struct vt_event *e) {
            e->source >= 0 ? subject_name(e->source) : "system", e->text);
 }
 
+/* A raised alarm is logged at its severity's level: critical as an error,
+ * warning as a warning, info as info. */
+static enum log_level alarm_log_level(enum alarm_severity s) {
+  switch (s) {
+  case SEV_CRITICAL: return LOG_LVL_ERROR;
+  case SEV_WARNING: return LOG_LVL_WARN;
+  default: return LOG_LVL_INFO;
+  }
+}
+
 static void record_alarm(const struct alarm_transition *t) {
   const struct alarm *a = &t->alarm;
   struct history_alarm ha = {.id = a->id, .source_id = subject_db_id(a->source),
@@ -170,7 +180,7 @@ static void record_alarm(const struct alarm_transition *t) {
 
   char line[400];
   alarm_format_line(t, subject_name(a->source), line, sizeof line);
-  if (t->raised) log_msg(a->severity == SEV_CRITICAL ? LOG_LVL_ERROR : LOG_LVL_WARN, "%s", line);
+  if (t->raised) log_msg(alarm_log_level(a->severity), "%s", line);
   else LOG_INFO("%s", line);
   if (t->raised) return;
   struct alarm_report r = {.alarm = *a};

@@ -140,6 +140,9 @@ static void collect_one(struct source *s, int i, double now, struct analysis_sou
   out->refid = r.refid;
   out->reach = r.reach;
   out->kod = r.counters[PC_KOD];
+  if (strcmp(r.state, "rate") == 0 || strcmp(r.state, "denied") == 0 ||
+      strncmp(r.state, "kod-", 4) == 0)
+    snprintf(out->kiss, sizeof out->kiss, "%s", r.state);
   out->auth_fail = r.counters[PC_AUTH_FAIL] + r.counters[PC_CRYPTO_NAK];
   out->degraded = r.counters[PC_DEGRADED];
   out->jumps = r.counters[PC_JUMPS];
