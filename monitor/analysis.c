@@ -462,12 +462,10 @@ static void detect_counters(struct analysis *a, double now, int i, const struct 
     add_cond(a, EV_KOD, i, s->vote.ref_class, (double)s->kod, 0,
              "kiss-o'-death%s%s, %llu since start", s->kiss[0] ? ": state " : "", s->kiss,
              (unsigned long long)s->kod);
-  if (s->auth_fail > st->prev_auth) {
-    snprintf(text, sizeof text, "%llu response%s failed authentication",
-             (unsigned long long)(s->auth_fail - st->prev_auth),
-             s->auth_fail - st->prev_auth == 1 ? "" : "s");
-    add_pulse(a, EV_AUTH_FAIL, i, s->vote.ref_class, now, (double)(s->auth_fail - st->prev_auth), 0, text);
-  }
+  if (s->auth_fail > st->prev_auth || s->auth_failing) /* a condition, as the KoD */
+    add_cond(a, EV_AUTH_FAIL, i, s->vote.ref_class, (double)s->auth_fail, 0,
+             "responses fail authentication, %llu since start",
+             (unsigned long long)s->auth_fail);
   if (s->degraded > st->prev_degraded) {
     snprintf(text, sizeof text, "receiver health dropped: %s", s->detail ? s->detail : "");
     add_pulse(a, EV_DEGRADED, i, s->vote.ref_class, now, (double)(s->degraded - st->prev_degraded), 0, text);

@@ -58,6 +58,8 @@ struct analysis_source {
   char kiss[24];            /* the probe's state while a kiss-o'-death holds
                                it ("rate", "denied", "kod-XXXX"), else "" */
   uint64_t auth_fail;
+  bool auth_failing;        /* the probe's state is "auth-fail" (its last
+                               answers failed authentication) */
   uint64_t degraded;        /* receiver health drops, cumulative */
   uint64_t jumps;           /* a receiver's own time jumped against its previous
                                minutes (probes/rx_continuity.h), cumulative */

@@ -144,6 +144,7 @@ static void collect_one(struct source *s, int i, double now, struct analysis_sou
       strncmp(r.state, "kod-", 4) == 0)
     snprintf(out->kiss, sizeof out->kiss, "%s", r.state);
   out->auth_fail = r.counters[PC_AUTH_FAIL] + r.counters[PC_CRYPTO_NAK];
+  out->auth_failing = strcmp(r.state, "auth-fail") == 0;
   out->degraded = r.counters[PC_DEGRADED];
   out->jumps = r.counters[PC_JUMPS];
   out->last_jump = r.last_jump;

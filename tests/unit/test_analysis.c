@@ -220,6 +220,29 @@ static void test_local_step(void) {
   analysis_free(a);
 }
 
+/* Failed authentication, like a KoD, is a condition: a server whose every
+ * answer fails (rounds 5-14) writes one event when it starts and one when
+ * it ends, not one a round; a single failure between good answers writes
+ * a start and an end too. */
+static void test_auth_fail_edges(void) {
+  struct analysis *a = fresh();
+  int started = 0, ended = 0;
+  for (int r = 0; r < 30; r++) {
+    healthy(r);
+    src[2].auth_fail = r < 5 ? 0 : r < 15 ? (uint64_t)(r - 4) : r < 20 ? 10 : 11;
+    src[2].auth_failing = r >= 5 && r < 15;
+    const struct analysis_result *res = analysis_round(a, r, 0, src);
+    int s = count_events(res, EV_AUTH_FAIL, 2, false), e = count_events(res, EV_AUTH_FAIL, 2, true);
+    started += s;
+    ended += e;
+    if (r == 5 || r == 20) CHECK_INT(s, 1);
+    if (r == 15 || r == 21) CHECK_INT(e, 1);
+  }
+  CHECK_INT(started, 2);
+  CHECK_INT(ended, 2);
+  analysis_free(a);
+}
+
 /* The statistics `vettime sourcestats` shows: before any sample nothing
  * (samples 0, NaN); then the samples behind the estimate (at most
  * SRCFILTER_WINDOW), the estimate near the source's offset, and the
@@ -252,6 +275,7 @@ static void test_source_stats(void) {
 int main(void) {
   unit_init();
   RUN(test_source_stats);
+  RUN(test_auth_fail_edges);
   RUN(test_falseticker_lifecycle);
   RUN(test_noisy_sample_confirmed);
   RUN(test_quorum_warmup);
