@@ -115,6 +115,34 @@ static int list_row(void *ctx, const struct alert_note *n) {
   return 0;
 }
 
+struct ids {
+  int64_t *v;
+  size_t n, cap;
+};
+
+static int collect_id(void *ctx, const struct alert_note *n) {
+  struct ids *ids = ctx;
+  if (ids->n == ids->cap) {
+    size_t cap = ids->cap ? 2 * ids->cap : 64;
+    int64_t *v = realloc(ids->v, cap * sizeof *v);
+    if (!v) return 1;
+    ids->v = v;
+    ids->cap = cap;
+  }
+  ids->v[ids->n++] = n->id;
+  return 0;
+}
+
+/* The newest `max` rows in state, newest first (as `vettime events` and
+ * `alarms` list): the ids in id order, then each of the last ones. */
+static void list_newest(sqlite3 *db, enum outbox_state st, int max, struct lister *l) {
+  struct ids ids = {0};
+  outbox_each(db, (int)st, NULL, 0, 0, collect_id, &ids);
+  for (size_t i = ids.n, shown = 0; i-- > 0 && shown < (size_t)max; shown++)
+    outbox_each(db, (int)st, NULL, ids.v[i], 1, list_row, l);
+  free(ids.v);
+}
+
 static void list_state(sqlite3 *db, enum outbox_state st, FILE *out) {
   int total = outbox_count(db, (int)st, NULL);
   fprintf(out, "\n%s notifications: %d\n", outbox_state_name(st), total);
@@ -122,8 +150,8 @@ static void list_state(sqlite3 *db, enum outbox_state st, FILE *out) {
   fprintf(out, "  %-6s %-10s %-9s %-6s %-8s %-19s %s\n", "id", "channel", "event", "alarm",
           "attempts", st == OUTBOX_PENDING ? "next try" : "given up", "last error / text");
   struct lister l = {out, NULL, 0};
-  outbox_each(db, (int)st, NULL, 0, LIST_MAX, list_row, &l);
-  if (total > LIST_MAX) fprintf(out, "  ... and %d more\n", total - LIST_MAX);
+  list_newest(db, st, LIST_MAX, &l);
+  if (total > LIST_MAX) fprintf(out, "  ... and %d older\n", total - LIST_MAX);
 }
 
 static int status_json(const struct vt_config *cfg, sqlite3 *db) {
@@ -412,7 +440,7 @@ void alert_cli_dead_footer(const char *config_path, FILE *out) {
       fprintf(out, "\n%d alert notification%s dead (not delivered; vettime alert status, "
                    "vettime alert retry):\n", dead, dead == 1 ? "" : "s");
       struct lister l = {out, NULL, 0};
-      outbox_each(db, OUTBOX_DEAD, NULL, 0, 20, list_row, &l);
+      list_newest(db, OUTBOX_DEAD, 20, &l);
     }
     sqlite3_close(db);
     config_free(cfg);

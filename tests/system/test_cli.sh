@@ -266,6 +266,13 @@ check "alert test --wait 8 (mail to a closed port): 1, not delivered" rc_is at3 
 check "... says what happened, not \"is vettimed running?\"" \
   eval "grep -qE '^test notification [0-9]+ on mail: (dead|still pending after [0-9]+ attempt)' '$T/at3.out' && ! grep -q 'running' '$T/at3.out'"
 cat "$T/at3.out"
+check "alert status, dead notifications: exit 1 (not good)" rc_is as1 1 V alert status
+check "... the dead ones listed newest first" python3 - "$T/as1.out" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read().split("dead notifications:")[1]
+ids = [int(m.group(1)) for m in re.finditer(r"^  (\d+) ", text, re.M)]
+sys.exit(0 if len(ids) >= 2 and ids == sorted(ids, reverse=True) else 1)
+PY
 ID=$(sed -n 's/^test notification \([0-9]*\) on mail: dead.*/\1/p' "$T/at3.out")
 if [[ -n "$ID" ]]; then
   check "alert retry $ID (a dead one): 0, 1 requeued" \
