@@ -24,6 +24,7 @@
  * what we asked for; 78 EX_CONFIG the configuration file could not be used.
  * `check` is a monitoring plugin: 0-3 only (cli/check.h). */
 #include <curl/curl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -135,7 +136,8 @@ static void usage(FILE *out) {
 
 /* `vettime COMMAND --help` for the commands without help of their own. */
 static void command_usage(const struct command *c, FILE *out) {
-  fprintf(out, "usage: vettime [-c FILE] [-u URL] %s %s\n\n%s.\n", c->name, c->usage, c->help);
+  fprintf(out, "usage: vettime [-c FILE] [-u URL] %s %s\n\n%c%s.\n", c->name, c->usage,
+          toupper((unsigned char)c->help[0]), c->help + 1);
   if (strstr(c->usage, "--reverse"))
     fputs("\n  -r, --reverse  oldest first\n", out);
   if (strstr(c->usage, "--json"))
