@@ -13,10 +13,11 @@
 #
 # With a daemon against `vettime simulate` (4 servers; at t=8 gps2 starts
 # answering with KoD RATE and dcf1's refid changes; at t=20 dcf1 falls
-# silent): `status` leads with the verdict, the open alarms and the
+# silent; at t=30 gps2 answers again): `status` leads with the verdict, the open alarms and the
 # serving state; `sources` has LastRx and Reach in octal; `sourcestats`
 # a line per source; events newest first and oldest first with
-# --reverse; one KoD event for a server kissing on every poll; the
+# --reverse; one KoD event for a server kissing on every poll, and one
+# when it stops; the
 # class-lost alarm names "class DCF" in the table as in the log; the info
 # alarm (refid-change) is logged at info; `alert retry` of an unknown id
 # is 65; `alert test --wait` reports delivery (not "is vettimed
@@ -173,6 +174,7 @@ server dcf1 refid DCF jitter 100us
 at 8 gps2 kod RATE
 at 8 dcf1 refid DCFA
 at 20 dcf1 silent
+at 30 gps2 resume
 SCN
 BASE=$(free_ports 4)
 HTTP=$(free_port)
@@ -257,6 +259,14 @@ check "... but wrote one kod event, not one a poll" json_check "$T/ev.json" \
   "len([e for e in d['events'] if e['kind'] == 'kod' and e['source'] == '$GPS2' and not e['ended']]) == 1"
 check "... and the probe logged one warning for it" \
   test "$(grep -c "warning: server $GPS2: kiss-o'-death RATE" "$T/vettimed.log")" -eq 1
+kod_ended() { V events --json | python3 -c "
+import json, sys
+sys.exit(0 if [e for e in json.load(sys.stdin)['events'] if e['kind'] == 'kod' and e['source'] == '$GPS2' and e['ended']] else 1)"; }
+check "gps2 answers again (t=30): one 'kod ended' event within 40 s" wait_for 40 kod_ended
+V events --json > "$T/ev2.json"
+check "... and still one kod start" json_check "$T/ev2.json" \
+  "len([e for e in d['events'] if e['kind'] == 'kod' and e['source'] == '$GPS2' and not e['ended']]) == 1"
+check "events: the kod end as text" eval "V events | grep -qE ' kod ended $GPS2: kod ended$'"
 
 # ---- alert: unknown id, test --wait ----------------------------------------
 check "alert retry 99999 (no such notification): 65" rc_is ar1 65 V alert retry 99999
