@@ -138,12 +138,17 @@ static void usage(FILE *out) {
 static void command_usage(const struct command *c, FILE *out) {
   fprintf(out, "usage: vettime [-c FILE] [-u URL] %s %s\n\n%c%s.\n", c->name, c->usage,
           toupper((unsigned char)c->help[0]), c->help + 1);
+  if (strstr(c->usage, "--"))
+    fputc('\n', out);
   if (strstr(c->usage, "--reverse"))
-    fputs("\n  -r, --reverse  oldest first\n", out);
+    fputs("  -r, --reverse  oldest first\n", out);
   if (strstr(c->usage, "--json"))
     fputs("  -j, --json     the daemon's JSON document instead of the text\n", out);
-  fputs("\nExit status: 0 ok, 64 usage, 69 vettimed not reachable, 76 unexpected answer,\n"
-        "78 configuration error (vettime --help lists them all).\n", out);
+  if (strstr(c->usage, "--json"))
+    fputs("\nExit status: 0 ok, 64 usage, 69 vettimed not reachable, 76 unexpected answer,\n"
+          "78 configuration error (vettime --help lists them all).\n", out);
+  else
+    fputs("\nExit status: 0 ok, 64 usage (an unknown command).\n", out);
 }
 
 /* Says what is wrong, then the usage, on stderr. */
