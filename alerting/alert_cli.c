@@ -346,7 +346,7 @@ static int parse_retry_id(const char *text, int64_t *id) {
 
 static int cmd_retry(sqlite3 *db, int argc, char **argv) {
   int64_t id = 0;
-  if (argc > 3 || (argc == 3 && parse_retry_id(argv[2], &id) != 0)) {
+  if (argc != 3 || parse_retry_id(argv[2], &id) != 0) { /* "all" is never implied */
     fprintf(stderr, "vettime alert retry: expected \"retry ID\" or \"retry all\"%s%s%s\n",
             argc == 3 ? ", not \"" : "", argc == 3 ? argv[2] : "", argc == 3 ? "\"" : "");
     return EX_USAGE;

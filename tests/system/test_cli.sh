@@ -272,6 +272,7 @@ check "events: the kod end as text" eval "V events | grep -qE ' kod ended $GPS2:
 check "alert retry 99999 (no such notification): 65" rc_is ar1 65 V alert retry 99999
 check "... says so" grep -q "no notification 99999" "$T/ar1.err"
 check "alert retry abc: 64" rc_is ar2 64 V alert retry abc
+check "alert retry (neither ID nor all): 64" rc_is ar2b 64 V alert retry
 check "alert test nosuch (no such channel): 65" rc_is at1 65 V alert test nosuch
 check "alert test --wait x: 64" rc_is at2 64 V alert test --wait x
 check "alert test --wait 8 (mail to a closed port): 1, not delivered" rc_is at3 1 V alert test mail --wait 8
