@@ -20,9 +20,11 @@
 #include "alerting/outbox.h"
 #include "monitor/config.h"
 #include "monitor/history.h"
+#include "monitor/history_report.h"
 
 #define LIST_MAX 200       /* rows listed per state */
 #define BUSY_RETRIES 40    /* x 50 ms: the daemon holds the write lock briefly */
+#define ALERT_CLI_STALE_S 5.0 /* an older newest vote: no vettimed runs (it writes one a second) */
 
 static int64_t real_ns(void) {
   struct timespec t;
@@ -247,10 +249,21 @@ static void look_up(sqlite3 *db, int64_t id, struct waited *w) {
   outbox_each(db, -1, NULL, id, 1, find_state, w);
 }
 
-/* What became of one test row after the wait. A row no sender tried is
- * the sign of no daemon working on this database (69, as for an
- * unreachable daemon); one tried and not sent, or dead, is bad news (1). */
-static int report_wait(const struct alert_note *row, const struct waited *w, double wait) {
+/* Seconds since the newest vote row: a running vettimed writes one a
+ * second (the same test as `vettime check -d`); NAN if there is none. */
+static double vote_age(sqlite3 *db) {
+  struct hr_vote v;
+  char err[256];
+  if (hr_last_vote(db, &v, err, sizeof err) != 0) return NAN;
+  return (double)(real_ns() - v.time_ns) / 1e9;
+}
+
+/* What became of one test row after the wait. A row no sender tried while
+ * the history shows no running daemon (no vote in the last
+ * ALERT_CLI_STALE_S) is 69, as for an unreachable daemon; one not tried
+ * while a daemon runs, tried and not sent, or dead, is bad news (1). */
+static int report_wait(sqlite3 *db, const struct alert_note *row, const struct waited *w,
+                       double wait) {
   char next[32];
   printf("test notification %" PRId64 " on %s: ", row->id, row->channel);
   if (w->state != OUTBOX_PENDING) {
@@ -258,8 +271,15 @@ static int report_wait(const struct alert_note *row, const struct waited *w, dou
     return w->state == OUTBOX_SENT ? 0 : 1;
   }
   if (w->attempts == 0) {
-    printf("not picked up in %g s: no vettimed sends from %s (it takes the outbox up "
-           "within a second)\n", wait, "this database");
+    double age = vote_age(db);
+    if (age <= ALERT_CLI_STALE_S) {
+      printf("not tried yet after %g s; vettimed is running (its newest vote is %.0f s old): "
+             "the notification stays queued\n", wait, age < 0 ? 0 : age);
+      return 1;
+    }
+    printf("not picked up in %g s: no vettimed runs on this database (", wait);
+    if (isnan(age)) printf("it has no vote yet)\n");
+    else printf("its newest vote is %.0f s old)\n", age);
     return EX_UNAVAILABLE;
   }
   local_time(w->next_ns, next, sizeof next);
@@ -279,7 +299,7 @@ static int wait_for(sqlite3 *db, struct alert_note *rows, int n, double wait) {
       if (w.state != OUTBOX_PENDING) break;
       usleep(100000);
     } while (real_ns() < end);
-    int r = report_wait(&rows[i], &w, wait);
+    int r = report_wait(db, &rows[i], &w, wait);
     if (r > rc) rc = r;
   }
   return rc;

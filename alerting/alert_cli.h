@@ -21,8 +21,9 @@
  * or was tried and not sent in time, or dead notifications exist (status);
  * 64 usage; 65 no such notification or channel, or the notification is not
  * dead (retry ID); 66 no database or no outbox in it yet; 69 no sender took
- * a test notification up in time (no vettimed on this database); 74 a
- * database error; 78 configuration. */
+ * a test notification up in time and the history has no vote of the last
+ * 5 s (no vettimed runs on this database); 74 a database error; 78
+ * configuration. */
 int alert_cli_main(const char *config_path, bool json, int argc, char **argv);
 
 /* For `vettime alarms`: when the configuration names a database that

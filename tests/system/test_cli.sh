@@ -297,8 +297,9 @@ fi
 kill "$VETTIMED_PID"
 check "vettimed stops" wait_for 10 eval "! kill -0 $VETTIMED_PID"
 check "status, the daemon stopped: 69" rc_is gone 69 V status
-check "alert test --wait 2, no vettimed: 69, not picked up" rc_is at4 69 V alert test mail --wait 2
-check "... says nobody took it up" grep -q "not picked up in 2 s" "$T/at4.out"
+check "alert test --wait 6, no vettimed: 69, not picked up" rc_is at4 69 V alert test mail --wait 6
+check "... says nobody took it up, and how old the newest vote is" \
+  grep -qE "not picked up in 6 s: no vettimed runs on this database \(its newest vote is [0-9]+ s old\)" "$T/at4.out"
 ID=$(sed -n 's/^test notification \([0-9]*\) on mail: not picked up.*/\1/p' "$T/at4.out")
 check "alert retry $ID (pending, not dead): 65" rc_is ar4 65 V alert retry "${ID:-0}"
 check "... says it is not dead" grep -q "is pending, not dead" "$T/ar4.err"
