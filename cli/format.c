@@ -323,9 +323,11 @@ static void print_verdict_line(json_object *vote, FILE *out) {
   } else if (!bool_field(vote, "valid")) {
     fputs("no: no vote round yet\n", out);
   } else if (!bool_field(vote, "vetted")) {
-    const char *why = str_field(vote, "why_not");
-    fprintf(out, "no%s%s\n", strcmp(why, MISSING) && why[0] ? ": " : "",
-            strcmp(why, MISSING) ? why : "");
+    json_object *why = field(vote, "why_not");
+    if (json_object_is_type(why, json_type_string) && json_object_get_string(why)[0])
+      fprintf(out, "no: %s\n", json_object_get_string(why));
+    else
+      fputs("no\n", out);
   } else {
     fprintf(out, "yes, offset %s ±%s (%s of %s sources, %s of %s classes)\n",
             duration_field(vote, "offset", true, off, sizeof off),

@@ -298,6 +298,11 @@ static void test_status_verdict_variants(void) {
   CHECK_STR(line_of(text, 2), "Serving:         refusing; 0 requests answered, 4 dropped");
   free(text);
   json_object_put(status_vote);
+  status_vote = json_tokener_parse("{\"valid\":true,\"vetted\":false,\"why_not\":\"\"}");
+  text = render(status_with, "{}", &rc);
+  CHECK_STR(line_of(text, 0), "Vetted:          no");
+  free(text);
+  json_object_put(status_vote);
   status_vote = NULL;
   text = render(status_with, "{}", &rc);
   CHECK_STR(line_of(text, 0), "Vetted:          -");
