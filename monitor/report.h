@@ -32,6 +32,12 @@ struct source_report {
   enum source_state vote_state; /* in the last vote round */
   char vote_why[128];
   struct probe_report probe;
+  bool have_stats;            /* a round has run: stats is set */
+  struct {
+    int samples;              /* behind the estimate */
+    double offset, sd, jitter; /* s; NaN while unknown */
+    double freq_ppm;          /* against the vetted time; NaN while unknown */
+  } stats;
 };
 
 /* The last vote round. */

@@ -17,6 +17,7 @@
  * counters and the loop's clock steps into the reports (report.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <sysexits.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -72,7 +73,11 @@ static void usage(FILE *out) {
           "  -c FILE  configuration file (default %s)\n"
           "  -t       check the configuration and key file, then exit\n"
           "  -d       log at debug level (overrides the `log` directive)\n"
-          "  -V       print the version and exit\n",
+          "  -V       print the version and exit\n"
+          "  -h       this help\n"
+          "Exit status: 0 stopped cleanly (or -t: the configuration is good), 64 bad\n"
+          "option, 78 configuration error, 1 start or run failed (README.md \"Exit\n"
+          "status\").\n",
           VT_DEFAULT_CONFIG);
 }
 
@@ -395,19 +400,22 @@ int main(int argc, char **argv) {
   const char *path = VT_DEFAULT_CONFIG;
   bool check_only = false, debug = false;
   int opt;
-  while ((opt = getopt(argc, argv, "c:tdVh")) != -1) {
+  static const struct option longopts[] = {
+      {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+  while ((opt = getopt_long(argc, argv, "c:tdVh", longopts, NULL)) != -1) {
     switch (opt) {
     case 'c': path = optarg; break;
     case 't': check_only = true; break;
     case 'd': debug = true; break;
     case 'V': puts("vettimed " VT_VERSION); return 0;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 64;
+    default: usage(stderr); return EX_USAGE;
     }
   }
   if (optind != argc) {
+    fprintf(stderr, "vettimed: unexpected argument \"%s\"\n", argv[optind]);
     usage(stderr);
-    return 64;
+    return EX_USAGE;
   }
   if (alert_config_register()) return fatal("alerting", "cannot register the alert directives");
   if (web_config_register()) return fatal("http", "cannot register the web directives");

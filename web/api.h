@@ -33,7 +33,16 @@
  *      "filtered_offset":<s>,"filtered_error":<s>,"jitter":<s>,
  *      "last_rx":<unix s>,"counters":{"sent":n,"received":n,...},
  *      "vote_state":"best","vote_why":"...","trust":false,"require":false,
- *      "prefer":false,"detail":null}]}
+ *      "prefer":false,"detail":null,"stats":{"samples":n,"offset":<s>,
+ *      "sd":<s>,"jitter":<s>,"freq_ppm":<ppm>}}],"now":<unix s>}
+ *     reach is the 8-bit reachability register as a number (255: the last
+ *     eight polls answered; `vettime sources` prints it in octal, 0377).
+ *     stats are the vote's sample statistics of the source (null before
+ *     the first round; a figure not yet measured is null): samples behind
+ *     its estimate, the estimate (offset) and its standard deviation (sd),
+ *     the jitter, and freq_ppm, its frequency against the vetted time (the
+ *     drift detector's slope). now is the daemon's time of the document
+ *     (http.c adds it), for the age of last_rx.
  *     detail is a receiver's health text ("3D fix, used GPS 8, PPS"), null
  *     for an NTP server. vote_state is source_state_name() of the last vote round ("best",
  *     "combined", "falseticker", "class-outvoted", ...); trust, require
