@@ -259,10 +259,9 @@ static int by_series_and_start(const void *a, const void *b) {
 
 static int write_closed(struct rollup_store *h) {
   /* Sorted, so that the minutes of one hour are written as one row even
-   * when they closed interleaved with other series' (a rebuild). Not with
-   * none: closed is NULL then, and qsort's pointer must not be, even for
-   * zero elements (C11 7.22.5; UBSan's nonnull-attribute check). */
-  if (h->n_closed > 1) qsort(h->closed, h->n_closed, sizeof *h->closed, by_series_and_start);
+   * when they closed interleaved with other series' (a rebuild). */
+  if (h->n_closed > 1) /* closed is NULL until the first bucket closes */
+    qsort(h->closed, h->n_closed, sizeof *h->closed, by_series_and_start);
   for (size_t i = 0; i < h->n_closed;) {
     const struct rollup_bucket *b = &h->closed[i];
     size_t n = 1;
