@@ -424,6 +424,7 @@ static int dir_minsources(struct lp_ctx *c, struct vt_config *cfg, char **argv, 
   long long v;
   if (lp_one_arg(c, argv, argc) || lp_int(c, "minsources", argv[1], 1, 1000, &v)) return -1;
   cfg->minsources = (int)v;
+  cfg->minsources_at = here(c);
   return 0;
 }
 
@@ -446,6 +447,7 @@ static int dir_user(struct lp_ctx *c, struct vt_config *cfg, char **argv, int ar
   for (const char *s = argv[1]; *s; s++)
     if (*s <= ' ' || *s > '~' || *s == ':' || *s == '/')
       return lp_fail(c, "user: \"%s\" is not a user name", argv[1]);
+  cfg->user_at = here(c);
   return lp_copy(c, "user", argv[1], cfg->user, sizeof cfg->user);
 }
 

@@ -84,7 +84,7 @@ struct vt_config {
   struct source_config *sources;
   int n_sources;
   char keyfile[PATH_MAX];     /* "" when none */
-  struct config_where keyfile_at, database_at, http_at, minclasses_at;
+  struct config_where keyfile_at, database_at, http_at, minsources_at, minclasses_at, user_at;
   char database[PATH_MAX];
   bool http_enabled;
   char http_address[64];      /* an IPv4 or IPv6 literal (checked) */

@@ -166,6 +166,7 @@ cat > "$T/ntp.keys" <<KEYS
 2 SHA1 $SHA
 3 AES-128 $AES
 KEYS
+chmod 600 "$T/ntp.keys" # vettimed refuses a key file others may read
 
 # ---- ntpd's namespace ---------------------------------------------------------
 NS=vtsrv$$ NET=10.213.$((RANDOM % 250 + 1)) VETH=vts$$

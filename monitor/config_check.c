@@ -1,0 +1,271 @@
+/* The checks before a start: see config_check.h. */
+#include "monitor/config_check.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/bindcheck.h"
+
+/* "WHERE: message" into err, where WHERE is at's FILE:LINE. Returns -1. */
+__attribute__((format(printf, 5, 6))) static int fail_at(const struct vt_config *cfg,
+                                                         struct config_where at, char *err,
+                                                         size_t errlen, const char *fmt, ...) {
+  char where[PATH_MAX + 16];
+  int n = snprintf(err, errlen, "%s: ", config_where_text(cfg, at, where, sizeof where));
+  if (n < 0 || (size_t)n >= errlen) return -1;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+static struct config_where source_at(const struct source_config *s) {
+  return (struct config_where){s->file, s->line};
+}
+
+/* " (the default)" when at was not given. */
+static const char *dflt(struct config_where at) { return at.line ? "" : " (the default)"; }
+
+/* ---- keys ---- */
+
+/* The mode bits, not access(): root may read anything, and a key file
+ * nobody may read is a mistake whoever checks it. */
+static int keyfile_mode(const struct vt_config *cfg, char *err, size_t errlen) {
+  struct stat st;
+  const char *k = cfg->keyfile;
+  if (stat(k, &st))
+    return fail_at(cfg, cfg->keyfile_at, err, errlen, "keyfile %s: %s", k, strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return fail_at(cfg, cfg->keyfile_at, err, errlen, "keyfile %s: not a regular file", k);
+  unsigned mode = st.st_mode & 07777;
+  if (mode & (S_IROTH | S_IWOTH))
+    return fail_at(cfg, cfg->keyfile_at, err, errlen,
+                   "keyfile %s: mode %04o lets others %s it: the keys are secrets (chmod 640, "
+                   "group of the daemon's user)", k, mode, mode & S_IROTH ? "read" : "write");
+  if (!(mode & (S_IRUSR | S_IRGRP)))
+    return fail_at(cfg, cfg->keyfile_at, err, errlen,
+                   "keyfile %s: mode %04o lets nobody read it (chmod 640, group of the daemon's "
+                   "user)", k, mode);
+  return 0;
+}
+
+/* Reads the key file; a message from inside it gets where it was named. */
+static int keyfile_read(const struct vt_config *cfg, struct keyring *kr, char *err,
+                        size_t errlen) {
+  char why[1024];
+  if (keyring_load(cfg->keyfile, kr, why, sizeof why) == 0) return 0;
+  size_t klen = strlen(cfg->keyfile);
+  char where[PATH_MAX + 16];
+  config_where_text(cfg, cfg->keyfile_at, where, sizeof where);
+  if (strncmp(why, cfg->keyfile, klen) == 0 && why[klen] == ':' &&
+      why[klen + 1] >= '0' && why[klen + 1] <= '9') /* "KEYFILE:LINE: ..." */
+    snprintf(err, errlen, "%s (keyfile named at %s)", why, where);
+  else if (strncmp(why, cfg->keyfile, klen) == 0 && why[klen] == ':')
+    snprintf(err, errlen, "%s: keyfile %s:%s", where, cfg->keyfile, why + klen + 1);
+  else
+    snprintf(err, errlen, "%s: keyfile %s: %s", where, cfg->keyfile, why);
+  return -1;
+}
+
+/* Every `key ID` of a server is in the key file. */
+static int key_ids(const struct vt_config *cfg, const struct keyring *kr, bool has_kr, char *err,
+                   size_t errlen) {
+  for (int i = 0; i < cfg->n_sources; i++) {
+    const struct source_config *s = &cfg->sources[i];
+    if (!s->has_key || (has_kr && keyring_find(kr, s->key_id))) continue;
+    return fail_at(cfg, source_at(s), err, errlen, "server %s: key %u is not in %s", s->name,
+                   (unsigned)s->key_id,
+                   cfg->keyfile[0] ? cfg->keyfile : "a key file (no keyfile directive)");
+  }
+  return 0;
+}
+
+int config_check_keys(const struct vt_config *cfg, struct keyring *kr, bool *has_kr, char *err,
+                      size_t errlen) {
+  *has_kr = false;
+  if (cfg->keyfile[0]) {
+    if (keyfile_mode(cfg, err, errlen) || keyfile_read(cfg, kr, err, errlen)) return -1;
+    *has_kr = true;
+  }
+  if (key_ids(cfg, kr, *has_kr, err, errlen) == 0) return 0;
+  if (*has_kr) keyring_free(kr);
+  *has_kr = false;
+  return -1;
+}
+
+/* ---- policy ---- */
+
+/* The sources that can vote, and the most classes they can give: a class
+ * given or fixed by the kind counts once, an unknown one (inferred at run
+ * time) may be a class of its own. */
+static void voters(const struct vt_config *cfg, int *sources, int *classes) {
+  bool seen[CLASS_COUNT] = {false};
+  *sources = *classes = 0;
+  for (int i = 0; i < cfg->n_sources; i++) {
+    const struct source_config *s = &cfg->sources[i];
+    enum ref_class c = s->class_set ? s->ref_class
+                       : s->kind == SOURCE_DCF77 ? CLASS_DCF : CLASS_UNKNOWN;
+    if (s->noselect || c == CLASS_LOCL) continue;
+    ++*sources;
+    if (c == CLASS_UNKNOWN) ++*classes;
+    else if (!seen[c]) {
+      seen[c] = true;
+      ++*classes;
+    }
+  }
+}
+
+int config_check_policy(const struct vt_config *cfg, char *err, size_t errlen) {
+  if (cfg->n_sources == 0)
+    return fail_at(cfg, (struct config_where){0, 0}, err, errlen,
+                   "no sources: the configuration names no server, gpsd, nmea, dcf77, shm or "
+                   "sock source, so there is nothing to watch");
+  int n, classes;
+  voters(cfg, &n, &classes);
+  const char *src = n == 1 ? "source" : "sources";
+  if (cfg->minsources > n)
+    return fail_at(cfg, cfg->minsources_at, err, errlen,
+                   "minsources %d%s can never be met: %d %s can vote (noselect and class LOCL "
+                   "do not)", cfg->minsources, dflt(cfg->minsources_at), n, src);
+  if (!cfg->vote_by_sources && cfg->minclasses > classes)
+    return fail_at(cfg, cfg->minclasses_at, err, errlen,
+                   "minclasses %d%s can never be met: the %d %s that can vote give%s at most "
+                   "%d class%s", cfg->minclasses, dflt(cfg->minclasses_at), n, src,
+                   n == 1 ? "s" : "", classes, classes == 1 ? "" : "es");
+  return 0;
+}
+
+/* ---- system ---- */
+
+/* The database: an existing file SQLite can open for writing, or a name
+ * in an existing, writable folder. Never created here. */
+static int check_database(const struct vt_config *cfg, char *err, size_t errlen) {
+  const char *db = cfg->database, *d = dflt(cfg->database_at);
+  struct stat st;
+  if (stat(db, &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      return fail_at(cfg, cfg->database_at, err, errlen,
+                     "database %s%s: is a folder (name the file, e.g. %s/history.db)", db, d, db);
+    if (!S_ISREG(st.st_mode))
+      return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: not a regular file",
+                     db, d);
+    int fd = open(db, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+      return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: cannot open: %s", db,
+                     d, strerror(errno));
+    close(fd);
+    return 0;
+  }
+  if (errno != ENOENT)
+    return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: %s", db, d,
+                   strerror(errno));
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", db);
+  char *slash = strrchr(dir, '/');
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else *(slash == dir ? slash + 1 : slash) = '\0';
+  if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+    return fail_at(cfg, cfg->database_at, err, errlen,
+                   "database %s%s: the folder %s %s (the database is created, its folder is not)",
+                   db, d, dir, errno == ENOENT ? "does not exist" : "is not a folder");
+  if (access(dir, W_OK | X_OK))
+    return fail_at(cfg, cfg->database_at, err, errlen,
+                   "database %s%s: cannot create it in %s: %s", db, d, dir, strerror(errno));
+  return 0;
+}
+
+/* The HTTP API's port: free, or (check_only) the running daemon's. */
+static int check_http(const struct vt_config *cfg, bool check_only, char *note, size_t notelen,
+                      char *err, size_t errlen) {
+  if (!cfg->http_enabled) return 0;
+  int e = bindcheck_try(cfg->http_address, cfg->http_port, SOCK_STREAM, false);
+  if (e == 0) return 0;
+  char name[64] = "", owner[128] = "";
+  pid_t pid = e == EADDRINUSE ? bindcheck_owner(cfg->http_port, SOCK_STREAM, name, sizeof name) : 0;
+  if (pid && check_only && strcmp(name, "vettimed") == 0) {
+    if (note)
+      snprintf(note, notelen, "http %s port %d: held by the running vettimed (pid %ld): a reload "
+               "keeps it; a second daemon could not listen", cfg->http_address, cfg->http_port,
+               (long)pid);
+    return 0;
+  }
+  if (pid) snprintf(owner, sizeof owner, " (by %s, pid %ld)", name, (long)pid);
+  return fail_at(cfg, cfg->http_at, err, errlen, "http %s port %d%s: cannot listen: %s%s%s",
+                 cfg->http_address, cfg->http_port, dflt(cfg->http_at), strerror(e), owner,
+                 cfg->http_at.line ? "" : " (choose another with `http ADDRESS port N`, or "
+                                          "`http off`)");
+}
+
+/* A device a receiver opens: there, and a character device. */
+static int check_device(const struct vt_config *cfg, const struct source_config *s,
+                        const char *what, const char *path, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(path, &st))
+    return fail_at(cfg, source_at(s), err, errlen, "%s %s: %s", what, path, strerror(errno));
+  if (!S_ISCHR(st.st_mode))
+    return fail_at(cfg, source_at(s), err, errlen, "%s %s: not a device", what, path);
+  return 0;
+}
+
+/* The folder a sock receiver creates its socket in. */
+static int check_sock_dir(const struct vt_config *cfg, const struct source_config *s, char *err,
+                          size_t errlen) {
+  char dir[sizeof s->device];
+  snprintf(dir, sizeof dir, "%s", s->device);
+  char *slash = strrchr(dir, '/');
+  if (!slash) return 0;
+  *(slash == dir ? slash + 1 : slash) = '\0';
+  struct stat st;
+  if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+    return fail_at(cfg, source_at(s), err, errlen, "sock %s: the folder %s %s", s->device, dir,
+                   errno == ENOENT ? "does not exist" : "is not a folder");
+  return 0;
+}
+
+static int check_sources(const struct vt_config *cfg, char *err, size_t errlen) {
+  for (int i = 0; i < cfg->n_sources; i++) {
+    const struct source_config *s = &cfg->sources[i];
+    int rc = 0;
+    if (s->kind == SOURCE_NMEA || s->kind == SOURCE_DCF77)
+      rc = check_device(cfg, s, source_kind_name(s->kind), s->device, err, errlen);
+    if (rc == 0 && s->kind == SOURCE_NMEA && s->pps[0])
+      rc = check_device(cfg, s, "nmea pps", s->pps, err, errlen);
+    if (rc == 0 && s->kind == SOURCE_SOCK) rc = check_sock_dir(cfg, s, err, errlen);
+    if (rc) return -1;
+  }
+  return 0;
+}
+
+/* `user NAME`: an account that exists (the switch itself happens once
+ * everything is open: vettimed.c). */
+static int check_user(const struct vt_config *cfg, char *err, size_t errlen) {
+  if (!cfg->user[0] || getpwnam(cfg->user)) return 0;
+  return fail_at(cfg, cfg->user_at, err, errlen, "user %s: no such user", cfg->user);
+}
+
+static int check_families(const struct vt_config *cfg, char *err, size_t errlen) {
+  for (int i = 0; i < config_family_count(); i++) {
+    const struct config_family *f = config_family_at(i);
+    const void *state = config_family_state(cfg, f);
+    if (f->check && state && f->check(state, cfg, err, errlen)) return -1;
+  }
+  return 0;
+}
+
+int config_check_system(const struct vt_config *cfg, bool check_only, char *note, size_t notelen,
+                        char *err, size_t errlen) {
+  if (note && notelen) note[0] = '\0';
+  if (check_database(cfg, err, errlen) || check_sources(cfg, err, errlen) ||
+      check_http(cfg, check_only, note, notelen, err, errlen) || check_user(cfg, err, errlen) ||
+      check_families(cfg, err, errlen))
+    return -1;
+  return 0;
+}
