@@ -220,7 +220,7 @@ static const struct source_config *name_taken(const struct vt_config *cfg, const
 
 static int already(struct lp_ctx *c, const struct vt_config *cfg, const char *what,
                    const struct source_config *prev) {
-  if (prev->file == c->file_id)
+  if (strcmp(config_file_name(cfg, prev->file), c->file) == 0)
     return lp_fail(c, "%s is already configured at line %d", what, prev->line);
   return lp_fail(c, "%s is already configured at %s:%d", what,
                  config_file_name(cfg, prev->file), prev->line);
@@ -608,12 +608,17 @@ out:
   return rc;
 }
 
-/* Appends " (included from FILE:LINE)" to the message of an error in an
- * included file. */
-static int included_from(const struct lp_ctx *c) {
+/* Appends " (included from FILE:LINE)" to the message of an error inside
+ * an included file (not to one about the include line itself): the
+ * innermost include only, so that the message stays one readable line. */
+static void included_from(const struct lp_ctx *c) {
+  if (!c->err || !c->errlen) return;
+  char self[PATH_MAX + 16];
+  snprintf(self, sizeof self, "%s:%d: ", c->file, c->line);
+  if (strncmp(c->err, self, strlen(self)) == 0 || strstr(c->err, " (included from "))
+    return; /* about this line, or already said by a deeper include */
   size_t n = strlen(c->err);
   snprintf(c->err + n, c->errlen - n, " (included from %s:%d)", c->file, c->line);
-  return -1;
 }
 
 /* include PATTERN | confdir DIR */
@@ -626,7 +631,7 @@ static int dir_include(struct parser *ps, struct lp_ctx *c, char **argv, int arg
   int rc = 0;
   for (int i = 0; i < n && rc == 0; i++) {
     rc = parse_file(ps, c, argv[0], paths[i]);
-    if (rc && c->err && strncmp(c->err, paths[i], strlen(paths[i])) == 0) included_from(c);
+    if (rc) included_from(c);
   }
   cfgfile_free_list(paths, n);
   return rc;

@@ -6,6 +6,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -145,8 +146,40 @@ int config_check_policy(const struct vt_config *cfg, char *err, size_t errlen) {
 
 /* ---- system ---- */
 
+/* The folder that holds path, into dir ("." or "/" for a bare name). */
+static void parent_of(const char *path, char *dir, size_t len) {
+  snprintf(dir, len, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash) snprintf(dir, len, ".");
+  else *(slash == dir ? slash + 1 : slash) = '\0';
+}
+
+/* 0 for a folder, else ENOTDIR or stat's errno. */
+static int folder_state(const char *dir) {
+  struct stat st;
+  if (stat(dir, &st)) return errno;
+  return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+/* Whether a file can be created in dir, tried rather than asked
+ * (access() says yes to root on /proc): an unnamed O_TMPFILE, gone at
+ * close; where the file system has none, a named one removed at once.
+ * Returns 0 or the errno. */
+static int can_create_in(const char *dir) {
+  int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s/.vettimed-check-XXXXXX", dir);
+    fd = mkstemp(probe);
+    if (fd >= 0) unlink(probe);
+  }
+  if (fd < 0) return errno;
+  close(fd);
+  return 0;
+}
+
 /* The database: an existing file SQLite can open for writing, or a name
- * in an existing, writable folder. Never created here. */
+ * in a folder that exists or can be made, writable. Never created here. */
 static int check_database(const struct vt_config *cfg, char *err, size_t errlen) {
   const char *db = cfg->database, *d = dflt(cfg->database_at);
   struct stat st;
@@ -164,21 +197,29 @@ static int check_database(const struct vt_config *cfg, char *err, size_t errlen)
     close(fd);
     return 0;
   }
-  if (errno != ENOENT)
+  if (errno != ENOENT && errno != ENOTDIR)
     return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: %s", db, d,
                    strerror(errno));
-  char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", db);
-  char *slash = strrchr(dir, '/');
-  if (!slash) snprintf(dir, sizeof dir, ".");
-  else *(slash == dir ? slash + 1 : slash) = '\0';
-  if (stat(dir, &st) || !S_ISDIR(st.st_mode))
-    return fail_at(cfg, cfg->database_at, err, errlen,
-                   "database %s%s: the folder %s %s (the database is created, its folder is not)",
-                   db, d, dir, errno == ENOENT ? "does not exist" : "is not a folder");
-  if (access(dir, W_OK | X_OK))
-    return fail_at(cfg, cfg->database_at, err, errlen,
-                   "database %s%s: cannot create it in %s: %s", db, d, dir, strerror(errno));
+  /* history_open() creates the file and, if it is missing, its folder
+   * (one level: the packaging makes /var/lib, the daemon its own). */
+  char dir[PATH_MAX], up[PATH_MAX];
+  parent_of(db, dir, sizeof dir);
+  const char *target = dir;
+  int e = folder_state(dir);
+  if (e == ENOENT) {
+    parent_of(dir, up, sizeof up);
+    if (folder_state(up))
+      return fail_at(cfg, cfg->database_at, err, errlen,
+                     "database %s%s: the folder %s does not exist, nor %s (vettimed creates the "
+                     "database and its own folder, not more)", db, d, dir, up);
+    target = up;
+  } else if (e) {
+    return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: the folder %s: %s", db, d,
+                   dir, strerror(e));
+  }
+  if ((e = can_create_in(target)))
+    return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: cannot create %s in %s: %s",
+                   db, d, target == dir ? "it" : "its folder", target, strerror(e));
   return 0;
 }
 

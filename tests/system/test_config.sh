@@ -76,13 +76,21 @@ refused minsources "$T/minsources.conf:4: minsources 2 can never be met: 1 sourc
 
 # ---- the database ----
 conf dbdeep "database $T/no/such/deep/folder/h.db" "server 127.0.0.1" "$HTTP_OFF"
-refused dbdeep "$T/dbdeep.conf:1: database $T/no/such/deep/folder/h.db: the folder $T/no/such/deep/folder does not exist (the database is created, its folder is not)" "$T/no"
+refused dbdeep "$T/dbdeep.conf:1: database $T/no/such/deep/folder/h.db: the folder $T/no/such/deep/folder does not exist, nor $T/no/such/deep (vettimed creates the database and its own folder, not more)" "$T/no"
 mkdir -p "$T/dbdir.db"
 conf dbdir "database $T/dbdir.db" "server 127.0.0.1" "$HTTP_OFF"
 refused dbdir "$T/dbdir.conf:1: database $T/dbdir.db: is a folder (name the file, e.g. $T/dbdir.db/history.db)" "$T/dbdir.db/history.db"
 check "dbdir: the folder is still there, empty" test -d "$T/dbdir.db" -a -z "$(ls -A "$T/dbdir.db")"
 conf dbproc "database /proc/vettime/h.db" "server 127.0.0.1" "$HTTP_OFF"
-refused dbproc "$T/dbproc.conf:1: database /proc/vettime/h.db: the folder /proc/vettime does not exist (the database is created, its folder is not)" /proc/vettime
+refused dbproc "$T/dbproc.conf:1: database /proc/vettime/h.db: cannot create its folder in /proc: No such file or directory" /proc/vettime
+conf dbfile "database $T/dbdeep.conf/h.db" "server 127.0.0.1" "$HTTP_OFF"
+refused dbfile "$T/dbfile.conf:1: database $T/dbdeep.conf/h.db: the folder $T/dbdeep.conf: Not a directory"
+# One missing folder level is made by a start (history_open), so -t accepts
+# it and creates neither the folder nor the file.
+conf dbnew "database $T/newdir/h.db" "server 127.0.0.1" "$HTTP_OFF"
+"$VETTIMED" -t -c "$T/dbnew.conf" > "$T/dbnew.out" 2>&1
+check "dbnew: -t accepts a database whose own folder is still to be made" test $? -eq 0
+check "dbnew: -t made neither the folder nor the file" test ! -e "$T/newdir"
 
 # ---- ports ----
 P_BUSY=$(free_port)
