@@ -256,18 +256,21 @@ static int check_device(const struct vt_config *cfg, const struct source_config 
   return 0;
 }
 
-/* The folder a sock receiver creates its socket in. */
-static int check_sock_dir(const struct vt_config *cfg, const struct source_config *s, char *err,
-                          size_t errlen) {
-  char dir[sizeof s->device];
-  snprintf(dir, sizeof dir, "%s", s->device);
-  char *slash = strrchr(dir, '/');
-  if (!slash) return 0;
-  *(slash == dir ? slash + 1 : slash) = '\0';
-  struct stat st;
-  if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+/* The folder a sock receiver creates its socket in, and what is at the
+ * path already: nothing, or a (stale) socket the driver replaces. */
+static int check_sock_path(const struct vt_config *cfg, const struct source_config *s, char *err,
+                           size_t errlen) {
+  char dir[PATH_MAX];
+  parent_of(s->device, dir, sizeof dir);
+  int e = folder_state(dir);
+  if (e)
     return fail_at(cfg, source_at(s), err, errlen, "sock %s: the folder %s %s", s->device, dir,
-                   errno == ENOENT ? "does not exist" : "is not a folder");
+                   e == ENOENT ? "does not exist" : "is not a folder");
+  struct stat st;
+  if (lstat(s->device, &st) == 0 && !S_ISSOCK(st.st_mode))
+    return fail_at(cfg, source_at(s), err, errlen,
+                   "sock %s: the path exists and is not a socket (a stale socket is replaced, "
+                   "anything else is left alone)", s->device);
   return 0;
 }
 
@@ -279,7 +282,7 @@ static int check_sources(const struct vt_config *cfg, char *err, size_t errlen) 
       rc = check_device(cfg, s, source_kind_name(s->kind), s->device, err, errlen);
     if (rc == 0 && s->kind == SOURCE_NMEA && s->pps[0])
       rc = check_device(cfg, s, "nmea pps", s->pps, err, errlen);
-    if (rc == 0 && s->kind == SOURCE_SOCK) rc = check_sock_dir(cfg, s, err, errlen);
+    if (rc == 0 && s->kind == SOURCE_SOCK) rc = check_sock_path(cfg, s, err, errlen);
     if (rc) return -1;
   }
   return 0;

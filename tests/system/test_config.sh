@@ -120,6 +120,9 @@ conf notdev "$(DB notdev)" "nmea $T/notdev.conf" "$HTTP_OFF"
 refused notdev "$T/notdev.conf:2: nmea $T/notdev.conf: not a device"
 conf nosockdir "$(DB nosockdir)" "sock $T/nofolder/gnss.sock" "$HTTP_OFF"
 refused nosockdir "$T/nosockdir.conf:2: sock $T/nofolder/gnss.sock: the folder $T/nofolder does not exist"
+conf sockfile "$(DB sockfile)" "sock $T/sockfile.conf" "$HTTP_OFF"
+refused sockfile "$T/sockfile.conf:2: sock $T/sockfile.conf: the path exists and is not a socket (a stale socket is replaced, anything else is left alone)"
+check "sockfile: the file is left alone" grep -q "^sock" "$T/sockfile.conf"
 
 # ---- the key file ----
 printf '1 SHA1 HEX:00112233445566778899aabbccddeeff00112233\n' > "$T/k.keys"
