@@ -20,7 +20,8 @@
  *     reason, counters every serve_counter_name() of monitor/report.h.
  *
  *   GET /api/v1/sources
- *     {"sources":[{"index":0,"name":"host:port","kind":"ntp","class":"GPS",
+ *     {"sources":[{"index":0,"name":"host:port","address":"host:port",
+ *      "kind":"ntp","class":"GPS",
  *      "class_configured":false,"noselect":false,"state":"ok","stratum":1,
  *      "refid":"GPS","reach":255,"poll":6,"have_sample":true,
  *      "offset":<s>,"error_bound":<s>,"delay":<s>,"dispersion":<s>,
@@ -32,7 +33,9 @@
  *     detail is a receiver's health text ("3D fix, used GPS 8, PPS"), null
  *     for an NTP server. vote_state is source_state_name() of the last vote round ("best",
  *     "combined", "falseticker", "class-outvoted", ...); trust, require
- *     and prefer are the configured vote flags.
+ *     and prefer are the configured vote flags. name is the source's
+ *     `name LABEL` when it has one, else its address; address is always
+ *     the address (host[:port], device, shm:N, sock:PATH).
  *
  *   GET /api/v1/vote
  *     {"valid":true,"time":<unix s>,"vetted":true,"why_not":null,

@@ -220,7 +220,7 @@ printf 'server 127.0.0.1 port %s minpoll 0 maxpoll 0 iburst name chrony-lab\n' "
 kill -HUP "$VETTIMED_PID"
 labelled() {
   "$VETTIME" -u "http://127.0.0.1:$P_HTTP" sources --json > "$T/s.json" &&
-    json_check "$T/s.json" "len(d['sources']) == 2 and any(s['name'] == 'chrony-lab' and s['have_sample'] for s in d['sources'])"
+    json_check "$T/s.json" "len(d['sources']) == 2 and any(s['name'] == 'chrony-lab' and s['address'] == '127.0.0.1:$P_NTP' and s['have_sample'] for s in d['sources'])"
 }
 check "after SIGHUP the labelled source from the confdir is polled, shown as chrony-lab" wait_for 10 labelled
 check "the table shows the label" bash -c "'$VETTIME' -u http://127.0.0.1:$P_HTTP sources | grep -q chrony-lab"

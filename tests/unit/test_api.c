@@ -171,7 +171,7 @@ static void test_sources_fields(void) {
   CHECK_INT(json_object_array_length(get(doc, "sources")), 1);
   json_object *s = first_source(doc);
   static const char *const keys[] = {
-      "index", "name", "kind", "class", "class_configured", "noselect",
+      "index", "name", "address", "kind", "class", "class_configured", "noselect",
       "state", "stratum", "refid", "reach", "poll", "have_sample", "offset",
       "error_bound", "delay", "dispersion", "root_delay", "root_dispersion",
       "leap", "filtered_offset", "filtered_error", "jitter", "last_rx",
@@ -182,6 +182,7 @@ static void test_sources_fields(void) {
   CHECK(json_object_is_type(get(s, "detail"), json_type_null)); /* an NTP server has none */
   CHECK_INT(json_object_get_int(get(s, "index")), 0);
   CHECK_STR(json_object_get_string(get(s, "name")), "127.0.0.1:11123");
+  CHECK_STR(json_object_get_string(get(s, "address")), "127.0.0.1:11123"); /* none set: the name */
   CHECK_STR(json_object_get_string(get(s, "kind")), "ntp");
   CHECK_STR(json_object_get_string(get(s, "class")), "GPS");
   CHECK_STR(member_text(s, "class_configured"), "false");
@@ -192,6 +193,14 @@ static void test_sources_fields(void) {
   CHECK_STR(member_text(s, "reach"), "255");
   CHECK_STR(member_text(s, "poll"), "6");
   CHECK_STR(member_text(s, "have_sample"), "true");
+  json_object_put(doc);
+  /* a `name LABEL`: the label is the name, the address beside it */
+  snprintf(r.name, sizeof r.name, "gps-roof");
+  snprintf(r.address, sizeof r.address, "127.0.0.1:11123");
+  doc = api_sources_json(&r, 1);
+  s = first_source(doc);
+  CHECK_STR(json_object_get_string(get(s, "name")), "gps-roof");
+  CHECK_STR(json_object_get_string(get(s, "address")), "127.0.0.1:11123");
   json_object_put(doc);
 }
 
