@@ -178,30 +178,28 @@ static int can_create_in(const char *dir) {
   return 0;
 }
 
-/* The database: an existing file SQLite can open for writing, or a name
- * in a folder that exists or can be made, writable. Never created here. */
-static int check_database(const struct vt_config *cfg, char *err, size_t errlen) {
+/* An existing database: a file that can be opened for writing. */
+static int check_database_file(const struct vt_config *cfg, const struct stat *st, char *err,
+                               size_t errlen) {
   const char *db = cfg->database, *d = dflt(cfg->database_at);
-  struct stat st;
-  if (stat(db, &st) == 0) {
-    if (S_ISDIR(st.st_mode))
-      return fail_at(cfg, cfg->database_at, err, errlen,
-                     "database %s%s: is a folder (name the file, e.g. %s/history.db)", db, d, db);
-    if (!S_ISREG(st.st_mode))
-      return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: not a regular file",
-                     db, d);
-    int fd = open(db, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-      return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: cannot open: %s", db,
-                     d, strerror(errno));
-    close(fd);
-    return 0;
-  }
-  if (errno != ENOENT && errno != ENOTDIR)
-    return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: %s", db, d,
+  if (S_ISDIR(st->st_mode))
+    return fail_at(cfg, cfg->database_at, err, errlen,
+                   "database %s%s: is a folder (name the file, e.g. %s/history.db)", db, d, db);
+  if (!S_ISREG(st->st_mode))
+    return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: not a regular file", db, d);
+  int fd = open(db, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: cannot open: %s", db, d,
                    strerror(errno));
-  /* history_open() creates the file and, if it is missing, its folder
-   * (one level: the packaging makes /var/lib, the daemon its own). */
+  close(fd);
+  return 0;
+}
+
+/* A database still to be created by history_open(): the file and, if it
+ * is missing, its folder (one level: the packaging makes /var/lib, the
+ * daemon its own). */
+static int check_database_new(const struct vt_config *cfg, char *err, size_t errlen) {
+  const char *db = cfg->database, *d = dflt(cfg->database_at);
   char dir[PATH_MAX], up[PATH_MAX];
   parent_of(db, dir, sizeof dir);
   const char *target = dir;
@@ -221,6 +219,16 @@ static int check_database(const struct vt_config *cfg, char *err, size_t errlen)
     return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: cannot create %s in %s: %s",
                    db, d, target == dir ? "it" : "its folder", target, strerror(e));
   return 0;
+}
+
+/* The database: an existing file SQLite can open for writing, or a name
+ * in a folder that exists or can be made, writable. Never created here. */
+static int check_database(const struct vt_config *cfg, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(cfg->database, &st) == 0) return check_database_file(cfg, &st, err, errlen);
+  if (errno == ENOENT || errno == ENOTDIR) return check_database_new(cfg, err, errlen);
+  return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: %s", cfg->database,
+                 dflt(cfg->database_at), strerror(errno));
 }
 
 /* The HTTP API's port: free, or (check_only) the running daemon's. */

@@ -363,6 +363,19 @@ static void stop(void) {
   sched_fini();
 }
 
+/* The configuration, its key file and every check of config_check.h,
+ * before anything is created: a start that cannot work leaves no
+ * database, socket or half-started daemon behind. Returns 0 with config
+ * and keys loaded, or EX_CONFIG with the message printed. */
+static int load_and_check(const char *path, bool check_only, char *note, size_t notelen) {
+  char err[8192];
+  if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return config_error(err);
+  if (config_check_system(&config, check_only, note, notelen, err, sizeof err) == 0) return 0;
+  if (have_keys) keyring_free(&keys);
+  config_free(&config);
+  return config_error(err);
+}
+
 int main(int argc, char **argv) {
   const char *path = VT_DEFAULT_CONFIG;
   bool check_only = false, debug = false;
@@ -385,15 +398,9 @@ int main(int argc, char **argv) {
   if (web_config_register()) return fatal("http", "cannot register the web directives");
   if (agentx_config_register()) return fatal("agentx", "cannot register the agentx directive");
   if (server_config_register()) return fatal("serve", "cannot register the server directives");
-  char err[8192], note[512];
-  if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return config_error(err);
-  /* Before anything is created: a start that cannot work leaves no
-   * database, socket or half-started daemon behind. */
-  if (config_check_system(&config, check_only, note, sizeof note, err, sizeof err)) {
-    if (have_keys) keyring_free(&keys);
-    config_free(&config);
-    return config_error(err);
-  }
+  char note[512];
+  int rc = load_and_check(path, check_only, note, sizeof note);
+  if (rc) return rc;
   log_set_level(debug ? LOG_LVL_DEBUG : config.log_level);
   if (check_only) {
     if (note[0]) printf("%s: note: %s\n", path, note);
@@ -403,7 +410,7 @@ int main(int argc, char **argv) {
     config_free(&config);
     return 0;
   }
-  int rc = start();
+  rc = start();
   if (rc == 0) rc = sched_run() ? 1 : 0;
   stop();
   if (have_keys) keyring_free(&keys);
