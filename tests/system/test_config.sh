@@ -39,6 +39,13 @@ conf() {
 DB() { echo "database $T/$1.db"; }
 HTTP_OFF="http off"
 
+# ---- usage ----
+"$VETTIMED" -x > "$T/usage.out" 2>&1
+check "an unknown option: exit status 64 (EX_USAGE)" test $? -eq 64
+check "an unknown option: the usage is printed" grep -q "^usage: vettimed" "$T/usage.out"
+"$VETTIMED" -t extra > /dev/null 2>&1
+check "an extra argument: exit status 64" test $? -eq 64
+
 # ---- parse errors ----
 conf badport "$(DB badport)" "server 127.0.0.1 port 70000"
 refused badport "$T/badport.conf:2: port: 70000 is out of range (1 to 65535)"
