@@ -299,8 +299,26 @@ static int check_sources(const struct vt_config *cfg, char *err, size_t errlen) 
 /* `user NAME`: an account that exists (the switch itself happens once
  * everything is open: vettimed.c). */
 static int check_user(const struct vt_config *cfg, char *err, size_t errlen) {
-  if (!cfg->user[0] || getpwnam(cfg->user)) return 0;
-  return fail_at(cfg, cfg->user_at, err, errlen, "user %s: no such user", cfg->user);
+  if (!cfg->user[0]) return 0;
+  const struct passwd *pw = getpwnam(cfg->user);
+  if (!pw) return fail_at(cfg, cfg->user_at, err, errlen, "user %s: no such user", cfg->user);
+  /* Started as root, the daemon drops to the user and goes on writing the
+   * history (SQLite makes its -wal and -shm files beside it): the
+   * database's folder must let the user write, by its mode bits (the user
+   * keeps only its own group). A folder still to be made is made by root. */
+  if (geteuid() != 0 || pw->pw_uid == 0) return 0;
+  char dir[PATH_MAX];
+  parent_of(cfg->database, dir, sizeof dir);
+  struct stat st;
+  bool ok = stat(dir, &st) == 0 &&
+            ((st.st_uid == pw->pw_uid && (st.st_mode & S_IWUSR)) ||
+             (st.st_gid == pw->pw_gid && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH));
+  if (ok) return 0;
+  return fail_at(cfg, cfg->user_at, err, errlen,
+                 "user %s: the database folder %s %s (chown it to %s)", cfg->user, dir,
+                 folder_state(dir) == ENOENT ? "would be made by root, not writable by the user"
+                                             : "is not writable by the user",
+                 cfg->user);
 }
 
 static int check_families(const struct vt_config *cfg, char *err, size_t errlen) {
@@ -315,9 +333,11 @@ static int check_families(const struct vt_config *cfg, char *err, size_t errlen)
 int config_check_system(const struct vt_config *cfg, bool check_only, char *note, size_t notelen,
                         char *err, size_t errlen) {
   if (note && notelen) note[0] = '\0';
+  /* What the files name first, the ports (which another process may
+   * hold for a while) last. */
   if (check_database(cfg, err, errlen) || check_sources(cfg, err, errlen) ||
-      check_http(cfg, check_only, note, notelen, err, errlen) || check_user(cfg, err, errlen) ||
-      check_families(cfg, err, errlen))
+      check_user(cfg, err, errlen) || check_families(cfg, err, errlen) ||
+      check_http(cfg, check_only, note, notelen, err, errlen))
     return -1;
   return 0;
 }

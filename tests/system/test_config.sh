@@ -169,6 +169,13 @@ conf token "$(DB token)" "server 127.0.0.1" "http 127.0.0.1 port $(free_port)" "
 refused token "$T/token.conf:4: httptoken $T/token: mode 0644 lets group or others read it; chmod 600 it"
 conf nouser "$(DB nouser)" "server 127.0.0.1" "$HTTP_OFF" "user no-such-user-vt"
 refused nouser "$T/nouser.conf:4: user no-such-user-vt: no such user"
+if id nobody > /dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+  # Started as root with `user nobody`: the database folder must be writable
+  # by nobody once root is dropped.
+  mkdir -p "$T/rootonly"; chmod 755 "$T/rootonly"
+  conf userdir "database $T/rootonly/userdir.db" "server 127.0.0.1" "$HTTP_OFF" "user nobody"
+  refused userdir "$T/userdir.conf:4: user nobody: the database folder $T/rootonly is not writable by the user (chown it to nobody)" "$T/rootonly/userdir.db"
+fi
 
 # ---- include and confdir ----
 mkdir -p "$T/inc.d"
