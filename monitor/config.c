@@ -23,6 +23,7 @@
 #define POLL_UNSET (-1) /* minpoll, maxpoll before their defaults */
 #define DEFAULT_MINPOLL 6
 #define DEFAULT_MAXPOLL 10
+#define DEFAULT_ROLLUP_HOUR_DAYS 1826 /* 5 years */
 
 /* ---- server options ---- */
 
@@ -399,8 +400,9 @@ static int dir_rollupretention(struct lp_ctx *c, struct vt_config *cfg, char **a
       (argc == 3 && lp_double(c, "rollupretention hours", argv[2], 1, 36500, &hours)))
     return -1;
   if (hours < minutes)
-    return lp_fail(c, "rollupretention: hour roll-ups (%g days) must be kept at least as long "
-                   "as minute roll-ups (%g days)", hours, minutes);
+    return lp_fail(c, "rollupretention: hour roll-ups (%g days%s) must be kept at least as long "
+                   "as minute roll-ups (%g days)", hours,
+                   argc == 2 && hours == DEFAULT_ROLLUP_HOUR_DAYS ? ", the default" : "", minutes);
   cfg->rollup_minutes = minutes * 86400.0;
   cfg->rollup_hours = hours * 86400.0;
   return 0;
@@ -676,7 +678,7 @@ static void set_defaults(struct vt_config *cfg, const char *name) {
   cfg->log_level = LOG_LVL_INFO;
   cfg->retention = 30 * 86400.0;
   cfg->rollup_minutes = 90 * 86400.0;
-  cfg->rollup_hours = 1826 * 86400.0;
+  cfg->rollup_hours = DEFAULT_ROLLUP_HOUR_DAYS * 86400.0;
   cfg->maxdistance = 1.5;
   cfg->minsources = 1;
   cfg->minclasses = 1;

@@ -2,10 +2,12 @@
 #include "monitor/config_files.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char *read_all(FILE *f, const char *why_prefix, char *why, size_t whylen) {
   char *text = malloc(CONFIG_FILE_MAX + 1);
@@ -27,16 +29,28 @@ static char *read_all(FILE *f, const char *why_prefix, char *why, size_t whylen)
   return text;
 }
 
+/* O_NONBLOCK: an include naming a FIFO must not hang the start on its
+ * open; it is refused as not a regular file. */
 char *cfgfile_read(const char *path, struct stat *st, char *why, size_t whylen) {
-  FILE *f = fopen(path, "r");
-  if (!f) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     snprintf(why, whylen, "cannot open: %s", strerror(errno));
     return NULL;
   }
-  char *text = NULL;
-  if (fstat(fileno(f), st)) snprintf(why, whylen, "cannot stat: %s", strerror(errno));
-  else if (!S_ISREG(st->st_mode)) snprintf(why, whylen, "not a regular file");
-  else text = read_all(f, "read error: ", why, whylen);
+  const char *bad = fstat(fd, st) ? strerror(errno)
+                    : !S_ISREG(st->st_mode) ? "not a regular file" : NULL;
+  if (bad) {
+    snprintf(why, whylen, "%s", bad);
+    close(fd);
+    return NULL;
+  }
+  FILE *f = fdopen(fd, "r");
+  if (!f) {
+    snprintf(why, whylen, "cannot open: %s", strerror(errno));
+    close(fd);
+    return NULL;
+  }
+  char *text = read_all(f, "read error: ", why, whylen);
   fclose(f);
   return text;
 }

@@ -177,7 +177,7 @@ static const struct {
     {"rollupretention 0\n", "t.conf:1: rollupretention minutes: 0 is out of range (1 to 36500)"},
     {"rollupretention 30 x\n", "t.conf:1: rollupretention hours: \"x\" is not a number"},
     {"rollupretention 90 30\n", "t.conf:1: rollupretention: hour roll-ups (30 days) must be kept at least as long as minute roll-ups (90 days)"},
-    {"rollupretention 4000\n", "t.conf:1: rollupretention: hour roll-ups (1826 days) must be kept at least as long as minute roll-ups (4000 days)"},
+    {"rollupretention 4000\n", "t.conf:1: rollupretention: hour roll-ups (1826 days, the default) must be kept at least as long as minute roll-ups (4000 days)"},
     {"maxdistance nan\n", "t.conf:1: maxdistance: \"nan\" is not a number"},
     {"nmea /dev/ttyS0 key 1\n", "t.conf:1: nmea: option key does not apply to nmea sources"},
     {"nmea /dev/ttyS0 baud 1000\n", "t.conf:1: baud: 1000 is not a standard rate (1200 ... 230400)"},
@@ -324,6 +324,13 @@ static void test_include(void) {
   put("incdir.conf", "include conf.d\n");
   CHECK_INT(load("incdir.conf"), -1);
   CHECK_STR(err_rel(), "incdir.conf:1: include conf.d: not a regular file");
+  /* a FIFO is refused, not waited on */
+  char fifo[128];
+  snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+  CHECK_INT(mkfifo(fifo, 0600), 0);
+  put("fifo.conf", "include fifo\n");
+  CHECK_INT(load("fifo.conf"), -1);
+  CHECK_STR(err_rel(), "fifo.conf:1: include fifo: not a regular file");
 }
 
 static void test_include_loops(void) {
