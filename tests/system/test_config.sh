@@ -177,6 +177,10 @@ if id nobody > /dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
   refused userdir "$T/userdir.conf:4: user nobody: the database folder $T/rootonly is not writable by the user (chown it to nobody)" "$T/rootonly/userdir.db"
 fi
 
+conf cafile "$(DB cafile)" "server 127.0.0.1" "$HTTP_OFF" \
+  "alert mail smtp://127.0.0.1:25 from a@example.net to b@example.net cafile $T/no-ca.pem name relay"
+refused cafile "$T/cafile.conf:4: alert mail relay: cafile $T/no-ca.pem: No such file or directory"
+
 # ---- include and confdir ----
 mkdir -p "$T/inc.d"
 printf 'server 127.0.0.2 name two\nbogus directive\n' > "$T/inc.d/20-bad.conf"
