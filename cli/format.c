@@ -203,6 +203,19 @@ static const char *time_text(json_object *doc, const char *key, bool with_ms,
   return buf;
 }
 
+/* The history's losses, with the samples still waiting to be written
+ * (a locked or full database); nothing for a daemon without the fields. */
+static void print_history_waiting(json_object *doc, FILE *out) {
+  char lost[32], waiting[32];
+  double n = 0;
+  if (!field(doc, "history_dropped")) return;
+  fprintf(out, "History lost:    %s", int_field(doc, "history_dropped", lost, sizeof lost));
+  if (num_field(doc, "history_buffered", &n) && n > 0)
+    fprintf(out, " (%s samples waiting for a write)",
+            int_field(doc, "history_buffered", waiting, sizeof waiting));
+  fputc('\n', out);
+}
+
 static void print_steps(json_object *doc, FILE *out) {
   char n[32], last[FORMAT_DURATION_LEN];
   double steps = 0;
@@ -250,6 +263,7 @@ int format_status(json_object *status_doc, FILE *out) {
           int_field(doc, "samples_written", d, sizeof d));
   fprintf(out, "History errors:  %s\n",
           int_field(doc, "history_errors", e, sizeof e));
+  print_history_waiting(doc, out);
   print_steps(doc, out);
   print_server(field(doc, "server"), out);
   return 0;

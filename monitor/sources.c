@@ -19,8 +19,8 @@ struct source {
   struct source_config cfg;
   const struct probe_ops *ops;
   struct probe *probe;
-  int64_t db_id;                /* row in the history's sources table */
-  enum ref_class stored_class;  /* the class last written there */
+  int64_t db_ref;               /* its history_source_ref() */
+  enum ref_class stored_class;  /* the class last given to the history */
   struct vt_sample latest;      /* the newest sample */
   bool fresh;                   /* latest arrived since the last round */
   char detail[200];             /* the probe's health text, for the round */
@@ -41,18 +41,20 @@ static enum ref_class effective_class(const struct source *s) {
 }
 
 /* The history names each source; its class follows what the refid says
- * unless the configuration fixed it. */
+ * unless the configuration fixed it. No SQL runs here: the history writes
+ * the source's row with its next flush, so a locked database delays it and
+ * never costs a sample (issue 13). */
 static void store_source(struct source *s, enum ref_class c) {
   const char *cname = c == CLASS_UNKNOWN ? NULL : ref_class_name(c);
-  s->db_id = history_source_id(history, s->cfg.name, source_kind_name(s->cfg.kind), cname);
-  if (s->db_id >= 0) s->stored_class = c;
+  s->db_ref = history_source_ref(history, s->cfg.name, source_kind_name(s->cfg.kind), cname);
+  s->stored_class = c;
 }
 
 static void on_sample(void *ctx, const struct vt_sample *sample) {
   struct source *s = ctx;
   enum ref_class c = effective_class(s);
-  if (s->db_id < 0 || c != s->stored_class) store_source(s, c);
-  if (s->db_id >= 0) history_add_sample(history, s->db_id, sample);
+  if (c != s->stored_class) store_source(s, c);
+  history_add_sample(history, s->db_ref, sample);
   s->latest = *sample;
   s->fresh = true;
 }
@@ -109,7 +111,7 @@ int sources_count(void) { return n_sources; }
 
 const char *sources_name(int i) { return table[i].cfg.name; }
 
-int64_t sources_db_id(int i) { return table[i].db_id > 0 ? table[i].db_id : 0; }
+int64_t sources_db_id(int i) { return table[i].db_ref; }
 
 unsigned sources_vote_flags(int i) {
   const struct source_config *c = &table[i].cfg;

@@ -26,7 +26,7 @@ struct analysis_source;
 struct vote_source_result;
 int sources_count(void);
 const char *sources_name(int i);
-int64_t sources_db_id(int i);       /* history id, 0 if unknown */
+int64_t sources_db_id(int i);       /* its history_source_ref(), 0 if none */
 unsigned sources_vote_flags(int i); /* VOTE_F_* */
 /* Fills out[sources_count()] with each source's latest measurement and
  * state at real time now (Unix s); marks the samples as seen. */

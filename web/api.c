@@ -89,6 +89,8 @@ json_object *api_status_json(const struct status_report *s) {
   add(o, "database", json_object_new_string(s->database));
   add(o, "samples_written", json_object_new_uint64(s->samples_written));
   add(o, "history_errors", json_object_new_uint64(s->history_errors));
+  add(o, "history_buffered", json_object_new_uint64(s->history_buffered));
+  add(o, "history_dropped", json_object_new_uint64(s->history_dropped));
   add(o, "clock_steps", json_object_new_int(s->clock_steps));
   add(o, "last_clock_step", api_json_double(s->last_clock_step));
   return o;

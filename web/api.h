@@ -9,11 +9,16 @@
  *   GET /api/v1/status
  *     {"version":"0.1.0","now":<unix s>,"uptime":<s>,"sources":n,
  *      "reachable":n,"with_sample":n,"database":"path",
- *      "samples_written":n,"history_errors":n,"clock_steps":n,
- *      "last_clock_step":<s>,
+ *      "samples_written":n,"history_errors":n,"history_buffered":n,
+ *      "history_dropped":n,"clock_steps":n,"last_clock_step":<s>,
  *      "server":{"enabled":true,"sockets":n,"state":"serving",
  *       "holdover_since":<unix s>|null,"stratum":n,"error":<s>|null,
  *       "answered":n,"dropped":n,"counters":{"received":n,...}}}
+ *     history_errors counts failed writes (a locked database: one a
+ *     round), history_buffered the samples waiting in memory for the next
+ *     write, history_dropped the rows lost since start (a full buffer,
+ *     a refused row): 0 unless the history failed for longer than its
+ *     buffer holds.
  *     server is the NTP server (issue 10): state is "serving", "holdover"
  *     or "refusing" (the clock model as served now), answered the
  *     responses with the time, dropped the requests left unanswered for any

@@ -48,6 +48,8 @@ static struct status_report sample_status(void) {
   snprintf(s.database, sizeof s.database, "/var/lib/vettime/history.db");
   s.samples_written = 12345678901ULL;
   s.history_errors = 2;
+  s.history_buffered = 17;
+  s.history_dropped = 3;
   s.clock_steps = 1;
   s.last_clock_step = -0.5;
   return s;
@@ -59,8 +61,8 @@ static void test_status_fields(void) {
   CHECK(o != NULL);
   static const char *const keys[] = {
       "version", "now", "uptime", "sources", "reachable", "with_sample",
-      "database", "samples_written", "history_errors", "clock_steps",
-      "last_clock_step"};
+      "database", "samples_written", "history_errors", "history_buffered",
+      "history_dropped", "clock_steps", "last_clock_step"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     CHECK(has_key(o, keys[i]));
   CHECK_INT(json_object_object_length(o), sizeof keys / sizeof keys[0]);
@@ -74,6 +76,8 @@ static void test_status_fields(void) {
             "/var/lib/vettime/history.db");
   CHECK_STR(member_text(o, "samples_written"), "12345678901");
   CHECK_INT(json_object_get_int(get(o, "history_errors")), 2);
+  CHECK_INT(json_object_get_int(get(o, "history_buffered")), 17);
+  CHECK_INT(json_object_get_int(get(o, "history_dropped")), 3);
   CHECK_INT(json_object_get_int(get(o, "clock_steps")), 1);
   CHECK_STR(member_text(o, "last_clock_step"), "-0.5");
   json_object_put(o);

@@ -181,6 +181,25 @@ static void test_status_summary(void) {
   free(text);
 }
 
+/* A daemon that counts its history's losses: the line, and the samples
+ * still waiting while the database cannot be written. */
+static void test_status_history_lost(void) {
+  int rc;
+  char *text = render(format_status,
+                      "{\"version\":\"0.1.0\",\"uptime\":5,\"samples_written\":10,"
+                      "\"history_errors\":20,\"history_buffered\":63,\"history_dropped\":0,"
+                      "\"clock_steps\":0}",
+                      &rc);
+  CHECK_INT(rc, 0);
+  CHECK_INT(count_lines(text), 8);
+  CHECK_STR(line_of(text, 5), "History errors:  20");
+  CHECK_STR(line_of(text, 6), "History lost:    0 (63 samples waiting for a write)");
+  free(text);
+  text = render(format_status, "{\"history_buffered\":0,\"history_dropped\":4}", &rc);
+  CHECK_STR(line_of(text, 6), "History lost:    4");
+  free(text);
+}
+
 static void test_status_short_uptime_no_steps(void) {
   int rc;
   char *text = render(format_status,
@@ -373,6 +392,7 @@ int main(void) {
   RUN(test_sources_table_empty);
   RUN(test_sources_table_bad_documents);
   RUN(test_status_summary);
+  RUN(test_status_history_lost);
   RUN(test_status_short_uptime_no_steps);
   RUN(test_status_not_an_object);
   RUN(test_vote_vetted);
