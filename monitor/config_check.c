@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -296,6 +297,16 @@ static int check_sources(const struct vt_config *cfg, char *err, size_t errlen) 
   return 0;
 }
 
+/* Whether gid is the user's group or one of its supplementary groups. */
+static bool in_groups(const struct passwd *pw, gid_t gid) {
+  gid_t groups[256];
+  int n = (int)(sizeof groups / sizeof groups[0]);
+  if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0) n = 0;
+  for (int i = 0; i < n; i++)
+    if (groups[i] == gid) return true;
+  return gid == pw->pw_gid;
+}
+
 /* `user NAME`: an account that exists (the switch itself happens once
  * everything is open: vettimed.c). */
 static int check_user(const struct vt_config *cfg, char *err, size_t errlen) {
@@ -305,14 +316,15 @@ static int check_user(const struct vt_config *cfg, char *err, size_t errlen) {
   /* Started as root, the daemon drops to the user and goes on writing the
    * history (SQLite makes its -wal and -shm files beside it): the
    * database's folder must let the user write, by its mode bits (the user
-   * keeps only its own group). A folder still to be made is made by root. */
+   * keeps its own groups: initgroups). A folder still to be made is made
+   * by root. */
   if (geteuid() != 0 || pw->pw_uid == 0) return 0;
   char dir[PATH_MAX];
   parent_of(cfg->database, dir, sizeof dir);
   struct stat st;
   bool ok = stat(dir, &st) == 0 &&
             ((st.st_uid == pw->pw_uid && (st.st_mode & S_IWUSR)) ||
-             (st.st_gid == pw->pw_gid && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH));
+             (in_groups(pw, st.st_gid) && (st.st_mode & S_IWGRP)) || (st.st_mode & S_IWOTH));
   if (ok) return 0;
   return fail_at(cfg, cfg->user_at, err, errlen,
                  "user %s: the database folder %s %s (chown it to %s)", cfg->user, dir,
