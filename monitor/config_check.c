@@ -193,6 +193,13 @@ static int check_database_file(const struct vt_config *cfg, const struct stat *s
     return fail_at(cfg, cfg->database_at, err, errlen, "database %s%s: cannot open: %s", db, d,
                    strerror(errno));
   close(fd);
+  char dir[PATH_MAX];
+  parent_of(db, dir, sizeof dir);
+  int e = can_create_in(dir);
+  if (e)
+    return fail_at(cfg, cfg->database_at, err, errlen,
+                   "database %s%s: its directory %s is not writable (%s): SQLite creates the "
+                   "database's -wal and -shm files there", db, d, dir, strerror(e));
   return 0;
 }
 
