@@ -25,6 +25,20 @@ static int opt_port(struct lp_ctx *c, const char *a, struct source_config *s) {
   long long v;
   if (lp_int(c, "port", a, 1, 65535, &v)) return -1;
   s->port = (int)v;
+  s->port_set = true;
+  return 0;
+}
+
+static int opt_nts(struct lp_ctx *c, const char *a, struct source_config *s) {
+  (void)c, (void)a;
+  s->nts = true;
+  return 0;
+}
+
+static int opt_ntsport(struct lp_ctx *c, const char *a, struct source_config *s) {
+  long long v;
+  if (lp_int(c, "ntsport", a, 1, 65535, &v)) return -1;
+  s->nts_port = (int)v;
   return 0;
 }
 
@@ -142,6 +156,7 @@ static const struct {
     {"trust", false, K_ALL, opt_trust},       {"require", false, K_ALL, opt_require},
     {"prefer", false, K_ALL, opt_prefer},
     {"port", true, K(SOURCE_NTP), opt_port},  {"key", true, K(SOURCE_NTP), opt_key},
+    {"nts", false, K(SOURCE_NTP), opt_nts},   {"ntsport", true, K(SOURCE_NTP), opt_ntsport},
     {"minpoll", true, K(SOURCE_NTP), opt_minpoll},
     {"maxpoll", true, K(SOURCE_NTP), opt_maxpoll},
     {"iburst", false, K(SOURCE_NTP), opt_iburst},
@@ -206,15 +221,23 @@ static int add_source(struct lp_ctx *c, struct vt_config *cfg, const struct sour
 
 static int dir_server(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   if (argc < 2) return lp_fail(c, "server: missing HOST");
-  struct source_config s = {.kind = SOURCE_NTP, .port = 123, .minpoll = 6,
-                            .maxpoll = 10, .line = c->line};
+  struct source_config s = {.kind = SOURCE_NTP, .port = 123, .nts_port = 4460,
+                            .minpoll = 6, .maxpoll = 10, .line = c->line};
   if (lp_copy(c, "server", argv[1], s.host, sizeof s.host) ||
       apply_source_options(c, argv, argc, 2, &s))
     return -1;
   if (s.minpoll > s.maxpoll)
     return lp_fail(c, "server: minpoll %d is above maxpoll %d", s.minpoll, s.maxpoll);
-  if (s.port == 123) snprintf(s.name, sizeof s.name, "%s", s.host);
-  else snprintf(s.name, sizeof s.name, "%s:%d", s.host, s.port);
+  if (s.nts && s.has_key)
+    return lp_fail(c, "server: nts and key exclude each other (NTS brings its own keys)");
+  if (s.nts_port != 4460 && !s.nts)
+    return lp_fail(c, "server: ntsport needs nts");
+  /* The name says where the time comes from: the NTP port when it is not
+   * 123, and for NTS the key-establishment port when it is not 4460. */
+  int n = s.port == 123 ? snprintf(s.name, sizeof s.name, "%s", s.host)
+                        : snprintf(s.name, sizeof s.name, "%s:%d", s.host, s.port);
+  if (s.nts && s.nts_port != 4460 && n > 0 && (size_t)n < sizeof s.name)
+    snprintf(s.name + n, sizeof s.name - (size_t)n, "/nts:%d", s.nts_port);
   return add_source(c, cfg, &s);
 }
 
@@ -279,6 +302,14 @@ static int dir_shm(struct lp_ctx *c, struct vt_config *cfg, char **argv, int arg
 static int dir_keyfile(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   if (lp_one_arg(c, argv, argc)) return -1;
   return lp_copy(c, "keyfile", argv[1], cfg->keyfile, sizeof cfg->keyfile);
+}
+
+/* ntstrustedcerts FILE: PEM certificates trusted for NTS-KE (chrony's
+ * spelling), besides the system's trust store. */
+static int dir_ntstrustedcerts(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (lp_one_arg(c, argv, argc)) return -1;
+  return lp_copy(c, "ntstrustedcerts", argv[1], cfg->nts_trusted_certs,
+                 sizeof cfg->nts_trusted_certs);
 }
 
 static int dir_database(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
@@ -400,6 +431,7 @@ static const struct {
   directive_fn fn;
 } directives[] = {
     {"server", dir_server},       {"keyfile", dir_keyfile},
+    {"ntstrustedcerts", dir_ntstrustedcerts},
     {"gpsd", dir_gpsd},           {"nmea", dir_nmea},
     {"dcf77", dir_dcf77},         {"shm", dir_shm},
     {"sock", dir_sock},

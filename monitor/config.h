@@ -56,6 +56,10 @@ struct source_config {
                             default 3 */
   bool has_key;
   uint32_t key_id;
+  bool nts;              /* ntp: `nts`, authenticated with NTS (RFC 8915) */
+  int nts_port;          /* ntp: the NTS-KE port, `ntsport`; default 4460 */
+  bool port_set;         /* ntp: `port` given: it overrides the NTP port the
+                            NTS-KE server negotiates */
   bool class_set;        /* `class` given: overrides the inferred class */
   enum ref_class ref_class;
   int minpoll, maxpoll;  /* log2 s; default 6 and 10, 0 ..= 17 */
@@ -69,6 +73,9 @@ struct vt_config {
   struct source_config *sources;
   int n_sources;
   char keyfile[PATH_MAX];     /* "" when none */
+  char nts_trusted_certs[PATH_MAX]; /* `ntstrustedcerts`: PEM certificates
+                                 trusted for NTS-KE besides the system's;
+                                 "" when none */
   char database[PATH_MAX];
   bool http_enabled;
   char http_address[64];

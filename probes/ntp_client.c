@@ -17,7 +17,17 @@
  * server's poll); DENY and RSTR flag the source and poll it at maxpoll.
  * A kiss never stops polling for good: unauthenticated kisses are
  * advisory (RFC 5905 §7.4), and an operator would rather see a source
- * marked "denied" than have it vanish. */
+ * marked "denied" than have it vanish.
+ *
+ * NTS (RFC 8915, `nts`): the keys and cookies come from an NTS-KE exchange
+ * (probes/nts_client.c, non-blocking TLS on the loop) started by a poll
+ * that has no cookie left; each request spends one cookie and asks for as
+ * many as bring the store back to eight. A response counts only when its
+ * NTS fields verify (probes/nts_ef.c): anything else is an auth failure,
+ * counted and never a sample. An NTS NAK (kiss NTSN with our unique
+ * identifier: the server no longer knows its cookie keys) drops the keys
+ * and cookies and starts a new exchange at once. A failed exchange sets the
+ * state to "nts-REASON" and is retried after 8 s, doubling to 1024 s. */
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
@@ -36,6 +46,8 @@
 #include "lib/timeutil.h"
 #include "probes/ntp_auth.h"
 #include "probes/ntp_wire.h"
+#include "probes/nts_client.h"
+#include "probes/nts_ef.h"
 #include "probes/probe.h"
 
 #define FILTER_LEN 8           /* RFC 5905 clock filter stages */
@@ -43,6 +55,9 @@
 #define POLL_ADJUST_STREAK 4   /* good samples before the interval grows */
 #define PHI 15e-6              /* RFC 5905 frequency tolerance, s/s */
 #define LOCAL_PRECISION 1e-6
+#define NTS_KE_TIMEOUT 10.0    /* s for one NTS-KE exchange */
+#define NTS_KE_RETRY_MIN 8.0   /* s after the first failed exchange */
+#define NTS_KE_RETRY_MAX 1024.0
 
 struct filter_stage {
   double offset, delay, error; /* error: the sample's root distance */
@@ -69,6 +84,24 @@ struct probe {
   int filter_count, filter_next;
 
   struct probe_report rep;
+
+  /* NTS: the keys and cookies of the last exchange, and the NTP server it
+   * named. */
+  struct nts_state {
+    char trusted[PATH_MAX];
+    struct nts_ke *ke;          /* an exchange in progress */
+    bool have_keys;
+    uint8_t c2s[NTS_KEY_LEN], s2c[NTS_KEY_LEN];
+    struct nts_cookie cookies[NTS_MAX_COOKIES];
+    int n_cookies;
+    uint8_t uid[NTS_UID_LEN];   /* of the outstanding request */
+    char ntp_host[NTS_MAX_SERVER_LEN + 1];
+    int ntp_port;
+    int failures;               /* exchanges failed in a row */
+    double retry_mono;          /* no new exchange before this */
+    uint64_t exchanges;         /* successful exchanges since start */
+    uint64_t naks;              /* NTS NAKs received */
+  } nts;
 };
 
 /* ---- address and socket ---- */
@@ -76,8 +109,8 @@ struct probe {
 static int resolve(struct probe *p) {
   struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res;
   char port[8];
-  snprintf(port, sizeof port, "%d", p->cfg.port);
-  int rc = getaddrinfo(p->cfg.host, port, &hints, &res);
+  snprintf(port, sizeof port, "%d", p->cfg.nts ? p->nts.ntp_port : p->cfg.port);
+  int rc = getaddrinfo(p->cfg.nts ? p->nts.ntp_host : p->cfg.host, port, &hints, &res);
   if (rc) {
     LOG_RATELIMITED(LOG_LVL_WARN, "server %s: cannot resolve: %s", p->cfg.name, gai_strerror(rc));
     return -1;
@@ -86,6 +119,8 @@ static int resolve(struct probe *p) {
   p->addrlen = res->ai_addrlen;
   if (p->addr.ss_family == AF_INET)
     p->rep.peer_ipv4 = ntohl(((const struct sockaddr_in *)&p->addr)->sin_addr.s_addr);
+  else
+    p->rep.peer_ipv4 = 0;
   freeaddrinfo(res);
   return 0;
 }
@@ -234,8 +269,9 @@ static void reject(struct probe *p, enum ntp_check c, size_t len) {
   p->rep.counters[counter_for(c)]++;
   if (c == NTP_AUTH_FAIL || c == NTP_CRYPTO_NAK) {
     set_state(p, "auth-fail");
-    LOG_RATELIMITED(LOG_LVL_WARN, "server %s: response failed authentication (%s, key %u)",
-                    p->cfg.name, ntp_check_name(c), (unsigned)p->cfg.key_id);
+    if (!p->cfg.nts)
+      LOG_RATELIMITED(LOG_LVL_WARN, "server %s: response failed authentication (%s, key %u)",
+                      p->cfg.name, ntp_check_name(c), (unsigned)p->cfg.key_id);
   } else {
     if (c == NTP_UNSYNC || c == NTP_BAD_STRATUM) set_state(p, "unsync");
     LOG_RATELIMITED(LOG_LVL_INFO, "server %s: dropped a %zu-byte response: %s",
@@ -243,9 +279,130 @@ static void reject(struct probe *p, enum ntp_check c, size_t len) {
   }
 }
 
+/* ---- NTS ---- */
+
+static void nts_update_detail(struct probe *p) {
+  struct nts_state *n = &p->nts;
+  if (n->have_keys)
+    snprintf(p->rep.detail, sizeof p->rep.detail, "NTS: %d cookie%s, NTP %.80s port %d, %llu key exchange%s",
+             n->n_cookies, n->n_cookies == 1 ? "" : "s", n->ntp_host, n->ntp_port,
+             (unsigned long long)n->exchanges, n->exchanges == 1 ? "" : "s");
+  else if (n->ke)
+    snprintf(p->rep.detail, sizeof p->rep.detail, "NTS: key exchange with %.80s port %d",
+             p->cfg.host, p->cfg.nts_port);
+}
+
+static void nts_forget_keys(struct probe *p) {
+  struct nts_state *n = &p->nts;
+  n->have_keys = false;
+  n->n_cookies = 0;
+  memset(n->c2s, 0, sizeof n->c2s);
+  memset(n->s2c, 0, sizeof n->s2c);
+}
+
+static void on_poll(void *arg);
+
+static void poll_soon(struct probe *p) {
+  sched_cancel_timer(p->poll_timer);
+  p->poll_timer = sched_add_timer(0, on_poll, p);
+}
+
+static void on_nts_ke_done(void *arg, const struct nts_ke_result *r) {
+  struct probe *p = arg;
+  struct nts_state *n = &p->nts;
+  n->ke = NULL;
+  if (r->fail != NKF_NONE) {
+    n->failures++;
+    double wait = ldexp(NTS_KE_RETRY_MIN, n->failures > 8 ? 7 : n->failures - 1);
+    if (wait > NTS_KE_RETRY_MAX) wait = NTS_KE_RETRY_MAX;
+    n->retry_mono = sched_mono_now() + wait;
+    char state[24];
+    snprintf(state, sizeof state, "nts-%s", nts_ke_fail_name(r->fail));
+    set_state(p, state);
+    snprintf(p->rep.detail, sizeof p->rep.detail, "NTS-KE %.60s port %d: %s: %.100s", p->cfg.host,
+             p->cfg.nts_port, nts_ke_fail_name(r->fail), r->detail);
+    LOG_RATELIMITED(LOG_LVL_WARN, "server %s: NTS-KE with %s port %d failed (%s): %s; retry in %.0f s",
+                    p->cfg.name, p->cfg.host, p->cfg.nts_port, nts_ke_fail_name(r->fail),
+                    r->detail, wait);
+    return;
+  }
+  n->failures = 0;
+  n->exchanges++;
+  n->have_keys = true;
+  memcpy(n->c2s, r->c2s, sizeof n->c2s);
+  memcpy(n->s2c, r->s2c, sizeof n->s2c);
+  n->n_cookies = r->resp.n_cookies;
+  memcpy(n->cookies, r->resp.cookies, sizeof n->cookies);
+  /* The NTP server the exchange names (RFC 8915 §4.1.7-8), unless the
+   * configuration fixes the port. */
+  snprintf(n->ntp_host, sizeof n->ntp_host, "%s", r->resp.server[0] ? r->resp.server : p->cfg.host);
+  n->ntp_port = p->cfg.port_set ? p->cfg.port : r->resp.port ? r->resp.port : NTP_PORT;
+  p->addrlen = 0; /* resolve the (perhaps new) NTP server again */
+  LOG_INFO("server %s: NTS-KE with %s port %d: %d cookies, NTP server %s port %d",
+           p->cfg.name, p->cfg.host, p->cfg.nts_port, n->n_cookies, n->ntp_host, n->ntp_port);
+  nts_update_detail(p);
+  if (strncmp(p->rep.state, "nts-", 4) == 0) set_state(p, "init");
+  poll_soon(p);
+}
+
+/* Starts an exchange unless one runs or the last failure is too recent. */
+static void nts_start_ke(struct probe *p) {
+  struct nts_state *n = &p->nts;
+  if (n->ke || sched_mono_now() < n->retry_mono) return;
+  n->ke = nts_ke_start(p->cfg.host, p->cfg.nts_port, n->trusted, NTS_KE_TIMEOUT,
+                       on_nts_ke_done, p);
+  if (n->ke && strncmp(p->rep.state, "nts-", 4) != 0 && !n->have_keys) set_state(p, "nts-ke");
+  nts_update_detail(p);
+}
+
+/* Checks the NTS fields of a datagram that echoes our nonce. Returns true
+ * when the datagram may go on to the NTP checks; otherwise it was counted
+ * (auth failure, or an NTS NAK that starts a new key exchange). */
+static bool nts_accept(struct probe *p, const uint8_t *buf, size_t len) {
+  struct nts_state *n = &p->nts;
+  struct nts_cookie fresh[NTS_MAX_COOKIES];
+  int got = 0;
+  enum nts_check c = n->have_keys ? nts_check_response(buf, len, n->uid, n->s2c, fresh,
+                                                       NTS_MAX_COOKIES, &got)
+                                  : NTS_NO_AUTH;
+  struct ntp_header h;
+  ntp_header_decode(buf, &h);
+  if (c == NTS_NO_AUTH && h.stratum == 0 && h.refid == 0x4e54534eu /* "NTSN" */) {
+    p->rep.counters[PC_KOD]++;
+    p->x.answered = true;
+    p->outstanding = false;
+    n->naks++;
+    LOG_WARN("server %s: NTS NAK (the server no longer knows our cookies): new key exchange",
+             p->cfg.name);
+    nts_forget_keys(p);
+    set_state(p, "nts-nak");
+    n->retry_mono = 0;
+    nts_start_ke(p);
+    return false;
+  }
+  if (c != NTS_OK) {
+    reject(p, NTP_AUTH_FAIL, len);
+    LOG_RATELIMITED(LOG_LVL_WARN, "server %s: response failed NTS authentication (%s)",
+                    p->cfg.name, nts_check_name(c));
+    return false;
+  }
+  for (int i = 0; i < got && n->n_cookies < NTS_MAX_COOKIES; i++)
+    n->cookies[n->n_cookies++] = fresh[i];
+  nts_update_detail(p);
+  return true;
+}
+
 static void handle_datagram(struct probe *p, const uint8_t *buf, size_t len, struct timespec t4) {
   struct ntp_result r;
   p->rep.counters[PC_RECEIVED]++;
+  /* NTS fields are checked once the datagram echoes our nonce (anything
+   * else is bogus, counted as such by the NTP checks) and before any of
+   * its contents is believed. */
+  if (p->cfg.nts && len >= NTP_HEADER_LEN && !p->x.answered) {
+    struct ntp_header h;
+    ntp_header_decode(buf, &h);
+    if (h.origin != 0 && h.origin == p->x.nonce && !nts_accept(p, buf, len)) return;
+  }
   enum ntp_check c = ntp_check_response(&p->x, buf, len, t4, &r);
   if (c == NTP_OK) {
     p->outstanding = false;
@@ -304,11 +461,25 @@ static const struct ntp_key *lookup_key(const void *keyring, uint32_t keyid) {
   return keyring_find(keyring, keyid);
 }
 
+/* The NTS fields after the 48-byte header in buf: spends one cookie. */
+static size_t nts_request(struct probe *p, uint8_t *buf, size_t cap) {
+  struct nts_state *n = &p->nts;
+  uint8_t rnd[NTS_UID_LEN + NTS_NONCE_LEN];
+  if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) return 0;
+  memcpy(n->uid, rnd, NTS_UID_LEN);
+  struct nts_cookie *cookie = &n->cookies[--n->n_cookies];
+  size_t len = nts_build_request(buf, cap, n->uid, cookie, nts_placeholders(cookie, n->n_cookies),
+                                 n->c2s, rnd + NTS_UID_LEN);
+  nts_update_detail(p);
+  return len;
+}
+
 static int send_request(struct probe *p) {
-  uint8_t buf[128];
+  uint8_t buf[NTS_MAX_PACKET];
   ntp_ts nonce;
   if (getrandom(&nonce, sizeof nonce, 0) != sizeof nonce) return -1;
   size_t len = ntp_build_request(buf, sizeof buf, nonce, p->poll, p->key);
+  if (len && p->cfg.nts) len = nts_request(p, buf, sizeof buf);
   if (!len) return -1;
   int fd = open_socket(p);
   if (fd < 0) return -1;
@@ -329,7 +500,11 @@ static void on_poll(void *arg) {
   note_unanswered(p);
   close_socket(p);
   p->rep.reach = (p->rep.reach << 1) & 0xff;
-  if ((p->addrlen || resolve(p) == 0) && send_request(p) < 0) {
+  if (p->cfg.nts && (!p->nts.have_keys || p->nts.n_cookies == 0)) {
+    /* Out of cookies (or never had any): a new key exchange first. */
+    nts_forget_keys(p);
+    nts_start_ke(p);
+  } else if ((p->addrlen || resolve(p) == 0) && send_request(p) < 0) {
     p->rep.counters[PC_SEND_ERROR]++;
     LOG_RATELIMITED(LOG_LVL_WARN, "server %s: cannot send: %s", p->cfg.name, strerror(errno));
   }
@@ -361,6 +536,8 @@ static struct probe *ntp_start(const struct source_config *cfg, int index,
   p->burst_left = cfg->iburst ? IBURST_COUNT : 0;
   p->rep.stratum = -1;
   p->rep.poll = p->poll;
+  if (host->nts_trusted_certs)
+    snprintf(p->nts.trusted, sizeof p->nts.trusted, "%s", host->nts_trusted_certs);
   snprintf(p->rep.state, sizeof p->rep.state, "init");
   p->poll_timer = sched_add_timer(0, on_poll, p);
   return p;
@@ -368,6 +545,8 @@ static struct probe *ntp_start(const struct source_config *cfg, int index,
 
 static void ntp_stop(struct probe *p) {
   sched_cancel_timer(p->poll_timer);
+  nts_ke_cancel(p->nts.ke);
+  nts_forget_keys(p);
   close_socket(p);
   free(p);
 }

@@ -85,6 +85,7 @@ struct probe_host {
   void *ctx;
   const struct keyring *keys; /* may be NULL when no keyfile is configured */
   double maxdistance;         /* s, the `maxdistance` directive */
+  const char *nts_trusted_certs; /* `ntstrustedcerts` ("" or NULL: none) */
 };
 
 struct probe;
