@@ -31,6 +31,8 @@ struct source_report {
   bool voted;                 /* a vote round has run since the start */
   enum source_state vote_state; /* in the last vote round */
   char vote_why[128];
+  char auth[16];              /* NTP: "nts", "key N" or "none"; "" for
+                                 receivers (nothing to authenticate) */
   struct probe_report probe;
 };
 
@@ -66,6 +68,9 @@ struct status_report {
   uint64_t history_errors;      /* failed history writes since start */
   int clock_steps;              /* local clock steps seen since start */
   double last_clock_step;       /* seconds, 0 if none */
+  int unauthenticated;          /* NTP sources neither NTS nor keyed */
+  char unauthenticated_names[512]; /* their names, one per line (as many as
+                                 fit; `unauthenticated` counts them all) */
 };
 
 /* The alert outbox's depth (alerting/outbox.h), as counted by alerting and

@@ -167,6 +167,11 @@ static void fill_report(int i, const struct vote_source_result *votes,
   r->class_configured = s->cfg.class_set;
   r->ref_class = s->cfg.class_set ? s->cfg.ref_class : r->probe.inferred_class;
   r->noselect = s->cfg.noselect;
+  if (s->cfg.kind == SOURCE_NTP) {
+    if (s->cfg.nts) snprintf(r->auth, sizeof r->auth, "nts");
+    else if (s->cfg.has_key) snprintf(r->auth, sizeof r->auth, "key %u", (unsigned)s->cfg.key_id);
+    else snprintf(r->auth, sizeof r->auth, "none");
+  }
   r->vote_flags = sources_vote_flags(i);
   r->voted = votes != NULL;
   if (!r->voted) return;
@@ -184,6 +189,13 @@ void sources_publish(const struct vote_source_result *votes) {
     fill_report(i, votes, &reports[i]);
     if (reports[i].probe.reach) st.reachable++;
     if (reports[i].probe.have_sample) st.with_sample++;
+    if (strcmp(reports[i].auth, "none") == 0) {
+      size_t used = strlen(st.unauthenticated_names), need = strlen(reports[i].name) + 1;
+      if (used + need < sizeof st.unauthenticated_names)
+        snprintf(st.unauthenticated_names + used, sizeof st.unauthenticated_names - used, "%s\n",
+                 reports[i].name);
+      st.unauthenticated++;
+    }
   }
   snprintf(st.database, sizeof st.database, "%s", database_path);
   report_publish_sources(reports, n_sources, &st);

@@ -60,7 +60,7 @@ static void test_status_fields(void) {
   static const char *const keys[] = {
       "version", "now", "uptime", "sources", "reachable", "with_sample",
       "database", "samples_written", "history_errors", "clock_steps",
-      "last_clock_step"};
+      "last_clock_step", "unauthenticated_sources", "unauthenticated"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     CHECK(has_key(o, keys[i]));
   CHECK_INT(json_object_object_length(o), sizeof keys / sizeof keys[0]);
@@ -76,6 +76,21 @@ static void test_status_fields(void) {
   CHECK_INT(json_object_get_int(get(o, "history_errors")), 2);
   CHECK_INT(json_object_get_int(get(o, "clock_steps")), 1);
   CHECK_STR(member_text(o, "last_clock_step"), "-0.5");
+  CHECK_INT(json_object_get_int(get(o, "unauthenticated_sources")), 0);
+  CHECK_INT(json_object_array_length(get(o, "unauthenticated")), 0);
+  json_object_put(o);
+}
+
+static void test_status_unauthenticated(void) {
+  struct status_report s = sample_status();
+  s.unauthenticated = 2;
+  snprintf(s.unauthenticated_names, sizeof s.unauthenticated_names, "a.example\n127.0.0.1:123\n");
+  json_object *o = api_status_json(&s);
+  CHECK_INT(json_object_get_int(get(o, "unauthenticated_sources")), 2);
+  json_object *names = get(o, "unauthenticated");
+  CHECK_INT(json_object_array_length(names), 2);
+  CHECK_STR(json_object_get_string(json_object_array_get_idx(names, 0)), "a.example");
+  CHECK_STR(json_object_get_string(json_object_array_get_idx(names, 1)), "127.0.0.1:123");
   json_object_put(o);
 }
 
@@ -175,7 +190,7 @@ static void test_sources_fields(void) {
       "state", "stratum", "refid", "reach", "poll", "have_sample", "offset",
       "error_bound", "delay", "dispersion", "root_delay", "root_dispersion",
       "leap", "filtered_offset", "filtered_error", "jitter", "last_rx",
-      "counters", "vote_state", "vote_why", "trust", "require", "prefer", "detail"};
+      "counters", "vote_state", "vote_why", "trust", "require", "prefer", "detail", "auth"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     CHECK(has_key(s, keys[i]));
   CHECK_INT(json_object_object_length(s), sizeof keys / sizeof keys[0]);
@@ -904,6 +919,7 @@ int main(void) {
   unit_init();
   RUN(test_status_fields);
   RUN(test_status_reparses);
+  RUN(test_status_unauthenticated);
   RUN(test_double_precision);
   RUN(test_double_not_finite_is_null);
   RUN(test_sources_fields);

@@ -96,7 +96,7 @@ static const char sources_json[] =
     "\"offset\":0.00025,\"error_bound\":5e-8,\"vote_state\":\"class-outvoted\"},"
     "{\"index\":3,\"name\":\"gps2\",\"class\":\"GPS\",\"state\":\"ok\",\"stratum\":1,"
     "\"refid\":\"GPS\",\"reach\":255,\"poll\":6,\"have_sample\":true,"
-    "\"offset\":-5e-8,\"error_bound\":2.5e-4,\"vote_state\":\"combined\"},"
+    "\"offset\":-5e-8,\"error_bound\":2.5e-4,\"vote_state\":\"combined\",\"auth\":\"nts\"},"
     "{\"index\":4,\"name\":\"new\",\"class\":\"UNKNOWN\",\"state\":\"init\","
     "\"stratum\":null,\"refid\":null,\"reach\":0,\"poll\":6,\"have_sample\":false,"
     "\"offset\":null,\"error_bound\":null,\"vote_state\":null}]}";
@@ -108,25 +108,25 @@ static void test_sources_table_lines(void) {
   CHECK_INT(count_lines(text), 7);
   CHECK_STR(line_of(text, 0),
             "Name             Class    Str Refid           Reach Poll      Offset   +/-Bound "
-            "Vote           State");
+            "Vote           Auth      State");
   CHECK_STR(line_of(text, 1),
             "=================================================="
-            "==================================================");
+            "==================================================" "==========");
   CHECK_STR(line_of(text, 2),
             "127.0.0.1:11123  GPS        1 GPS               377    6 +157680000s    1.500ms "
-            "best           ok");
+            "best           -         ok");
   CHECK_STR(line_of(text, 3),
             "ntp2.example.net DCF*       2 192.168.1.10       17   10     +1.000s     1.000s "
-            "falseticker    ok");
+            "falseticker    -         ok");
   CHECK_STR(line_of(text, 4),
             "gal              GAL        1 GAL                 1    4  +250.000us       50ns "
-            "class-outvoted ok");
+            "class-outvoted -         ok");
   CHECK_STR(line_of(text, 5),
             "gps2             GPS        1 GPS               377    6       -50ns  250.000us "
-            "combined       ok");
+            "combined       nts       ok");
   CHECK_STR(line_of(text, 6),
             "new              UNKNOWN    - -                   0    6           -          - "
-            "-              init");
+            "-              -         init");
   free(text);
 }
 
@@ -154,7 +154,7 @@ static void test_sources_table_bad_documents(void) {
   CHECK_INT(rc, 0);
   CHECK_INT(count_lines(text), 4);
   CHECK_STR(line_of(text, 3),
-            "-    -          - -                   -    -           -          - -              -");
+            "-    -          - -                   -    -           -          - -              -         -");
   free(text);
 }
 
@@ -192,6 +192,26 @@ static void test_status_short_uptime_no_steps(void) {
   CHECK_STR(line_of(text, 1), "Time:            -");
   CHECK_STR(line_of(text, 2), "Sources:         - configured, - reachable, - with a sample");
   CHECK_STR(line_of(text, 6), "Clock steps:     0");
+  free(text);
+}
+
+/* NTP sources neither NTS nor keyed: one warning line after Sources. */
+static void test_status_unauthenticated_warning(void) {
+  int rc;
+  char *text = render(format_status,
+                      "{\"version\":\"0.1.0\",\"uptime\":1,\"sources\":3,"
+                      "\"unauthenticated_sources\":3,"
+                      "\"unauthenticated\":[\"a.example\",\"127.0.0.1:123\"]}",
+                      &rc);
+  CHECK_INT(rc, 0);
+  CHECK_INT(count_lines(text), 8);
+  CHECK_STR(line_of(text, 3),
+            "Warning:         3 NTP sources are neither NTS nor keyed: a.example, 127.0.0.1:123, ...");
+  free(text);
+  text = render(format_status,
+                "{\"version\":\"0.1.0\",\"uptime\":1,\"unauthenticated_sources\":1,"
+                "\"unauthenticated\":[\"b\"]}", &rc);
+  CHECK_STR(line_of(text, 3), "Warning:         1 NTP source is neither NTS nor keyed: b");
   free(text);
 }
 
@@ -374,6 +394,7 @@ int main(void) {
   RUN(test_sources_table_bad_documents);
   RUN(test_status_summary);
   RUN(test_status_short_uptime_no_steps);
+  RUN(test_status_unauthenticated_warning);
   RUN(test_status_not_an_object);
   RUN(test_vote_vetted);
   RUN(test_vote_not_vetted);
