@@ -321,7 +321,8 @@ static void on_nts_ke_done(void *arg, const struct nts_ke_result *r) {
     set_state(p, state);
     snprintf(p->rep.detail, sizeof p->rep.detail, "NTS-KE %.60s port %d: %s: %.100s", p->cfg.host,
              p->cfg.nts_port, nts_ke_fail_name(r->fail), r->detail);
-    LOG_RATELIMITED(LOG_LVL_WARN, "server %s: NTS-KE with %s port %d failed (%s): %s; retry in %.0f s",
+    /* Not rate limited: the retries are (8 s doubling to 1024 s). */
+    LOG_WARN("server %s: NTS-KE with %s port %d failed (%s): %s; retry in %.0f s",
                     p->cfg.name, p->cfg.host, p->cfg.nts_port, nts_ke_fail_name(r->fail),
                     r->detail, wait);
     return;
