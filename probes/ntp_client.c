@@ -88,7 +88,7 @@ struct probe {
   /* NTS: the keys and cookies of the last exchange, and the NTP server it
    * named. */
   struct nts_state {
-    char trusted[PATH_MAX];
+    struct nts_tls *tls;        /* the TLS settings, made at start */
     struct nts_ke *ke;          /* an exchange in progress */
     bool have_keys;
     uint8_t c2s[NTS_KEY_LEN], s2c[NTS_KEY_LEN];
@@ -99,6 +99,7 @@ struct probe {
     int ntp_port;
     int failures;               /* exchanges failed in a row */
     double retry_mono;          /* no new exchange before this */
+    double ke_started;          /* monotonic, of the exchange in progress */
     uint64_t exchanges;         /* successful exchanges since start */
     uint64_t naks;              /* NTS NAKs received */
   } nts;
@@ -339,8 +340,9 @@ static void on_nts_ke_done(void *arg, const struct nts_ke_result *r) {
   snprintf(n->ntp_host, sizeof n->ntp_host, "%s", r->resp.server[0] ? r->resp.server : p->cfg.host);
   n->ntp_port = p->cfg.port_set ? p->cfg.port : r->resp.port ? r->resp.port : NTP_PORT;
   p->addrlen = 0; /* resolve the (perhaps new) NTP server again */
-  LOG_INFO("server %s: NTS-KE with %s port %d: %d cookies, NTP server %s port %d",
-           p->cfg.name, p->cfg.host, p->cfg.nts_port, n->n_cookies, n->ntp_host, n->ntp_port);
+  LOG_INFO("server %s: NTS-KE with %s port %d: %d cookies, NTP server %s port %d (%.1f ms)",
+           p->cfg.name, p->cfg.host, p->cfg.nts_port, n->n_cookies, n->ntp_host, n->ntp_port,
+           (sched_mono_now() - n->ke_started) * 1e3);
   nts_update_detail(p);
   if (strncmp(p->rep.state, "nts-", 4) == 0) set_state(p, "init");
   poll_soon(p);
@@ -350,8 +352,8 @@ static void on_nts_ke_done(void *arg, const struct nts_ke_result *r) {
 static void nts_start_ke(struct probe *p) {
   struct nts_state *n = &p->nts;
   if (n->ke || sched_mono_now() < n->retry_mono) return;
-  n->ke = nts_ke_start(p->cfg.host, p->cfg.nts_port, n->trusted, NTS_KE_TIMEOUT,
-                       on_nts_ke_done, p);
+  n->ke_started = sched_mono_now();
+  n->ke = nts_ke_start(n->tls, p->cfg.host, p->cfg.nts_port, NTS_KE_TIMEOUT, on_nts_ke_done, p);
   if (n->ke && strncmp(p->rep.state, "nts-", 4) != 0 && !n->have_keys) set_state(p, "nts-ke");
   nts_update_detail(p);
 }
@@ -537,8 +539,15 @@ static struct probe *ntp_start(const struct source_config *cfg, int index,
   p->burst_left = cfg->iburst ? IBURST_COUNT : 0;
   p->rep.stratum = -1;
   p->rep.poll = p->poll;
-  if (host->nts_trusted_certs)
-    snprintf(p->nts.trusted, sizeof p->nts.trusted, "%s", host->nts_trusted_certs);
+  if (cfg->nts) {
+    char why[300];
+    p->nts.tls = nts_tls_new(host->nts_trusted_certs, why, sizeof why);
+    if (!p->nts.tls) {
+      snprintf(err, errlen, "server %s: %s", cfg->name, why);
+      free(p);
+      return NULL;
+    }
+  }
   snprintf(p->rep.state, sizeof p->rep.state, "init");
   p->poll_timer = sched_add_timer(0, on_poll, p);
   return p;
@@ -548,6 +557,7 @@ static void ntp_stop(struct probe *p) {
   sched_cancel_timer(p->poll_timer);
   nts_ke_cancel(p->nts.ke);
   nts_forget_keys(p);
+  nts_tls_free(p->nts.tls);
   close_socket(p);
   free(p);
 }

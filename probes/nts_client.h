@@ -47,15 +47,24 @@ struct nts_ke_result {
 
 typedef void (*nts_ke_done_fn)(void *arg, const struct nts_ke_result *r);
 
+/* The TLS client settings of a source, made once and kept for all its
+ * exchanges: TLS 1.3 only, ALPN, and the trust: the system's certificate
+ * directory (looked up by hash when a chain is verified, so nothing is
+ * loaded up front) plus trusted_certs, a PEM file of certificates ("" or
+ * NULL: none). NULL with the reason in err when the file cannot be
+ * loaded. */
+struct nts_tls;
+struct nts_tls *nts_tls_new(const char *trusted_certs, char *err, size_t errlen);
+void nts_tls_free(struct nts_tls *t);
+
 struct nts_ke;
 
-/* Starts an exchange with host:port. trusted_certs is a PEM file of
- * certificates trusted besides the system's ("" or NULL: the system's
- * only). timeout in seconds. A failure to start (resolve, connect) is
- * reported through `done` from the loop, never from inside this call;
- * NULL only when out of memory. */
-struct nts_ke *nts_ke_start(const char *host, int port, const char *trusted_certs,
-                            double timeout, nts_ke_done_fn done, void *arg);
+/* Starts an exchange with host:port under tls (which must outlive it).
+ * timeout in seconds. A failure to start (resolve, connect) is reported
+ * through `done` from the loop, never from inside this call; NULL only
+ * when out of memory. */
+struct nts_ke *nts_ke_start(struct nts_tls *tls, const char *host, int port, double timeout,
+                            nts_ke_done_fn done, void *arg);
 
 /* Stops an exchange that has not ended; `done` is not called. */
 void nts_ke_cancel(struct nts_ke *k);

@@ -128,4 +128,11 @@ check "the NAK counts as a kiss-o'-death, never as a sample" json_check "$T/sour
   "$src[0]['counters']['kod'] >= 1 and abs($src[0]['offset']) < 0.05"
 check "vettimed is still running" kill -0 "$VETTIMED_PID"
 
+# An ntstrustedcerts that cannot be read stops the start, with the reason.
+sed "s|^ntstrustedcerts .*|ntstrustedcerts $T/missing.pem|; s|^http .*|http off|" "$T/vettime.conf" > "$T/badcerts.conf"
+timeout 10 "$VETTIMED" -c "$T/badcerts.conf" > "$T/badcerts.out" 2>&1
+check "a missing ntstrustedcerts is refused at start" test $? -ne 0
+check "the message names the line, the source and the file" \
+  grep -q "badcerts.conf:2: server $GOOD: cannot load ntstrustedcerts $T/missing.pem" "$T/badcerts.out"
+
 summary
