@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: runs `vettime simulate demo/demo.scn` (three fake stratum-1
 # servers on loopback: GPS, Galileo and DCF77, which agree until the DCF77
-# server steps by +250 ms at one minute and the Galileo server starts a slow
-# walk at five minutes), then vettimed in the foreground on
+# server steps by +250 ms at 20 s (and back at 50 s) and the Galileo server
+# starts a slow walk at 60 s), then vettimed in the foreground on
 # demo/vettime.conf. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +21,9 @@ cat <<MSG
 vettime demo
   fake stratum-1 servers (vettime simulate demo/demo.scn, log $RUN/simulate.log):
     127.0.0.1:11123 GPS, :11124 GAL, :11125 DCF
-    t=60 s   the DCF77 server steps by +250 ms   -> step, falseticker alarms
-    t=300 s  the Galileo server walks at 10 us/s -> slow-walk / drift alarm
+    t=20 s   the DCF77 server steps by +250 ms   -> step event, falseticker alarm
+    t=50 s   it steps back                       -> step event, the falseticker ends
+    t=60 s   the Galileo server walks at 10 us/s -> slow-walk / falseticker alarms
   configuration:     $RUN/vettime.conf
   history database:  $RUN/history.db
 Look at it from another terminal:

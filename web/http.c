@@ -557,12 +557,16 @@ static enum MHD_Result answer(struct MHD_Connection *conn, const char *url,
  * unescapes it: MHD turns "%00" into a NUL that cuts the path, so
  * "/api/v1/status%00/../.." was answered as /api/v1/status (issue 13). No
  * path of ours needs an escape, so a path with one is refused whole. */
-static int uri_plain, uri_escaped;
+static int uri_plain, uri_escaped, uri_many_args;
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
   (void)cls, (void)conn;
   size_t path_len = uri ? strcspn(uri, "?") : 0;
-  return uri && memchr(uri, '%', path_len) ? &uri_escaped : &uri_plain;
+  if (uri && memchr(uri, '%', path_len)) return &uri_escaped;
+  int args = 0;
+  if (uri && uri[path_len] == '?')
+    for (const char *q = uri + path_len; *q; q++) args += *q == '?' || *q == '&';
+  return args > HTTP_MAX_QUERY_ARGS ? &uri_many_args : &uri_plain;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -575,12 +579,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
   (void)upload_data;
   if (!url) url = "";
   if (!method) method = "";
-  if (*req_cls == NULL || *req_cls == &uri_plain || *req_cls == &uri_escaped) {
-    bool escaped = *req_cls == &uri_escaped;
+  if (*req_cls == NULL || *req_cls == &uri_plain || *req_cls == &uri_escaped ||
+      *req_cls == &uri_many_args) {
+    void *seen = *req_cls;
     *req_cls = &headers_seen;
-    if (escaped)
+    if (seen == &uri_escaped)
       return send_error(conn, MHD_HTTP_BAD_REQUEST,
                         "escapes (%XX) are not accepted in the path", method, url);
+    if (seen == &uri_many_args) {
+      char why[80];
+      snprintf(why, sizeof why, "too many query arguments (more than %d)", HTTP_MAX_QUERY_ARGS);
+      return send_error(conn, MHD_HTTP_BAD_REQUEST, why, method, url);
+    }
     if (!announces_body(conn)) return MHD_YES;
     return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
                       "request bodies are not accepted", method, url);
@@ -699,6 +709,7 @@ static struct MHD_Daemon *start_daemon(const union sockaddr_any *addr, int famil
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_CONN_TIMEOUT,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+      MHD_OPTION_CONNECTION_MEMORY_INCREMENT, (size_t)HTTP_CONN_MEMORY_STEP,
       MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
       MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
       MHD_OPTION_END);

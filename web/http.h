@@ -27,7 +27,17 @@
 #define HTTP_MAX_CONNECTIONS 64
 #define HTTP_MAX_PER_IP 8
 #define HTTP_CONN_TIMEOUT 10 /* seconds */
-#define HTTP_CONN_MEMORY (32 * 1024)
+#define HTTP_CONN_MEMORY (256 * 1024)
+/* libmicrohttpd (0.9.75) files every query argument in the connection's
+ * memory pool before the request reaches vettime (about 56 bytes each):
+ * with a 32 kB pool 500 arguments (a 3.4 kB request) exhausted it and the
+ * connection was closed without an answer (issue 13). The pool grows the
+ * read buffer in small steps (HTTP_CONN_MEMORY_STEP) and is large enough
+ * for a few thousand arguments, which are then refused with 400 above
+ * HTTP_MAX_QUERY_ARGS (no endpoint takes more than 6). The pool's pages
+ * are touched only as they are used. */
+#define HTTP_CONN_MEMORY_STEP 1024
+#define HTTP_MAX_QUERY_ARGS 32
 
 /* Room for a token of web/web_config.h (256 characters) and its NUL. */
 #define WEB_TOKEN_BUF 257
