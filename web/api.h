@@ -10,7 +10,8 @@
  *     {"version":"0.1.0","now":<unix s>,"uptime":<s>,"sources":n,
  *      "reachable":n,"with_sample":n,"database":"path",
  *      "samples_written":n,"history_errors":n,"clock_steps":n,
- *      "last_clock_step":<s>,
+ *      "last_clock_step":<s>,"unauthenticated_sources":n,
+ *      "unauthenticated":["host",...],
  *      "server":{"enabled":true,"sockets":n,"state":"serving",
  *       "holdover_since":<unix s>|null,"stratum":n,"error":<s>|null,
  *       "answered":n,"dropped":n,"counters":{"received":n,...}}}
@@ -18,6 +19,9 @@
  *     or "refusing" (the clock model as served now), answered the
  *     responses with the time, dropped the requests left unanswered for any
  *     reason, counters every serve_counter_name() of monitor/report.h.
+ *     unauthenticated_sources counts the NTP sources that are neither NTS
+ *     nor keyed (anyone on the path can forge their time); unauthenticated
+ *     names them (as many as fit in 512 bytes).
  *
  *   GET /api/v1/sources
  *     {"sources":[{"index":0,"name":"host:port","kind":"ntp","class":"GPS",
@@ -28,9 +32,12 @@
  *      "filtered_offset":<s>,"filtered_error":<s>,"jitter":<s>,
  *      "last_rx":<unix s>,"counters":{"sent":n,"received":n,...},
  *      "vote_state":"best","vote_why":"...","trust":false,"require":false,
- *      "prefer":false,"detail":null}]}
- *     detail is a receiver's health text ("3D fix, used GPS 8, PPS"), null
- *     for an NTP server. vote_state is source_state_name() of the last vote round ("best",
+ *      "prefer":false,"detail":null,"auth":"none"}]}
+ *     detail is a receiver's health text ("3D fix, used GPS 8, PPS"), or
+ *     an NTS source's state ("NTS: 7 cookies, NTP host port 123, 1 key
+ *     exchange", or why its key exchange failed); null for other NTP
+ *     servers. auth: "nts", "key N" or "none" for an NTP source, null for a
+ *     receiver. vote_state is source_state_name() of the last vote round ("best",
  *     "combined", "falseticker", "class-outvoted", ...); trust, require
  *     and prefer are the configured vote flags.
  *
