@@ -5,7 +5,11 @@
 # - chronyd B with another self-signed certificate for the same address:
 #   verification fails; no sample, state nts-certificate, logged.
 # - a TLS server that offers only ALPN "http/1.1": state nts-alpn.
+# - a TLS server that shares no AEAD algorithm (answers as chronyd does
+#   then): state nts-aead.
 # - a closed port: state nts-refused.
+# - chronyd A's NTS-KE but NTP to a UDP port nobody answers: the eight
+#   cookies run out and a new key exchange follows.
 # - chronyd A through a relay that moves the transmit timestamp of every
 #   response 1000 s ahead (udp_tamper.py xmt): every response rejected and
 #   counted as auth_fail, no sample, nothing stored in the history.
@@ -26,6 +30,7 @@ check "openssl makes certificate B" mkcert certb
 
 P_A=$(free_port); KE_A=$(free_port); P_B=$(free_port); KE_B=$(free_port)
 KE_ALPN=$(free_port); KE_CLOSED=$(free_port); P_RELAY=$(free_port); P_HTTP=$(free_port)
+KE_AEAD=$(free_port); P_SILENT=$(free_port)
 mkdir -p "$T/dumpa" "$T/dumpb"
 nts_conf() { # CERT KEPORT DUMPDIR
   printf 'ntsservercert %s\nntsserverkey %s\nntsport %s\nntsdumpdir %s\n' \
@@ -38,11 +43,14 @@ check "chronyd B answers NTP" wait_for 10 ntp_answers "$P_B"
 tcp_open() { python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1"; }
 check "chronyd A listens for NTS-KE" wait_for 10 tcp_open "$KE_A"
 
-timeout 300 python3 "$(dirname "$0")/nts_alpn_server.py" "$KE_ALPN" "$T/certa.pem" "$T/certa.key" 280 &
+timeout 300 python3 "$(dirname "$0")/nts_ke_fake.py" alpn "$KE_ALPN" "$T/certa.pem" "$T/certa.key" 280 &
+PIDS+=($!)
+timeout 300 python3 "$(dirname "$0")/nts_ke_fake.py" aead "$KE_AEAD" "$T/certa.pem" "$T/certa.key" 280 &
 PIDS+=($!)
 timeout 300 python3 "$(dirname "$0")/udp_tamper.py" "$P_RELAY" "$P_A" 280 xmt &
 PIDS+=($!)
 check "the ALPN server listens" wait_for 10 tcp_open "$KE_ALPN"
+check "the AEAD server listens" wait_for 10 tcp_open "$KE_AEAD"
 
 cat > "$T/vettime.conf" <<CONF
 ntstrustedcerts $T/certa.pem
@@ -52,6 +60,8 @@ server 127.0.0.1 nts ntsport $KE_ALPN minpoll 0 maxpoll 0 iburst
 server 127.0.0.1 nts ntsport $KE_CLOSED minpoll 0 maxpoll 0 iburst
 server 127.0.0.1 nts ntsport $KE_A port $P_RELAY minpoll 0 maxpoll 0 iburst
 server 127.0.0.1 port $P_A minpoll 0 maxpoll 0 iburst
+server 127.0.0.1 nts ntsport $KE_AEAD minpoll 0 maxpoll 0 iburst
+server 127.0.0.1 nts ntsport $KE_A port $P_SILENT minpoll 0 maxpoll 0 iburst
 database $T/history.db
 http 127.0.0.1 port $P_HTTP
 log debug
@@ -82,6 +92,14 @@ check "forged transmit timestamps: every response rejected and counted, no sampl
   "$src[4]['name'] == '$FORGED' and $src[4]['counters']['valid'] == 0 and $src[4]['counters']['auth_fail'] == $src[4]['counters']['received'] and $src[4]['state'] == 'auth-fail' and not $src[4]['have_sample']"
 check "the plain source is reported as unauthenticated" json_check "$T/sources.json" \
   "$src[5]['auth'] == 'none' and $src[1]['auth'] == 'nts'"
+aead_failed() { sources && json_check "$T/sources.json" "$src[6]['state'] == 'nts-aead'" > /dev/null; }
+check "no common AEAD algorithm: state nts-aead" wait_for 10 aead_failed
+check "no common AEAD algorithm: no request sent, the reason in detail" json_check "$T/sources.json" \
+  "$src[6]['counters']['sent'] == 0 and 'no common AEAD' in $src[6]['detail']"
+rekeyed_silent() { sources && json_check "$T/sources.json" "'2 key exchanges' in $src[7]['detail']" > /dev/null; }
+check "cookies run out (8 unanswered requests): a new key exchange" wait_for 20 rekeyed_silent
+check "... after the eight cookies were spent" json_check "$T/sources.json" \
+  "$src[7]['counters']['sent'] >= 8 and $src[7]['counters']['timeout'] >= 7 and $src[7]['counters']['valid'] == 0"
 check "log: certificate failure with the reason" grep -q "NTS-KE with 127.0.0.1 port $KE_B failed (certificate): certificate verification failed" "$T/vettimed.log"
 check "log: ALPN failure" grep -q "NTS-KE with 127.0.0.1 port $KE_ALPN failed (alpn)" "$T/vettimed.log"
 check "log: refused" grep -q "NTS-KE with 127.0.0.1 port $KE_CLOSED failed (refused)" "$T/vettimed.log"
