@@ -35,6 +35,13 @@ static int opt_nts(struct lp_ctx *c, const char *a, struct source_config *s) {
   return 0;
 }
 
+static int opt_certset(struct lp_ctx *c, const char *a, struct source_config *s) {
+  long long v;
+  if (lp_int(c, "certset", a, 0, UINT32_MAX, &v)) return -1;
+  s->cert_set = (uint32_t)v;
+  return 0;
+}
+
 static int opt_ntsport(struct lp_ctx *c, const char *a, struct source_config *s) {
   long long v;
   if (lp_int(c, "ntsport", a, 1, 65535, &v)) return -1;
@@ -157,6 +164,7 @@ static const struct {
     {"prefer", false, K_ALL, opt_prefer},
     {"port", true, K(SOURCE_NTP), opt_port},  {"key", true, K(SOURCE_NTP), opt_key},
     {"nts", false, K(SOURCE_NTP), opt_nts},   {"ntsport", true, K(SOURCE_NTP), opt_ntsport},
+    {"certset", true, K(SOURCE_NTP), opt_certset},
     {"minpoll", true, K(SOURCE_NTP), opt_minpoll},
     {"maxpoll", true, K(SOURCE_NTP), opt_maxpoll},
     {"iburst", false, K(SOURCE_NTP), opt_iburst},
@@ -232,6 +240,8 @@ static int dir_server(struct lp_ctx *c, struct vt_config *cfg, char **argv, int 
     return lp_fail(c, "server: nts and key exclude each other (NTS brings its own keys)");
   if (s.nts_port != 4460 && !s.nts)
     return lp_fail(c, "server: ntsport needs nts");
+  if (s.cert_set != 0 && !s.nts)
+    return lp_fail(c, "server: certset needs nts");
   /* The name says where the time comes from: the NTP port when it is not
    * 123, and for NTS the key-establishment port when it is not 4460. */
   int n = s.port == 123 ? snprintf(s.name, sizeof s.name, "%s", s.host)
@@ -304,12 +314,20 @@ static int dir_keyfile(struct lp_ctx *c, struct vt_config *cfg, char **argv, int
   return lp_copy(c, "keyfile", argv[1], cfg->keyfile, sizeof cfg->keyfile);
 }
 
-/* ntstrustedcerts FILE: PEM certificates trusted for NTS-KE (chrony's
- * spelling), besides the system's trust store. */
+/* ntstrustedcerts [SET] FILE: PEM certificates trusted for NTS-KE
+ * (chrony's spelling), besides the system's trust store, for the servers
+ * whose certset is SET (default 0). Several lines add up. */
 static int dir_ntstrustedcerts(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
-  if (lp_one_arg(c, argv, argc)) return -1;
-  return lp_copy(c, "ntstrustedcerts", argv[1], cfg->nts_trusted_certs,
-                 sizeof cfg->nts_trusted_certs);
+  if (argc != 2 && argc != 3) return lp_fail(c, "ntstrustedcerts: expected [SET] FILE");
+  if (cfg->n_nts_trust == VT_NTS_TRUST_MAX)
+    return lp_fail(c, "ntstrustedcerts: at most %d lines", VT_NTS_TRUST_MAX);
+  struct nts_trust *t = &cfg->nts_trust[cfg->n_nts_trust];
+  long long set = 0;
+  if (argc == 3 && lp_int(c, "ntstrustedcerts set", argv[1], 0, UINT32_MAX, &set)) return -1;
+  t->set = (uint32_t)set;
+  if (lp_copy(c, "ntstrustedcerts", argv[argc - 1], t->path, sizeof t->path)) return -1;
+  cfg->n_nts_trust++;
+  return 0;
 }
 
 static int dir_database(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {

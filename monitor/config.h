@@ -34,6 +34,14 @@ const char *source_kind_name(enum source_kind k); /* "ntp","gpsd","nmea","dcf77"
 
 enum dcf77_mode { DCF77_RAW50 = 0, DCF77_RAW75, DCF77_MEINBERG };
 
+/* One `ntstrustedcerts [SET] FILE` line: a PEM file of certificates trusted
+ * for the NTS-KE of the servers whose `certset` is SET (default 0). */
+#define VT_NTS_TRUST_MAX 16
+struct nts_trust {
+  uint32_t set;
+  char path[PATH_MAX];
+};
+
 struct source_config {
   enum source_kind kind;
   char name[300];        /* ntp: "host" or "host:port" when the port is not
@@ -60,6 +68,8 @@ struct source_config {
   int nts_port;          /* ntp: the NTS-KE port, `ntsport`; default 4460 */
   bool port_set;         /* ntp: `port` given: it overrides the NTP port the
                             NTS-KE server negotiates */
+  uint32_t cert_set;     /* ntp: `certset`, the ntstrustedcerts set trusted
+                            for its NTS-KE; default 0 */
   bool class_set;        /* `class` given: overrides the inferred class */
   enum ref_class ref_class;
   int minpoll, maxpoll;  /* log2 s; default 6 and 10, 0 ..= 17 */
@@ -73,9 +83,10 @@ struct vt_config {
   struct source_config *sources;
   int n_sources;
   char keyfile[PATH_MAX];     /* "" when none */
-  char nts_trusted_certs[PATH_MAX]; /* `ntstrustedcerts`: PEM certificates
-                                 trusted for NTS-KE besides the system's;
-                                 "" when none */
+  struct nts_trust nts_trust[VT_NTS_TRUST_MAX]; /* `ntstrustedcerts [SET]
+                                 FILE` lines: PEM certificates trusted for
+                                 NTS-KE besides the system's */
+  int n_nts_trust;
   char database[PATH_MAX];
   bool http_enabled;
   char http_address[64];

@@ -78,7 +78,8 @@ int sources_start(const struct vt_config *cfg, const struct keyring *keys,
     s->ops = probe_ops_for_kind(s->cfg.kind);
     s->stored_class = s->cfg.class_set ? s->cfg.ref_class : CLASS_UNKNOWN;
     store_source(s, s->stored_class);
-    struct probe_host host = {on_sample, s, keys, cfg->maxdistance, cfg->nts_trusted_certs};
+    struct probe_host host = {on_sample, s, keys, cfg->maxdistance, cfg->nts_trust,
+                              cfg->n_nts_trust};
     char msg[400];
     s->probe = s->ops ? s->ops->start(&s->cfg, i, &host, msg, sizeof msg) : NULL;
     if (!s->probe) {

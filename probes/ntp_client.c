@@ -540,8 +540,15 @@ static struct probe *ntp_start(const struct source_config *cfg, int index,
   p->rep.stratum = -1;
   p->rep.poll = p->poll;
   if (cfg->nts) {
-    char why[300];
-    p->nts.tls = nts_tls_new(host->nts_trusted_certs, why, sizeof why);
+    /* The trusted files of its certificate set. */
+    const char *files[VT_NTS_TRUST_MAX];
+    int n = 0;
+    for (int i = 0; i < host->n_nts_trust && n < VT_NTS_TRUST_MAX; i++)
+      if (host->nts_trust[i].set == cfg->cert_set) files[n++] = host->nts_trust[i].path;
+    char why[400];
+    if (n == 0 && cfg->cert_set != 0)
+      snprintf(why, sizeof why, "certset %u has no ntstrustedcerts line", (unsigned)cfg->cert_set);
+    p->nts.tls = n == 0 && cfg->cert_set != 0 ? NULL : nts_tls_new(files, n, why, sizeof why);
     if (!p->nts.tls) {
       snprintf(err, errlen, "server %s: %s", cfg->name, why);
       free(p);

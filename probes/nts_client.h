@@ -50,11 +50,10 @@ typedef void (*nts_ke_done_fn)(void *arg, const struct nts_ke_result *r);
 /* The TLS client settings of a source, made once and kept for all its
  * exchanges: TLS 1.3 only, ALPN, and the trust: the system's certificate
  * directory (looked up by hash when a chain is verified, so nothing is
- * loaded up front) plus trusted_certs, a PEM file of certificates ("" or
- * NULL: none). NULL with the reason in err when the file cannot be
- * loaded. */
+ * loaded up front) plus the PEM files trusted[0..n) of certificates. NULL
+ * with the reason in err when a file cannot be loaded. */
 struct nts_tls;
-struct nts_tls *nts_tls_new(const char *trusted_certs, char *err, size_t errlen);
+struct nts_tls *nts_tls_new(const char *const *trusted, int n, char *err, size_t errlen);
 void nts_tls_free(struct nts_tls *t);
 
 struct nts_ke;

@@ -3,7 +3,8 @@
 # - chronyd A (cert A, trusted by vettimed through ntstrustedcerts): NTS-KE,
 #   cookies, authenticated samples with an offset near 0 (no faketime).
 # - chronyd B with another self-signed certificate for the same address:
-#   verification fails; no sample, state nts-certificate, logged.
+#   verification fails; no sample, state nts-certificate, logged. The same
+#   server with `certset 1` (ntstrustedcerts 1 holds cert B) gives samples.
 # - a TLS server that offers only ALPN "http/1.1": state nts-alpn.
 # - a TLS server that shares no AEAD algorithm (answers as chronyd does
 #   then): state nts-aead.
@@ -54,6 +55,7 @@ check "the AEAD server listens" wait_for 10 tcp_open "$KE_AEAD"
 
 cat > "$T/vettime.conf" <<CONF
 ntstrustedcerts $T/certa.pem
+ntstrustedcerts 1 $T/certb.pem
 server 127.0.0.1 nts ntsport $KE_A minpoll 0 maxpoll 0 iburst
 server 127.0.0.1 nts ntsport $KE_B minpoll 0 maxpoll 0 iburst
 server 127.0.0.1 nts ntsport $KE_ALPN minpoll 0 maxpoll 0 iburst
@@ -62,6 +64,7 @@ server 127.0.0.1 nts ntsport $KE_A port $P_RELAY minpoll 0 maxpoll 0 iburst
 server 127.0.0.1 port $P_A minpoll 0 maxpoll 0 iburst
 server 127.0.0.1 nts ntsport $KE_AEAD minpoll 0 maxpoll 0 iburst
 server 127.0.0.1 nts ntsport $KE_A port $P_SILENT minpoll 0 maxpoll 0 iburst
+server 127.0.0.1 nts ntsport $KE_B port $P_B certset 1 minpoll 0 maxpoll 0 iburst
 database $T/history.db
 http 127.0.0.1 port $P_HTTP
 log debug
@@ -98,6 +101,8 @@ check "no common AEAD algorithm: no request sent, the reason in detail" json_che
   "$src[6]['counters']['sent'] == 0 and 'no common AEAD' in $src[6]['detail']"
 rekeyed_silent() { sources && json_check "$T/sources.json" "'2 key exchanges' in $src[7]['detail']" > /dev/null; }
 check "cookies run out (8 unanswered requests): a new key exchange" wait_for 20 rekeyed_silent
+check "chronyd B under certset 1 (its certificate trusted there): samples" json_check "$T/sources.json" \
+  "$src[8]['state'] == 'ok' and $src[8]['counters']['valid'] >= 3 and abs($src[8]['offset']) < 0.05"
 check "... after the eight cookies were spent" json_check "$T/sources.json" \
   "$src[7]['counters']['sent'] >= 8 and $src[7]['counters']['timeout'] >= 7 and $src[7]['counters']['valid'] == 0"
 check "log: certificate failure with the reason" grep -q "NTS-KE with 127.0.0.1 port $KE_B failed (certificate): certificate verification failed" "$T/vettimed.log"
@@ -147,10 +152,15 @@ check "the NAK counts as a kiss-o'-death, never as a sample" json_check "$T/sour
 check "vettimed is still running" kill -0 "$VETTIMED_PID"
 
 # An ntstrustedcerts that cannot be read stops the start, with the reason.
-sed "s|^ntstrustedcerts .*|ntstrustedcerts $T/missing.pem|; s|^http .*|http off|" "$T/vettime.conf" > "$T/badcerts.conf"
+sed "s|^ntstrustedcerts /.*|ntstrustedcerts $T/missing.pem|; s|^http .*|http off|" "$T/vettime.conf" > "$T/badcerts.conf"
 timeout 10 "$VETTIMED" -c "$T/badcerts.conf" > "$T/badcerts.out" 2>&1
 check "a missing ntstrustedcerts is refused at start" test $? -ne 0
 check "the message names the line, the source and the file" \
-  grep -q "badcerts.conf:2: server $GOOD: cannot load ntstrustedcerts $T/missing.pem" "$T/badcerts.out"
+  grep -q "badcerts.conf:3: server $GOOD: cannot load ntstrustedcerts $T/missing.pem" "$T/badcerts.out"
+
+printf 'server 127.0.0.1 nts certset 5\nhttp off\ndatabase %s\n' "$T/set.db" > "$T/noset.conf"
+timeout 10 "$VETTIMED" -c "$T/noset.conf" > "$T/noset.out" 2>&1
+check "a certset without ntstrustedcerts is refused at start" test $? -ne 0
+check "... with the reason" grep -q "noset.conf:1: server 127.0.0.1: certset 5 has no ntstrustedcerts line" "$T/noset.out"
 
 summary

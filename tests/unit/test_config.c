@@ -178,7 +178,9 @@ static const struct {
     {"server a ntsport 4461\n", "t.conf:1: server: ntsport needs nts"},
     {"server a nts ntsport 0\n", "t.conf:1: ntsport: 0 is out of range (1 to 65535)"},
     {"nmea /dev/ttyS0 nts\n", "t.conf:1: nmea: option nts does not apply to nmea sources"},
-    {"ntstrustedcerts\n", "t.conf:1: ntstrustedcerts takes exactly one argument"},
+    {"ntstrustedcerts\n", "t.conf:1: ntstrustedcerts: expected [SET] FILE"},
+    {"ntstrustedcerts x /a.pem\n", "t.conf:1: ntstrustedcerts set: \"x\" is not a whole number"},
+    {"server a certset 1\n", "t.conf:1: server: certset needs nts"},
 };
 
 static void test_errors(void) {
@@ -197,7 +199,9 @@ static void test_nts(void) {
                   "server 127.0.0.1 nts ntsport 4461 port 11123\n"
                   "server 127.0.0.1 port 11123\n"),
             0);
-  CHECK_STR(cfg.nts_trusted_certs, "/etc/vettime/ca.pem");
+  CHECK_INT(cfg.n_nts_trust, 1);
+  CHECK_STR(cfg.nts_trust[0].path, "/etc/vettime/ca.pem");
+  CHECK_INT(cfg.nts_trust[0].set, 0);
   CHECK_INT(cfg.n_sources, 4);
   const struct source_config *s = cfg.sources;
   CHECK_STR(s[0].name, "time.example");
@@ -212,7 +216,15 @@ static void test_nts(void) {
   CHECK(!s[3].nts);
   config_free(&cfg);
   CHECK_INT(parse("server a\n"), 0);
-  CHECK_STR(cfg.nts_trusted_certs, "");
+  CHECK_INT(cfg.n_nts_trust, 0);
+  config_free(&cfg);
+  /* Certificate sets: several lines, a server naming its set. */
+  CHECK_INT(parse("ntstrustedcerts /a.pem\nntstrustedcerts 2 /b.pem\nntstrustedcerts 2 /c.pem\n"
+                  "server x nts certset 2\n"), 0);
+  CHECK_INT(cfg.n_nts_trust, 3);
+  CHECK_INT(cfg.nts_trust[1].set, 2);
+  CHECK_STR(cfg.nts_trust[2].path, "/c.pem");
+  CHECK_INT(cfg.sources[0].cert_set, 2);
   config_free(&cfg);
 }
 
