@@ -39,6 +39,7 @@ struct analysis {
   double *scratch;            /* n doubles, for the median */
   int ev_cap, cond_cap, tr_cap;
   struct vt_condition *prev_conds;
+  double *prev_evidence;      /* per prev_conds: evidence_time() when last held */
   int n_prev;
   struct clockmodel clock;
   struct analysis_result res;
@@ -67,9 +68,10 @@ static bool allocate(struct analysis *a, int n) {
   a->res.events = calloc((size_t)a->ev_cap, sizeof *a->res.events);
   a->res.conds = calloc((size_t)a->cond_cap, sizeof *a->res.conds);
   a->prev_conds = calloc((size_t)a->cond_cap, sizeof *a->prev_conds);
+  a->prev_evidence = calloc((size_t)a->cond_cap, sizeof *a->prev_evidence);
   a->res.transitions = calloc((size_t)a->tr_cap, sizeof *a->res.transitions);
   return a->src && a->vin && a->scratch && a->res.per_source && a->res.events && a->res.conds &&
-         a->prev_conds && a->res.transitions;
+         a->prev_conds && a->prev_evidence && a->res.transitions;
 }
 
 struct analysis *analysis_new(int n, const struct analysis_config *cfg,
@@ -102,6 +104,7 @@ void analysis_free(struct analysis *a) {
   free(a->res.events);
   free(a->res.conds);
   free(a->prev_conds);
+  free(a->prev_evidence);
   free(a->res.transitions);
   free(a);
 }
@@ -366,13 +369,23 @@ static bool unconfirmed_jump(const struct analysis *a, int i) {
   return a->src[i].filt.last_jumped && a->src[i].filt.last_jump_k < CONFIRM_K;
 }
 
+/* Whether the condition was held in the last round: the confirmation rule
+ * delays naming a new one, never ends one already named (a walking liar's
+ * samples jump a little against its own run at every poll). */
+static bool held_last_round(const struct analysis *a, enum event_kind kind, int source,
+                            enum ref_class cls) {
+  struct vt_condition c = {.kind = kind, .source = source, .ref_class = cls};
+  return cond_in(&c, a->prev_conds, a->n_prev);
+}
+
 static void detect_falsetickers(struct analysis *a, const struct analysis_source *src) {
   const struct vote_verdict *v = &a->res.verdict;
   if (!v->vetted) return; /* without a vetted time nobody is "the" liar */
   for (int i = 0; i < a->n; i++) {
     enum source_state st = a->res.per_source[i].state;
     if (st != SS_FALSETICKER && st != SS_CLASS_OUTVOTED) continue;
-    if (unconfirmed_jump(a, i)) continue;
+    if (unconfirmed_jump(a, i) && !held_last_round(a, EV_FALSETICKER, i, src[i].vote.ref_class))
+      continue;
     double off = src[i].vote.offset - v->offset;
     add_cond(a, EV_FALSETICKER, i, src[i].vote.ref_class, off, src[i].vote.error + v->error,
              "%s: %s", source_state_name(st), a->res.per_source[i].why);
@@ -415,7 +428,9 @@ static void detect_classes(struct analysis *a, const struct analysis_source *src
   for (int c = 1; c < CLASS_COUNT; c++) {
     unsigned bit = 1u << c;
     if (!(a->classes_seen & bit) || (v->class_mask & bit)) continue;
-    if (class_has_unconfirmed_jump(a, src, (enum ref_class)c)) continue;
+    if (class_has_unconfirmed_jump(a, src, (enum ref_class)c) &&
+        !held_last_round(a, EV_CLASS_LOST, SUBJECT_SYSTEM, (enum ref_class)c))
+      continue;
     char members[80];
     class_members(a, src, (enum ref_class)c, members, sizeof members);
     add_cond(a, EV_CLASS_LOST, SUBJECT_SYSTEM, (enum ref_class)c, 0, 1,
@@ -499,22 +514,66 @@ static bool detector_kind(enum event_kind k) {
   return k == EV_STEP || k == EV_DRIFT || k == EV_SLOW_WALK || k == EV_DATE_FAR;
 }
 
-static void condition_edges(struct analysis *a, double now) {
+/* The time of the newest sample a condition rests on, for the conditions
+ * whose end must be confirmed by one (NAN for the others): a falseticker
+ * (its source's sample) and a lost class (its sources' newest). Between
+ * two samples a source's error bound only grows with age (srcfilter.h), so
+ * a liar walking away can touch the vetted interval again for the seconds
+ * before its next sample and leave it with that sample: without this the
+ * events said "falseticker", "ended", "falseticker" at every poll while it
+ * crossed (the demo's walk, 3 times in 12 s). The alarms have their own
+ * hysteresis (alarmclear) and are not affected. A source silent for
+ * longer than the longest poll interval (2^10 s by default) confirms
+ * nothing more: its condition's end is written then. */
+#define EVIDENCE_WAIT_MAX 1100.0
+static double evidence_time(const struct analysis *a, const struct analysis_source *src,
+                            const struct vt_condition *c) {
+  if (c->kind == EV_FALSETICKER && c->source >= 0 && c->source < a->n)
+    return a->src[c->source].filt.n ? a->src[c->source].filt.last_t : NAN;
+  if (c->kind == EV_CLASS_LOST) {
+    double t = NAN;
+    for (int i = 0; i < a->n; i++)
+      if (src[i].vote.ref_class == c->ref_class && a->src[i].filt.n &&
+          !(a->src[i].filt.last_t <= t))
+        t = a->src[i].filt.last_t;
+    return t;
+  }
+  return NAN;
+}
+
+static void condition_edges(struct analysis *a, double now, const struct analysis_source *src) {
   for (int i = 0; i < a->res.n_conds; i++) {
     const struct vt_condition *c = &a->res.conds[i];
     if (event_kind_is_pulse(c->kind) || detector_kind(c->kind)) continue;
     if (!cond_in(c, a->prev_conds, a->n_prev))
       add_event(a, c->kind, c->source, c->ref_class, now, c->value, c->threshold, "%s", c->text);
   }
+  /* The next round's prev_conds: this round's conditions, then the ones
+   * gone without a newer sample to confirm it (carried, no event yet). */
+  int n_next = a->res.n_conds, n_carried = 0;
+  struct vt_condition carried[16];
+  double carried_evidence[16];
   for (int i = 0; i < a->n_prev; i++) {
     const struct vt_condition *c = &a->prev_conds[i];
     if (event_kind_is_pulse(c->kind) || cond_in(c, a->res.conds, a->res.n_conds)) continue;
+    double e = evidence_time(a, src, c);
+    if (isfinite(e) && e == a->prev_evidence[i] && now - e < EVIDENCE_WAIT_MAX && n_carried < 16 &&
+        n_next + n_carried < a->cond_cap) {
+      carried[n_carried] = *c;
+      carried_evidence[n_carried++] = e;
+      continue;
+    }
     add_event(a, c->kind, c->source, c->ref_class, now, c->value, c->threshold,
               "%s ended", event_kind_name(c->kind));
     a->res.events[a->res.n_events - 1].ended = true;
   }
-  a->n_prev = a->res.n_conds;
-  memcpy(a->prev_conds, a->res.conds, (size_t)a->res.n_conds * sizeof *a->prev_conds);
+  memcpy(a->prev_conds, a->res.conds, (size_t)n_next * sizeof *a->prev_conds);
+  for (int i = 0; i < n_next; i++) a->prev_evidence[i] = evidence_time(a, src, &a->prev_conds[i]);
+  for (int k = 0; k < n_carried; k++) {
+    a->prev_conds[n_next + k] = carried[k];
+    a->prev_evidence[n_next + k] = carried_evidence[k];
+  }
+  a->n_prev = n_next + n_carried;
 }
 
 /* The clock model the NTP server serves (clockmodel.h), and its state as
@@ -570,7 +629,7 @@ const struct analysis_result *analysis_round(struct analysis *a, double now,
   }
   detect_leap(a);
   run_clock_model(a, now, local_step, src);
-  condition_edges(a, now);
+  condition_edges(a, now, src);
   record_holds(a);
 
   a->res.n_transitions = alarms_update(a->alarms, to_ns(now), a->res.conds, a->res.n_conds,

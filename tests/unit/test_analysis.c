@@ -212,10 +212,48 @@ static void test_local_step(void) {
   analysis_free(a);
 }
 
+/* The demo's slow walk: GAL, sampled every 4 s, walks away at 10 us/s while
+ * GPS and DCF (sampled every round) hold the truth. Between its samples
+ * GAL's error bound grows with age, so while it crosses the edge of the
+ * vetted interval it touched it again in the seconds before each sample:
+ * the events said falseticker / ended / falseticker at every poll. Now an
+ * end must be confirmed by a newer sample: one start and no end while it
+ * walks on, then one end once its samples agree again. */
+static void test_walk_crossing_no_flap(void) {
+  struct analysis *a = fresh();
+  double t = 1000, gal = 0, gal_t = t;
+  int started = 0, ended = 0, ended_after_back = 0, vetted = 0;
+  for (int r = 0; r < 260; r++, t += 1) {
+    healthy(t);
+    src[0].vote.offset = src[0].sample_offset = 1e-6 * (r % 3 - 1);
+    src[2].vote.offset = src[2].sample_offset = 2e-6 * ((r + 1) % 3 - 1);
+    for (int i = 0; i < N; i++) src[i].vote.error = src[i].sample_error = 2e-5;
+    if (r % 4 == 0) { /* GAL's poll */
+      gal = r < 60 ? 0 : r < 200 ? 1e-5 * (r - 60) : 0; /* walks, then back at r=200 */
+      gal_t = t;
+    } else {
+      src[1].new_sample = false;
+    }
+    src[1].vote.offset = src[1].sample_offset = gal;
+    src[1].sample_time = gal_t;
+    const struct analysis_result *res = analysis_round(a, t, 0, src);
+    vetted += res->verdict.vetted;
+    started += count_events(res, EV_FALSETICKER, 1, false);
+    if (r < 200) ended += count_events(res, EV_FALSETICKER, 1, true);
+    else ended_after_back += count_events(res, EV_FALSETICKER, 1, true);
+  }
+  CHECK_INT(vetted, 260);
+  CHECK_INT(started, 1);
+  CHECK_INT(ended, 0);
+  CHECK_INT(ended_after_back, 1);
+  analysis_free(a);
+}
+
 int main(void) {
   unit_init();
   RUN(test_falseticker_lifecycle);
   RUN(test_noisy_sample_confirmed);
+  RUN(test_walk_crossing_no_flap);
   RUN(test_quorum_warmup);
   RUN(test_class_reach_pulses);
   RUN(test_holdover_then_refusing);
