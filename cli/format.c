@@ -242,7 +242,8 @@ static void print_unauthenticated(json_object *doc, FILE *out) {
   double n;
   json_object *names = field(doc, "unauthenticated");
   if (!num_field(doc, "unauthenticated_sources", &n) || n < 1) return;
-  fprintf(out, "Warning:         %.0f NTP source%s neither NTS nor keyed:", n, n == 1 ? " is" : "s are");
+  fprintf(out, "Warning:         %.0f NTP source%s neither NTS nor keyed:", n,
+          n == 1 ? " is" : "s are");
   size_t shown = json_object_is_type(names, json_type_array) ? json_object_array_length(names) : 0;
   for (size_t i = 0; i < shown; i++) {
     json_object *v = json_object_array_get_idx(names, i);

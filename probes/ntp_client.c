@@ -285,8 +285,9 @@ static void reject(struct probe *p, enum ntp_check c, size_t len) {
 static void nts_update_detail(struct probe *p) {
   struct nts_state *n = &p->nts;
   if (n->have_keys)
-    snprintf(p->rep.detail, sizeof p->rep.detail, "NTS: %d cookie%s, NTP %.80s port %d, %llu key exchange%s",
-             n->n_cookies, n->n_cookies == 1 ? "" : "s", n->ntp_host, n->ntp_port,
+    snprintf(p->rep.detail, sizeof p->rep.detail,
+             "NTS: %d cookie%s, NTP %.80s port %d, %llu key exchange%s", n->n_cookies,
+             n->n_cookies == 1 ? "" : "s", n->ntp_host, n->ntp_port,
              (unsigned long long)n->exchanges, n->exchanges == 1 ? "" : "s");
   else if (n->ke)
     snprintf(p->rep.detail, sizeof p->rep.detail, "NTS: key exchange with %.80s port %d",
@@ -323,9 +324,8 @@ static void on_nts_ke_done(void *arg, const struct nts_ke_result *r) {
     snprintf(p->rep.detail, sizeof p->rep.detail, "NTS-KE %.60s port %d: %s: %.100s", p->cfg.host,
              p->cfg.nts_port, nts_ke_fail_name(r->fail), r->detail);
     /* Not rate limited: the retries are (8 s doubling to 1024 s). */
-    LOG_WARN("server %s: NTS-KE with %s port %d failed (%s): %s; retry in %.0f s",
-                    p->cfg.name, p->cfg.host, p->cfg.nts_port, nts_ke_fail_name(r->fail),
-                    r->detail, wait);
+    LOG_WARN("server %s: NTS-KE with %s port %d failed (%s): %s; retry in %.0f s", p->cfg.name,
+             p->cfg.host, p->cfg.nts_port, nts_ke_fail_name(r->fail), r->detail, wait);
     return;
   }
   n->failures = 0;
@@ -365,9 +365,9 @@ static bool nts_accept(struct probe *p, const uint8_t *buf, size_t len) {
   struct nts_state *n = &p->nts;
   struct nts_cookie fresh[NTS_MAX_COOKIES];
   int got = 0;
-  enum nts_check c = n->have_keys ? nts_check_response(buf, len, n->uid, n->s2c, fresh,
-                                                       NTS_MAX_COOKIES, &got)
-                                  : NTS_NO_AUTH;
+  /* Without keys (a NAK came first) the check still finds our unique
+   * identifier; nothing can verify under the cleared key. */
+  enum nts_check c = nts_check_response(buf, len, n->uid, n->s2c, fresh, NTS_MAX_COOKIES, &got);
   struct ntp_header h;
   ntp_header_decode(buf, &h);
   if (c == NTS_NO_AUTH && h.stratum == 0 && h.refid == 0x4e54534eu /* "NTSN" */) {

@@ -42,7 +42,9 @@
 /* AEAD_AES_SIV_CMAC_256 (RFC 5297 with a nonce, RFC 5116 interface):
  * out = tag (16 bytes) || ciphertext (pt_len bytes), over the associated
  * data ad and the nonce (nonce_len 0: none, as in RFC 5297's
- * deterministic mode, for its test vector). Returns the output length (pt_len + 16), or -1. */
+ * deterministic mode, for its test vector). pt_len must be >= 1: OpenSSL
+ * 3.0 cannot seal an empty plaintext (openssl#26580). Returns the output
+ * length (pt_len + 16), or -1. */
 int nts_siv_encrypt(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len,
                     const uint8_t *nonce, size_t nonce_len, const uint8_t *pt,
                     size_t pt_len, uint8_t *out);
