@@ -124,7 +124,8 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp) {
   (void)multi;
   sched_cancel_timer(p->timer);
   p->timer = 0;
-  if (timeout_ms >= 0) p->timer = sched_add_timer(timeout_ms / 1000.0, on_timer, p);
+  if (timeout_ms >= 0 && !(p->timer = sched_add_timer(timeout_ms / 1000.0, on_timer, p)))
+    return -1; /* curl fails the transfers rather than wait for ever */
   return 0;
 }
 

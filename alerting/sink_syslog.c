@@ -211,8 +211,15 @@ static int send_tcp(struct syslog_priv *p, const char *line, size_t len, char *e
     p->out = NULL;
     return -1;
   }
-  p->busy = true;
+  /* Without its timeout a connection that hangs would hold the channel. */
   p->timer = sched_add_timer(CONNECT_TIMEOUT, on_tcp_timeout, p);
+  if (!p->timer) {
+    snprintf(err, errlen, "syslog tcp: no timer for the send's timeout (out of memory)");
+    free(p->out);
+    p->out = NULL;
+    return -1;
+  }
+  p->busy = true;
   if (p->state == TCP_CONNECTED) tcp_write(p);
   return 0;
 }

@@ -28,12 +28,17 @@ typedef uint64_t sched_timer_id; /* 0 is never a valid id */
 int sched_init(void);
 void sched_fini(void);
 
-/* Watches fd for `events` (POLLIN, POLLOUT). One handler per fd. */
+/* Watches fd for `events` (POLLIN, POLLOUT). One handler per fd. Returns
+ * 0, or -1 (logged) when fd is already watched or 1024 are: the caller
+ * checks, or the descriptor would never be read. */
 int sched_add_fd(int fd, short events, sched_fd_handler handler, void *arg);
 void sched_set_fd_events(int fd, short events);
 void sched_remove_fd(int fd);
 
-/* Calls handler once, `delay` seconds (>= 0) from the current wake-up. */
+/* Calls handler once, `delay` seconds (>= 0) from the current wake-up.
+ * Returns 0 when the timer heap cannot grow (out of memory): the caller
+ * checks. A handler that adds one timer (re-arms itself) cannot fail: its
+ * own timer left the heap before it ran, and the heap never shrinks. */
 sched_timer_id sched_add_timer(double delay, sched_timer_handler handler, void *arg);
 /* Cancelling an id that already ran or was cancelled is harmless. */
 void sched_cancel_timer(sched_timer_id id);

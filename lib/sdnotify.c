@@ -43,7 +43,9 @@ double sdn_watchdog_start(void) {
   if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return 0;
   watchdog_half = (double)usec / 2e6;
   notify("WATCHDOG=1", NULL);
-  sched_add_timer(watchdog_half, on_watchdog, NULL);
+  if (!sched_add_timer(watchdog_half, on_watchdog, NULL))
+    LOG_ERROR("systemd watchdog: no timer for the keep-alive (out of memory): systemd will "
+              "stop the daemon");
   LOG_INFO("systemd watchdog: %.1f s, keep-alive every %.1f s", (double)usec / 1e6, watchdog_half);
   return watchdog_half;
 }

@@ -49,11 +49,11 @@
 #include "web/web_config.h"
 
 #define ROUND_SECONDS 1.0     /* samples are written once per round */
-/* The first round waits this much longer: the sources' first polls go out
- * when the loop starts and, at a one-second poll, every later answer
- * lands a millisecond after a round in step with them, which would then
- * always judge the newest sample a round late (a 1 ms step left out after
- * two polls instead of one). Half a round between them. */
+/* The first round waits this much longer, so that it comes after the
+ * sources' first polls (each at a random instant within the first second,
+ * probes/ntp_client.c) have been answered. Later answers land at any phase
+ * of the round, the poll intervals being jittered: a sample waits at most
+ * one round to be judged. */
 #define ROUND_PHASE 0.5
 #define PRUNE_SECONDS 3600.0  /* old samples are pruned hourly */
 
@@ -328,8 +328,11 @@ static int start(void) {
     return fatal("", err);
   if (config.user[0] && drop_privileges(config.user, err, sizeof err)) return fatal("", err);
   sched_set_step_handler(on_clock_step, NULL);
-  sched_add_timer(ROUND_SECONDS + ROUND_PHASE, on_round, NULL);
-  sched_add_timer(60, on_prune, NULL);
+  /* Both re-arm themselves from their handlers, which cannot fail
+   * (lib/sched.h); only these first registrations can. */
+  if (!sched_add_timer(ROUND_SECONDS + ROUND_PHASE, on_round, NULL) ||
+      !sched_add_timer(60, on_prune, NULL))
+    return fatal("event loop", "out of memory for the round's timers");
   LOG_INFO("vettimed started: %d sources, history %s, API %s%s:%d", config.n_sources,
            config.database, config.http_enabled ? "http://" : "off ", config.http_address,
            config.http_port);

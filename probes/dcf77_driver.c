@@ -283,6 +283,12 @@ static struct probe *dcf77_start(const struct source_config *cfg, int index, con
     return NULL;
   }
   p->tick = sched_add_timer(is_raw(p) ? 60.0 : 1.0, on_tick, p);
+  if (!p->tick) {
+    snprintf(err, errlen, "dcf77 %s: out of memory for a timer", cfg->name);
+    serial_close(&p->line);
+    free(p);
+    return NULL;
+  }
   LOG_INFO("dcf77 %s: mode %s, %d baud, settle %d min", cfg->name, mode_name(p), p->baud, p->cont.settle);
   return p;
 }

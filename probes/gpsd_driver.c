@@ -20,10 +20,11 @@
  * every sudden drop counts once in PC_DEGRADED (an event upstream).
  *
  * The connection is non-blocking through the loop; when gpsd goes away the
- * probe reconnects with a backoff from 1 s doubling to 60 s. */
+ * probe reconnects with a backoff from 1 s doubling to 60 s. A host name is
+ * looked up off the loop (lib/resolver.h) before each connection attempt,
+ * so a gpsd that moved is found again; a literal address never is. */
 #include <errno.h>
 #include <math.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/resolver.h"
 #include "lib/sched.h"
 #include "monitor/config.h"
 #include "probes/driver_util.h"
@@ -71,6 +73,7 @@ struct probe {
   bool was_up;                  /* a connection existed before: count reconnects */
   double backoff;
   sched_timer_id retry_timer, tick_timer;
+  struct resolver_query *query; /* a lookup of cfg.host in flight */
 
   char line[GPSD_MAX_LINE + 1];
   size_t line_len;
@@ -389,7 +392,10 @@ static void connected(struct probe *p) {
     return;
   }
   sched_remove_fd(p->fd);
-  sched_add_fd(p->fd, POLLIN, on_readable, p);
+  if (sched_add_fd(p->fd, POLLIN, on_readable, p)) {
+    lose_conn(p, "the event loop cannot watch the connection");
+    return;
+  }
   p->conn = CONN_UP;
   if (p->was_up) p->rep.counters[PC_RECONNECT]++;
   p->was_up = true;
@@ -412,34 +418,58 @@ static void on_connect_done(int fd, short revents, void *arg) {
   connected(p);
 }
 
-static int open_conn(struct probe *p) {
-  struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res;
-  char port[8];
-  snprintf(port, sizeof port, "%d", p->cfg.port);
-  int rc = getaddrinfo(p->cfg.host, port, &hints, &res);
-  if (rc) {
-    LOG_RATELIMITED(LOG_LVL_WARN, "%s: cannot resolve %s: %s", p->cfg.name, p->cfg.host,
-                    gai_strerror(rc));
-    return -1;
-  }
-  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS) {
+static int open_conn(struct probe *p, const struct sockaddr_storage *addr, socklen_t addrlen) {
+  int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd >= 0 && connect(fd, (const struct sockaddr *)addr, addrlen) < 0 && errno != EINPROGRESS) {
     close(fd);
     fd = -1;
   }
-  freeaddrinfo(res);
   if (fd < 0) return -1;
+  if (sched_add_fd(fd, POLLOUT, on_connect_done, p)) {
+    LOG_RATELIMITED(LOG_LVL_WARN, "%s: the event loop cannot watch one more descriptor",
+                    p->cfg.name);
+    close(fd);
+    return -1;
+  }
   p->fd = fd;
   p->conn = CONN_CONNECTING;
-  sched_add_fd(fd, POLLOUT, on_connect_done, p);
   return 0;
+}
+
+static void connect_to(struct probe *p, const struct sockaddr_storage *addr, socklen_t addrlen) {
+  if (open_conn(p, addr, addrlen) < 0) {
+    set_state(p, "unreachable");
+    schedule_connect(p);
+  }
+}
+
+static void on_resolved(const struct resolver_answer *a, void *arg) {
+  struct probe *p = arg;
+  p->query = NULL;
+  if (a->error) {
+    LOG_RATELIMITED(LOG_LVL_WARN, "%s: cannot resolve %s: %s", p->cfg.name, p->cfg.host,
+                    a->error_text);
+    set_state(p, "unresolved");
+    schedule_connect(p);
+    return;
+  }
+  connect_to(p, &a->addr, a->addrlen);
 }
 
 static void on_retry(void *arg) {
   struct probe *p = arg;
   p->retry_timer = 0;
-  if (p->conn != CONN_IDLE) return;
-  if (open_conn(p) < 0) {
+  if (p->conn != CONN_IDLE || p->query) return;
+  struct sockaddr_storage addr;
+  socklen_t len;
+  if (resolver_literal(p->cfg.host, p->cfg.port, SOCK_STREAM, &addr, &len) == 0) {
+    connect_to(p, &addr, len);
+    return;
+  }
+  p->query = resolver_lookup(p->cfg.host, p->cfg.port, SOCK_STREAM, on_resolved, p);
+  if (!p->query) {
+    LOG_RATELIMITED(LOG_LVL_WARN, "%s: cannot start a lookup of %s: %s", p->cfg.name,
+                    p->cfg.host, strerror(errno));
     set_state(p, "unreachable");
     schedule_connect(p);
   }
@@ -468,6 +498,8 @@ static void on_tick(void *arg) {
 
 /* ---- the driver interface ---- */
 
+static void gpsd_stop(struct probe *p);
+
 static struct probe *gpsd_start(const struct source_config *cfg, int index,
                                 const struct probe_host *host, char *err, size_t errlen) {
   struct probe *p = calloc(1, sizeof *p);
@@ -489,10 +521,16 @@ static struct probe *gpsd_start(const struct source_config *cfg, int index,
   update_detail(p);
   p->retry_timer = sched_add_timer(0, on_retry, p);
   p->tick_timer = sched_add_timer(TICK, on_tick, p);
+  if (!p->retry_timer || !p->tick_timer) {
+    snprintf(err, errlen, "gpsd %s: out of memory for a timer", cfg->name);
+    gpsd_stop(p);
+    return NULL;
+  }
   return p;
 }
 
 static void gpsd_stop(struct probe *p) {
+  resolver_cancel(p->query);
   sched_cancel_timer(p->retry_timer);
   sched_cancel_timer(p->tick_timer);
   close_conn(p);

@@ -277,6 +277,8 @@ static void init_line(struct probe *p) {
                                  .lost_since = -1};
 }
 
+static void nmea_stop(struct probe *p);
+
 static struct probe *nmea_start(const struct source_config *cfg, int index, const struct probe_host *host,
                                 char *err, size_t errlen) {
   struct probe *p = calloc(1, sizeof *p);
@@ -303,6 +305,11 @@ static struct probe *nmea_start(const struct source_config *cfg, int index, cons
     return NULL;
   }
   p->tick = sched_add_timer(TICK, on_tick, p);
+  if (!p->tick) {
+    snprintf(err, errlen, "nmea %s: out of memory for a timer", cfg->name);
+    nmea_stop(p);
+    return NULL;
+  }
   LOG_INFO("nmea %s: reading at %d baud%s%s, settle %d min", cfg->name, cfg->baud,
            p->have_pps ? ", PPS from " : "", p->have_pps ? cfg->pps : "", p->cont.settle);
   return p;

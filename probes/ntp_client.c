@@ -19,15 +19,31 @@
  * advisory (RFC 5905 §7.4), and an operator would rather see a source
  * marked "denied" than have it vanish.
  *
+ * Names: a literal address is parsed at start; a host name is looked up
+ * off the loop (lib/resolver.h). Until it resolves the source exists, is
+ * "unresolved" and sends nothing; a failed lookup is retried after 8 s,
+ * doubling to 1024 s. Once a named server has left RERESOLVE_POLLS polls
+ * in a row unanswered, its name is looked up again while the old address
+ * is still polled; a new address restarts the source's filter and poll.
+ *
+ * Spreading: the first poll is at a random instant within the first
+ * second (within the first interval when shorter), and every interval is
+ * lengthened by a random 0..POLL_RANDOMNESS of itself, as chrony does, so
+ * that sources started together do not poll in step and a fleet of
+ * vettimeds does not hit a server at the same instant.
+ *
  * NTS (RFC 8915, `nts`): the keys and cookies come from an NTS-KE exchange
  * (probes/nts_client.c, non-blocking TLS on the loop) started by a poll
  * that has no cookie left; each request spends one cookie and asks for as
- * many as bring the store back to eight. A response counts only when its
- * NTS fields verify (probes/nts_ef.c): anything else is an auth failure,
- * counted and never a sample. An NTS NAK (kiss NTSN with our unique
- * identifier: the server no longer knows its cookie keys) drops the keys
- * and cookies and starts a new exchange at once. A failed exchange sets the
- * state to "nts-REASON" and is retried after 8 s, doubling to 1024 s. */
+ * many as bring the store back to eight. The NTP server is the one the
+ * exchange names (looked up as above when it is a name). A response counts
+ * only when its NTS fields verify (probes/nts_ef.c): anything else is an
+ * auth failure, counted and never a sample. An NTS NAK (kiss NTSN with our
+ * unique identifier: the server no longer knows its cookie keys) drops the
+ * keys and cookies and starts a new exchange at once. A failed exchange
+ * sets the state to "nts-REASON" and is retried after 8 s, doubling to
+ * 1024 s. Running out of cookies after unanswered polls is the NTS source's
+ * reason to look its names up again (the new exchange does). */
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
@@ -42,6 +58,7 @@
 #include "monitor/config.h"
 #include "monitor/keys.h"
 #include "lib/log.h"
+#include "lib/resolver.h"
 #include "lib/sched.h"
 #include "lib/timeutil.h"
 #include "probes/ntp_auth.h"
@@ -55,6 +72,11 @@
 #define POLL_ADJUST_STREAK 4   /* good samples before the interval grows */
 #define PHI 15e-6              /* RFC 5905 frequency tolerance, s/s */
 #define LOCAL_PRECISION 1e-6
+#define RERESOLVE_POLLS 8      /* unanswered polls in a row before a new lookup */
+#define RESOLVE_RETRY_MIN 8.0  /* s after a failed lookup, doubling ... */
+#define RESOLVE_RETRY_MAX 1024.0 /* ... up to this */
+#define FIRST_POLL_SPREAD 1.0  /* s: the first poll is at random within it */
+#define POLL_RANDOMNESS 0.05   /* each interval lengthened by up to 5 % */
 #define NTS_KE_TIMEOUT 10.0    /* s for one NTS-KE exchange */
 #define NTS_KE_RETRY_MIN 8.0   /* s after the first failed exchange */
 #define NTS_KE_RETRY_MAX 1024.0
@@ -71,7 +93,12 @@ struct probe {
   const struct ntp_key *key;
 
   struct sockaddr_storage addr;
-  socklen_t addrlen;
+  socklen_t addrlen;           /* 0 until the name first resolves */
+  bool literal;                /* cfg.host is an address: never looked up */
+  struct resolver_query *query; /* a lookup in flight, or NULL */
+  sched_timer_id resolve_timer; /* the next lookup after a failure */
+  double resolve_backoff;
+  int unanswered;              /* polls in a row without an answer */
   int fd;
   struct ntp_exchange x;
   bool outstanding;            /* a request was sent and not yet answered */
@@ -105,25 +132,47 @@ struct probe {
   } nts;
 };
 
+/* The NTP server's name and port: the configured ones, or for NTS the
+ * ones the last key exchange named. */
+static const char *ntp_host_of(const struct probe *p) {
+  return p->cfg.nts ? p->nts.ntp_host : p->cfg.host;
+}
+
+static int ntp_port_of(const struct probe *p) {
+  return p->cfg.nts ? p->nts.ntp_port : p->cfg.port;
+}
+
 /* ---- address and socket ---- */
 
-static int resolve(struct probe *p) {
-  struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res;
-  char port[8];
-  snprintf(port, sizeof port, "%d", p->cfg.nts ? p->nts.ntp_port : p->cfg.port);
-  int rc = getaddrinfo(p->cfg.nts ? p->nts.ntp_host : p->cfg.host, port, &hints, &res);
-  if (rc) {
-    LOG_RATELIMITED(LOG_LVL_WARN, "server %s: cannot resolve: %s", p->cfg.name, gai_strerror(rc));
-    return -1;
+/* A uniform random number in [0, 1) for the spreading of polls: not for
+ * anything secret (the nonces come from getrandom). Seeded once from the
+ * kernel without waiting for its pool; xorshift64* after that. */
+static double random_unit(void) {
+  static uint64_t state;
+  if (!state) {
+    if (getrandom(&state, sizeof state, GRND_NONBLOCK) != sizeof state || !state) {
+      struct timespec t;
+      clock_gettime(CLOCK_MONOTONIC, &t);
+      state = ((uint64_t)t.tv_nsec << 32 ^ (uint64_t)t.tv_sec ^ (uint64_t)getpid()) | 1;
+    }
   }
-  memcpy(&p->addr, res->ai_addr, res->ai_addrlen);
-  p->addrlen = res->ai_addrlen;
-  if (p->addr.ss_family == AF_INET)
-    p->rep.peer_ipv4 = ntohl(((const struct sockaddr_in *)&p->addr)->sin_addr.s_addr);
-  else
-    p->rep.peer_ipv4 = 0;
-  freeaddrinfo(res);
-  return 0;
+  state ^= state >> 12;
+  state ^= state << 25;
+  state ^= state >> 27;
+  return (double)((state * 0x2545F4914F6CDD1DULL) >> 11) * 0x1.0p-53;
+}
+
+static void set_address(struct probe *p, const struct sockaddr_storage *addr, socklen_t len) {
+  memcpy(&p->addr, addr, len);
+  p->addrlen = len;
+  p->rep.peer_ipv4 = p->addr.ss_family == AF_INET
+                         ? ntohl(((const struct sockaddr_in *)&p->addr)->sin_addr.s_addr)
+                         : 0;
+}
+
+static void format_address(const struct sockaddr_storage *a, socklen_t len, char *out, size_t n) {
+  if (getnameinfo((const struct sockaddr *)a, len, out, (socklen_t)n, NULL, 0, NI_NUMERICHOST))
+    snprintf(out, n, "?");
 }
 
 static void close_socket(struct probe *p) {
@@ -217,6 +266,7 @@ static void accept_sample(struct probe *p, const struct ntp_result *r, struct ti
       .stratum = r->h.stratum, .leap = r->h.leap, .refid = r->h.refid, .poll = p->poll};
   p->rep.counters[PC_VALID]++;
   p->rep.reach |= 1;
+  p->unanswered = 0;
   p->rep.stratum = r->h.stratum;
   p->rep.refid = r->h.refid;
   p->rep.inferred_class = ref_class_from_refid(r->h.stratum, r->h.refid);
@@ -231,6 +281,7 @@ static void accept_sample(struct probe *p, const struct ntp_result *r, struct ti
 
 static void handle_kod(struct probe *p, const struct ntp_result *r) {
   p->rep.counters[PC_KOD]++;
+  p->unanswered = 0;
   LOG_WARN("server %s: kiss-o'-death %s%s", p->cfg.name, r->kiss,
            r->authenticated ? " (authenticated)" : "");
   if (strcmp(r->kiss, "RATE") == 0) {
@@ -302,11 +353,33 @@ static void nts_forget_keys(struct probe *p) {
   memset(n->s2c, 0, sizeof n->s2c);
 }
 
-static void on_poll(void *arg);
+static void arm_poll(struct probe *p, double delay);
+static void start_lookup(struct probe *p);
+static void restart_at(struct probe *p, const struct resolver_answer *a);
 
 static void poll_soon(struct probe *p) {
   sched_cancel_timer(p->poll_timer);
-  p->poll_timer = sched_add_timer(0, on_poll, p);
+  arm_poll(p, 0);
+}
+
+/* The NTP server an exchange named: a literal address at once (a new one
+ * is another server: the source starts over), a name through the
+ * resolver (the old address is polled until the answer, unless the name
+ * or port changed). */
+static void nts_use_server(struct probe *p, const char *old_host, int old_port) {
+  struct nts_state *n = &p->nts;
+  struct resolver_answer a = {0};
+  if (resolver_literal(n->ntp_host, n->ntp_port, SOCK_DGRAM, &a.addr, &a.addrlen) == 0) {
+    p->literal = true;
+    if (p->addrlen && (a.addrlen != p->addrlen || memcmp(&a.addr, &p->addr, a.addrlen) != 0))
+      restart_at(p, &a);
+    else
+      set_address(p, &a.addr, a.addrlen);
+    return;
+  }
+  p->literal = false;
+  if (strcmp(old_host, n->ntp_host) != 0 || old_port != n->ntp_port) p->addrlen = 0;
+  if (!p->query) start_lookup(p);
 }
 
 static void on_nts_ke_done(void *arg, const struct nts_ke_result *r) {
@@ -337,9 +410,12 @@ static void on_nts_ke_done(void *arg, const struct nts_ke_result *r) {
   memcpy(n->cookies, r->resp.cookies, sizeof n->cookies);
   /* The NTP server the exchange names (RFC 8915 §4.1.7-8), unless the
    * configuration fixes the port. */
+  char old_host[sizeof n->ntp_host];
+  int old_port = n->ntp_port;
+  snprintf(old_host, sizeof old_host, "%s", n->ntp_host);
   snprintf(n->ntp_host, sizeof n->ntp_host, "%s", r->resp.server[0] ? r->resp.server : p->cfg.host);
   n->ntp_port = p->cfg.port_set ? p->cfg.port : r->resp.port ? r->resp.port : NTP_PORT;
-  p->addrlen = 0; /* resolve the (perhaps new) NTP server again */
+  nts_use_server(p, old_host, old_port);
   LOG_INFO("server %s: NTS-KE with %s port %d: %d cookies, NTP server %s port %d (%.1f ms)",
            p->cfg.name, p->cfg.host, p->cfg.nts_port, n->n_cookies, n->ntp_host, n->ntp_port,
            (sched_mono_now() - n->ke_started) * 1e3);
@@ -452,6 +528,27 @@ static void on_readable(int fd, short revents, void *arg) {
 
 /* ---- polling ---- */
 
+static void on_poll(void *arg);
+static void start_lookup(struct probe *p);
+
+static double jittered(double interval) {
+  return interval * (1.0 + POLL_RANDOMNESS * random_unit());
+}
+
+static double first_poll_delay(const struct probe *p) {
+  double spread = poll_seconds(p) < FIRST_POLL_SPREAD ? poll_seconds(p) : FIRST_POLL_SPREAD;
+  return spread * random_unit();
+}
+
+static void arm_poll(struct probe *p, double delay) {
+  p->poll_timer = sched_add_timer(delay, on_poll, p);
+  if (!p->poll_timer) {
+    set_state(p, "stopped");
+    LOG_ERROR("server %s: no timer for the next poll: the source is no longer polled "
+              "(reload to restart it)", p->cfg.name);
+  }
+}
+
 static void note_unanswered(struct probe *p) {
   if (!p->outstanding) return;
   p->rep.counters[PC_TIMEOUT]++;
@@ -486,8 +583,12 @@ static int send_request(struct probe *p) {
   if (!len) return -1;
   int fd = open_socket(p);
   if (fd < 0) return -1;
+  if (sched_add_fd(fd, POLLIN, on_readable, p)) {
+    close(fd);
+    errno = EMFILE;
+    return -1;
+  }
   p->fd = fd;
-  sched_add_fd(fd, POLLIN, on_readable, p);
   p->x = (struct ntp_exchange){.nonce = nonce, .key = p->key,
                                .key_lookup = lookup_key, .key_ctx = p->host.keys,
                                .maxdistance = p->host.maxdistance, .local_precision = LOCAL_PRECISION};
@@ -500,6 +601,8 @@ static int send_request(struct probe *p) {
 
 static void on_poll(void *arg) {
   struct probe *p = arg;
+  p->poll_timer = 0;
+  if (p->outstanding) p->unanswered++;
   note_unanswered(p);
   close_socket(p);
   p->rep.reach = (p->rep.reach << 1) & 0xff;
@@ -507,12 +610,106 @@ static void on_poll(void *arg) {
     /* Out of cookies (or never had any): a new key exchange first. */
     nts_forget_keys(p);
     nts_start_ke(p);
-  } else if ((p->addrlen || resolve(p) == 0) && send_request(p) < 0) {
+  } else if (p->addrlen == 0) {
+    /* NTS: the NTP server the exchange named is being looked up. */
+  } else if (send_request(p) < 0) {
+    p->unanswered++;
     p->rep.counters[PC_SEND_ERROR]++;
     LOG_RATELIMITED(LOG_LVL_WARN, "server %s: cannot send: %s", p->cfg.name, strerror(errno));
   }
+  /* A named server that stopped answering may have moved: look the name
+   * up again, polling the old address meanwhile. */
+  if (!p->literal && !p->cfg.nts && p->unanswered >= RERESOLVE_POLLS && !p->query &&
+      !p->resolve_timer) {
+    LOG_INFO("server %s: %d polls unanswered: looking up %s again", p->cfg.name,
+             p->unanswered, p->cfg.host);
+    p->unanswered = 0;
+    start_lookup(p);
+  }
   if (p->burst_left > 0) p->burst_left--;
-  p->poll_timer = sched_add_timer(poll_seconds(p), on_poll, p);
+  arm_poll(p, jittered(poll_seconds(p)));
+}
+
+/* ---- names ---- */
+
+static void on_resolve_due(void *arg) {
+  struct probe *p = arg;
+  p->resolve_timer = 0;
+  start_lookup(p);
+}
+
+static void retry_lookup_later(struct probe *p) {
+  p->resolve_timer = sched_add_timer(p->resolve_backoff, on_resolve_due, p);
+  if (!p->resolve_timer)
+    LOG_ERROR("server %s: no timer to look %s up again", p->cfg.name, ntp_host_of(p));
+  p->resolve_backoff = p->resolve_backoff * 2 > RESOLVE_RETRY_MAX ? RESOLVE_RETRY_MAX
+                                                                  : p->resolve_backoff * 2;
+}
+
+/* A new address is another server: what was measured of the old one (the
+ * filter, the poll interval learnt) is dropped, and the source starts over
+ * as at start (iburst included). */
+static void restart_at(struct probe *p, const struct resolver_answer *a) {
+  close_socket(p); /* the request to the old address is not waited for */
+  p->outstanding = false;
+  set_address(p, &a->addr, a->addrlen);
+  p->filter_count = p->filter_next = 0;
+  p->good_streak = 0;
+  change_poll(p, p->cfg.minpoll);
+  p->burst_left = p->cfg.iburst ? IBURST_COUNT : 0;
+  sched_cancel_timer(p->poll_timer);
+  arm_poll(p, first_poll_delay(p));
+}
+
+static void on_resolved(const struct resolver_answer *a, void *arg) {
+  struct probe *p = arg;
+  p->query = NULL;
+  bool first = p->addrlen == 0;
+  if (a->error) {
+    if (first) {
+      set_state(p, "unresolved");
+      snprintf(p->rep.detail, sizeof p->rep.detail, "cannot resolve %.100s: %.60s (again in %.0f s)",
+               ntp_host_of(p), a->error_text, p->resolve_backoff);
+      LOG_WARN("server %s: cannot resolve %s: %s; trying again in %.0f s", p->cfg.name,
+               ntp_host_of(p), a->error_text, p->resolve_backoff);
+      retry_lookup_later(p);
+    } else {
+      /* Keep polling the address it had; the next streak of unanswered
+       * polls tries again. */
+      LOG_WARN("server %s: cannot resolve %s again: %s; polling the old address", p->cfg.name,
+               ntp_host_of(p), a->error_text);
+    }
+    return;
+  }
+  char now[64], was[64] = "";
+  format_address(&a->addr, a->addrlen, now, sizeof now);
+  if (!first) format_address(&p->addr, p->addrlen, was, sizeof was);
+  snprintf(p->rep.detail, sizeof p->rep.detail, "%.130s is %s", ntp_host_of(p), now);
+  p->resolve_backoff = RESOLVE_RETRY_MIN;
+  if (first) {
+    LOG_INFO("server %s: %s resolved to %s in %.3f s", p->cfg.name, ntp_host_of(p), now, a->seconds);
+    set_state(p, "init");
+    set_address(p, &a->addr, a->addrlen);
+    sched_cancel_timer(p->poll_timer); /* NTS: it kept polling for keys */
+    arm_poll(p, first_poll_delay(p));
+  } else if (a->addrlen != p->addrlen || memcmp(&a->addr, &p->addr, a->addrlen) != 0) {
+    LOG_WARN("server %s: %s now resolves to %s (was %s): polling the new address", p->cfg.name,
+             ntp_host_of(p), now, was);
+    restart_at(p, a);
+  } else {
+    LOG_INFO("server %s: %s still resolves to %s", p->cfg.name, ntp_host_of(p), now);
+  }
+}
+
+static void start_lookup(struct probe *p) {
+  p->query = resolver_lookup(ntp_host_of(p), ntp_port_of(p), SOCK_DGRAM, on_resolved, p);
+  if (p->query) return;
+  LOG_WARN("server %s: cannot start a lookup of %s: %s; trying again in %.0f s", p->cfg.name,
+           ntp_host_of(p), strerror(errno), p->resolve_backoff);
+  if (p->addrlen == 0)
+    snprintf(p->rep.detail, sizeof p->rep.detail, "cannot start a lookup of %.100s: %.60s",
+             ntp_host_of(p), strerror(errno));
+  retry_lookup_later(p);
 }
 
 /* ---- the driver interface ---- */
@@ -537,8 +734,11 @@ static struct probe *ntp_start(const struct source_config *cfg, int index,
   p->fd = -1;
   p->poll = cfg->minpoll;
   p->burst_left = cfg->iburst ? IBURST_COUNT : 0;
+  p->resolve_backoff = RESOLVE_RETRY_MIN;
   p->rep.stratum = -1;
   p->rep.poll = p->poll;
+  struct sockaddr_storage addr;
+  socklen_t len;
   if (cfg->nts) {
     /* The trusted files of its certificate set. */
     const char *files[VT_NTS_TRUST_MAX];
@@ -554,14 +754,33 @@ static struct probe *ntp_start(const struct source_config *cfg, int index,
       free(p);
       return NULL;
     }
+    /* Polls start key exchanges; the NTP server comes from the first. */
+    snprintf(p->rep.state, sizeof p->rep.state, "init");
+    p->poll_timer = sched_add_timer(first_poll_delay(p), on_poll, p);
+  } else if (resolver_literal(cfg->host, cfg->port, SOCK_DGRAM, &addr, &len) == 0) {
+    p->literal = true;
+    set_address(p, &addr, len);
+    snprintf(p->rep.state, sizeof p->rep.state, "init");
+    p->poll_timer = sched_add_timer(first_poll_delay(p), on_poll, p);
+  } else {
+    /* The lookup starts from the loop, once the daemon is running. */
+    snprintf(p->rep.state, sizeof p->rep.state, "unresolved");
+    snprintf(p->rep.detail, sizeof p->rep.detail, "resolving %.180s", cfg->host);
+    p->resolve_timer = sched_add_timer(0, on_resolve_due, p);
   }
-  snprintf(p->rep.state, sizeof p->rep.state, "init");
-  p->poll_timer = sched_add_timer(0, on_poll, p);
+  if (!p->poll_timer && !p->resolve_timer) {
+    snprintf(err, errlen, "server %s: out of memory for a timer", cfg->name);
+    nts_tls_free(p->nts.tls);
+    free(p);
+    return NULL;
+  }
   return p;
 }
 
 static void ntp_stop(struct probe *p) {
   sched_cancel_timer(p->poll_timer);
+  sched_cancel_timer(p->resolve_timer);
+  resolver_cancel(p->query);
   nts_ke_cancel(p->nts.ke);
   nts_forget_keys(p);
   nts_tls_free(p->nts.tls);

@@ -12,7 +12,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,9 +25,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "lib/resolver.h"
 #include "lib/sched.h"
 
-enum ke_state { KE_CONNECT, KE_HANDSHAKE, KE_WRITE, KE_READ };
+enum ke_state { KE_RESOLVE, KE_CONNECT, KE_HANDSHAKE, KE_WRITE, KE_READ };
 
 struct nts_tls {
   SSL_CTX *ctx;
@@ -40,6 +40,7 @@ struct nts_ke {
   SSL_CTX *ctx; /* the source's, not ours */
   SSL *ssl;
   char host[256];
+  struct resolver_query *query; /* the host name's lookup, or NULL */
   sched_timer_id timer;
   nts_ke_done_fn done;
   void *arg;
@@ -59,6 +60,7 @@ const char *nts_ke_fail_name(enum nts_ke_fail f) {
 
 static void release(struct nts_ke *k) {
   sched_cancel_timer(k->timer);
+  resolver_cancel(k->query);
   if (k->fd >= 0) sched_remove_fd(k->fd);
   if (k->ssl) SSL_free(k->ssl);
   if (k->fd >= 0) close(k->fd);
@@ -91,8 +93,9 @@ static void fail(struct nts_ke *k, enum nts_ke_fail why, const char *fmt, ...) {
 static void on_timeout(void *arg) {
   struct nts_ke *k = arg;
   k->timer = 0;
-  static const char *const steps[] = {"connecting", "in the TLS handshake",
-                                      "sending the request", "waiting for the records"};
+  static const char *const steps[] = {"looking up the name", "connecting",
+                                      "in the TLS handshake", "sending the request",
+                                      "waiting for the records"};
   fail(k, NKF_TIMEOUT, "no answer in time (%s)", steps[k->state]);
 }
 
@@ -322,6 +325,7 @@ static void on_io(int fd, short revents, void *arg) {
   struct nts_ke *k = arg;
   (void)fd, (void)revents;
   switch (k->state) {
+  case KE_RESOLVE: break; /* not watched yet */
   case KE_CONNECT: step_connected(k); break;
   case KE_HANDSHAKE: step_handshake(k); break;
   case KE_WRITE: step_write(k); break;
@@ -329,33 +333,49 @@ static void on_io(int fd, short revents, void *arg) {
   }
 }
 
-/* Resolves and starts the connect; on failure fills k->res. */
-static int begin(struct nts_ke *k, int port) {
-  struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
-  char service[8];
-  snprintf(service, sizeof service, "%d", port);
-  int rc = getaddrinfo(k->host, service, &hints, &res);
-  if (rc) {
-    k->res.fail = NKF_RESOLVE;
-    snprintf(k->res.detail, sizeof k->res.detail, "cannot resolve %.80s: %.100s", k->host,
-             gai_strerror(rc));
-    return -1;
-  }
-  k->fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (k->fd < 0 || (connect(k->fd, res->ai_addr, res->ai_addrlen) < 0 && errno != EINPROGRESS)) {
+/* Starts the connect to addr; on failure fills k->res. */
+static int connect_to(struct nts_ke *k, const struct sockaddr_storage *addr, socklen_t len) {
+  k->state = KE_CONNECT;
+  k->fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (k->fd < 0 || (connect(k->fd, (const struct sockaddr *)addr, len) < 0 && errno != EINPROGRESS)) {
     int e = errno;
-    freeaddrinfo(res);
     k->res.fail = e == ECONNREFUSED ? NKF_REFUSED : NKF_CONNECT;
     snprintf(k->res.detail, sizeof k->res.detail, "TCP connect: %s", strerror(e));
     return -1;
   }
-  freeaddrinfo(res);
   if (sched_add_fd(k->fd, POLLOUT, on_io, k) < 0) {
     k->res.fail = NKF_CONNECT;
     snprintf(k->res.detail, sizeof k->res.detail, "cannot watch the socket");
     return -1;
   }
   return 0;
+}
+
+/* A failure before the socket is watched: close it, and report from the
+ * loop (never from inside nts_ke_start). */
+static void fail_soon(struct nts_ke *k) {
+  if (k->fd >= 0) {
+    close(k->fd);
+    k->fd = -1;
+  }
+  sched_cancel_timer(k->timer);
+  k->timer = sched_add_timer(0, on_early_failure, k);
+}
+
+static void on_resolved(const struct resolver_answer *a, void *arg) {
+  struct nts_ke *k = arg;
+  k->query = NULL;
+  if (a->error) {
+    fail(k, NKF_RESOLVE, "cannot resolve %.80s: %.100s", k->host, a->error_text);
+    return;
+  }
+  if (connect_to(k, &a->addr, a->addrlen)) {
+    if (k->fd >= 0) {
+      close(k->fd);
+      k->fd = -1;
+    }
+    finish(k);
+  }
 }
 
 struct nts_ke *nts_ke_start(struct nts_tls *tls, const char *host, int port, double timeout,
@@ -366,17 +386,24 @@ struct nts_ke *nts_ke_start(struct nts_tls *tls, const char *host, int port, dou
   k->fd = -1;
   k->done = done;
   k->arg = arg;
-  k->state = KE_CONNECT;
   snprintf(k->host, sizeof k->host, "%s", host);
   k->req_len = nts_ke_build_request(k->req, sizeof k->req);
-  if (begin(k, port)) {
-    if (k->fd >= 0) {
-      close(k->fd);
-      k->fd = -1;
-    }
-    k->timer = sched_add_timer(0, on_early_failure, k);
+  /* The timeout covers the lookup too. */
+  k->timer = sched_add_timer(timeout, on_timeout, k);
+  struct sockaddr_storage addr;
+  socklen_t len;
+  if (resolver_literal(host, port, SOCK_STREAM, &addr, &len) == 0) {
+    if (connect_to(k, &addr, len)) fail_soon(k);
     return k;
   }
-  k->timer = sched_add_timer(timeout, on_timeout, k);
+  /* A name: looked up off the loop (lib/resolver.h), connected once back. */
+  k->state = KE_RESOLVE;
+  k->query = resolver_lookup(host, port, SOCK_STREAM, on_resolved, k);
+  if (!k->query) {
+    k->res.fail = NKF_RESOLVE;
+    snprintf(k->res.detail, sizeof k->res.detail, "cannot start a lookup of %.80s: %.80s", host,
+             strerror(errno));
+    fail_soon(k);
+  }
   return k;
 }

@@ -5,8 +5,8 @@
  * `ntstrustedcerts`, for the host name or IP address the source names),
  * the request records, the response records up to End of Message (decoded
  * by the pure probes/nts_ke.c), and the two keys exported from the TLS
- * session. Every step waits on the socket through the loop; nothing
- * blocks it except the name resolution, as for the NTP probe itself.
+ * session. Every step waits on the socket through the loop; a host name is
+ * looked up off it (lib/resolver.h). Nothing blocks the loop.
  *
  * The exchange ends exactly once, by calling `done` (unless cancelled
  * first): with the keys and cookies, or with the reason it failed. The

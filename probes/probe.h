@@ -58,7 +58,8 @@ const char *probe_counter_name(enum probe_counter c);
 
 /* A snapshot of one probe's state, for the web API, the CLI and history. */
 struct probe_report {
-  char state[24];           /* "ok", "init", "unreachable", "rate", "denied",
+  char state[24];           /* "ok", "init", "unresolved" (a host name not
+                               looked up yet), "unreachable", "rate", "denied",
                                "auth-fail", "unsync", ... */
   int stratum;              /* last valid response; -1 before the first */
   uint32_t refid;

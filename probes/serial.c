@@ -62,8 +62,12 @@ int serial_open(struct serial_line *s) {
   int fd = open(s->path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return -1;
   set_line(s, fd);
+  if (sched_add_fd(fd, POLLIN, on_readable, s)) {
+    close(fd);
+    errno = EMFILE;
+    return -1;
+  }
   s->fd = fd;
-  sched_add_fd(fd, POLLIN, on_readable, s);
   return 0;
 }
 

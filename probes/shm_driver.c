@@ -181,6 +181,8 @@ static struct shm_time *attach(key_t key, char *err, size_t errlen) {
   return addr;
 }
 
+static void shm_stop(struct probe *p);
+
 static struct probe *shm_start(const struct source_config *cfg, int index,
                                const struct probe_host *host, char *err, size_t errlen) {
   struct shm_time *shm = attach((key_t)(SHM_KEY_BASE + cfg->unit), err, errlen);
@@ -202,6 +204,11 @@ static struct probe *shm_start(const struct source_config *cfg, int index,
   snprintf(p->rep.detail, sizeof p->rep.detail, "NTP SHM unit %d (key 0x%08x)", cfg->unit,
            (unsigned)(SHM_KEY_BASE + cfg->unit));
   p->timer = sched_add_timer(SHM_POLL, on_poll, p);
+  if (!p->timer) {
+    snprintf(err, errlen, "shm %d: out of memory for a timer", cfg->unit);
+    shm_stop(p);
+    return NULL;
+  }
   return p;
 }
 

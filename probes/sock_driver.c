@@ -164,6 +164,8 @@ static int open_socket(const char *path, char *err, size_t errlen) {
   return fd;
 }
 
+static void sock_stop(struct probe *p);
+
 static struct probe *sock_start(const struct source_config *cfg, int index,
                                 const struct probe_host *host, char *err, size_t errlen) {
   int fd = open_socket(cfg->device, err, errlen);
@@ -184,8 +186,20 @@ static struct probe *sock_start(const struct source_config *cfg, int index,
   p->rep.inferred_class = CLASS_UNKNOWN;
   snprintf(p->rep.state, sizeof p->rep.state, "init");
   snprintf(p->rep.detail, sizeof p->rep.detail, "chrony SOCK at %.180s", cfg->device);
-  sched_add_fd(fd, POLLIN, on_readable, p);
+  if (sched_add_fd(fd, POLLIN, on_readable, p)) {
+    snprintf(err, errlen, "sock %s: the event loop cannot watch one more descriptor",
+             cfg->device);
+    close(fd);
+    unlink(cfg->device);
+    free(p);
+    return NULL;
+  }
   p->tick = sched_add_timer(TICK, on_tick, p);
+  if (!p->tick) {
+    snprintf(err, errlen, "sock %s: out of memory for a timer", cfg->device);
+    sock_stop(p);
+    return NULL;
+  }
   return p;
 }
 

@@ -269,6 +269,7 @@ static void sync_loop(void) {
   if (wait > IDLE_TICK) wait = IDLE_TICK;
   if (X.timer) sched_cancel_timer(X.timer);
   X.timer = sched_add_timer(wait, on_timer, NULL);
+  if (!X.timer) LOG_RATELIMITED(LOG_LVL_ERROR, "agentx: no timer (out of memory)");
 }
 
 /* net-snmp's log lines ("AgentX master agent failed to respond to ping",

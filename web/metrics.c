@@ -280,8 +280,8 @@ static void render_source_info(struct metrics_buf *b, const struct metrics_input
                    1);
   }
   metrics_family(b, "vettime_source_state_info", "gauge",
-                 "The probe's state of a source (always 1): ok, init, unreachable, rate, "
-                 "denied, auth-fail, unsync, ...");
+                 "The probe's state of a source (always 1): ok, init, unresolved, unreachable, "
+                 "rate, denied, auth-fail, unsync, ...");
   for (int i = 0; i < in->n_sources; i++) {
     const struct source_report *r = &in->sources[i];
     char state[sizeof r->probe.state + 1];
