@@ -21,10 +21,10 @@
 #   one plain NTP source.
 . "$(dirname "$0")/lib.sh"
 
-mkcert() { # NAME: a self-signed P-256 certificate for 127.0.0.1
+mkcert() { # NAME: a self-signed P-256 certificate for 127.0.0.1 and localhost
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     -keyout "$T/$1.key" -out "$T/$1.pem" -days 2 -subj "/CN=127.0.0.1" \
-    -addext "subjectAltName=IP:127.0.0.1" > "$T/$1.openssl.log" 2>&1
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" > "$T/$1.openssl.log" 2>&1
 }
 check "openssl makes certificate A" mkcert certa
 check "openssl makes certificate B" mkcert certb
@@ -65,6 +65,7 @@ server 127.0.0.1 port $P_A minpoll 0 maxpoll 0 iburst
 server 127.0.0.1 nts ntsport $KE_AEAD minpoll 0 maxpoll 0 iburst
 server 127.0.0.1 nts ntsport $KE_A port $P_SILENT minpoll 0 maxpoll 0 iburst
 server 127.0.0.1 nts ntsport $KE_B port $P_B certset 1 minpoll 0 maxpoll 0 iburst
+server localhost nts ntsport $KE_A minpoll 0 maxpoll 0 iburst
 database $T/history.db
 http 127.0.0.1 port $P_HTTP
 log debug
@@ -103,6 +104,13 @@ rekeyed_silent() { sources && json_check "$T/sources.json" "'2 key exchanges' in
 check "cookies run out (8 unanswered requests): a new key exchange" wait_for 20 rekeyed_silent
 check "chronyd B under certset 1 (its certificate trusted there): samples" json_check "$T/sources.json" \
   "$src[8]['state'] == 'ok' and $src[8]['counters']['valid'] >= 3 and abs($src[8]['offset']) < 0.05"
+# By name: the NTS-KE host and the NTP server (the exchange names none, so
+# the same name) looked up off the loop, the certificate checked for the
+# DNS name.
+if [[ $(getent ahosts localhost | head -1 | cut -d' ' -f1) == 127.0.0.1 ]]; then
+  check "by name (localhost): samples, the NTP server looked up by name" json_check "$T/sources.json" \
+    "$src[9]['name'] == 'localhost/nts:$KE_A' and $src[9]['state'] == 'ok' and $src[9]['counters']['valid'] >= 3 and 'NTP localhost port $P_A' in $src[9]['detail']"
+fi
 check "... after the eight cookies were spent" json_check "$T/sources.json" \
   "$src[7]['counters']['sent'] >= 8 and $src[7]['counters']['timeout'] >= 7 and $src[7]['counters']['valid'] == 0"
 check "log: certificate failure with the reason" grep -q "NTS-KE with 127.0.0.1 port $KE_B failed (certificate): certificate verification failed" "$T/vettimed.log"

@@ -27,7 +27,10 @@ while time.monotonic() < end:
             data, client = front.recvfrom(2048)
             back.send(data)
         elif client is not None:
-            data = bytearray(back.recv(2048))
+            try:
+                data = bytearray(back.recv(2048))
+            except ConnectionRefusedError:  # the server is restarting
+                continue
             if mode == "xmt" and len(data) >= 48:
                 secs = int.from_bytes(data[40:44], "big")
                 data[40:44] = ((secs + 1000) & 0xffffffff).to_bytes(4, "big")
