@@ -228,5 +228,6 @@ int sched_run(void) {
     if (n > 0) dispatch_fds();
     run_due_timers();
   }
+  quit_requested = false; /* a quit ends one run: a later sched_run() runs */
   return 0;
 }

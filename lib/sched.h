@@ -49,7 +49,8 @@ void sched_set_step_handler(sched_step_handler handler, void *arg);
 double sched_mono_now(void);
 struct timespec sched_real_now(void);
 
-/* Runs until sched_quit(). Returns 0, or -1 if poll() failed for good. */
+/* Runs until sched_quit() (which then ends only this run: a later
+ * sched_run() runs again). Returns 0, or -1 if poll() failed for good. */
 int sched_run(void);
 void sched_quit(void);
 

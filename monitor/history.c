@@ -12,6 +12,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -30,28 +31,66 @@
 #include "monitor/rollup_store.h"
 
 /* How long a statement waits for another connection's write lock (a
- * `vettime db` maintenance command, a backup) before failing. Short, because
- * the daemon's single loop waits with it, and a failed flush loses nothing:
- * it is retried at the next round. */
+ * `vettime db` maintenance command, a backup) before failing: while the
+ * history opens (the migrations), and at close (the last flush). Once open,
+ * the daemon's loop never waits for a lock (issue 13: 250 ms per source
+ * and per round stretched the rounds to 1.75 s): a flush that finds the
+ * database locked fails at once and loses nothing, everything stays in
+ * memory for the next round. */
 #define BUSY_TIMEOUT_MS 250
+#define LOOP_BUSY_TIMEOUT_MS 0
+#define CLOSE_BUSY_TIMEOUT_MS 5000
+/* While the history cannot be written, the condition is logged when it
+ * starts, again every this many seconds, and when it ends (with counts). */
+#define FAILING_REMIND_S 600.0
 /* Page cache of the connection, in KiB: room for the hot pages of both
  * sample indexes of a large history (SQLite's default is 2 MiB). */
 #define CACHE_KIB 2048
+/* The mode of a history file vettimed creates, whatever the umask: SQLite
+ * gives its -wal and -shm files the database's own mode. */
+#define HISTORY_FILE_MODE 0640
 /* Rows deleted per transaction by history_prune(). */
 #define PRUNE_BATCH 5000
 
-/* A buffered sample, already in the columns of the samples table. */
+/* A buffered sample, already in the columns of the samples table; its
+ * source as given to history_add_sample() (an id, or a reference resolved
+ * by the flush). rolled: already added to its roll-up series (which needs
+ * the source's id). */
 struct row {
-  int64_t source_id;
+  int64_t source_ref;
+  bool rolled;
   int64_t rx_time_ns;
   double offset, delay, dispersion, root_delay, root_dispersion, error_bound;
   int32_t stratum, leap, poll;
   uint32_t refid;
 };
 
+/* A source as the daemon knows it (history_source_ref()): its row in the
+ * sources table is written by a flush, in the flush's transaction. */
+struct hsource {
+  char *name;
+  char kind[16], cls[8];       /* cls "" when unknown */
+  int64_t id;                  /* committed row id, 0 before the first */
+  int64_t pending_id;          /* id written by the flush in progress */
+  bool dirty;                  /* the row is not written as it is now */
+};
+
+/* A condition of failing flushes, for the log: one line when it starts
+ * (or its cause changes), a reminder every FAILING_REMIND_S, one with the
+ * counts when it ends. */
+struct failing {
+  int code;                    /* SQLite's primary result code */
+  double since, reminded;      /* CLOCK_MONOTONIC s */
+  uint64_t attempts;           /* failed flushes in this condition */
+  uint64_t dropped_before;     /* stats.dropped when it started */
+};
+
 struct history {
   sqlite3 *db;
   char *path;
+  struct hsource *srcs;
+  size_t n_srcs, cap_srcs;
+  bool dirty_srcs;
   /* Prepared once at open and reused. */
   sqlite3_stmt *insert_sample, *upsert_source, *count_one, *count_all,
       *last_sample, *prune_batch;
@@ -63,12 +102,14 @@ struct history {
   /* The last flush failed: a full ring drops rather than retrying at every
    * sample; the daemon's next history_flush() retries. */
   bool failing;
+  struct failing fail;
   struct history_stats stats;
   /* Votes, events and alarm transitions waiting for the next flush. */
   struct record *records;
   size_t n_records;
   sqlite3_stmt *insert_vote, *insert_event, *upsert_alarm, *prune_votes;
   struct history_hook hook;
+  int level; /* the schema level found at open */
   /* The roll-ups (schema/004), written by every flush. */
   struct rollup_store *rollups;
 };
@@ -178,6 +219,65 @@ static int make_parent_dir(const char *path, char *err, size_t errlen) {
   return -1;
 }
 
+/* The directory holding path, "." when it has none. */
+static void parent_of(const char *path, char *dir, size_t len) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) snprintf(dir, len, ".");
+  else if (slash == path) snprintf(dir, len, "/");
+  else snprintf(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+/* Before SQLite sees the file: it must be readable and writable, and so
+ * must its directory, where SQLite creates the -wal and -shm files (and a
+ * rollback journal). SQLite itself would open such a file read-only, or
+ * fail at the first read with "unable to open database file", which said
+ * nothing of the cause (issue 13: a healthy history on a read-only
+ * directory was called "not a usable SQLite database"). */
+static int check_writable(const char *path, char *err, size_t errlen) {
+  char dir[PATH_MAX];
+  parent_of(path, dir, sizeof dir);
+  if (eaccess(dir, W_OK | X_OK) != 0) {
+    set_err(err, errlen,
+            "%s: its directory %s is not writable (%s): SQLite creates the database's -wal "
+            "and -shm files there; make it writable for the user vettimed runs as",
+            path, dir, strerror(errno));
+    return -1;
+  }
+  if (eaccess(path, F_OK) == 0 && eaccess(path, R_OK | W_OK) != 0) {
+    set_err(err, errlen, "%s: cannot be written (%s); vettimed needs to write its history",
+            path, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* A new history is created here, HISTORY_FILE_MODE whatever the umask
+ * (issue 13: 0644 under umask 022); an existing one keeps its mode
+ * (warn_mode()). */
+static int create_file(const char *path, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(path, &st) == 0) return 0;
+  int fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, HISTORY_FILE_MODE);
+  if (fd < 0 && errno == EEXIST) return 0; /* created meanwhile: SQLite checks it */
+  if (fd < 0 || fchmod(fd, HISTORY_FILE_MODE) != 0) {
+    set_err(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
+/* Once the file is known to be a history: an operator's mode is kept, with
+ * a warning when the group may write it or others read it. */
+static void warn_mode(const struct history *h) {
+  struct stat st;
+  if (stat(h->path, &st) == 0 && (st.st_mode & 0027))
+    LOG_WARN("history: %s: mode %04o lets the group write it or others read it "
+             "(vettimed creates it %04o: chmod %o %s)", h->path,
+             (unsigned)(st.st_mode & 07777), HISTORY_FILE_MODE, HISTORY_FILE_MODE, h->path);
+}
+
 static int open_db(struct history *h, char *err, size_t errlen) {
   int rc = sqlite3_open_v2(h->path, &h->db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
@@ -216,10 +316,22 @@ static int check_integrity(struct history *h, char *err, size_t errlen) {
     sqlite3_finalize(st);
     return ok ? 0 : -1;
   }
-  set_err(err, errlen,
-          "%s: not a usable SQLite database (%s); refusing to touch it: move "
-          "it aside or restore a backup",
-          h->path, sqlite3_errmsg(h->db));
+  int code = sqlite3_errcode(h->db) & 0xff;
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+    set_err(err, errlen,
+            "%s: locked by another process (%s), so it cannot even be checked; start "
+            "again once the lock is released", h->path, sqlite3_errmsg(h->db));
+  else if (code == SQLITE_CANTOPEN || code == SQLITE_READONLY || code == SQLITE_PERM ||
+           code == SQLITE_IOERR)
+    set_err(err, errlen,
+            "%s: cannot be read (%s): check the file system and the permissions of the "
+            "file, its -wal and -shm files and its directory", h->path,
+            sqlite3_errmsg(h->db));
+  else
+    set_err(err, errlen,
+            "%s: not a usable SQLite database (%s); refusing to touch it: move "
+            "it aside or restore a backup",
+            h->path, sqlite3_errmsg(h->db));
   sqlite3_finalize(st);
   return -1;
 }
@@ -371,10 +483,32 @@ static void history_free(struct history *h) {
     sqlite3_finalize(stmts[i]);
   rollup_store_free(h->rollups);
   if (h->db) sqlite3_close(h->db);
+  for (size_t i = 0; i < h->n_srcs; i++) free(h->srcs[i].name);
+  free(h->srcs);
   free(h->ring);
   free(h->records);
   free(h->path);
   free(h);
+}
+
+/* Up to the point where the file is known to be a history this binary may
+ * use: nothing has written to an existing file yet. */
+static int open_checked(struct history *h, char *err, size_t errlen) {
+  if (make_parent_dir(h->path, err, errlen) != 0 || check_writable(h->path, err, errlen) != 0 ||
+      create_file(h->path, err, errlen) != 0 || open_db(h, err, errlen) != 0 ||
+      check_integrity(h, err, errlen) != 0 || check_level(h, &h->level, err, errlen) != 0)
+    return -1;
+  warn_mode(h);
+  return 0;
+}
+
+/* WAL, the migrations, the statements and the roll-ups. */
+static int open_ready(struct history *h, char *err, size_t errlen) {
+  if (configure(h, err, errlen) != 0 || migrate(h, h->level, err, errlen) != 0 ||
+      prepare_all(h, err, errlen) != 0)
+    return -1;
+  h->rollups = rollup_store_open(h->db, h->path, err, errlen);
+  return h->rollups ? 0 : -1;
 }
 
 struct history *history_open(const char *path, char *err, size_t errlen) {
@@ -386,16 +520,11 @@ struct history *history_open(const char *path, char *err, size_t errlen) {
     if (h) history_free(h);
     return NULL;
   }
-  int level = 0;
-  if (make_parent_dir(path, err, errlen) != 0 || open_db(h, err, errlen) != 0 ||
-      check_integrity(h, err, errlen) != 0 ||
-      check_level(h, &level, err, errlen) != 0 ||
-      configure(h, err, errlen) != 0 || migrate(h, level, err, errlen) != 0 ||
-      prepare_all(h, err, errlen) != 0 ||
-      !(h->rollups = rollup_store_open(h->db, h->path, err, errlen))) {
+  if (open_checked(h, err, errlen) != 0 || open_ready(h, err, errlen) != 0) {
     history_free(h);
     return NULL;
   }
+  sqlite3_busy_timeout(h->db, LOOP_BUSY_TIMEOUT_MS);
   return h;
 }
 
@@ -403,9 +532,11 @@ void history_close(struct history *h) {
   if (!h) return;
   /* Open roll-up buckets are not written: the next start rebuilds them
    * from the raw rows (docs/design.md, "History"). */
-  if ((h->len || h->n_records || rollup_store_due(h->rollups)) && history_flush(h) != 0)
-    LOG_ERROR("history: %s: %zu samples could not be written and are lost",
-              h->path, h->len);
+  sqlite3_busy_timeout(h->db, CLOSE_BUSY_TIMEOUT_MS);
+  if ((h->len || h->n_records || h->dirty_srcs || rollup_store_due(h->rollups)) &&
+      history_flush(h) != 0)
+    LOG_ERROR("history: %s: %zu samples and %zu votes, events and alarms could not be "
+              "written and are lost", h->path, h->len, h->n_records);
   /* Keeps the planner's statistics fresh; cheap when nothing changed. */
   sqlite3_exec(h->db, "PRAGMA optimize", NULL, NULL, NULL);
   history_free(h);
@@ -435,11 +566,97 @@ int64_t history_source_id(struct history *h, const char *name,
   return id;
 }
 
+/* The index of the source called name, appending it (dirty) if new; -1
+ * when out of memory. */
+static long find_or_add_source(struct history *h, const char *name) {
+  for (size_t i = 0; i < h->n_srcs; i++)
+    if (strcmp(h->srcs[i].name, name) == 0) return (long)i;
+  if (h->n_srcs == h->cap_srcs) {
+    size_t cap = h->cap_srcs ? 2 * h->cap_srcs : 16;
+    struct hsource *n = realloc(h->srcs, cap * sizeof *n);
+    if (!n) return -1;
+    h->srcs = n;
+    h->cap_srcs = cap;
+  }
+  struct hsource *src = &h->srcs[h->n_srcs];
+  memset(src, 0, sizeof *src);
+  if (!(src->name = strdup(name))) return -1;
+  src->dirty = true;
+  return (long)h->n_srcs++;
+}
+
+int64_t history_source_ref(struct history *h, const char *name, const char *kind,
+                           const char *class_name) {
+  if (!h || !name || !kind) return 0;
+  long i = find_or_add_source(h, name);
+  if (i < 0) {
+    LOG_RATELIMITED(LOG_LVL_ERROR, "history: out of memory for source %s", name);
+    return 0;
+  }
+  struct hsource *src = &h->srcs[i];
+  const char *cls = class_name ? class_name : "";
+  if (strcmp(src->kind, kind) != 0 || strcmp(src->cls, cls) != 0) {
+    snprintf(src->kind, sizeof src->kind, "%s", kind);
+    snprintf(src->cls, sizeof src->cls, "%s", cls);
+    src->dirty = true;
+  }
+  h->dirty_srcs |= src->dirty;
+  return -(int64_t)i - 1;
+}
+
+/* The source's row id for a statement of the flush in progress (with
+ * pending: the id that flush has just written) or for the roll-ups (the
+ * committed one); 0 when unknown. An id (ref > 0) stands for itself. */
+static int64_t resolve_ref(const struct history *h, int64_t ref, bool pending) {
+  if (ref > 0) return ref;
+  if (ref == 0 || (uint64_t)-ref > h->n_srcs) return 0;
+  const struct hsource *src = &h->srcs[-ref - 1];
+  return pending && src->pending_id ? src->pending_id : src->id;
+}
+
+/* Inside the flush's transaction: the rows of the sources that are new or
+ * changed, before the samples that name them. */
+static int write_sources(struct history *h) {
+  if (!h->dirty_srcs) return SQLITE_OK;
+  sqlite3_stmt *st = h->upsert_source;
+  for (size_t i = 0; i < h->n_srcs; i++) {
+    struct hsource *src = &h->srcs[i];
+    if (!src->dirty) continue;
+    sqlite3_bind_text(st, 1, src->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, src->kind, -1, SQLITE_STATIC);
+    if (src->cls[0]) sqlite3_bind_text(st, 3, src->cls, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st, 3);
+    sqlite3_bind_int64(st, 4, realtime_ns());
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) src->pending_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+  }
+  return SQLITE_OK;
+}
+
+/* After the flush: committed, the written ids become the sources' ids;
+ * rolled back, they are forgotten (the next flush writes the rows again). */
+static void sources_done(struct history *h, bool committed) {
+  if (!h->dirty_srcs) return;
+  for (size_t i = 0; i < h->n_srcs; i++) {
+    struct hsource *src = &h->srcs[i];
+    if (committed && src->pending_id) {
+      src->id = src->pending_id;
+      src->dirty = false;
+    }
+    src->pending_id = 0;
+  }
+  h->dirty_srcs = !committed;
+}
+
 /* ---- write path ---------------------------------------------------------- */
 
-static void sample_to_row(int64_t source_id, const struct vt_sample *s,
+static void sample_to_row(int64_t source_ref, const struct vt_sample *s,
                           struct row *r) {
-  r->source_id = source_id;
+  r->source_ref = source_ref;
+  r->rolled = false;
   r->rx_time_ns = (int64_t)s->rx_time.tv_sec * 1000000000 + s->rx_time.tv_nsec;
   r->offset = s->offset;
   r->delay = s->delay;
@@ -457,16 +674,27 @@ static struct row *ring_at(struct history *h, size_t i) {
   return &h->ring[(h->head + i) % HISTORY_BUFFER_MAX];
 }
 
+/* A full buffer while the database cannot be written: the oldest sample
+ * goes, counted. Logged at the first loss of a failing condition; the
+ * reminders and the end of the condition give the count. */
 static void drop_oldest(struct history *h) {
   h->head = (h->head + 1) % HISTORY_BUFFER_MAX;
   h->len--;
+  if (!h->failing || h->stats.dropped == h->fail.dropped_before)
+    LOG_ERROR("history: %s: buffer full (%d samples) and the database cannot be written: "
+              "dropping the oldest samples from now on, counted (history_dropped)",
+              h->path, HISTORY_BUFFER_MAX);
   h->stats.dropped++;
-  LOG_RATELIMITED(LOG_LVL_ERROR,
-                  "history: %s: buffer full (%d samples) and the database "
-                  "cannot be written: dropping the oldest samples "
-                  "(%llu dropped so far)",
-                  h->path, HISTORY_BUFFER_MAX,
-                  (unsigned long long)h->stats.dropped);
+}
+
+/* Adds a row to its source's roll-up series once the source's id is
+ * committed: at once for a known source, else after the flush that writes
+ * its row (rows of one source stay in order either way). */
+static void roll_up(struct history *h, struct row *r) {
+  int64_t id = resolve_ref(h, r->source_ref, false);
+  if (r->rolled || id <= 0) return;
+  rollup_store_add_sample(h->rollups, id, r->rx_time_ns, r->offset, r->error_bound);
+  r->rolled = true;
 }
 
 int history_add_sample(struct history *h, int64_t source_id,
@@ -487,15 +715,17 @@ int history_add_sample(struct history *h, int64_t source_id,
       lost = 1;
     }
   }
-  sample_to_row(source_id, s, ring_at(h, h->len));
+  struct row *r = ring_at(h, h->len);
+  sample_to_row(source_id, s, r);
   h->len++;
-  rollup_store_add_sample(h->rollups, source_id, ring_at(h, h->len - 1)->rx_time_ns,
-                          s->offset, s->error_bound);
+  roll_up(h, r);
   return lost;
 }
 
-static void bind_row(sqlite3_stmt *st, const struct row *r) {
-  sqlite3_bind_int64(st, 1, r->source_id);
+static void bind_row(const struct history *h, sqlite3_stmt *st, const struct row *r) {
+  int64_t id = resolve_ref(h, r->source_ref, true);
+  if (id > 0) sqlite3_bind_int64(st, 1, id);
+  else sqlite3_bind_null(st, 1);
   sqlite3_bind_int64(st, 2, r->rx_time_ns);
   sqlite3_bind_double(st, 3, r->offset);
   sqlite3_bind_double(st, 4, r->delay);
@@ -516,7 +746,7 @@ static void bind_row(sqlite3_stmt *st, const struct row *r) {
 static int insert_rows(struct history *h, size_t *skipped) {
   sqlite3_stmt *st = h->insert_sample;
   for (size_t i = 0; i < h->len; i++) {
-    bind_row(st, ring_at(h, i));
+    bind_row(h, st, ring_at(h, i));
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE) continue;
@@ -540,7 +770,7 @@ static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t id) {
   else sqlite3_bind_null(st, i);
 }
 
-static void bind_vote(sqlite3_stmt *st, const struct history_vote *v) {
+static void bind_vote(sqlite3_stmt *st, const struct history_vote *v, int64_t best_id) {
   sqlite3_bind_int64(st, 1, v->time_ns);
   sqlite3_bind_int(st, 2, v->vetted);
   sqlite3_bind_double(st, 3, v->offset);
@@ -551,27 +781,27 @@ static void bind_vote(sqlite3_stmt *st, const struct history_vote *v) {
   sqlite3_bind_int(st, 8, v->agreeing);
   sqlite3_bind_int(st, 9, v->classes);
   sqlite3_bind_int(st, 10, v->agreeing_classes);
-  bind_id_or_null(st, 11, v->best_source_id);
+  bind_id_or_null(st, 11, best_id);
   sqlite3_bind_int(st, 12, v->stratum);
   sqlite3_bind_int(st, 13, v->leap);
   bind_text_or_null(st, 14, v->why_not);
 }
 
-static void bind_event(sqlite3_stmt *st, const struct history_event *e) {
+static void bind_event(sqlite3_stmt *st, const struct history_event *e, int64_t source_id) {
   sqlite3_bind_int64(st, 1, e->time_ns);
   sqlite3_bind_text(st, 2, e->kind, -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 3, e->ended);
-  bind_id_or_null(st, 4, e->source_id);
+  bind_id_or_null(st, 4, source_id);
   bind_text_or_null(st, 5, e->ref_class);
   sqlite3_bind_double(st, 6, e->value);
   sqlite3_bind_double(st, 7, e->threshold);
   sqlite3_bind_text(st, 8, e->text, -1, SQLITE_STATIC);
 }
 
-static void bind_alarm(sqlite3_stmt *st, const struct history_alarm *a) {
+static void bind_alarm(sqlite3_stmt *st, const struct history_alarm *a, int64_t source_id) {
   sqlite3_bind_int64(st, 1, (int64_t)a->id);
   sqlite3_bind_text(st, 2, a->kind, -1, SQLITE_STATIC);
-  bind_id_or_null(st, 3, a->source_id);
+  bind_id_or_null(st, 3, source_id);
   bind_text_or_null(st, 4, a->ref_class);
   sqlite3_bind_text(st, 5, a->severity, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 6, a->raised_ns);
@@ -583,11 +813,18 @@ static void bind_alarm(sqlite3_stmt *st, const struct history_alarm *a) {
   sqlite3_bind_int(st, 11, (int)a->repeats);
 }
 
+/* The record's statement, bound, with its source's id resolved. */
 static sqlite3_stmt *bind_record(struct history *h, const struct record *r) {
   switch (r->type) {
-  case REC_VOTE: bind_vote(h->insert_vote, &r->u.vote); return h->insert_vote;
-  case REC_EVENT: bind_event(h->insert_event, &r->u.event); return h->insert_event;
-  default: bind_alarm(h->upsert_alarm, &r->u.alarm); return h->upsert_alarm;
+  case REC_VOTE:
+    bind_vote(h->insert_vote, &r->u.vote, resolve_ref(h, r->u.vote.best_source_id, true));
+    return h->insert_vote;
+  case REC_EVENT:
+    bind_event(h->insert_event, &r->u.event, resolve_ref(h, r->u.event.source_id, true));
+    return h->insert_event;
+  default:
+    bind_alarm(h->upsert_alarm, &r->u.alarm, resolve_ref(h, r->u.alarm.source_id, true));
+    return h->upsert_alarm;
   }
 }
 
@@ -689,18 +926,67 @@ int history_stored_bucket(struct history *h, int64_t series, int level, int64_t 
   return h ? rollup_store_stored_bucket(h->rollups, series, level, start_ns, out) : -1;
 }
 
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* What the log says of a failing history: why, and what waits. */
+static const char *failing_why(int code) {
+  switch (code) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED: return "the database is locked by another connection";
+  case SQLITE_FULL: return "the disk is full";
+  case SQLITE_READONLY: return "the database has become read-only";
+  default: return "the database cannot be written";
+  }
+}
+
+/* One line when a condition starts (or its cause changes), a reminder
+ * every FAILING_REMIND_S while it lasts; failing_ended() the last one. */
+static void failing_log(struct history *h, int code, const char *msg) {
+  double now = mono_s();
+  bool start = !h->failing || code != h->fail.code;
+  if (!h->failing)
+    h->fail = (struct failing){.since = now, .dropped_before = h->stats.dropped};
+  h->fail.attempts++;
+  if (start) {
+    h->fail.code = code;
+    h->fail.reminded = now;
+    LOG_ERROR("history: %s: %s (%s); %zu samples and %zu votes, events and alarms wait "
+              "in memory (room for %d samples) and are written as soon as it can be",
+              h->path, failing_why(code), msg, h->len, h->n_records, HISTORY_BUFFER_MAX);
+  } else if (now - h->fail.reminded >= FAILING_REMIND_S) {
+    h->fail.reminded = now;
+    LOG_ERROR("history: %s: still not written after %.0f s (%s): %zu samples and %zu votes, "
+              "events and alarms wait, %llu lost so far", h->path, now - h->fail.since,
+              failing_why(code), h->len, h->n_records,
+              (unsigned long long)(h->stats.dropped - h->fail.dropped_before));
+  }
+}
+
+/* The flush that ends a failing condition, with what it wrote late. */
+static void failing_ended(struct history *h, size_t rows, size_t records) {
+  uint64_t lost = h->stats.dropped - h->fail.dropped_before;
+  LOG_WARN("history: %s: writing again after %.1f s (%llu attempts failed: %s): %zu samples "
+           "and %zu votes, events and alarms written late, %llu lost", h->path,
+           mono_s() - h->fail.since, (unsigned long long)h->fail.attempts,
+           failing_why(h->fail.code), rows, records, (unsigned long long)lost);
+  h->failing = false;
+}
+
 /* The batch stays in the ring; the next flush writes it again in full
  * (the transaction was rolled back, so nothing is written twice). */
 static int flush_failed(struct history *h) {
   char msg[256];
+  int code = sqlite3_errcode(h->db) & 0xff;
   snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(h->db));
   rollback_if_open(h->db);
+  sources_done(h, false);
   h->stats.errors++;
+  failing_log(h, code, msg);
   h->failing = true;
-  LOG_RATELIMITED(LOG_LVL_ERROR,
-                  "history: %s: writing %zu samples failed (%s); they are "
-                  "kept for the next attempt",
-                  h->path, h->len, msg);
   return -1;
 }
 
@@ -739,25 +1025,30 @@ void history_set_hook(struct history *h, const struct history_hook *hook) {
 int history_flush(struct history *h) {
   if (!h) return -1;
   bool buckets = rollup_store_due(h->rollups);
-  if (h->len == 0 && h->n_records == 0 && !buckets && !h->hook.write) return 0;
-  size_t skipped = 0;
+  if (h->len == 0 && h->n_records == 0 && !buckets && !h->dirty_srcs && !h->hook.write)
+    return 0;
+  size_t skipped_rows = 0, skipped_records = 0;
   rollback_if_open(h->db); /* a transaction left over by a failed ROLLBACK */
   if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-      insert_rows(h, &skipped) != SQLITE_OK ||
-      insert_records(h, &skipped) != SQLITE_OK ||
+      write_sources(h) != SQLITE_OK ||
+      insert_rows(h, &skipped_rows) != SQLITE_OK ||
+      insert_records(h, &skipped_records) != SQLITE_OK ||
       rollup_store_write(h->rollups) != SQLITE_OK ||
       (h->hook.write && h->hook.write(h->hook.ctx, h->db) != 0) ||
       sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     return flush_failed(h);
-  h->n_records = 0;
+  sources_done(h, true);
   rollup_store_committed(h->rollups);
+  /* the rows of sources whose first row this flush wrote */
+  for (size_t i = 0; i < h->len; i++) roll_up(h, ring_at(h, i));
   if (h->hook.committed) h->hook.committed(h->hook.ctx);
-  h->stats.written += h->len - skipped;
-  h->stats.dropped += skipped;
+  h->stats.written += h->len - skipped_rows;
+  h->stats.dropped += skipped_rows + skipped_records;
   h->stats.flushes++;
+  if (h->failing) failing_ended(h, h->len - skipped_rows, h->n_records - skipped_records);
+  h->n_records = 0;
   h->len = 0;
   h->head = 0;
-  h->failing = false;
   return 0;
 }
 
@@ -811,6 +1102,7 @@ void history_get_stats(const struct history *h, struct history_stats *out) {
   out->dropped += rollup_store_dropped(h->rollups);
   out->errors += rollup_store_errors(h->rollups);
   out->buffered = h->len;
+  out->records = h->n_records;
 }
 
 /* ---- read side ----------------------------------------------------------- */

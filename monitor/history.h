@@ -3,10 +3,12 @@
  *
  * Writing is batched: history_add_sample() only buffers in memory, and the
  * daemon calls history_flush() once per poll round, which writes the whole
- * batch in one transaction. A failed write (disk full, I/O error, database
- * locked) never loses the batch nor stops the daemon: the samples stay
- * buffered for the next flush, up to a bounded number, beyond which the
- * oldest are dropped and counted.
+ * batch in one transaction, the rows of new or changed sources first. A
+ * failed write (disk full, I/O error, database locked) never loses the
+ * batch nor stops the daemon, and never makes the daemon's loop wait for
+ * a lock: the samples, votes, events and sources stay buffered for the
+ * next flush, up to a bounded number, beyond which the oldest are dropped
+ * and counted. The condition is logged when it starts and when it ends.
  *
  * One handle is one SQLite connection; it is not thread-safe (the daemon
  * drives it from its single loop). Times are nanoseconds since the Unix
@@ -37,9 +39,12 @@ struct history_stats {
   uint64_t buffered; /* samples in memory now */
   uint64_t flushes;  /* transactions committed by history_flush() */
   uint64_t errors;   /* failed flushes (each one logged, rate-limited) */
-  uint64_t dropped;  /* samples lost: evicted from a full buffer, or refused
-                        as not a measurement (NaN offset or error bound,
-                        unknown source id) */
+  uint64_t dropped;  /* rows lost: samples evicted from a full buffer, or
+                        refused as not a measurement (NaN offset or error
+                        bound, unknown source), votes, events and alarms
+                        evicted, roll-up buckets a failing disk held too
+                        many of */
+  uint64_t records;  /* votes, events and alarms in memory now */
 };
 
 /* Opens (creating if missing) the history database at path, creating its
@@ -57,11 +62,26 @@ struct history *history_open(const char *path, char *err, size_t errlen);
 void history_close(struct history *h);
 
 /* Returns the id of the source called name, inserting it or updating its
- * kind and class (class_name may be NULL: unknown). Returns -1 on error. */
+ * kind and class (class_name may be NULL: unknown), in a transaction of its
+ * own, now. Returns -1 on error (the database is locked, ...). For tools
+ * and tests: the daemon uses history_source_ref(). */
 int64_t history_source_id(struct history *h, const char *name,
                           const char *kind, const char *class_name);
 
-/* Buffers one sample of source_id (from history_source_id()) in memory; no
+/* The source called name as the daemon sees it now, without waiting for the
+ * database: returns a reference (< 0) to pass wherever a source id is
+ * asked for (history_add_sample(), the source_id fields of votes, events and
+ * alarms). Its row in the sources table (inserted, or kind and class
+ * updated) is written by the next flush that can write, in the same
+ * transaction as the samples that name it: a locked database delays the row
+ * and loses nothing. The same name gives the same reference for the life of
+ * h; a changed kind or class is written again. Returns 0 when out of memory
+ * (a sample of it is refused and counted). */
+int64_t history_source_ref(struct history *h, const char *name, const char *kind,
+                           const char *class_name);
+
+/* Buffers one sample of source_id (an id from history_source_id(), or a
+ * reference from history_source_ref()) in memory; no
  * SQL runs unless the buffer is full, in which case it flushes first; if
  * that fails the oldest buffered sample is dropped. s->source (the config
  * index) is not stored. Returns 0 when buffered without loss, 1 when buffered
@@ -70,10 +90,13 @@ int64_t history_source_id(struct history *h, const char *name,
 int history_add_sample(struct history *h, int64_t source_id,
                        const struct vt_sample *s);
 
-/* Writes every buffered sample in one transaction. Returns 0 (also when
- * nothing was buffered), or -1 on failure: the samples stay buffered for the
- * next call, and the error is counted and logged. A row the database refuses
- * by constraint (unknown source id) is dropped and counted, so that one bad
+/* Writes the new or changed sources' rows, every buffered sample, vote,
+ * event and alarm in one transaction. Returns 0 (also when nothing was
+ * buffered), or -1 on failure, at once when another connection holds the
+ * write lock (no busy wait): everything stays buffered for the next call,
+ * the failure is counted, and logged when a condition starts, every 10
+ * minutes while it lasts and when it ends. A row the database refuses by
+ * constraint (unknown source id) is dropped and counted, so that one bad
  * row cannot block the others forever. */
 int history_flush(struct history *h);
 
@@ -123,7 +146,7 @@ struct history_vote {
   bool vetted;
   double offset, error, low, high;
   int candidates, agreeing, classes, agreeing_classes;
-  int64_t best_source_id;  /* 0: none */
+  int64_t best_source_id;  /* an id or a history_source_ref(); 0: none */
   int stratum, leap;
   char why_not[160];       /* "" when vetted */
 };
@@ -132,7 +155,7 @@ struct history_event {
   int64_t time_ns;
   char kind[24];
   bool ended;
-  int64_t source_id;       /* 0: the system */
+  int64_t source_id;       /* an id or a history_source_ref(); 0: the system */
   char ref_class[8];       /* "" if none */
   double value, threshold;
   char text[200];
@@ -141,7 +164,8 @@ struct history_event {
 struct history_alarm {
   uint64_t id;             /* the alarm's stable id: inserted, or updated */
   char kind[24];
-  int64_t source_id;       /* 0: the system */
+  int64_t source_id;       /* an id or a history_source_ref() (read back:
+                              the id); 0: the system */
   char ref_class[8];
   char severity[12];
   int64_t raised_ns, cleared_ns; /* cleared_ns 0 while raised */

@@ -14,7 +14,7 @@ static struct source_report *sources; /* [n_sources], owned */
 static int n_sources;
 static struct status_report status;   /* as published with the sources */
 static double status_mono;            /* when it was published (monotonic s) */
-static uint64_t samples_written, history_errors;
+static uint64_t samples_written, history_errors, history_buffered, history_dropped;
 static int clock_steps;
 static double last_clock_step;
 static struct vote_report vote;
@@ -34,6 +34,8 @@ void report_status(struct status_report *out) {
   out->uptime = status.uptime + (sched_mono_now() - status_mono);
   out->samples_written = samples_written;
   out->history_errors = history_errors;
+  out->history_buffered = history_buffered;
+  out->history_dropped = history_dropped;
   out->clock_steps = clock_steps;
   out->last_clock_step = last_clock_step;
 }
@@ -136,9 +138,12 @@ void report_publish_cleared_alarm(const struct alarm_report *a) {
   *r = *a;
 }
 
-void report_publish_history(uint64_t written, uint64_t errors) {
+void report_publish_history(uint64_t written, uint64_t errors, uint64_t buffered,
+                            uint64_t dropped) {
   samples_written = written;
   history_errors = errors;
+  history_buffered = buffered;
+  history_dropped = dropped;
 }
 
 void report_publish_outbox(const struct outbox_report *o) { outbox = *o; }

@@ -34,6 +34,12 @@ struct source_report {
   char auth[16];              /* NTP: "nts", "key N" or "none"; "" for
                                  receivers (nothing to authenticate) */
   struct probe_report probe;
+  bool have_stats;            /* a round has run: stats is set */
+  struct {
+    int samples;              /* behind the estimate */
+    double offset, sd, jitter; /* s; NaN while unknown */
+    double freq_ppm;          /* against the vetted time; NaN while unknown */
+  } stats;
 };
 
 /* The last vote round. */
@@ -66,6 +72,9 @@ struct status_report {
   char database[4096];
   uint64_t samples_written;     /* to the history since start */
   uint64_t history_errors;      /* failed history writes since start */
+  uint64_t history_buffered;    /* samples waiting in memory for a write */
+  uint64_t history_dropped;     /* rows the history lost since start (full
+                                   buffer, refused): 0 is the promise */
   int clock_steps;              /* local clock steps seen since start */
   double last_clock_step;       /* seconds, 0 if none */
   int unauthenticated;          /* NTP sources neither NTS nor keyed */
@@ -129,8 +138,9 @@ void report_publish_event(const struct event_report *e);
 void report_publish_active_alarms(const struct alarm_report *a, int n);
 /* An alarm that cleared, into the ring of the recently cleared. */
 void report_publish_cleared_alarm(const struct alarm_report *a);
-/* The history's counters after a flush. */
-void report_publish_history(uint64_t samples_written, uint64_t history_errors);
+/* The history's counters after a flush (struct status_report's history_*). */
+void report_publish_history(uint64_t samples_written, uint64_t history_errors,
+                            uint64_t buffered, uint64_t dropped);
 /* The clock model after a round (monitor/round.c); thread-safe against
  * report_clock(). */
 void report_publish_clock(const struct clock_snapshot *c);

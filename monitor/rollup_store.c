@@ -260,7 +260,8 @@ static int by_series_and_start(const void *a, const void *b) {
 static int write_closed(struct rollup_store *h) {
   /* Sorted, so that the minutes of one hour are written as one row even
    * when they closed interleaved with other series' (a rebuild). */
-  qsort(h->closed, h->n_closed, sizeof *h->closed, by_series_and_start);
+  if (h->n_closed > 1) /* closed is NULL until the first bucket closes */
+    qsort(h->closed, h->n_closed, sizeof *h->closed, by_series_and_start);
   for (size_t i = 0; i < h->n_closed;) {
     const struct rollup_bucket *b = &h->closed[i];
     size_t n = 1;

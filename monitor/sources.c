@@ -19,8 +19,8 @@ struct source {
   struct source_config cfg;
   const struct probe_ops *ops;
   struct probe *probe;
-  int64_t db_id;                /* row in the history's sources table */
-  enum ref_class stored_class;  /* the class last written there */
+  int64_t db_ref;               /* its history_source_ref() */
+  enum ref_class stored_class;  /* the class last given to the history */
   struct vt_sample latest;      /* the newest sample */
   bool fresh;                   /* latest arrived since the last round */
   char detail[200];             /* the probe's health text, for the round */
@@ -41,18 +41,20 @@ static enum ref_class effective_class(const struct source *s) {
 }
 
 /* The history names each source; its class follows what the refid says
- * unless the configuration fixed it. */
+ * unless the configuration fixed it. No SQL runs here: the history writes
+ * the source's row with its next flush, so a locked database delays it and
+ * never costs a sample (issue 13). */
 static void store_source(struct source *s, enum ref_class c) {
   const char *cname = c == CLASS_UNKNOWN ? NULL : ref_class_name(c);
-  s->db_id = history_source_id(history, s->cfg.name, source_kind_name(s->cfg.kind), cname);
-  if (s->db_id >= 0) s->stored_class = c;
+  s->db_ref = history_source_ref(history, s->cfg.name, source_kind_name(s->cfg.kind), cname);
+  s->stored_class = c;
 }
 
 static void on_sample(void *ctx, const struct vt_sample *sample) {
   struct source *s = ctx;
   enum ref_class c = effective_class(s);
-  if (s->db_id < 0 || c != s->stored_class) store_source(s, c);
-  if (s->db_id >= 0) history_add_sample(history, s->db_id, sample);
+  if (c != s->stored_class) store_source(s, c);
+  history_add_sample(history, s->db_ref, sample);
   s->latest = *sample;
   s->fresh = true;
 }
@@ -90,7 +92,7 @@ int sources_start(const struct vt_config *cfg, const struct keyring *keys,
     }
     n_sources = i + 1;
   }
-  sources_publish(NULL);
+  sources_publish(NULL, NULL);
   return 0;
 }
 
@@ -99,7 +101,7 @@ void sources_stop(void) {
   free(table);
   table = NULL;
   n_sources = 0;
-  sources_publish(NULL);
+  sources_publish(NULL, NULL);
   free(reports);
   reports = NULL;
 }
@@ -110,7 +112,7 @@ int sources_count(void) { return n_sources; }
 
 const char *sources_name(int i) { return table[i].cfg.name; }
 
-int64_t sources_db_id(int i) { return table[i].db_id > 0 ? table[i].db_id : 0; }
+int64_t sources_db_id(int i) { return table[i].db_ref; }
 
 unsigned sources_vote_flags(int i) {
   const struct source_config *c = &table[i].cfg;
@@ -141,7 +143,11 @@ static void collect_one(struct source *s, int i, double now, struct analysis_sou
   out->refid = r.refid;
   out->reach = r.reach;
   out->kod = r.counters[PC_KOD];
+  if (strcmp(r.state, "rate") == 0 || strcmp(r.state, "denied") == 0 ||
+      strncmp(r.state, "kod-", 4) == 0)
+    snprintf(out->kiss, sizeof out->kiss, "%s", r.state);
   out->auth_fail = r.counters[PC_AUTH_FAIL] + r.counters[PC_CRYPTO_NAK];
+  out->auth_failing = strcmp(r.state, "auth-fail") == 0;
   out->degraded = r.counters[PC_DEGRADED];
   out->jumps = r.counters[PC_JUMPS];
   out->last_jump = r.last_jump;
@@ -157,8 +163,17 @@ void sources_collect(struct analysis_source *out, double now) {
 
 /* ---- publishing (report.h) ---- */
 
+static void fill_stats(const struct analysis_source_stats *st, struct source_report *r) {
+  r->have_stats = true;
+  r->stats.samples = st->samples;
+  r->stats.offset = st->offset;
+  r->stats.sd = st->sd;
+  r->stats.jitter = st->jitter;
+  r->stats.freq_ppm = st->freq_ppm;
+}
+
 static void fill_report(int i, const struct vote_source_result *votes,
-                        struct source_report *r) {
+                        const struct analysis_source_stats *stats, struct source_report *r) {
   const struct source *s = &table[i];
   memset(r, 0, sizeof *r);
   r->index = i;
@@ -174,20 +189,22 @@ static void fill_report(int i, const struct vote_source_result *votes,
     else snprintf(r->auth, sizeof r->auth, "none");
   }
   r->vote_flags = sources_vote_flags(i);
+  if (stats) fill_stats(&stats[i], r);
   r->voted = votes != NULL;
   if (!r->voted) return;
   r->vote_state = votes[i].state;
   snprintf(r->vote_why, sizeof r->vote_why, "%s", votes[i].why);
 }
 
-void sources_publish(const struct vote_source_result *votes) {
+void sources_publish(const struct vote_source_result *votes,
+                     const struct analysis_source_stats *stats) {
   struct status_report st;
   memset(&st, 0, sizeof st);
   snprintf(st.version, sizeof st.version, "%s", VT_VERSION);
   st.uptime = sched_mono_now() - started_mono;
   st.sources = n_sources;
   for (int i = 0; i < n_sources; i++) {
-    fill_report(i, votes, &reports[i]);
+    fill_report(i, votes, stats, &reports[i]);
     if (reports[i].probe.reach) st.reachable++;
     if (reports[i].probe.have_sample) st.with_sample++;
     if (strcmp(reports[i].auth, "none") == 0) {

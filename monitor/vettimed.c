@@ -7,16 +7,17 @@
  * server directives registered with the configuration parser,
  * configuration and key file (all checked before anything starts), event
  * loop, history, signals, the AgentX subagent, alerting, sources, HTTP
- * API, the NTP server's sockets and threads, then root dropped to `user`,
- * timers; then, everything bound and open, READY=1 to systemd
- * (Type=notify) and the watchdog's keep-alive timer (lib/sdnotify.h; both
- * are no-ops outside systemd).
+ * API, the NTP server's sockets and threads, then root dropped to `user`
+ * and every capability dropped, timers; then, everything bound and open,
+ * READY=1 to systemd (Type=notify) and the watchdog's keep-alive timer
+ * (lib/sdnotify.h; both are no-ops outside systemd).
  *
  * The one place that knows every module: it wires what flows upward, the
  * round's alarm transitions to alerting (round_on_alarm) and the history's
  * counters and the loop's clock steps into the reports (report.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <sysexits.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -29,6 +30,7 @@
 
 #include "alerting/alert.h"
 #include "alerting/alert_config.h"
+#include "lib/caps.h"
 #include "lib/log.h"
 #include "lib/sched.h"
 #include "lib/sdnotify.h"
@@ -71,7 +73,11 @@ static void usage(FILE *out) {
           "  -c FILE  configuration file (default %s)\n"
           "  -t       check the configuration and key file, then exit\n"
           "  -d       log at debug level (overrides the `log` directive)\n"
-          "  -V       print the version and exit\n",
+          "  -V       print the version and exit\n"
+          "  -h       this help\n"
+          "Exit status: 0 stopped cleanly (or -t: the configuration is good), 64 bad\n"
+          "option, 78 configuration error, 1 start or run failed (README.md \"Exit\n"
+          "status\").\n",
           VT_DEFAULT_CONFIG);
 }
 
@@ -106,7 +112,7 @@ static int load_config(const char *path, struct vt_config *cfg, struct keyring *
 static void publish_history(void) {
   struct history_stats hs = {0};
   if (history) history_get_stats(history, &hs);
-  report_publish_history(hs.written, hs.errors);
+  report_publish_history(hs.written, hs.errors, hs.buffered, hs.dropped);
   struct outbox_report ob;
   alert_depth(&ob);
   report_publish_outbox(&ob);
@@ -239,10 +245,11 @@ static int fatal(const char *what, const char *msg) {
 }
 
 /* `user NAME`: once every socket and device is open, give up root for
- * good (groups, gid, uid, in that order), and refuse to run on if any step
- * fails. The history's files are handed to the user first (the database's
- * directory must already be writable by it: SQLite creates its -wal and
- * -shm files there). */
+ * good (the user's groups, gid, uid, in that order: clearing every
+ * thread's capabilities), and refuse to run on if any step fails. The
+ * history's files are handed to the user first (the database's directory
+ * must already be writable by it: SQLite creates its -wal and -shm files
+ * there). */
 static int drop_privileges(const char *user, char *err, size_t errlen) {
   struct passwd *pw = getpwnam(user);
   if (!pw) {
@@ -264,7 +271,9 @@ static int drop_privileges(const char *user, char *err, size_t errlen) {
       return -1;
     }
   }
-  if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
+  /* the user's own groups (initgroups), not none: a reload re-opens the
+   * serial receivers, which its group dialout lets it */
+  if (initgroups(pw->pw_name, pw->pw_gid) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
     snprintf(err, errlen, "user %s: cannot drop root: %s", user, strerror(errno));
     return -1;
   }
@@ -283,6 +292,28 @@ static int drop_privileges(const char *user, char *err, size_t errlen) {
     return -1;
   }
   LOG_INFO("running as user %s (uid %u, gid %u)", user, (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+  return 0;
+}
+
+/* Once every socket is bound and every device open: no capability is
+ * needed any more (a reload re-opens devices and client sockets, which
+ * needs none; the NTP server's sockets stay bound), so none is kept, also
+ * when the service manager gave some (the unit's CAP_NET_BIND_SERVICE).
+ * The NTP server's threads drop theirs when they start. Root without
+ * `user` keeps everything, with a warning. */
+static int drop_capabilities(char *err, size_t errlen) {
+  if (geteuid() == 0) {
+    LOG_WARN("running as root with every capability: set `user` (e.g. `user vettime`) to "
+             "drop root once the sockets are bound");
+    return 0;
+  }
+  bool had = caps_any();
+  if (caps_drop_all(err, errlen)) return -1;
+  if (caps_any()) {
+    snprintf(err, errlen, "capabilities are still held after dropping them; refusing to run");
+    return -1;
+  }
+  if (had) LOG_INFO("capabilities dropped: none is needed once the sockets are bound");
   return 0;
 }
 
@@ -327,6 +358,7 @@ static int start(void) {
   if (ntp_server_start(server_config_of(&config), have_keys ? &keys : NULL, err, sizeof err))
     return fatal("", err);
   if (config.user[0] && drop_privileges(config.user, err, sizeof err)) return fatal("", err);
+  if (drop_capabilities(err, sizeof err)) return fatal("", err);
   sched_set_step_handler(on_clock_step, NULL);
   /* Both re-arm themselves from their handlers, which cannot fail
    * (lib/sched.h); only these first registrations can. */
@@ -368,19 +400,22 @@ int main(int argc, char **argv) {
   const char *path = VT_DEFAULT_CONFIG;
   bool check_only = false, debug = false;
   int opt;
-  while ((opt = getopt(argc, argv, "c:tdVh")) != -1) {
+  static const struct option longopts[] = {
+      {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+  while ((opt = getopt_long(argc, argv, "c:tdVh", longopts, NULL)) != -1) {
     switch (opt) {
     case 'c': path = optarg; break;
     case 't': check_only = true; break;
     case 'd': debug = true; break;
     case 'V': puts("vettimed " VT_VERSION); return 0;
     case 'h': usage(stdout); return 0;
-    default: usage(stderr); return 64;
+    default: usage(stderr); return EX_USAGE;
     }
   }
   if (optind != argc) {
+    fprintf(stderr, "vettimed: unexpected argument \"%s\"\n", argv[optind]);
     usage(stderr);
-    return 64;
+    return EX_USAGE;
   }
   if (alert_config_register()) return fatal("alerting", "cannot register the alert directives");
   if (web_config_register()) return fatal("http", "cannot register the web directives");

@@ -279,11 +279,16 @@ static void accept_sample(struct probe *p, const struct ntp_result *r, struct ti
   p->host.on_sample(p->host.ctx, &s);
 }
 
+/* Logged at warning once when the server starts kissing (the state
+ * changes), at debug for every further KoD: a server that answers each
+ * poll with RATE must not fill the log. */
 static void handle_kod(struct probe *p, const struct ntp_result *r) {
   p->rep.counters[PC_KOD]++;
   p->unanswered = 0;
-  LOG_WARN("server %s: kiss-o'-death %s%s", p->cfg.name, r->kiss,
-           r->authenticated ? " (authenticated)" : "");
+  bool kissing = strcmp(p->rep.state, "rate") == 0 || strcmp(p->rep.state, "denied") == 0 ||
+                 strncmp(p->rep.state, "kod-", 4) == 0;
+  log_msg(kissing ? LOG_LVL_DEBUG : LOG_LVL_WARN, "server %s: kiss-o'-death %s%s", p->cfg.name,
+          r->kiss, r->authenticated ? " (authenticated)" : "");
   if (strcmp(r->kiss, "RATE") == 0) {
     int server_poll = r->h.poll > p->poll ? r->h.poll : p->poll + 1;
     change_poll(p, server_poll);

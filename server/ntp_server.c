@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/caps.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "monitor/keys.h"
@@ -321,6 +322,13 @@ static void serve_batch(struct worker *w, int n) {
 
 static void *worker_main(void *arg) {
   struct worker *w = arg;
+  char why[128];
+  /* Its socket is bound: a worker needs no privilege (lib/caps.h). Not
+   * under root, whose setuid() to `user` (vettimed's main, later) clears
+   * every thread's capabilities, and must be able to run in this thread
+   * too (glibc aborts a set*id() that one thread refuses). */
+  if (geteuid() != 0 && caps_drop_all(why, sizeof why))
+    LOG_WARN("serve %s port %d: %s", w->where.text, w->where.port, why);
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the loop's (signalfd) */

@@ -89,6 +89,8 @@ json_object *api_status_json(const struct status_report *s) {
   add(o, "database", json_object_new_string(s->database));
   add(o, "samples_written", json_object_new_uint64(s->samples_written));
   add(o, "history_errors", json_object_new_uint64(s->history_errors));
+  add(o, "history_buffered", json_object_new_uint64(s->history_buffered));
+  add(o, "history_dropped", json_object_new_uint64(s->history_dropped));
   add(o, "clock_steps", json_object_new_int(s->clock_steps));
   add(o, "last_clock_step", api_json_double(s->last_clock_step));
   /* NTP sources that are neither NTS nor keyed: anyone on the path can
@@ -170,6 +172,20 @@ static void add_vote_fields(json_object *o, const struct source_report *r) {
   add(o, "auth", r->auth[0] ? text_json(r->auth, sizeof r->auth) : NULL);
 }
 
+/* The vote's sample statistics of the source (`vettime sourcestats`):
+ * null before the first round. */
+static json_object *stats_json(const struct source_report *r) {
+  if (!r->have_stats) return NULL;
+  json_object *o = json_object_new_object();
+  if (!o) return NULL;
+  add(o, "samples", json_object_new_int(r->stats.samples));
+  add(o, "offset", api_json_double(r->stats.offset));
+  add(o, "sd", api_json_double(r->stats.sd));
+  add(o, "jitter", api_json_double(r->stats.jitter));
+  add(o, "freq_ppm", api_json_double(r->stats.freq_ppm));
+  return o;
+}
+
 static json_object *source_json(const void *item) {
   const struct source_report *r = item;
   const struct probe_report *p = &r->probe;
@@ -194,6 +210,7 @@ static json_object *source_json(const void *item) {
   add_sample_fields(o, p);
   add(o, "counters", counters_json(p->counters));
   add_vote_fields(o, r);
+  add(o, "stats", stats_json(r));
   return o;
 }
 

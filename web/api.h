@@ -9,12 +9,17 @@
  *   GET /api/v1/status
  *     {"version":"0.1.0","now":<unix s>,"uptime":<s>,"sources":n,
  *      "reachable":n,"with_sample":n,"database":"path",
- *      "samples_written":n,"history_errors":n,"clock_steps":n,
- *      "last_clock_step":<s>,"unauthenticated_sources":n,
- *      "unauthenticated":["host",...],
+ *      "samples_written":n,"history_errors":n,"history_buffered":n,
+ *      "history_dropped":n,"clock_steps":n,"last_clock_step":<s>,
+ *      "unauthenticated_sources":n,"unauthenticated":["host",...],
  *      "server":{"enabled":true,"sockets":n,"state":"serving",
  *       "holdover_since":<unix s>|null,"stratum":n,"error":<s>|null,
  *       "answered":n,"dropped":n,"counters":{"received":n,...}}}
+ *     history_errors counts failed writes (a locked database: one a
+ *     round), history_buffered the samples waiting in memory for the next
+ *     write, history_dropped the rows lost since start (a full buffer,
+ *     a refused row): 0 unless the history failed for longer than its
+ *     buffer holds.
  *     server is the NTP server (issue 10): state is "serving", "holdover"
  *     or "refusing" (the clock model as served now), answered the
  *     responses with the time, dropped the requests left unanswered for any
@@ -32,7 +37,16 @@
  *      "filtered_offset":<s>,"filtered_error":<s>,"jitter":<s>,
  *      "last_rx":<unix s>,"counters":{"sent":n,"received":n,...},
  *      "vote_state":"best","vote_why":"...","trust":false,"require":false,
- *      "prefer":false,"detail":null,"auth":"none"}]}
+ *      "prefer":false,"detail":null,"stats":{"samples":n,"offset":<s>,
+ *      "sd":<s>,"jitter":<s>,"freq_ppm":<ppm>},"auth":"none"}],"now":<unix s>}
+ *     reach is the 8-bit reachability register as a number (255: the last
+ *     eight polls answered; `vettime sources` prints it in octal, 0377).
+ *     stats are the vote's sample statistics of the source (null before
+ *     the first round; a figure not yet measured is null): samples behind
+ *     its estimate, the estimate (offset) and its standard deviation (sd),
+ *     the jitter, and freq_ppm, its frequency against the vetted time (the
+ *     drift detector's slope). now is the daemon's time of the document
+ *     (http.c adds it), for the age of last_rx.
  *     detail is a receiver's health text ("3D fix, used GPS 8, PPS"), or
  *     an NTS source's state ("NTS: 7 cookies, NTP host port 123, 1 key
  *     exchange", or why its key exchange failed); null for other NTP

@@ -191,6 +191,12 @@ static void render_status(struct metrics_buf *b, const struct status_report *s) 
   counter(b, "vettime_history_write_errors_total",
           "Failed history writes (transactions rolled back) since start.",
           (double)s->history_errors);
+  gauge(b, "vettime_history_buffered_samples",
+        "Samples waiting in memory for the next history write.", (double)s->history_buffered);
+  counter(b, "vettime_history_dropped_total",
+          "Rows the history lost since start: samples, votes, events or alarms evicted from a "
+          "full buffer while the database could not be written, or refused.",
+          (double)s->history_dropped);
   counter(b, "vettime_local_clock_steps_total",
           "Steps of the local clock (CLOCK_REALTIME against CLOCK_MONOTONIC) seen since start.",
           s->clock_steps);

@@ -48,6 +48,8 @@ static struct status_report sample_status(void) {
   snprintf(s.database, sizeof s.database, "/var/lib/vettime/history.db");
   s.samples_written = 12345678901ULL;
   s.history_errors = 2;
+  s.history_buffered = 17;
+  s.history_dropped = 3;
   s.clock_steps = 1;
   s.last_clock_step = -0.5;
   return s;
@@ -59,8 +61,9 @@ static void test_status_fields(void) {
   CHECK(o != NULL);
   static const char *const keys[] = {
       "version", "now", "uptime", "sources", "reachable", "with_sample",
-      "database", "samples_written", "history_errors", "clock_steps",
-      "last_clock_step", "unauthenticated_sources", "unauthenticated"};
+      "database", "samples_written", "history_errors", "history_buffered",
+      "history_dropped", "clock_steps", "last_clock_step",
+      "unauthenticated_sources", "unauthenticated"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     CHECK(has_key(o, keys[i]));
   CHECK_INT(json_object_object_length(o), sizeof keys / sizeof keys[0]);
@@ -74,6 +77,8 @@ static void test_status_fields(void) {
             "/var/lib/vettime/history.db");
   CHECK_STR(member_text(o, "samples_written"), "12345678901");
   CHECK_INT(json_object_get_int(get(o, "history_errors")), 2);
+  CHECK_INT(json_object_get_int(get(o, "history_buffered")), 17);
+  CHECK_INT(json_object_get_int(get(o, "history_dropped")), 3);
   CHECK_INT(json_object_get_int(get(o, "clock_steps")), 1);
   CHECK_STR(member_text(o, "last_clock_step"), "-0.5");
   CHECK_INT(json_object_get_int(get(o, "unauthenticated_sources")), 0);
@@ -190,7 +195,7 @@ static void test_sources_fields(void) {
       "state", "stratum", "refid", "reach", "poll", "have_sample", "offset",
       "error_bound", "delay", "dispersion", "root_delay", "root_dispersion",
       "leap", "filtered_offset", "filtered_error", "jitter", "last_rx",
-      "counters", "vote_state", "vote_why", "trust", "require", "prefer", "detail", "auth"};
+      "counters", "vote_state", "vote_why", "trust", "require", "prefer", "detail", "stats", "auth"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     CHECK(has_key(s, keys[i]));
   CHECK_INT(json_object_object_length(s), sizeof keys / sizeof keys[0]);
@@ -207,6 +212,34 @@ static void test_sources_fields(void) {
   CHECK_STR(member_text(s, "reach"), "255");
   CHECK_STR(member_text(s, "poll"), "6");
   CHECK_STR(member_text(s, "have_sample"), "true");
+  CHECK(json_object_is_type(get(s, "stats"), json_type_null)); /* no round yet */
+  json_object_put(doc);
+}
+
+/* `vettime sourcestats` reads the vote's statistics of each source: null
+ * before the first round, then samples, offset, sd, jitter and freq_ppm,
+ * with null for what is not measured yet. */
+static void test_sources_stats(void) {
+  struct source_report r = gps_source();
+  r.have_stats = true;
+  r.stats.samples = 8;
+  r.stats.offset = -1.5e-6;
+  r.stats.sd = 2e-7;
+  r.stats.jitter = 3.25e-6;
+  r.stats.freq_ppm = NAN;
+  json_object *doc = api_sources_json(&r, 1);
+  json_object *st = get(first_source(doc), "stats");
+  CHECK(json_object_is_type(st, json_type_object));
+  CHECK_INT(json_object_object_length(st), 5);
+  CHECK_STR(member_text(st, "samples"), "8");
+  CHECK_STR(member_text(st, "offset"), "-1.5e-06");
+  CHECK_STR(member_text(st, "sd"), "2e-07");
+  CHECK_STR(member_text(st, "jitter"), "3.25e-06");
+  CHECK(json_object_is_type(get(st, "freq_ppm"), json_type_null));
+  json_object_put(doc);
+  r.stats.freq_ppm = 0.0125;
+  doc = api_sources_json(&r, 1);
+  CHECK_STR(member_text(get(first_source(doc), "stats"), "freq_ppm"), "0.0125");
   json_object_put(doc);
 }
 
@@ -923,6 +956,7 @@ int main(void) {
   RUN(test_double_precision);
   RUN(test_double_not_finite_is_null);
   RUN(test_sources_fields);
+  RUN(test_sources_stats);
   RUN(test_sources_sample_values);
   RUN(test_sources_counters);
   RUN(test_sources_without_sample);

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -248,24 +250,138 @@ static void test_foreign_refused_untouched(void) {
   CHECK_INT(user_version(path), 0);
 }
 
+/* A directory of its own in the temporary one, with exactly mode. */
+static const char *sub_dir(char *buf, size_t len, mode_t mode) {
+  snprintf(buf, len, "%s/d%d", tmpdir, ++db_counter);
+  if (mkdir(buf, 0700) != 0 || chmod(buf, mode) != 0) perror(buf);
+  return buf;
+}
+
+/* history_open(path) as an unprivileged user: when the test runs as root
+ * (whose writes ignore permission bits), in a child that becomes nobody.
+ * Returns 1 when it opened, 0 when refused with the reason in err, -1
+ * when the child could not run. */
+static int open_unprivileged(const char *path, char *err, size_t errlen) {
+  err[0] = '\0';
+  if (geteuid() != 0) {
+    struct history *h = history_open(path, err, errlen);
+    history_close(h);
+    return h != NULL;
+  }
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  chmod(tmpdir, 0711);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(3);
+    char e[1024] = "";
+    struct history *h = history_open(path, e, sizeof e);
+    if (write(fds[1], e, strlen(e)) < 0) _exit(3);
+    _exit(h ? 1 : 0);
+  }
+  close(fds[1]);
+  ssize_t n = pid > 0 ? read(fds[0], err, errlen - 1) : -1;
+  err[n > 0 ? n : 0] = '\0';
+  close(fds[0]);
+  int status = 0;
+  if (pid > 0) waitpid(pid, &status, 0);
+  chmod(tmpdir, 0700);
+  return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) <= 1 ? WEXITSTATUS(status) : -1;
+}
+
+/* A healthy history made by the test, with one sample, left closed. */
+static void make_history(const char *path) {
+  char err[512];
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  int64_t id = history_source_id(h, "s", "ntp", NULL);
+  struct vt_sample s = make_sample(1700000000000000000LL, 0.1);
+  history_add_sample(h, id, &s);
+  CHECK_INT(history_flush(h), 0);
+  history_close(h);
+}
+
 /* A history file that cannot be written is refused at open with the
- * reason, not accepted to fail at every write. (As root the permission
- * bits do not stop a write: then only the check that it opens stands.) */
+ * reason, not accepted to fail at every write. */
 static void test_read_only_refused(void) {
-  char path[512], err[512];
+  char dir[512], path[600], err[1024];
+  snprintf(path, sizeof path, "%s/h.db", sub_dir(dir, sizeof dir, 0777));
+  make_history(path);
+  CHECK(chmod(path, 0444) == 0);
+  CHECK_INT(open_unprivileged(path, err, sizeof err), 0);
+  CHECK(strstr(err, "cannot be written (Permission denied)") != NULL);
+  CHECK(strstr(err, "restore a backup") == NULL);
+  chmod(path, 0644);
+}
+
+/* Issue 13: a healthy history in a directory that cannot be written (a
+ * read-only mount or directory) was refused as "not a usable SQLite
+ * database ... restore a backup". The real reason now: SQLite must create
+ * the -wal and -shm files there. Also for a history not created yet. */
+static void test_unwritable_directory_refused(void) {
+  char dir[512], path[600], err[1024];
+  snprintf(path, sizeof path, "%s/h.db", sub_dir(dir, sizeof dir, 0777));
+  make_history(path);
+  CHECK(chmod(path, 0666) == 0); /* the file itself is writable */
+  CHECK(chmod(dir, 0555) == 0);
+  CHECK_INT(open_unprivileged(path, err, sizeof err), 0);
+  CHECK(strstr(err, "is not writable (Permission denied): SQLite creates the database's -wal "
+                    "and -shm files there") != NULL);
+  CHECK(strstr(err, "restore a backup") == NULL);
+  snprintf(path, sizeof path, "%s/new.db", dir);
+  CHECK_INT(open_unprivileged(path, err, sizeof err), 0);
+  CHECK(strstr(err, "is not writable") != NULL);
+  CHECK(access(path, F_OK) != 0); /* nothing created */
+  chmod(dir, 0755);
+  /* writable again: the same history opens, its sample still there */
+  snprintf(path, sizeof path, "%s/h.db", dir);
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h != NULL);
+  CHECK_INT(history_count_samples(h, HISTORY_ALL_SOURCES), 1);
+  history_close(h);
+}
+
+/* A history another process holds locked before it is even read (a new
+ * file in rollback mode under BEGIN EXCLUSIVE) is refused at open saying
+ * so, not called unusable. */
+static void test_locked_at_open(void) {
+  char path[512], err[1024];
+  sqlite3 *other = NULL;
+  CHECK(sqlite3_open(db_path(path, sizeof path), &other) == SQLITE_OK);
+  CHECK(sqlite3_exec(other, "BEGIN EXCLUSIVE; CREATE TABLE t(x)", NULL, NULL, NULL) ==
+        SQLITE_OK);
+  struct history *h = history_open(path, err, sizeof err);
+  CHECK(h == NULL);
+  history_close(h);
+  CHECK(strstr(err, "locked by another process") != NULL);
+  CHECK(strstr(err, "restore a backup") == NULL);
+  sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close(other);
+}
+
+/* Issue 13: under umask 022 the history and its -wal and -shm files were
+ * 0644; vettimed creates them 0640 whatever the umask. */
+static void test_file_mode(void) {
+  char path[512], err[512], side[600];
+  mode_t old = umask(022);
   struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
   CHECK(h != NULL);
-  history_close(h);
-  CHECK(chmod(path, 0444) == 0);
-  h = history_open(path, err, sizeof err);
-  if (geteuid() == 0) {
-    CHECK(h != NULL);
-    history_close(h);
-  } else {
-    CHECK(h == NULL);
-    CHECK(strstr(err, "cannot be written") != NULL);
+  int64_t id = history_source_id(h, "s", "ntp", NULL);
+  struct vt_sample s = make_sample(1700000000000000000LL, 0.1);
+  history_add_sample(h, id, &s);
+  CHECK_INT(history_flush(h), 0);
+  const char *suffix[] = {"", "-wal", "-shm"};
+  for (int i = 0; i < 3; i++) {
+    struct stat st;
+    snprintf(side, sizeof side, "%s%s", path, suffix[i]);
+    CHECK(stat(side, &st) == 0);
+    if ((st.st_mode & 0777) != 0640) fprintf(stderr, "%s: %o\n", side, st.st_mode & 0777);
+    CHECK_INT(st.st_mode & 0777, 0640);
   }
-  chmod(path, 0644);
+  history_close(h);
+  umask(old);
 }
 
 /* A second connection holds the write lock: the flush must fail, keep the
@@ -406,6 +522,101 @@ static void test_bad_row_does_not_block(void) {
   CHECK_INT(st.written, 2);
   CHECK_INT(st.dropped, 1);
   CHECK_INT(history_count_samples(h, HISTORY_ALL_SOURCES), 2);
+  history_close(h);
+}
+
+/* One integer from SQL on a connection of the test's own, or -1. */
+static int64_t sql_int(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int64_t v = -1;
+  if (sqlite3_open(path, &db) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Issue 13: sources named by history_source_ref() while another connection
+ * holds the write lock (as at a start under a backup, and a class change
+ * while running). No SQL waits for the lock (each flush fails at once), no
+ * sample, vote or event is lost, and once the lock is gone one flush writes
+ * the sources' rows, then everything that names them, with their ids, and
+ * the new sources' samples reach their roll-ups. */
+static void test_source_ref_under_lock(void) {
+  char path[512], err[512];
+  struct history *h = history_open(db_path(path, sizeof path), err, sizeof err);
+  CHECK(h != NULL);
+  if (!h) return;
+  sqlite3 *other = NULL;
+  CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+  CHECK(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK);
+  int64_t a = history_source_ref(h, "new-a", "ntp", "GAL");
+  int64_t b = history_source_ref(h, "new-b", "ntp", NULL);
+  CHECK(a < 0 && b < 0 && a != b);
+  CHECK_INT(history_source_ref(h, "new-a", "ntp", "GAL"), a);
+  int64_t t0 = 1700000000000000000LL;
+  double slowest = 0;
+  for (int i = 0; i < 30; i++) {
+    struct vt_sample s = make_sample(t0 + i * 1000000000LL, 0.001 * i);
+    CHECK_INT(history_add_sample(h, a, &s), 0);
+    CHECK_INT(history_add_sample(h, b, &s), 0);
+    if (i == 15) CHECK_INT(history_source_ref(h, "new-a", "ntp", "GPS"), a); /* refid changed */
+    struct history_vote v = {.time_ns = t0 + i * 1000000000LL, .vetted = true,
+                             .best_source_id = a};
+    history_add_vote(h, &v);
+    double t = mono_now();
+    CHECK_INT(history_flush(h), -1);
+    if (mono_now() - t > slowest) slowest = mono_now() - t;
+  }
+  struct history_event e = {.time_ns = t0, .kind = "step", .source_id = b, .text = "x"};
+  history_add_event(h, &e);
+  CHECK(slowest < 0.05); /* no busy wait on the loop */
+  struct history_stats st;
+  history_get_stats(h, &st);
+  CHECK_INT(st.errors, 30);
+  CHECK_INT(st.buffered, 60);
+  CHECK_INT(st.records, 31);
+  CHECK_INT(st.dropped, 0);
+  CHECK_INT(st.written, 0);
+  CHECK_INT(history_open_buckets(h), 2); /* the vetted series (minute, hour) only */
+
+  CHECK(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(other);
+  CHECK_INT(history_flush(h), 0);
+  history_get_stats(h, &st);
+  CHECK_INT(st.written, 60);
+  CHECK_INT(st.buffered, 0);
+  CHECK_INT(st.records, 0);
+  CHECK_INT(st.dropped, 0);
+  CHECK_INT(history_open_buckets(h), 6); /* and both sources, rolled up after the commit */
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM samples s JOIN sources o ON o.id = s.source_id"
+                          " WHERE o.name = 'new-a'"), 30);
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM samples s JOIN sources o ON o.id = s.source_id"
+                          " WHERE o.name = 'new-b'"), 30);
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM sources WHERE name = 'new-a' AND class = 'GPS'"), 1);
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM votes v JOIN sources o ON o.id = v.best_source_id"
+                          " WHERE o.name = 'new-a'"), 30);
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM events e JOIN sources o ON o.id = e.source_id"
+                          " WHERE o.name = 'new-b'"), 1);
+  /* a class change once known: one more upsert, the same row */
+  CHECK_INT(history_source_ref(h, "new-b", "ntp", "DCF"), b);
+  CHECK_INT(history_flush(h), 0);
+  CHECK_INT(sql_int(path, "SELECT count(*) FROM sources"), 2);
+  CHECK_INT(sql_int(path, "SELECT class = 'DCF' FROM sources WHERE name = 'new-b'"), 1);
+  /* a reference the history never gave out is refused and counted */
+  struct vt_sample s = make_sample(t0 + 99 * 1000000000LL, 0);
+  history_add_sample(h, -1000, &s);
+  CHECK_INT(history_flush(h), 0);
+  history_get_stats(h, &st);
+  CHECK_INT(st.dropped, 1);
   history_close(h);
 }
 
@@ -752,10 +963,14 @@ int main(void) {
   RUN(test_newer_refused);
   RUN(test_foreign_refused_untouched);
   RUN(test_read_only_refused);
+  RUN(test_unwritable_directory_refused);
+  RUN(test_locked_at_open);
+  RUN(test_file_mode);
   RUN(test_flush_failure_keeps_samples);
   RUN(test_prune);
   RUN(test_bounded_buffer);
   RUN(test_bad_row_does_not_block);
+  RUN(test_source_ref_under_lock);
   RUN(test_votes_events_alarms);
   RUN(test_rollup_written_on_close);
   RUN(test_rollup_restart_clean);

@@ -157,6 +157,8 @@ static void test_render_document(void) {
   snprintf(st.version, sizeof st.version, "0.1.0");
   st.sources = 2;
   st.samples_written = 42;
+  st.history_buffered = 7;
+  st.history_dropped = 2;
   struct source_report s[2] = {src("gps \"one\"", CLASS_GPS, true), src("dcf", CLASS_DCF, false)};
   struct vote_report v;
   memset(&v, 0, sizeof v);
@@ -224,6 +226,8 @@ static void test_render_document(void) {
   CHECK(strstr(t, "vettime_clock_state{state=\"holdover\"} 1\n"));
   CHECK(strstr(t, "vettime_clock_state{state=\"serving\"} 0\n"));
   CHECK(strstr(t, "vettime_history_samples_written_total 42\n"));
+  CHECK(strstr(t, "vettime_history_buffered_samples 7\n"));
+  CHECK(strstr(t, "vettime_history_dropped_total 2\n"));
   CHECK(strstr(t, "vettime_http_responses_total{code=\"400\"} 1\n"));
   CHECK(!strstr(t, "NaN"));
   free(t);
