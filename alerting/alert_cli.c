@@ -2,6 +2,7 @@
  * of the configured database. */
 #include "alerting/alert_cli.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -19,9 +20,11 @@
 #include "alerting/outbox.h"
 #include "monitor/config.h"
 #include "monitor/history.h"
+#include "monitor/history_report.h"
 
 #define LIST_MAX 200       /* rows listed per state */
 #define BUSY_RETRIES 40    /* x 50 ms: the daemon holds the write lock briefly */
+#define ALERT_CLI_STALE_S 5.0 /* an older newest vote: no vettimed runs (it writes one a second) */
 
 static int64_t real_ns(void) {
   struct timespec t;
@@ -42,19 +45,32 @@ static void local_time(int64_t ns, char *buf, size_t cap) {
 
 /* Loads the configuration and opens its database, which must exist and
  * have the outbox (the daemon creates both); the history module opens it
- * (history_open_existing: quick on a large history). */
+ * (history_open_existing: quick on a large history). Returns 0, or the
+ * exit status: 78 configuration, 66 no database or no outbox in it yet,
+ * 74 SQLite failed. */
 static int open_db(const char *path, struct vt_config *cfg, sqlite3 **db, bool write, bool quiet) {
   char err[1024];
   if (config_load(path, cfg, err, sizeof err)) {
     if (!quiet) fprintf(stderr, "vettime: %s\n", err);
     return EX_CONFIG;
   }
-  int rc = history_open_existing(cfg->database, write, "alert_outbox", db, err, sizeof err);
-  if (rc == 1) snprintf(err, sizeof err, "no alert outbox yet (start this vettimed once)");
+  int status = EX_IOERR, rc;
+  if (access(cfg->database, F_OK) != 0) {
+    snprintf(err, sizeof err, "%s (start vettimed once, or see the `database` directive)",
+             strerror(errno));
+    rc = -1;
+    status = EX_NOINPUT;
+  } else {
+    rc = history_open_existing(cfg->database, write, "alert_outbox", db, err, sizeof err);
+  }
+  if (rc == 1) {
+    snprintf(err, sizeof err, "no alert outbox yet (start this vettimed once)");
+    status = EX_NOINPUT;
+  }
   if (rc && !quiet) fprintf(stderr, "vettime: %s: %s\n", cfg->database, err);
   if (!rc) return 0;
   config_free(cfg);
-  return EX_CONFIG;
+  return status;
 }
 
 /* ---- status ---- */
@@ -101,6 +117,34 @@ static int list_row(void *ctx, const struct alert_note *n) {
   return 0;
 }
 
+struct ids {
+  int64_t *v;
+  size_t n, cap;
+};
+
+static int collect_id(void *ctx, const struct alert_note *n) {
+  struct ids *ids = ctx;
+  if (ids->n == ids->cap) {
+    size_t cap = ids->cap ? 2 * ids->cap : 64;
+    int64_t *v = realloc(ids->v, cap * sizeof *v);
+    if (!v) return 1;
+    ids->v = v;
+    ids->cap = cap;
+  }
+  ids->v[ids->n++] = n->id;
+  return 0;
+}
+
+/* The newest `max` rows in state, newest first (as `vettime events` and
+ * `alarms` list): the ids in id order, then each of the last ones. */
+static void list_newest(sqlite3 *db, enum outbox_state st, int max, struct lister *l) {
+  struct ids ids = {0};
+  outbox_each(db, (int)st, NULL, 0, 0, collect_id, &ids);
+  for (size_t i = ids.n, shown = 0; i-- > 0 && shown < (size_t)max; shown++)
+    outbox_each(db, (int)st, NULL, ids.v[i], 1, list_row, l);
+  free(ids.v);
+}
+
 static void list_state(sqlite3 *db, enum outbox_state st, FILE *out) {
   int total = outbox_count(db, (int)st, NULL);
   fprintf(out, "\n%s notifications: %d\n", outbox_state_name(st), total);
@@ -108,8 +152,8 @@ static void list_state(sqlite3 *db, enum outbox_state st, FILE *out) {
   fprintf(out, "  %-6s %-10s %-9s %-6s %-8s %-19s %s\n", "id", "channel", "event", "alarm",
           "attempts", st == OUTBOX_PENDING ? "next try" : "given up", "last error / text");
   struct lister l = {out, NULL, 0};
-  outbox_each(db, (int)st, NULL, 0, LIST_MAX, list_row, &l);
-  if (total > LIST_MAX) fprintf(out, "  ... and %d more\n", total - LIST_MAX);
+  list_newest(db, st, LIST_MAX, &l);
+  if (total > LIST_MAX) fprintf(out, "  ... and %d older\n", total - LIST_MAX);
 }
 
 static int status_json(const struct vt_config *cfg, sqlite3 *db) {
@@ -181,14 +225,66 @@ static int insert_test(sqlite3 *db, const struct vt_config *cfg, const char *cha
 
 struct waited {
   int64_t id;
+  bool found;
   enum outbox_state state;
+  int attempts;
+  int64_t next_ns;
   char error[256];
 };
 
+/* The row with exactly w->id (outbox_each starts at the first id >= it). */
 static int find_state(void *ctx, const struct alert_note *n) {
   struct waited *w = ctx;
+  if (n->id != w->id) return 1;
+  w->found = true;
   w->state = n->state;
+  w->attempts = n->attempts;
+  w->next_ns = n->next_ns;
   snprintf(w->error, sizeof w->error, "%s", n->last_error);
+  return 1;
+}
+
+static void look_up(sqlite3 *db, int64_t id, struct waited *w) {
+  *w = (struct waited){.id = id, .state = OUTBOX_PENDING};
+  outbox_each(db, -1, NULL, id, 1, find_state, w);
+}
+
+/* Seconds since the newest vote row: a running vettimed writes one a
+ * second (the same test as `vettime check -d`); NAN if there is none. */
+static double vote_age(sqlite3 *db) {
+  struct hr_vote v;
+  char err[256];
+  if (hr_last_vote(db, &v, err, sizeof err) != 0) return NAN;
+  return (double)(real_ns() - v.time_ns) / 1e9;
+}
+
+/* What became of one test row after the wait. A row no sender tried while
+ * the history shows no running daemon (no vote in the last
+ * ALERT_CLI_STALE_S) is 69, as for an unreachable daemon; one not tried
+ * while a daemon runs, tried and not sent, or dead, is bad news (1). */
+static int report_wait(sqlite3 *db, const struct alert_note *row, const struct waited *w,
+                       double wait) {
+  char next[32];
+  printf("test notification %" PRId64 " on %s: ", row->id, row->channel);
+  if (w->state != OUTBOX_PENDING) {
+    printf("%s%s%s\n", outbox_state_name(w->state), w->error[0] ? ": " : "", w->error);
+    return w->state == OUTBOX_SENT ? 0 : 1;
+  }
+  if (w->attempts == 0) {
+    double age = vote_age(db);
+    if (age <= ALERT_CLI_STALE_S) {
+      printf("not tried yet after %g s; vettimed is running (its newest vote is %.0f s old): "
+             "the notification stays queued\n", wait, age < 0 ? 0 : age);
+      return 1;
+    }
+    printf("not picked up in %g s: no vettimed runs on this database (", wait);
+    if (isnan(age)) printf("it has no vote yet)\n");
+    else printf("its newest vote is %.0f s old)\n", age);
+    return EX_UNAVAILABLE;
+  }
+  local_time(w->next_ns, next, sizeof next);
+  printf("still pending after %d attempt%s, next at %s%s%s\n", w->attempts,
+         w->attempts == 1 ? "" : "s", next, w->error[0] ? ": " : "", w->error);
   return 1;
 }
 
@@ -196,17 +292,15 @@ static int find_state(void *ctx, const struct alert_note *n) {
 static int wait_for(sqlite3 *db, struct alert_note *rows, int n, double wait) {
   int rc = 0;
   for (int i = 0; i < n; i++) {
-    struct waited w = {rows[i].id, OUTBOX_PENDING, ""};
+    struct waited w;
     int64_t end = real_ns() + (int64_t)(wait * 1e9);
     do {
-      outbox_each(db, -1, NULL, rows[i].id, 1, find_state, &w);
+      look_up(db, rows[i].id, &w);
       if (w.state != OUTBOX_PENDING) break;
       usleep(100000);
     } while (real_ns() < end);
-    printf("test notification %" PRId64 " on %s: %s%s%s\n", rows[i].id, rows[i].channel,
-           w.state == OUTBOX_PENDING ? "still pending (is vettimed running?)" : outbox_state_name(w.state),
-           w.error[0] ? ": " : "", w.error);
-    if (w.state != OUTBOX_SENT) rc = 1;
+    int r = report_wait(db, &rows[i], &w, wait);
+    if (r > rc) rc = r;
   }
   return rc;
 }
@@ -215,16 +309,23 @@ static int cmd_test(const struct vt_config *cfg, sqlite3 *db, int argc, char **a
   const char *only = NULL;
   double wait = 0;
   for (int i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc) wait = atof(argv[++i]);
-    else if (argv[i][0] != '-' && !only) only = argv[i];
-    else {
+    char *end = NULL;
+    if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc) {
+      wait = strtod(argv[++i], &end);
+      if (end == argv[i] || *end || !(wait >= 0 && wait <= 3600)) {
+        fprintf(stderr, "vettime alert test: bad --wait \"%s\" (seconds, 0 to 3600)\n", argv[i]);
+        return EX_USAGE;
+      }
+    } else if (argv[i][0] != '-' && !only) {
+      only = argv[i];
+    } else {
       fprintf(stderr, "vettime alert test: unexpected argument \"%s\"\n", argv[i]);
       return EX_USAGE;
     }
   }
   if (only && !alert_config_channel(alert_config_of(cfg), only)) {
     fprintf(stderr, "vettime: no alert channel named %s in %s\n", only, cfg->path);
-    return EX_USAGE;
+    return EX_DATAERR;
   }
   if (!alert_config_of(cfg)->n) {
     fprintf(stderr, "vettime: %s configures no alert channel\n", cfg->path);
@@ -235,7 +336,7 @@ static int cmd_test(const struct vt_config *cfg, sqlite3 *db, int argc, char **a
   for (int i = 0; rows && i < alert_config_of(cfg)->n && rc == 0; i++) {
     if (only && strcmp(only, alert_config_of(cfg)->ch[i].name) != 0) continue;
     if (insert_test(db, cfg, alert_config_of(cfg)->ch[i].name, &rows[n])) {
-      rc = 1;
+      rc = EX_IOERR;
       break;
     }
     printf("test notification %" PRId64 " queued on %s, Message-ID %s\n", rows[n].id,
@@ -249,36 +350,92 @@ static int cmd_test(const struct vt_config *cfg, sqlite3 *db, int argc, char **a
 
 /* ---- retry ---- */
 
+/* "all" is 0; an id is a whole number > 0. */
+static int parse_retry_id(const char *text, int64_t *id) {
+  char *end;
+  if (strcmp(text, "all") == 0) {
+    *id = 0;
+    return 0;
+  }
+  errno = 0;
+  long long v = strtoll(text, &end, 10);
+  if (errno || end == text || *end || v <= 0) return -1;
+  *id = v;
+  return 0;
+}
+
 static int cmd_retry(sqlite3 *db, int argc, char **argv) {
   int64_t id = 0;
-  if (argc > 3 || (argc == 3 && strcmp(argv[2], "all") != 0 && (id = atoll(argv[2])) <= 0)) {
-    fprintf(stderr, "vettime alert retry: expected \"retry [ID|all]\"\n");
+  if (argc != 3 || parse_retry_id(argv[2], &id) != 0) { /* "all" is never implied */
+    fprintf(stderr, "vettime alert retry: expected \"retry ID\" or \"retry all\"%s%s%s\n",
+            argc == 3 ? ", not \"" : "", argc == 3 ? argv[2] : "", argc == 3 ? "\"" : "");
     return EX_USAGE;
+  }
+  if (id > 0) { /* a named row must exist, and be dead */
+    struct waited w;
+    look_up(db, id, &w);
+    if (!w.found) {
+      fprintf(stderr, "vettime alert retry: no notification %" PRId64 " in the outbox "
+                      "(vettime alert status lists the dead ones)\n", id);
+      return EX_DATAERR;
+    }
+    if (w.state != OUTBOX_DEAD) {
+      fprintf(stderr, "vettime alert retry: notification %" PRId64 " is %s, not dead: "
+                      "nothing to requeue\n", id, outbox_state_name(w.state));
+      return EX_DATAERR;
+    }
   }
   int n = outbox_requeue(db, id, real_ns());
   if (n < 0) {
     fprintf(stderr, "vettime: cannot requeue: %s\n", sqlite3_errmsg(db));
-    return 1;
+    return EX_IOERR;
   }
   printf("%d dead notification%s requeued\n", n, n == 1 ? "" : "s");
   return 0;
 }
 
+static void alert_help(FILE *out) {
+  fputs("usage: vettime [-c FILE] alert [status] [--json]\n"
+        "       vettime [-c FILE] alert test [CHANNEL] [--wait SECONDS]\n"
+        "       vettime [-c FILE] alert retry ID|all\n"
+        "\n"
+        "The alert outbox of the configured database (no daemon needed):\n"
+        "  status  notifications pending and dead, counts per channel\n"
+        "  test    a test notification on every channel (or CHANNEL) through the\n"
+        "          outbox; --wait: until each is sent or dead, at most SECONDS\n"
+        "  retry   requeue the dead notification ID, or all dead ones\n"
+        "\n"
+        "Exit status: 0 ok; 1 dead notifications exist (status), a test notification\n"
+        "was not sent (test --wait); 64 usage; 65 no such notification or channel,\n"
+        "or it is not dead (retry); 66 no database or outbox yet; 69 no vettimed\n"
+        "picked the test up (test --wait); 74 database error; 78 configuration.\n", out);
+}
+
 int alert_cli_main(const char *config_path, bool json, int argc, char **argv) {
-  for (int i = 1; i < argc; i++)
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      alert_help(stdout);
+      return 0;
+    }
     if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
       json = true;
       memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof *argv);
       argc--, i--;
     }
+  }
   const char *sub = argc > 1 ? argv[1] : "status";
   if (strcmp(sub, "status") && strcmp(sub, "test") && strcmp(sub, "retry")) {
-    fprintf(stderr, "vettime alert: unknown subcommand \"%s\" (status, test, retry)\n", sub);
+    fprintf(stderr, "vettime alert: unknown subcommand \"%s\" (status, test, retry)\n\n", sub);
+    alert_help(stderr);
+    return EX_USAGE;
+  }
+  if (strcmp(sub, "status") == 0 && argc > 2) {
+    fprintf(stderr, "vettime alert status: unexpected argument \"%s\"\n", argv[2]);
     return EX_USAGE;
   }
   struct vt_config *cfg = malloc(sizeof *cfg);
   sqlite3 *db = NULL;
-  if (!cfg) return EX_CONFIG;
+  if (!cfg) return EX_OSERR;
   int rc = open_db(config_path, cfg, &db, strcmp(sub, "status") != 0, false);
   if (rc) {
     free(cfg);
@@ -286,7 +443,7 @@ int alert_cli_main(const char *config_path, bool json, int argc, char **argv) {
   }
   if (strcmp(sub, "test") == 0) rc = cmd_test(cfg, db, argc, argv);
   else if (strcmp(sub, "retry") == 0) rc = cmd_retry(db, argc, argv);
-  else rc = argc > 2 ? EX_USAGE : cmd_status(cfg, db, json);
+  else rc = cmd_status(cfg, db, json);
   sqlite3_close(db);
   config_free(cfg);
   free(cfg);
@@ -303,7 +460,7 @@ void alert_cli_dead_footer(const char *config_path, FILE *out) {
       fprintf(out, "\n%d alert notification%s dead (not delivered; vettime alert status, "
                    "vettime alert retry):\n", dead, dead == 1 ? "" : "s");
       struct lister l = {out, NULL, 0};
-      outbox_each(db, OUTBOX_DEAD, NULL, 0, 20, list_row, &l);
+      list_newest(db, OUTBOX_DEAD, 20, &l);
     }
     sqlite3_close(db);
     config_free(cfg);

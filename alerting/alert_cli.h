@@ -3,7 +3,7 @@
  *
  *   vettime alert status [--json]           pending and dead notifications, counts per channel
  *   vettime alert test [CHANNEL] [--wait S] a test notification through the outbox
- *   vettime alert retry [ID|all]            requeue dead notifications
+ *   vettime alert retry ID|all              requeue dead notifications
  *
  * `alert test` inserts a test row per channel (or for CHANNEL) into the
  * outbox; the running daemon's sender picks it up within a second and
@@ -16,9 +16,14 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* argv[0] is "alert". Returns the exit status: 0 ok; 1 a test notification
- * ended dead or was not sent in time, or dead notifications exist (status);
- * 64 usage; 78 configuration or database unusable. */
+/* argv[0] is "alert"; -h/--help anywhere prints the help. Returns the exit
+ * status (README.md "Exit status"): 0 ok; 1 a test notification ended dead
+ * or was tried and not sent in time, or dead notifications exist (status);
+ * 64 usage; 65 no such notification or channel, or the notification is not
+ * dead (retry ID); 66 no database or no outbox in it yet; 69 no sender took
+ * a test notification up in time and the history has no vote of the last
+ * 5 s (no vettimed runs on this database); 74 a database error; 78
+ * configuration. */
 int alert_cli_main(const char *config_path, bool json, int argc, char **argv);
 
 /* For `vettime alarms`: when the configuration names a database that

@@ -267,7 +267,8 @@ static void usage(FILE *out) {
           "                           vote must be at most 10 s old)\n"
           "RANGE: 10 (alert outside 0..10), 10: (below 10), ~:10 (above 10),\n"
           "10:20 (outside), @10:20 (inside); times take ns, us, ms or s.\n"
-          "Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n");
+          "Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for a bad\n"
+          "option or an unreachable daemon); --help exits 0.\n");
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -323,7 +324,8 @@ int check_main(int argc, char **argv, check_fetch_fn fetch, void *ctx) {
       db = optarg;
     } else if (opt == 'h') {
       usage(stdout);
-      return CHECK_UNKNOWN; /* the plugin guidelines: --help exits UNKNOWN */
+      return 0; /* like every vettime command's --help (README "Exit status"):
+                   a help text is no check result */
     } else {
       return unknown("bad option or missing value \"%s\" (see vettime check --help)",
                      argv[optind - 1]);

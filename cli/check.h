@@ -26,6 +26,8 @@
  * given is not checked. Not vetted, the offset and bound do not exist
  * ("U" in perfdata) and --not-vetted decides. UNKNOWN: the daemon cannot
  * be reached or answers nonsense, no vote round yet, or a bad option.
+ * --help prints to stdout and exits 0, as every vettime command's does
+ * (README.md "Exit status": check is the one exception to that table). 
  *
  * The evaluation and the line are pure (check_evaluate) and unit tested;
  * fetching the documents is the caller's (cli/vettime.c). */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -397,15 +398,26 @@ static const struct {
     {"nmea", decode_nmea}, {"gpsd", decode_gpsd}, {"dcf77", decode_dcf77}, {"meinberg", decode_meinberg},
 };
 
+static void decode_help(FILE *out) {
+  fputs("usage: vettime decode nmea|gpsd|dcf77|meinberg FILE [--json]\n"
+        "\n"
+        "Decodes a recorded receiver stream offline (FILE - is stdin): the times it\n"
+        "carries, what was rejected and why, a summary. No daemon needed.\n"
+        "  -j, --json  a JSON document instead of the text\n"
+        "\n"
+        "Exit status: 0 decoded, 64 usage, 66 the file cannot be read.\n", out);
+}
+
 static int decode_usage(const char *why) {
-  fprintf(stderr, "vettime decode: %s\nusage: vettime decode nmea|gpsd|dcf77|meinberg FILE [--json]\n", why);
+  fprintf(stderr, "vettime decode: %s\n\n", why);
+  decode_help(stderr);
   return EX_USAGE;
 }
 
 static int run_decoder(int which, const char *path, bool json) {
   FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
   if (!in) {
-    fprintf(stderr, "vettime decode: %s: cannot open\n", path);
+    fprintf(stderr, "vettime decode: %s: cannot open: %s\n", path, strerror(errno));
     return EX_NOINPUT;
   }
   struct dec d = {.json = json, .times = json_object_new_array(), .rejected = json_object_new_array(),
@@ -428,8 +440,18 @@ int decode_main(int argc, char **argv, bool json) {
   const char *args[2] = {NULL, NULL};
   int n = 0;
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) json = true;
-    else if (n < 2) args[n++] = argv[i];
+    if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0) {
+      json = true;
+    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      decode_help(stdout);
+      return 0;
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      fprintf(stderr, "vettime decode: unknown option \"%s\"\n\n", argv[i]);
+      decode_help(stderr);
+      return EX_USAGE;
+    } else if (n < 2) {
+      args[n++] = argv[i];
+    }
     else return decode_usage("too many arguments");
   }
   if (n < 2) return decode_usage("expected a kind and a file");

@@ -84,22 +84,27 @@ static bool bool_field(json_object *obj, const char *key) {
   return json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
-/* Who an event or alarm is about: its source, or (null) the system as a
- * whole; "-" for a source that is neither a name nor null. */
-static const char *subject_field(json_object *obj) {
+/* Who an event or alarm is about, in the words of the daemon's log line
+ * (alarm_format_line): its source; for no source (null), "class DCF" when
+ * a class is named (class-lost), else "system"; "-" for a source that is
+ * neither a name nor null. buf holds at least 32 bytes. */
+static const char *subject_field(json_object *obj, char *buf, size_t len) {
   json_object *v = field(obj, "source");
-  if (!v) return "system";
-  return json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-                                                  : MISSING;
+  if (v) return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : MISSING;
+  json_object *cls = field(obj, "class");
+  if (!json_object_is_type(cls, json_type_string)) return "system";
+  snprintf(buf, len, "class %s", json_object_get_string(cls));
+  return buf;
 }
 
-/* An integer field in decimal, or in octal (as chronyc prints reach). */
+/* An integer field in decimal, or in octal with C's leading 0 (reach: the
+ * JSON number 63 prints as 077, never as a decimal-looking 77). */
 static const char *int_field_base(json_object *obj, const char *key, bool octal,
                                   char *buf, size_t len) {
   json_object *v = field(obj, key);
   if (!json_object_is_type(v, json_type_int)) return MISSING;
   if (octal)
-    snprintf(buf, len, "%llo", (unsigned long long)json_object_get_int64(v));
+    snprintf(buf, len, "%#llo", (unsigned long long)json_object_get_int64(v));
   else
     snprintf(buf, len, "%lld", (long long)json_object_get_int64(v));
   return buf;
@@ -117,12 +122,53 @@ static const char *duration_field(json_object *obj, const char *key, bool sign,
   return format_duration(v, sign, buf, len);
 }
 
+/* ---- sorting --------------------------------------------------------- */
+
+struct timed {
+  json_object *item;
+  double t;
+  size_t pos;
+};
+
+static int newest_first_cmp(const void *x, const void *y) {
+  const struct timed *a = x, *b = y;
+  if (a->t != b->t) return a->t > b->t ? -1 : 1;
+  return a->pos < b->pos ? 1 : -1; /* equal times: the later in the document first */
+}
+
+/* The items of list ordered by their `key` time, newest first, or oldest
+ * first when reverse; an item without the time counts as oldest. NULL
+ * when out of memory (the caller prints in document order then). */
+static struct timed *by_time(json_object *list, const char *key, bool reverse) {
+  size_t n = json_object_array_length(list);
+  struct timed *v = calloc(n ? n : 1, sizeof *v);
+  if (!v) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    v[i].item = json_object_array_get_idx(list, i);
+    v[i].pos = i;
+    if (!num_field(v[i].item, key, &v[i].t) || !isfinite(v[i].t)) v[i].t = -INFINITY;
+  }
+  qsort(v, n, sizeof *v, newest_first_cmp);
+  for (size_t i = 0; reverse && i < n / 2; i++) {
+    struct timed tmp = v[i];
+    v[i] = v[n - 1 - i];
+    v[n - 1 - i] = tmp;
+  }
+  return v;
+}
+
+static json_object *nth(json_object *list, struct timed *order, size_t i) {
+  return order ? order[i].item : json_object_array_get_idx(list, i);
+}
+
 /* ---- sources ---------------------------------------------------------- */
 
 #define CLASS_W 8
 #define VOTE_W 14 /* "class-outvoted" */
+#define AUTH_W 9  /* "key 65535": how the source is authenticated */
 #define COLUMNS_AFTER_NAME \
-  (1 + CLASS_W + 1 + 3 + 1 + 15 + 1 + 5 + 1 + 4 + 1 + 11 + 1 + 10 + 1 + VOTE_W + 1 + 5)
+  (1 + CLASS_W + 1 + 3 + 1 + 15 + 1 + 5 + 1 + 4 + 1 + 6 + 1 + 11 + 1 + 10 + 1 + VOTE_W + 1 + \
+   AUTH_W + 1 + 5)
 
 static int name_width(json_object *list) {
   int w = (int)strlen("Name");
@@ -133,38 +179,94 @@ static int name_width(json_object *list) {
   return w;
 }
 
-static void print_header(int w, FILE *out) {
-  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %11s %10s %-*s %s\n", w, "Name", CLASS_W,
-          "Class", "Str", "Refid", "Reach", "Poll", "Offset", "+/-Bound", VOTE_W,
-          "Vote", "State");
-  for (int i = 0; i < w + COLUMNS_AFTER_NAME; i++) fputc('=', out);
+static void print_rule(int len, FILE *out) {
+  for (int i = 0; i < len; i++) fputc('=', out);
   fputc('\n', out);
 }
 
-static void print_source(json_object *s, int w, FILE *out) {
-  char cls[CLASS_W + 2], str[16], reach[16], poll[16];
+static void print_header(int w, FILE *out) {
+  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %6s %11s %10s %-*s %-*s %s\n", w, "Name", CLASS_W,
+          "Class", "Str", "Refid", "Reach", "Poll", "LastRx", "Offset", "+/-Bound", VOTE_W,
+          "Vote", AUTH_W, "Auth", "State");
+  print_rule(w + COLUMNS_AFTER_NAME, out);
+}
+
+const char *format_age(double seconds, char *buf, size_t len) {
+  if (!isfinite(seconds) || seconds > 1e12) {
+    snprintf(buf, len, "%s", MISSING);
+    return buf;
+  }
+  long long s = seconds < 0 ? 0 : (long long)(seconds + 0.5);
+  if (s < 10000) snprintf(buf, len, "%lld", s);
+  else if (s < 600000) snprintf(buf, len, "%lldm", s / 60);
+  else if (s < 36000000) snprintf(buf, len, "%lldh", s / 3600);
+  else snprintf(buf, len, "%lldd", s / 86400);
+  return buf;
+}
+
+/* Seconds from the source's last sample to now, "-" without one. */
+static const char *last_rx_text(json_object *s, double now, char *buf, size_t len) {
+  double rx;
+  if (!num_field(s, "last_rx", &rx) || !isfinite(now)) return MISSING;
+  return format_age(now - rx, buf, len);
+}
+
+static void print_source(json_object *s, int w, double now, FILE *out) {
+  char cls[CLASS_W + 2], str[16], reach[16], poll[16], rx[16];
   char off[FORMAT_DURATION_LEN], bound[FORMAT_DURATION_LEN];
   json_object *configured = field(s, "class_configured");
   snprintf(cls, sizeof cls, "%s%s", str_field(s, "class"),
            json_object_get_boolean(configured) ? "*" : "");
-  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %11s %10s %-*s %s\n", w,
+  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %6s %11s %10s %-*s %-*s %s\n", w,
           str_field(s, "name"), CLASS_W, cls,
           int_field(s, "stratum", str, sizeof str),
           str_field(s, "refid"),
           int_field_base(s, "reach", true, reach, sizeof reach),
           int_field(s, "poll", poll, sizeof poll),
+          last_rx_text(s, now, rx, sizeof rx),
           duration_field(s, "offset", true, off, sizeof off),
           duration_field(s, "error_bound", false, bound, sizeof bound),
-          VOTE_W, str_field(s, "vote_state"), str_field(s, "state"));
+          VOTE_W, str_field(s, "vote_state"), AUTH_W, str_field(s, "auth"),
+          str_field(s, "state"));
 }
 
-int format_sources_table(json_object *sources_doc, FILE *out) {
+int format_sources_table(json_object *sources_doc, double now, FILE *out) {
   json_object *list = field(sources_doc, "sources");
   if (!json_object_is_type(list, json_type_array)) return -1;
+  num_field(sources_doc, "now", &now); /* the daemon's clock, when it says */
   int w = name_width(list);
   print_header(w, out);
   for (size_t i = 0; i < json_object_array_length(list); i++)
-    print_source(json_object_array_get_idx(list, i), w, out);
+    print_source(json_object_array_get_idx(list, i), w, now, out);
+  if (json_object_array_length(list) == 0) fputs("no sources configured\n", out);
+  return 0;
+}
+
+/* ---- sourcestats ------------------------------------------------------ */
+
+static void print_stats_row(json_object *s, int w, FILE *out) {
+  json_object *st = field(s, "stats");
+  char np[16], jit[FORMAT_DURATION_LEN], off[FORMAT_DURATION_LEN], sd[FORMAT_DURATION_LEN];
+  char freq[32] = MISSING;
+  double ppm;
+  if (num_field(st, "freq_ppm", &ppm) && isfinite(ppm)) snprintf(freq, sizeof freq, "%+.3f", ppm);
+  fprintf(out, "%-*s %-*s %3s %10s %10s %11s %10s\n", w, str_field(s, "name"), CLASS_W,
+          str_field(s, "class"), int_field(st, "samples", np, sizeof np), freq,
+          duration_field(st, "jitter", false, jit, sizeof jit),
+          duration_field(st, "offset", true, off, sizeof off),
+          duration_field(st, "sd", false, sd, sizeof sd));
+}
+
+int format_sourcestats(json_object *sources_doc, FILE *out) {
+  json_object *list = field(sources_doc, "sources");
+  if (!json_object_is_type(list, json_type_array)) return -1;
+  int w = name_width(list);
+  int len = fprintf(out, "%-*s %-*s %3s %10s %10s %11s %10s\n", w, "Name", CLASS_W, "Class",
+                    "NP", "Freq ppm", "Jitter", "Offset", "Std Dev");
+  print_rule(len - 1, out);
+  for (size_t i = 0; i < json_object_array_length(list); i++)
+    print_stats_row(json_object_array_get_idx(list, i), w, out);
+  if (json_object_array_length(list) == 0) fputs("no sources configured\n", out);
   return 0;
 }
 
@@ -226,38 +328,115 @@ static void print_steps(json_object *doc, FILE *out) {
   fputc('\n', out);
 }
 
-/* The NTP server: "off", or its state, since when in holdover, and what
- * it answered and dropped. */
+/* The verdict: "yes, offset +12.345us ±250.000us (3 of 4 sources, 2 of 3
+ * classes)", "no: <why>", "no: no vote round yet", or "-" without a vote
+ * document. */
+static void print_verdict_line(json_object *vote, FILE *out) {
+  char off[FORMAT_DURATION_LEN], err[FORMAT_DURATION_LEN], a[32], c[32], k[32], l[32];
+  fputs("Vetted:          ", out);
+  if (!json_object_is_type(vote, json_type_object)) {
+    fputs(MISSING "\n", out);
+  } else if (!bool_field(vote, "valid")) {
+    fputs("no: no vote round yet\n", out);
+  } else if (!bool_field(vote, "vetted")) {
+    json_object *why = field(vote, "why_not");
+    if (json_object_is_type(why, json_type_string) && json_object_get_string(why)[0])
+      fprintf(out, "no: %s\n", json_object_get_string(why));
+    else
+      fputs("no\n", out);
+  } else {
+    fprintf(out, "yes, offset %s ±%s (%s of %s sources, %s of %s classes)\n",
+            duration_field(vote, "offset", true, off, sizeof off),
+            duration_field(vote, "error", false, err, sizeof err),
+            int_field(vote, "agreeing", a, sizeof a), int_field(vote, "candidates", c, sizeof c),
+            int_field(vote, "agreeing_classes", k, sizeof k), int_field(vote, "classes", l, sizeof l));
+  }
+}
+
+/* "none open", or "2 open (1 critical, 1 warning)"; "-" without a list. */
+static void print_alarm_count(json_object *alarms, FILE *out) {
+  static const char *const sev[] = {"critical", "warning", "info"};
+  json_object *list = field(alarms, "alarms");
+  int count[3] = {0, 0, 0}, open = 0;
+  fputs("Alarms:          ", out);
+  if (!json_object_is_type(list, json_type_array)) {
+    fputs(MISSING "\n", out);
+    return;
+  }
+  for (size_t i = 0; i < json_object_array_length(list); i++) {
+    json_object *a = json_object_array_get_idx(list, i);
+    if (!bool_field(a, "active")) continue;
+    open++;
+    for (int s = 0; s < 3; s++) count[s] += strcmp(str_field(a, "severity"), sev[s]) == 0;
+  }
+  if (!open) {
+    fputs("none open\n", out);
+    return;
+  }
+  fprintf(out, "%d open (", open);
+  for (int s = 0, printed = 0; s < 3; s++)
+    if (count[s]) fprintf(out, "%s%d %s", printed++ ? ", " : "", count[s], sev[s]);
+  fputs(")\n", out);
+}
+
+/* The NTP server: "off", or its state (serving, holdover since when,
+ * refusing), what it serves, and what it answered and dropped. */
 static void print_server(json_object *srv, FILE *out) {
-  if (!json_object_is_type(srv, json_type_object)) return;
-  json_object *en = field(srv, "enabled");
-  if (!json_object_get_boolean(en)) {
-    fprintf(out, "NTP server:      off\n");
+  fputs("Serving:         ", out);
+  if (!json_object_is_type(srv, json_type_object)) {
+    fputs(MISSING "\n", out);
+    return;
+  }
+  if (!bool_field(srv, "enabled")) {
+    fputs("off (no serve directive)\n", out);
     return;
   }
   char since[48], a[32], d[32], s[32], err[FORMAT_DURATION_LEN];
   const char *state = str_field(srv, "state");
-  fprintf(out, "NTP server:      %s", state);
+  fputs(state, out);
   if (strcmp(state, "holdover") == 0)
     fprintf(out, " since %s", time_text(srv, "holdover_since", false, since, sizeof since));
   if (strcmp(state, "refusing") != 0)
     fprintf(out, ", stratum %s, ±%s", int_field(srv, "stratum", s, sizeof s),
             duration_field(srv, "error", false, err, sizeof err));
-  fprintf(out, "; %s answered, %s dropped\n", int_field(srv, "answered", a, sizeof a),
+  fprintf(out, "; %s requests answered, %s dropped\n", int_field(srv, "answered", a, sizeof a),
           int_field(srv, "dropped", d, sizeof d));
 }
 
-int format_status(json_object *status_doc, FILE *out) {
+/* A warning line for NTP sources that are neither NTS nor keyed (their
+ * time can be forged by anyone on the path); nothing when there are none. */
+static void print_unauthenticated(json_object *doc, FILE *out) {
+  double n;
+  json_object *names = field(doc, "unauthenticated");
+  if (!num_field(doc, "unauthenticated_sources", &n) || n < 1) return;
+  fprintf(out, "Warning:         %.0f NTP source%s neither NTS nor keyed:", n,
+          n == 1 ? " is" : "s are");
+  size_t shown = json_object_is_type(names, json_type_array) ? json_object_array_length(names) : 0;
+  for (size_t i = 0; i < shown; i++) {
+    json_object *v = json_object_array_get_idx(names, i);
+    fprintf(out, "%s %s", i ? "," : "",
+            json_object_is_type(v, json_type_string) ? json_object_get_string(v) : MISSING);
+  }
+  if ((double)shown < n) fputs(", ...", out);
+  fputc('\n', out);
+}
+
+int format_status(json_object *status_doc, json_object *vote_doc, json_object *alarms_doc,
+                  FILE *out) {
   if (!json_object_is_type(status_doc, json_type_object)) return -1;
   char up[48], now[48], a[32], b[32], c[32], d[32], e[32];
   json_object *doc = status_doc;
-  fprintf(out, "vettimed %s, up %s\n", str_field(doc, "version"),
+  print_verdict_line(vote_doc, out);
+  print_alarm_count(alarms_doc, out);
+  print_server(field(doc, "server"), out);
+  fprintf(out, "Daemon:          vettimed %s, up %s\n", str_field(doc, "version"),
           uptime_text(doc, up, sizeof up));
   fprintf(out, "Time:            %s\n", time_text(doc, "now", true, now, sizeof now));
   fprintf(out, "Sources:         %s configured, %s reachable, %s with a sample\n",
           int_field(doc, "sources", a, sizeof a),
           int_field(doc, "reachable", b, sizeof b),
           int_field(doc, "with_sample", c, sizeof c));
+  print_unauthenticated(doc, out);
   fprintf(out, "Database:        %s\n", str_field(doc, "database"));
   fprintf(out, "Samples written: %s\n",
           int_field(doc, "samples_written", d, sizeof d));
@@ -265,7 +444,6 @@ int format_status(json_object *status_doc, FILE *out) {
           int_field(doc, "history_errors", e, sizeof e));
   print_history_waiting(doc, out);
   print_steps(doc, out);
-  print_server(field(doc, "server"), out);
   return 0;
 }
 
@@ -336,18 +514,24 @@ int format_vote(json_object *vote_doc, FILE *out) {
 /* ---- events ----------------------------------------------------------- */
 
 static void print_event(json_object *e, FILE *out) {
-  char t[48];
+  char t[48], subject[64];
   const char *text = str_field(e, "text");
   fprintf(out, "%s %s%s %s%s%s\n", time_text(e, "time", true, t, sizeof t),
           str_field(e, "kind"), bool_field(e, "ended") ? " ended" : "",
-          subject_field(e), text[0] ? ": " : "", text);
+          subject_field(e, subject, sizeof subject), text[0] ? ": " : "", text);
 }
 
-int format_events(json_object *events_doc, FILE *out) {
+int format_events(json_object *events_doc, bool reverse, FILE *out) {
   json_object *list = field(events_doc, "events");
   if (!json_object_is_type(list, json_type_array)) return -1;
-  for (size_t i = 0; i < json_object_array_length(list); i++)
-    print_event(json_object_array_get_idx(list, i), out);
+  size_t n = json_object_array_length(list);
+  if (n == 0) {
+    fputs("no events\n", out);
+    return 0;
+  }
+  struct timed *order = by_time(list, "time", reverse);
+  for (size_t i = 0; i < n; i++) print_event(nth(list, order, i), out);
+  free(order);
   return 0;
 }
 
@@ -359,13 +543,13 @@ int format_events(json_object *events_doc, FILE *out) {
 
 /* The widths of the two columns that grow with the data. */
 static void alarm_widths(json_object *list, int *id_w, int *source_w) {
-  char buf[32];
+  char buf[32], subject[64];
   *id_w = (int)strlen("Id");
   *source_w = (int)strlen("system");
   for (size_t i = 0; i < json_object_array_length(list); i++) {
     json_object *a = json_object_array_get_idx(list, i);
     int id_len = (int)strlen(int_field(a, "id", buf, sizeof buf));
-    int source_len = (int)strlen(subject_field(a));
+    int source_len = (int)strlen(subject_field(a, subject, sizeof subject));
     if (id_len > *id_w) *id_w = id_len;
     if (source_len > *source_w) *source_w = source_len;
   }
@@ -376,28 +560,33 @@ static void print_alarm_header(int id_w, int source_w, FILE *out) {
                     "Severity", KIND_W, "Kind", source_w, "Source", TIME_W, "Raised",
                     TIME_W, "Cleared", "Text");
   fputc('\n', out);
-  for (int i = 0; i < len; i++) fputc('=', out);
-  fputc('\n', out);
+  print_rule(len, out);
 }
 
 static void print_alarm(json_object *a, int id_w, int source_w, FILE *out) {
-  char id[32], raised[48], cleared[48];
+  char id[32], raised[48], cleared[48], subject[64];
   fprintf(out, "%*s %-*s %-*s %-*s %-*s %-*s %s\n", id_w,
           int_field(a, "id", id, sizeof id), SEVERITY_W, str_field(a, "severity"),
-          KIND_W, str_field(a, "kind"), source_w, subject_field(a), TIME_W,
-          time_text(a, "raised", false, raised, sizeof raised), TIME_W,
+          KIND_W, str_field(a, "kind"), source_w, subject_field(a, subject, sizeof subject),
+          TIME_W, time_text(a, "raised", false, raised, sizeof raised), TIME_W,
           bool_field(a, "active") ? MISSING
                                   : time_text(a, "cleared", false, cleared, sizeof cleared),
           str_field(a, "text"));
 }
 
-int format_alarms_table(json_object *alarms_doc, FILE *out) {
+int format_alarms_table(json_object *alarms_doc, bool reverse, FILE *out) {
   json_object *list = field(alarms_doc, "alarms");
   if (!json_object_is_type(list, json_type_array)) return -1;
+  size_t n = json_object_array_length(list);
+  if (n == 0) {
+    fputs("no alarms (none open, none cleared in the last hour)\n", out);
+    return 0;
+  }
   int id_w, source_w;
   alarm_widths(list, &id_w, &source_w);
   print_alarm_header(id_w, source_w, out);
-  for (size_t i = 0; i < json_object_array_length(list); i++)
-    print_alarm(json_object_array_get_idx(list, i), id_w, source_w, out);
+  struct timed *order = by_time(list, "raised", reverse);
+  for (size_t i = 0; i < n; i++) print_alarm(nth(list, order, i), id_w, source_w, out);
+  free(order);
   return 0;
 }

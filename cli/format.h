@@ -28,19 +28,47 @@
 #define FORMAT_DURATION_LEN 32
 const char *format_duration(double seconds, bool sign, char *buf, size_t len);
 
+/* An age in whole seconds as `chronyc sources` prints LastRx: "42",
+ * "9999", then "166m", "9999h"... , "416d"; "-" for NaN. Into buf (at least
+ * 16 bytes); returns buf. */
+const char *format_age(double seconds, char *buf, size_t len);
+
 /* The /api/v1/sources document as a table in the spirit of `chronyc
  * sources`: a header line, a rule, then one line per source with the
- * columns Name, Class, Str, Refid, Reach (octal), Poll, Offset and +/-Bound
- * (the last raw sample's offset and error bound), Vote (the source's state
- * in the last vote round, "-" before the first) and State (the probe's).
- * A configured (not inferred) class is marked with '*'. Returns 0, or -1
- * if the document does not have the expected shape (nothing is printed
- * then). */
-int format_sources_table(json_object *sources_doc, FILE *out);
+ * columns Name, Class, Str, Refid, Reach, Poll, LastRx, Offset and
+ * +/-Bound (the last raw sample's offset and error bound), Vote (the
+ * source's state in the last vote round, "-" before the first) and State
+ * (the probe's). A configured (not inferred) class is marked with '*'.
+ * Reach is the 8-bit register in octal with C's leading zero ("0377": the
+ * last eight polls answered; the JSON has the number, 255); LastRx the
+ * seconds since the source's last valid sample, against the document's
+ * "now" when it has one, else against `now` (Unix s). An empty list is
+ * followed by "no sources configured". Returns 0, or -1 if the document
+ * does not have the expected shape (nothing is printed then). */
+int format_sources_table(json_object *sources_doc, double now, FILE *out);
 
-/* The /api/v1/status document as a short summary, one fact a line.
- * Returns 0, or -1 if the document is not an object. */
-int format_status(json_object *status_doc, FILE *out);
+/* The sources document's per-source statistics (each source's "stats"
+ * object) as a table in the spirit of `chronyc sourcestats`: Name, Class,
+ * NP (samples behind the estimate), Freq ppm (the source's frequency
+ * against the vetted time: the slope of its offset from the vetted offset;
+ * "-" until measured), Jitter, Offset (the estimate) and Std Dev (of the
+ * estimate). Returns 0, or -1 if the document does not have the expected
+ * shape. */
+int format_sourcestats(json_object *sources_doc, FILE *out);
+
+/* The status, vote and alarms documents as a short summary, one fact a
+ * line, the verdict first:
+ *   "Vetted:          yes, offset +12.345us ±250.000us (3 of 4 sources,
+ *                     2 of 3 classes)" | "no: <why>" | "no: no vote round yet"
+ *   "Alarms:          none open" | "2 open (1 critical, 1 warning)"
+ *   "Serving:         serving, stratum 2, ±1.000ms; 5 requests answered,
+ *                     0 dropped" | "holdover since <time>, ..." |
+ *                     "refusing; ..." | "off (no serve directive)"
+ * then Daemon (version, uptime), Time, Sources, Database, Samples written,
+ * History errors and Clock steps. vote_doc and alarms_doc may be NULL (their
+ * line says "-"). Returns 0, or -1 if status_doc is not an object. */
+int format_status(json_object *status_doc, json_object *vote_doc, json_object *alarms_doc,
+                  FILE *out);
 
 /* The /api/v1/vote document as a summary. The first line is the verdict:
  *   "Vetted: yes, offset +12.345us ±250.000us, 3 of 4 sources, 2 of 3
@@ -51,18 +79,24 @@ int format_status(json_object *status_doc, FILE *out);
  * clock +0.123ppm]". Returns 0, or -1 if the document is not an object. */
 int format_vote(json_object *vote_doc, FILE *out);
 
-/* The /api/v1/events document, one line per event in the order given:
- *   "<time> <kind>[ ended] <source or system>[: <text>]"
+/* Who an event or alarm is about, as the daemon's log line names it: the
+ * source's name; for none, "class DCF" when a class is named (class-lost),
+ * else "system". */
+
+/* The /api/v1/events document, one line per event, newest first (oldest
+ * first with reverse), whatever the document's order:
+ *   "<time> <kind>[ ended] <subject>[: <text>]"
  * e.g. "2023-11-14T22:13:20.250Z quorum-lost ended system: 3 of 4 agree".
- * Nothing for an empty list. Returns 0, or -1 if the document does not
+ * "no events" for an empty list. Returns 0, or -1 if the document does not
  * have the expected shape (nothing is printed then). */
-int format_events(json_object *events_doc, FILE *out);
+int format_events(json_object *events_doc, bool reverse, FILE *out);
 
 /* The /api/v1/alarms document as a table: a header line, a rule, then one
- * line per alarm with the columns Id, Severity, Kind, Source ("system" for
- * the system as a whole), Raised, Cleared ("-" while active) and Text.
- * Returns 0, or -1 if the document does not have the expected shape
- * (nothing is printed then). */
-int format_alarms_table(json_object *alarms_doc, FILE *out);
+ * line per alarm, newest raised first (oldest first with reverse), with
+ * the columns Id, Severity, Kind, Source (the subject as above), Raised,
+ * Cleared ("-" while active) and Text. "no alarms (none open, none cleared
+ * in the last hour)" for an empty list. Returns 0, or -1 if the document
+ * does not have the expected shape (nothing is printed then). */
+int format_alarms_table(json_object *alarms_doc, bool reverse, FILE *out);
 
 #endif

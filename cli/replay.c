@@ -78,7 +78,14 @@ static void replay_usage(FILE *out) {
   fprintf(out, "usage: vettime replay [--from T] [--to T] [--db PATH] [--minclasses N]\n"
                "                      [--minsources N] [--mode classes|sources] [--round S]\n"
                "                      [--quiet] [--json] [--verdicts]\n"
-               "T: Unix seconds, 2026-11-22T05:00:00Z, or -30m / -2h / -7d / now\n");
+               "\n"
+               "Re-runs the vote, the detectors and the alarms over the samples stored in\n"
+               "the history, with the configuration's policy or the one given here. No\n"
+               "daemon needed.\n"
+               "T: Unix seconds, 2026-11-22T05:00:00Z, or -30m / -2h / -7d / now\n"
+               "\n"
+               "Exit status: 0 replayed, 64 usage, 66 no database or no samples in the\n"
+               "period, 74 the samples cannot be read, 78 configuration error.\n");
 }
 
 static int parse_args(int argc, char **argv, struct replay_args *a) {
@@ -93,7 +100,8 @@ static int parse_args(int argc, char **argv, struct replay_args *a) {
   double now = (double)time(NULL);
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+  opterr = 0;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     bool ok = true;
     switch (opt) {
     case 'f': ok = replay_parse_time(optarg, now, &a->from) == 0; break;
@@ -116,7 +124,11 @@ static int parse_args(int argc, char **argv, struct replay_args *a) {
       return EX_USAGE;
     }
   }
-  if (optind != argc) { replay_usage(stderr); return EX_USAGE; }
+  if (optind != argc) {
+    fprintf(stderr, "vettime replay: unexpected argument \"%s\"\n", argv[optind]);
+    replay_usage(stderr);
+    return EX_USAGE;
+  }
   return -1;
 }
 
@@ -320,7 +332,7 @@ static int run_replay(struct history *h, const struct vt_config *cfg, struct rep
   if (!r.src || history_each_sample(h, from, to, collect_source, &r) < 0) {
     fprintf(stderr, "vettime replay: cannot read the samples\n");
     free(r.src);
-    return EX_SOFTWARE;
+    return EX_IOERR;
   }
   if (r.n == 0) {
     fprintf(stderr, "vettime replay: no samples between the given times\n");

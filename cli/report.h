@@ -212,10 +212,10 @@ int report_parse_duration(const char *text, int64_t *ns);
 int report_parse_period(const char *since, const char *from, const char *to, int64_t now_ns,
                         int64_t *from_ns, int64_t *to_ns, char *err, size_t errlen);
 
-/* The exit status of `vettime report` for a finished report. */
+/* The exit status of `vettime report` for a finished report (its errors
+ * exit with the table of README.md "Exit status": cli/report_cmd.c). */
 #define REPORT_EXIT_OK 0
 #define REPORT_EXIT_CRITICAL 2
-#define REPORT_EXIT_ERROR 3
 int report_exit_status(const struct report *r);
 
 #endif

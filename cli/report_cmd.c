@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <sysexits.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,18 +42,22 @@ static void usage(FILE *out) {
           "  -d, --db PATH     the history (default: the configuration's `database`)\n"
           "\n"
           "Exit status: 0 no critical alarm in the period, 2 a critical alarm in the\n"
-          "period, 3 no report (bad option or period, no database, configuration error).\n");
+          "period; no report: 64 bad option or period, 65 not a vettime history,\n"
+          "66 no database, 74 the database cannot be read or the report written,\n"
+          "78 configuration error.\n");
 }
 
-__attribute__((format(printf, 1, 2)))
-static int fail(const char *fmt, ...) {
+/* Says why on stderr; returns status, one of the exit table's (README.md
+ * "Exit status"). */
+__attribute__((format(printf, 2, 3)))
+static int fail(int status, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   fprintf(stderr, "vettime report: ");
   vfprintf(stderr, fmt, ap);
   fprintf(stderr, "\n");
   va_end(ap);
-  return REPORT_EXIT_ERROR;
+  return status;
 }
 
 /* Returns -1 to go on, else an exit status. */
@@ -78,15 +83,15 @@ static int parse_args(int argc, char **argv, struct report_args *a) {
     default:
       fprintf(stderr, "vettime report: bad option or missing value \"%s\"\n\n", argv[optind - 1]);
       usage(stderr);
-      return REPORT_EXIT_ERROR;
+      return EX_USAGE;
     }
   }
   if (optind != argc) {
     fprintf(stderr, "vettime report: unexpected argument \"%s\"\n\n", argv[optind]);
     usage(stderr);
-    return REPORT_EXIT_ERROR;
+    return EX_USAGE;
   }
-  if (json && html) return fail("give --json or --html, not both");
+  if (json && html) return fail(EX_USAGE, "give --json or --html, not both");
   a->out = html ? OUT_HTML : json ? OUT_JSON : OUT_TEXT;
   return -1;
 }
@@ -231,7 +236,7 @@ int report_main(const char *config_path, bool config_given, bool json, int argc,
   int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, from_ns, to_ns;
   char err[8192];
   if (report_parse_period(a.since, a.from, a.to, now_ns, &from_ns, &to_ns, err, sizeof err))
-    return fail("%s", err);
+    return fail(EX_USAGE, "%s", err);
 
   /* The configuration gives the database and the vote mode; without -c a
    * missing default file means the defaults. */
@@ -240,7 +245,7 @@ int report_main(const char *config_path, bool config_given, bool json, int argc,
   if (config_load(config_path, &cfg, err, sizeof err) == 0) {
     have_cfg = true;
   } else if (config_given || access(config_path, F_OK) == 0) {
-    if (!a.db) return fail("%s", err);
+    if (!a.db) return fail(EX_CONFIG, "%s", err);
   }
   char path[4096];
   snprintf(path, sizeof path, "%s", a.db ? a.db : have_cfg ? cfg.database : VT_DEFAULT_DATABASE);
@@ -248,12 +253,12 @@ int report_main(const char *config_path, bool config_given, bool json, int argc,
   if (have_cfg) config_free(&cfg);
 
   if (access(path, R_OK) != 0)
-    return fail("no history at %s: %s (see -d or the `database` directive)", path,
+    return fail(EX_NOINPUT, "no history at %s: %s (see -d or the `database` directive)", path,
                 strerror(errno));
   struct sqlite3 *db = NULL;
   rc = hr_open(path, &db, err, sizeof err);
-  if (rc == 1) return fail("%s is not a vettime history (it has no votes table)", path);
-  if (rc) return fail("%s: %s", path, err);
+  if (rc == 1) return fail(EX_DATAERR, "%s is not a vettime history (it has no votes table)", path);
+  if (rc) return fail(EX_DATAERR, "%s: %s", path, err);
 
   struct report r;
   report_init(&r, from_ns, to_ns, now_ns);
@@ -261,7 +266,7 @@ int report_main(const char *config_path, bool config_given, bool json, int argc,
   if (build(db, &r, err, sizeof err)) {
     hr_close(db);
     report_free(&r);
-    return fail("%s: %s", path, err);
+    return fail(EX_IOERR, "%s: %s", path, err);
   }
   hr_close(db);
   if (a.out == OUT_JSON) {
@@ -276,6 +281,6 @@ int report_main(const char *config_path, bool config_given, bool json, int argc,
   }
   rc = report_exit_status(&r);
   report_free(&r);
-  if (fflush(stdout) != 0) return fail("cannot write the report: %s", strerror(errno));
+  if (fflush(stdout) != 0) return fail(EX_IOERR, "cannot write the report: %s", strerror(errno));
   return rc;
 }

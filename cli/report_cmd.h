@@ -4,8 +4,9 @@
  * meanwhile). Made for cron, which mails what it prints.
  *
  * Exit status: 0 the period had no critical alarm; 2 it had one (raised
- * in it, or open during it); 3 no report could be made (bad option or
- * period, no database, not a vettime history, configuration error). */
+ * in it, or open during it); no report could be made: the table's codes
+ * (README.md "Exit status"): 64 bad option or period, 65 not a vettime
+ * history, 66 no database, 74 a read or write failed, 78 configuration. */
 #ifndef VT_REPORT_CMD_H
 #define VT_REPORT_CMD_H
 

@@ -212,15 +212,16 @@ static void print_alarms(const struct report *r, FILE *out) {
             r->n_alarms - shown);
 }
 
-static int cmp_size(const void *a, const void *b) {
+/* Descending: the alarms are stored in time order, so the newest first. */
+static int cmp_size_desc(const void *a, const void *b) {
   size_t x = *(const size_t *)a, y = *(const size_t *)b;
-  return (x > y) - (x < y);
+  return (x < y) - (x > y);
 }
 
 size_t report_alarms_shown(const struct report *r, size_t *idx) {
   size_t n = 0;
   if (r->n_alarms <= REPORT_ALARMS_SHOWN) {
-    for (size_t i = 0; i < r->n_alarms; i++) idx[n++] = i;
+    for (size_t i = r->n_alarms; i-- > 0;) idx[n++] = i;
     return n;
   }
   /* the critical ones, newest first, then the newest of the others */
@@ -228,7 +229,7 @@ size_t report_alarms_shown(const struct report *r, size_t *idx) {
     if (strcmp(r->alarms[i].a.severity, "critical") == 0) idx[n++] = i;
   for (size_t i = r->n_alarms; i-- > 0 && n < REPORT_ALARMS_SHOWN;)
     if (strcmp(r->alarms[i].a.severity, "critical") != 0) idx[n++] = i;
-  qsort(idx, n, sizeof *idx, cmp_size); /* back in time order */
+  qsort(idx, n, sizeof *idx, cmp_size_desc); /* newest first, as everywhere */
   return n;
 }
 

@@ -40,7 +40,8 @@
 #define REPORT_ALARMS_SHOWN 100
 
 /* Which alarms the text and the page show: fills idx (of REPORT_ALARMS_SHOWN)
- * with indexes into r->alarms in time order; returns how many. */
+ * with indexes into r->alarms, newest first (as `vettime alarms` and
+ * `events` list); returns how many. */
 size_t report_alarms_shown(const struct report *r, size_t *idx);
 
 /* database: the path shown in the heading. */

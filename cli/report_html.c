@@ -277,8 +277,9 @@ static void alarms_table(FILE *out, const struct report *r) {
   size_t idx[REPORT_ALARMS_SHOWN], shown = report_alarms_shown(r, idx);
   for (size_t k = 0; k < shown; k++) {
     const struct hr_alarm *a = &r->alarms[idx[k]].a;
-    char id[24], raised[32], cleared[32];
+    char id[24], raised[32], cleared[32], cls[sizeof a->cls + 8];
     snprintf(id, sizeof id, "%" PRId64, a->id);
+    snprintf(cls, sizeof cls, "class %s", a->cls); /* as the log names it */
     report_iso_time(a->raised_ns, raised, sizeof raised);
     if (a->cleared_ns) report_iso_time(a->cleared_ns, cleared, sizeof cleared);
     else snprintf(cleared, sizeof cleared, "open");
@@ -286,7 +287,7 @@ static void alarms_table(FILE *out, const struct report *r) {
     cell(out, "td", id, true);
     cell(out, "td", a->severity, false);
     cell(out, "td", a->kind, false);
-    cell(out, "td", a->source[0] ? a->source : a->cls[0] ? a->cls : "system", false);
+    cell(out, "td", a->source[0] ? a->source : a->cls[0] ? cls : "system", false);
     cell(out, "td", raised, false);
     cell(out, "td", cleared, false);
     cell(out, "td", a->text, false);

@@ -91,7 +91,11 @@ static void sim_usage(FILE *out) {
           "  --ready FILE    write \"NAME ADDRESS PORT\" lines once bound\n"
           "  --keyfile FILE  keys for servers with `key ID` (ID TYPE KEY lines)\n"
           "  --check         only parse the scenario and summarise it\n"
-          "Scenario format: docs/scenarios.md.\n");
+          "Scenario format: docs/scenarios.md.\n"
+          "\n"
+          "Exit status: 0 ran to its end, 64 usage, 66 no such scenario file,\n"
+          "71 a socket could not be opened, 73 a --config/--ready file could not be\n"
+          "written, 78 the scenario or key file is wrong.\n");
 }
 
 __attribute__((format(printf, 1, 2)))
@@ -529,6 +533,10 @@ int simulate_main(int argc, char **argv) {
   for (int i = 0; i < SCN_MAX_SERVERS; i++) sim->servers[i].fd = -1;
   int rc = parse_args(argc, argv, &sim->opts);
   char err[600];
+  if (rc < 0 && access(sim->opts.scenario, R_OK) != 0) {
+    fprintf(stderr, "vettime simulate: %s: %s\n", sim->opts.scenario, strerror(errno));
+    rc = EX_NOINPUT;
+  }
   if (rc < 0 && scenario_load(sim->opts.scenario, scn, err, sizeof err) != 0) {
     fprintf(stderr, "vettime simulate: %s\n", err);
     rc = EX_CONFIG;

@@ -10,11 +10,21 @@
  * that later ones (events, alarms, report, check, decode, simulate, db,
  * replay) slot in without touching the dispatcher.
  *
- * Exit status (report and check have their own: cli/report_cmd.h,
- * cli/check.h): 0 success; 1 the daemon answered, but not with what we asked
- * for; 2 the daemon could not be reached; 64 (EX_USAGE) bad usage;
- * 78 (EX_CONFIG) the configuration file could not be used. */
+ * Exit status: one table for vettime and vettimed (README.md "Exit
+ * status", vettime(1)), sysexits(3) style: 0 success; 1 the command ran and
+ * what it reports is not good (dead alert notifications, a test
+ * notification not delivered); 2 report: the period had a critical alarm;
+ * 64 EX_USAGE bad usage; 65 EX_DATAERR an argument names nothing there is
+ * (an unknown id or channel), or a file is not what it should be; 66
+ * EX_NOINPUT a file to read does not exist, or holds no data for the
+ * period; 69 EX_UNAVAILABLE the daemon could not be reached; 70
+ * EX_SOFTWARE an internal error; 71 EX_OSERR a system call failed; 73
+ * EX_CANTCREAT a file could not be created; 74 EX_IOERR reading or writing
+ * the database failed; 76 EX_PROTOCOL the daemon answered, but not with
+ * what we asked for; 78 EX_CONFIG the configuration file could not be used.
+ * `check` is a monitoring plugin: 0-3 only (cli/check.h). */
 #include <curl/curl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
@@ -40,8 +50,8 @@
 #include "monitor/config.h"
 #include "server/server_config.h"
 
-#define EXIT_BAD_REPLY 1
-#define EXIT_UNREACHABLE 2
+#define EXIT_BAD_REPLY EX_PROTOCOL
+#define EXIT_UNREACHABLE EX_UNAVAILABLE
 #define CONNECT_TIMEOUT_MS 2000L
 #define TOTAL_TIMEOUT_MS 5000L
 #define MAX_REPLY (8u << 20) /* bytes; a sources document is ~1 KiB a source */
@@ -57,11 +67,14 @@ struct cli {
 struct command {
   const char *name;
   int (*run)(const struct cli *cli, int argc, char **argv);
-  const char *help;
+  const char *help;   /* one line for the command list */
+  const char *usage;  /* its arguments, for `vettime COMMAND --help`; NULL:
+                         the command prints its own help */
 };
 
 static int cmd_status(const struct cli *cli, int argc, char **argv);
 static int cmd_sources(const struct cli *cli, int argc, char **argv);
+static int cmd_sourcestats(const struct cli *cli, int argc, char **argv);
 static int cmd_vote(const struct cli *cli, int argc, char **argv);
 static int cmd_events(const struct cli *cli, int argc, char **argv);
 static int cmd_alarms(const struct cli *cli, int argc, char **argv);
@@ -74,18 +87,24 @@ static int cmd_check(const struct cli *cli, int argc, char **argv);
 static int cmd_help(const struct cli *cli, int argc, char **argv);
 
 static const struct command commands[] = {
-    {"status", cmd_status, "the daemon: uptime, sources reachable, history, clock steps"},
-    {"sources", cmd_sources, "one line a source: class, stratum, reach, offset, vote, state"},
-    {"vote", cmd_vote, "the last vote: vetted or why not, offset, agreeing sources and classes"},
-    {"events", cmd_events, "recent events, oldest first: time, kind, source, evidence"},
-    {"alarms", cmd_alarms, "active and recently cleared alarms: id, severity, kind, source"},
-    {"simulate", cmd_simulate, "fake stratum-1 NTP servers from a scenario file"},
-    {"replay", cmd_replay, "re-run the vote and detectors over stored samples"},
-    {"alert", cmd_alert, "alert outbox: status | test [CHANNEL] [--wait S] | retry [ID|all]"},
-    {"report", cmd_report, "health report of a period from the history (for cron; --help)"},
-    {"check", cmd_check, "monitoring-plugins check of the daemon (Nagios/Icinga; --help)"},
-    {"decode", cmd_decode, "decode a recorded NMEA, gpsd, DCF77 or Meinberg file offline"},
-    {"help", cmd_help, "this text"},
+    {"status", cmd_status,
+     "vetted or not, open alarms, serving state, then the daemon's figures", "[--json]"},
+    {"sources", cmd_sources,
+     "one line a source: class, stratum, reach, last sample, offset, vote, state", "[--json]"},
+    {"sourcestats", cmd_sourcestats,
+     "per source: samples, frequency against the vetted time, jitter, offset", "[--json]"},
+    {"vote", cmd_vote, "the last vote: vetted or why not, offset, agreeing sources and classes",
+     "[--json]"},
+    {"events", cmd_events, "recent events, newest first: time, kind, source, evidence",
+     "[--reverse] [--json]"},
+    {"alarms", cmd_alarms, "open and recently cleared alarms, newest first", "[--reverse] [--json]"},
+    {"simulate", cmd_simulate, "fake stratum-1 NTP servers from a scenario file", NULL},
+    {"replay", cmd_replay, "re-run the vote and detectors over stored samples", NULL},
+    {"alert", cmd_alert, "alert outbox: status | test [CHANNEL] [--wait S] | retry ID|all", NULL},
+    {"report", cmd_report, "health report of a period from the history (for cron)", NULL},
+    {"check", cmd_check, "monitoring-plugins check of the daemon (Nagios/Icinga)", NULL},
+    {"decode", cmd_decode, "decode a recorded NMEA, gpsd, DCF77 or Meinberg file offline", NULL},
+    {"help", cmd_help, "this text, or a command's: help COMMAND", "[COMMAND]"},
 };
 
 /* ---- usage ------------------------------------------------------------ */
@@ -101,14 +120,35 @@ static void usage(FILE *out) {
           "            (default %s)\n"
           "  -u URL    the daemon's base URL, e.g. http://127.0.0.1:%d\n"
           "  --json    print the daemon's JSON document instead of a table\n"
-          "  -h        this help\n"
+          "  -h, --help     this help (vettime COMMAND --help: the command's)\n"
+          "  -V, --version  the version\n"
           "\n"
           "Commands:\n",
           VT_DEFAULT_CONFIG, VT_DEFAULT_HTTP_PORT);
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].help);
-  fprintf(out, "\nExit status: 0 ok, 1 unexpected answer, 2 daemon not reachable,\n"
-               "64 usage error, 78 configuration error; report and check: see their --help.\n");
+    fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].help);
+  fprintf(out, "\nExit status: 0 ok; 1 the answer is not good (alert); 2 a critical alarm\n"
+               "(report); 64 usage; 65 unknown id or bad data; 66 no such file or no data;\n"
+               "69 vettimed not reachable; 70 internal error; 71 system error; 73 cannot\n"
+               "create a file; 74 database error; 76 unexpected answer from vettimed;\n"
+               "78 configuration error. check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.\n");
+}
+
+/* `vettime COMMAND --help` for the commands without help of their own. */
+static void command_usage(const struct command *c, FILE *out) {
+  fprintf(out, "usage: vettime [-c FILE] [-u URL] %s %s\n\n%c%s.\n", c->name, c->usage,
+          toupper((unsigned char)c->help[0]), c->help + 1);
+  if (strstr(c->usage, "--"))
+    fputc('\n', out);
+  if (strstr(c->usage, "--reverse"))
+    fputs("  -r, --reverse  oldest first\n", out);
+  if (strstr(c->usage, "--json"))
+    fputs("  -j, --json     the daemon's JSON document instead of the text\n", out);
+  if (strstr(c->usage, "--json"))
+    fputs("\nExit status: 0 ok, 64 usage, 69 vettimed not reachable, 76 unexpected answer,\n"
+          "78 configuration error (vettime --help lists them all).\n", out);
+  else
+    fputs("\nExit status: 0 ok, 64 usage (an unknown command).\n", out);
 }
 
 /* Says what is wrong, then the usage, on stderr. */
@@ -226,7 +266,7 @@ static int fetch(const char *base, const char *path, struct reply *r, long *stat
   CURL *c = new_request(url, r, errbuf);
   if (!c) {
     snprintf(why, whylen, "cannot initialise libcurl");
-    return EXIT_BAD_REPLY;
+    return EX_SOFTWARE;
   }
   CURLcode rc = curl_easy_perform(c);
   int exit_code = 0;
@@ -296,15 +336,28 @@ static int get_document(const struct cli *cli, const char *name, json_object **d
 
 /* ---- commands --------------------------------------------------------- */
 
-/* Parses the arguments of a command whose only option is --json. */
-static int parse_json_flag(const struct cli *cli, int argc, char **argv,
-                           bool *json) {
+static const struct command *find_command(const char *name);
+
+/* A bad argument of a daemon command: what is wrong and its usage, on
+ * stderr. */
+static int command_error(const char *name, const char *what, const char *arg) {
+  fprintf(stderr, "vettime %s: %s \"%s\"\n\n", name, what, arg);
+  command_usage(find_command(name), stderr);
+  return EX_USAGE;
+}
+
+/* Parses the arguments of a command whose options are --json and, where
+ * reverse is not NULL, --reverse. */
+static int parse_flags(const struct cli *cli, int argc, char **argv, bool *json, bool *reverse) {
   *json = cli->json;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-j") == 0)
       *json = true;
+    else if (reverse && (strcmp(argv[i], "--reverse") == 0 || strcmp(argv[i], "-r") == 0))
+      *reverse = true;
     else
-      return usage_error("unexpected argument \"%s\"", argv[i]);
+      return command_error(argv[0], argv[i][0] == '-' ? "unknown option" : "unexpected argument",
+                           argv[i]);
   }
   return 0;
 }
@@ -315,39 +368,98 @@ static void print_json(json_object *doc) {
                JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-/* Fetches `name`, then prints it with `table` or as JSON. */
-static int show(const struct cli *cli, int argc, char **argv, const char *name,
-                int (*table)(json_object *, FILE *)) {
+/* Prints doc as JSON, or with its table renderer; an unexpected shape is
+ * the daemon's fault (EX_PROTOCOL). */
+static int render(const char *name, json_object *doc, bool json, int rendered) {
+  if (json) print_json(doc);
+  else if (rendered != 0) {
+    fprintf(stderr, "vettime: the %s document does not have the expected shape\n", name);
+    return EXIT_BAD_REPLY;
+  }
+  return 0;
+}
+
+static double unix_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* The verdict and the alarm count lead: the vote and alarms documents are
+ * fetched too (a daemon that answers the status answers them; without
+ * them their lines say "-"). --json prints the status document alone. */
+static int cmd_status(const struct cli *cli, int argc, char **argv) {
   bool json;
-  int rc = parse_json_flag(cli, argc, argv, &json);
+  int rc = parse_flags(cli, argc, argv, &json, NULL);
   if (rc) return rc;
-  json_object *doc;
-  rc = get_document(cli, name, &doc);
+  json_object *status, *vote = NULL, *alarms = NULL;
+  rc = get_document(cli, "status", &status);
   if (rc) return rc;
   if (json) {
-    print_json(doc);
-  } else if (table(doc, stdout) != 0) {
-    fprintf(stderr, "vettime: the %s document does not have the expected shape\n", name);
-    rc = EXIT_BAD_REPLY;
+    print_json(status);
+    json_object_put(status);
+    return 0;
   }
+  char why[1024];
+  get_document_why(cli, "vote", &vote, why, sizeof why);
+  get_document_why(cli, "alarms", &alarms, why, sizeof why);
+  rc = render("status", status, false, format_status(status, vote, alarms, stdout));
+  json_object_put(status);
+  json_object_put(vote);
+  json_object_put(alarms);
+  return rc;
+}
+
+static int cmd_sources(const struct cli *cli, int argc, char **argv) {
+  bool json;
+  json_object *doc;
+  int rc = parse_flags(cli, argc, argv, &json, NULL);
+  if (rc || (rc = get_document(cli, "sources", &doc))) return rc;
+  rc = render("sources", doc, json, json ? 0 : format_sources_table(doc, unix_now(), stdout));
   json_object_put(doc);
   return rc;
 }
 
-static int cmd_status(const struct cli *cli, int argc, char **argv) {
-  return show(cli, argc, argv, "status", format_status);
-}
-
-static int cmd_sources(const struct cli *cli, int argc, char **argv) {
-  return show(cli, argc, argv, "sources", format_sources_table);
+static int cmd_sourcestats(const struct cli *cli, int argc, char **argv) {
+  bool json;
+  json_object *doc;
+  int rc = parse_flags(cli, argc, argv, &json, NULL);
+  if (rc || (rc = get_document(cli, "sources", &doc))) return rc;
+  rc = render("sources", doc, json, json ? 0 : format_sourcestats(doc, stdout));
+  json_object_put(doc);
+  return rc;
 }
 
 static int cmd_vote(const struct cli *cli, int argc, char **argv) {
-  return show(cli, argc, argv, "vote", format_vote);
+  bool json;
+  json_object *doc;
+  int rc = parse_flags(cli, argc, argv, &json, NULL);
+  if (rc || (rc = get_document(cli, "vote", &doc))) return rc;
+  rc = render("vote", doc, json, json ? 0 : format_vote(doc, stdout));
+  json_object_put(doc);
+  return rc;
 }
 
 static int cmd_events(const struct cli *cli, int argc, char **argv) {
-  return show(cli, argc, argv, "events", format_events);
+  bool json, reverse = false;
+  json_object *doc;
+  int rc = parse_flags(cli, argc, argv, &json, &reverse);
+  if (rc || (rc = get_document(cli, "events", &doc))) return rc;
+  rc = render("events", doc, json, json ? 0 : format_events(doc, reverse, stdout));
+  json_object_put(doc);
+  return rc;
+}
+
+static int cmd_alarms(const struct cli *cli, int argc, char **argv) {
+  bool json, reverse = false;
+  json_object *doc;
+  int rc = parse_flags(cli, argc, argv, &json, &reverse);
+  if (rc || (rc = get_document(cli, "alarms", &doc))) return rc;
+  rc = render("alarms", doc, json, json ? 0 : format_alarms_table(doc, reverse, stdout));
+  json_object_put(doc);
+  /* the alert notifications that could not be delivered, from the database */
+  if (rc == 0 && !json) alert_cli_dead_footer(cli->config_path, stdout);
+  return rc;
 }
 
 /* Fake NTP servers of its own: no daemon needed (cli/simulate.h). */
@@ -359,15 +471,6 @@ static int cmd_simulate(const struct cli *cli, int argc, char **argv) {
 /* Reads the history itself: no daemon needed. */
 static int cmd_replay(const struct cli *cli, int argc, char **argv) {
   return replay_main(cli->config_path, cli->config_given, cli->json, argc, argv);
-}
-
-static int cmd_alarms(const struct cli *cli, int argc, char **argv) {
-  int rc = show(cli, argc, argv, "alarms", format_alarms_table);
-  /* the alert notifications that could not be delivered, from the database */
-  bool json = cli->json;
-  for (int i = 1; i < argc; i++) json |= !strcmp(argv[i], "--json") || !strcmp(argv[i], "-j");
-  if (rc == 0 && !json) alert_cli_dead_footer(cli->config_path, stdout);
-  return rc;
 }
 
 /* Reads and writes the alert outbox of the configured database itself
@@ -397,12 +500,22 @@ static int cmd_check(const struct cli *cli, int argc, char **argv) {
   return check_main(argc, argv, check_fetch, (void *)cli);
 }
 
+/* `help`, or `help COMMAND`: that command's --help. */
 static int cmd_help(const struct cli *cli, int argc, char **argv) {
-  (void)cli;
-  (void)argc;
-  (void)argv;
-  usage(stdout);
-  return 0;
+  if (argc < 2) {
+    usage(stdout);
+    return 0;
+  }
+  if (argc > 2) return command_error("help", "unexpected argument", argv[2]);
+  const struct command *c = find_command(argv[1]);
+  if (!c) return command_error("help", "unknown command", argv[1]);
+  if (c->usage) {
+    command_usage(c, stdout);
+    return 0;
+  }
+  static char help[] = "--help";
+  char *args[] = {argv[1], help, NULL};
+  return c->run(cli, 2, args);
 }
 
 /* ---- main ------------------------------------------------------------- */
@@ -413,6 +526,13 @@ static const struct command *find_command(const char *name) {
   return NULL;
 }
 
+/* -h or --help among a command's arguments. */
+static bool asks_help(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return true;
+  return false;
+}
+
 /* Parses the global options; returns -1 to go on, else an exit status. */
 static int parse_options(int argc, char **argv, struct cli *cli) {
   static const struct option longopts[] = {
@@ -420,16 +540,18 @@ static int parse_options(int argc, char **argv, struct cli *cli) {
       {"url", required_argument, NULL, 'u'},
       {"help", no_argument, NULL, 'h'},
       {"json", no_argument, NULL, 'j'},
+      {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0},
   };
   int opt;
   opterr = 0;
   /* "+": stop at the command, whose own options are its business. */
-  while ((opt = getopt_long(argc, argv, "+c:u:hj", longopts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "+c:u:hjV", longopts, NULL)) != -1) {
     switch (opt) {
     case 'c': cli->config_path = optarg; cli->config_given = true; break;
     case 'u': cli->url = optarg; break;
     case 'h': usage(stdout); return 0;
+    case 'V': puts("vettime " VT_VERSION); return 0;
     case 'j': cli->json = true; break;
     default:
       return usage_error("bad option \"%s\"", argv[optind - 1]);
@@ -445,6 +567,10 @@ int main(int argc, char **argv) {
   if (optind >= argc) return usage_error("%s", "no command given");
   const struct command *cmd = find_command(argv[optind]);
   if (!cmd) return usage_error("unknown command \"%s\"", argv[optind]);
+  if (cmd->usage && asks_help(argc - optind, argv + optind)) {
+    command_usage(cmd, stdout);
+    return 0;
+  }
   if (alert_config_register() || web_config_register() || agentx_config_register() ||
       server_config_register()) {
     fprintf(stderr, "vettime: cannot register the alert, web, agentx and server directives\n");
@@ -452,7 +578,7 @@ int main(int argc, char **argv) {
   }
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     fprintf(stderr, "vettime: cannot initialise libcurl\n");
-    return EXIT_BAD_REPLY;
+    return EX_SOFTWARE;
   }
   rc = cmd->run(&cli, argc - optind, argv + optind);
   curl_global_cleanup();

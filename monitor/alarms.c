@@ -49,7 +49,7 @@ enum alarm_severity alarm_default_severity(enum event_kind k) {
 
 bool alarm_kind_is_pulse(enum event_kind k) {
   switch (k) {
-  case EV_STEP: case EV_KOD: case EV_LOCAL_STEP: case EV_AUTH_FAIL:
+  case EV_STEP: case EV_LOCAL_STEP:
   case EV_DATE_FAR: case EV_STRATUM_CHANGE: case EV_REFID_CHANGE: case EV_DEGRADED:
   case EV_WITNESS:
     return true;

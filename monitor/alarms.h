@@ -35,8 +35,10 @@ const char *alarm_severity_name(enum alarm_severity s);
  * refid-change; warning: the rest. */
 enum alarm_severity alarm_default_severity(enum event_kind k);
 
-/* Pulse kinds raise in their first round: step, kod, local-step, auth-fail,
- * date-far, stratum-change, refid-change. */
+/* Pulse kinds raise in their first round: step, local-step, date-far,
+ * stratum-change, refid-change, degraded, witness (a KoD and failed
+ * authentication are conditions: they hold while the server kisses or its
+ * answers fail). */
 bool alarm_kind_is_pulse(enum event_kind k);
 
 struct alarm_policy {

@@ -473,17 +473,14 @@ static void detect_identity(struct analysis *a, double now, int i, const struct 
 static void detect_counters(struct analysis *a, double now, int i, const struct analysis_source *s) {
   struct src_track *st = &a->src[i];
   char text[200];
-  if (s->kod > st->prev_kod) {
-    snprintf(text, sizeof text, "%llu kiss-o'-death response%s",
-             (unsigned long long)(s->kod - st->prev_kod), s->kod - st->prev_kod == 1 ? "" : "s");
-    add_pulse(a, EV_KOD, i, s->vote.ref_class, now, (double)(s->kod - st->prev_kod), 0, text);
-  }
-  if (s->auth_fail > st->prev_auth) {
-    snprintf(text, sizeof text, "%llu response%s failed authentication",
-             (unsigned long long)(s->auth_fail - st->prev_auth),
-             s->auth_fail - st->prev_auth == 1 ? "" : "s");
-    add_pulse(a, EV_AUTH_FAIL, i, s->vote.ref_class, now, (double)(s->auth_fail - st->prev_auth), 0, text);
-  }
+  if (s->kod > st->prev_kod || s->kiss[0]) /* a condition: events on its edges */
+    add_cond(a, EV_KOD, i, s->vote.ref_class, (double)s->kod, 0,
+             "kiss-o'-death%s%s, %llu since start", s->kiss[0] ? ": state " : "", s->kiss,
+             (unsigned long long)s->kod);
+  if (s->auth_fail > st->prev_auth || s->auth_failing) /* a condition, as the KoD */
+    add_cond(a, EV_AUTH_FAIL, i, s->vote.ref_class, (double)s->auth_fail, 0,
+             "responses fail authentication, %llu since start",
+             (unsigned long long)s->auth_fail);
   if (s->degraded > st->prev_degraded) {
     snprintf(text, sizeof text, "receiver health dropped: %s", s->detail ? s->detail : "");
     add_pulse(a, EV_DEGRADED, i, s->vote.ref_class, now, (double)(s->degraded - st->prev_degraded), 0, text);
@@ -599,6 +596,24 @@ static void run_clock_model(struct analysis *a, double now, double local_step,
              a->cfg.clock.holdover,
              "holdover of %.0f s ran out: the server answers LI=3 (alarm), stratum 16",
              a->cfg.clock.holdover);
+}
+
+/* ---- reports ---- */
+
+void analysis_source_stats(const struct analysis *a, int i, double now,
+                           struct analysis_source_stats *out) {
+  struct srcfilter_estimate e;
+  struct detector_report d;
+  *out = (struct analysis_source_stats){0, NAN, NAN, NAN, NAN};
+  if (i < 0 || i >= a->n) return;
+  if (srcfilter_get(&a->src[i].filt, fmax(now, a->src[i].filt.last_t), &e)) {
+    out->samples = e.n;
+    out->offset = e.offset;
+    out->sd = e.sd;
+    out->jitter = e.jitter;
+  }
+  detector_report(&a->src[i].det, &d);
+  if (d.slope_ok) out->freq_ppm = d.slope_ppm;
 }
 
 /* ---- the round ---- */

@@ -15,7 +15,10 @@
  *   4. the conditions of 2 and 3 into the alarm table (monitor/alarms.h),
  *      which raises and clears with hysteresis.
  * Events are emitted when a condition starts and when it ends, and for
- * every pulse (a step, a KoD, ...). */
+ * every pulse (a step, a stratum change, ...). A kiss-o'-death is a
+ * condition, not a pulse: it holds while the source's probe is in a kiss
+ * state (or new KoDs arrived this round), so a server that answers every
+ * poll with RATE writes one event when it starts and one when it ends. */
 #ifndef VT_ANALYSIS_H
 #define VT_ANALYSIS_H
 
@@ -52,7 +55,11 @@ struct analysis_source {
   uint32_t refid;
   unsigned reach;           /* 8-bit reachability register */
   uint64_t kod;             /* cumulative counts since start */
+  char kiss[24];            /* the probe's state while a kiss-o'-death holds
+                               it ("rate", "denied", "kod-XXXX"), else "" */
   uint64_t auth_fail;
+  bool auth_failing;        /* the probe's state is "auth-fail" (its last
+                               answers failed authentication) */
   uint64_t degraded;        /* receiver health drops, cumulative */
   uint64_t jumps;           /* a receiver's own time jumped against its previous
                                minutes (probes/rx_continuity.h), cumulative */
@@ -97,6 +104,19 @@ int analysis_restore_alarm(struct analysis *a, const struct alarm *alarm, double
  * give it to the new one, which keeps its own configuration. */
 const struct clockmodel *analysis_clock(const struct analysis *a);
 void analysis_restore_clock(struct analysis *a, const struct clockmodel *m);
+
+/* One source's sample statistics at time now, for `vettime sourcestats`:
+ * the samples behind its estimate (srcfilter.h), the estimate and its
+ * standard deviation, its jitter, and its frequency against the vetted
+ * time (the drift detector's slope, detect.h). */
+struct analysis_source_stats {
+  int samples;       /* 0 before the first sample */
+  double offset, sd; /* s; NaN before the first sample */
+  double jitter;     /* s; NaN until measured */
+  double freq_ppm;   /* NaN until the drift window holds enough */
+};
+void analysis_source_stats(const struct analysis *a, int i, double now,
+                           struct analysis_source_stats *out);
 
 /* The alarms raised now (see alarms_active). */
 int analysis_active_alarms(const struct analysis *a, struct alarm *out, int max);

@@ -33,6 +33,27 @@ static int opt_port(struct lp_ctx *c, const char *a, struct source_config *s) {
   long long v;
   if (lp_int(c, "port", a, 1, 65535, &v)) return -1;
   s->port = (int)v;
+  s->port_set = true;
+  return 0;
+}
+
+static int opt_nts(struct lp_ctx *c, const char *a, struct source_config *s) {
+  (void)c, (void)a;
+  s->nts = true;
+  return 0;
+}
+
+static int opt_certset(struct lp_ctx *c, const char *a, struct source_config *s) {
+  long long v;
+  if (lp_int(c, "certset", a, 0, UINT32_MAX, &v)) return -1;
+  s->cert_set = (uint32_t)v;
+  return 0;
+}
+
+static int opt_ntsport(struct lp_ctx *c, const char *a, struct source_config *s) {
+  long long v;
+  if (lp_int(c, "ntsport", a, 1, 65535, &v)) return -1;
+  s->nts_port = (int)v;
   return 0;
 }
 
@@ -168,6 +189,8 @@ static const struct {
     {"trust", false, K_ALL, opt_trust},       {"require", false, K_ALL, opt_require},
     {"prefer", false, K_ALL, opt_prefer},     {"name", true, K_ALL, opt_name},
     {"port", true, K(SOURCE_NTP), opt_port},  {"key", true, K(SOURCE_NTP), opt_key},
+    {"nts", false, K(SOURCE_NTP), opt_nts},   {"ntsport", true, K(SOURCE_NTP), opt_ntsport},
+    {"certset", true, K(SOURCE_NTP), opt_certset},
     {"minpoll", true, K(SOURCE_NTP), opt_minpoll},
     {"maxpoll", true, K(SOURCE_NTP), opt_maxpoll},
     {"iburst", false, K(SOURCE_NTP), opt_iburst},
@@ -267,13 +290,23 @@ static int poll_bounds(struct lp_ctx *c, struct source_config *s) {
 
 static int dir_server(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   if (argc < 2) return lp_fail(c, "server: missing HOST");
-  struct source_config s = {.kind = SOURCE_NTP, .port = 123, .minpoll = POLL_UNSET,
-                            .maxpoll = POLL_UNSET, .line = c->line};
+  struct source_config s = {.kind = SOURCE_NTP, .port = 123, .nts_port = 4460,
+                            .minpoll = POLL_UNSET, .maxpoll = POLL_UNSET, .line = c->line};
   if (lp_copy(c, "server", argv[1], s.host, sizeof s.host) ||
       apply_source_options(c, argv, argc, 2, &s) || poll_bounds(c, &s))
     return -1;
-  if (s.port == 123) snprintf(s.address, sizeof s.address, "%s", s.host);
-  else snprintf(s.address, sizeof s.address, "%s:%d", s.host, s.port);
+  if (s.nts && s.has_key)
+    return lp_fail(c, "server: nts and key exclude each other (NTS brings its own keys)");
+  if (s.nts_port != 4460 && !s.nts)
+    return lp_fail(c, "server: ntsport needs nts");
+  if (s.cert_set != 0 && !s.nts)
+    return lp_fail(c, "server: certset needs nts");
+  /* The address says where the time comes from: the NTP port when it is
+   * not 123, and for NTS the key-establishment port when it is not 4460. */
+  int n = s.port == 123 ? snprintf(s.address, sizeof s.address, "%s", s.host)
+                        : snprintf(s.address, sizeof s.address, "%s:%d", s.host, s.port);
+  if (s.nts && s.nts_port != 4460 && n > 0 && (size_t)n < sizeof s.address)
+    snprintf(s.address + n, sizeof s.address - (size_t)n, "/nts:%d", s.nts_port);
   return add_source(c, cfg, &s);
 }
 
@@ -343,6 +376,22 @@ static int dir_keyfile(struct lp_ctx *c, struct vt_config *cfg, char **argv, int
   if (lp_one_arg(c, argv, argc)) return -1;
   cfg->keyfile_at = here(c);
   return lp_copy(c, "keyfile", argv[1], cfg->keyfile, sizeof cfg->keyfile);
+}
+
+/* ntstrustedcerts [SET] FILE: PEM certificates trusted for NTS-KE
+ * (chrony's spelling), besides the system's trust store, for the servers
+ * whose certset is SET (default 0). Several lines add up. */
+static int dir_ntstrustedcerts(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  if (argc != 2 && argc != 3) return lp_fail(c, "ntstrustedcerts: expected [SET] FILE");
+  if (cfg->n_nts_trust == VT_NTS_TRUST_MAX)
+    return lp_fail(c, "ntstrustedcerts: at most %d lines", VT_NTS_TRUST_MAX);
+  struct nts_trust *t = &cfg->nts_trust[cfg->n_nts_trust];
+  long long set = 0;
+  if (argc == 3 && lp_int(c, "ntstrustedcerts set", argv[1], 0, UINT32_MAX, &set)) return -1;
+  t->set = (uint32_t)set;
+  if (lp_copy(c, "ntstrustedcerts", argv[argc - 1], t->path, sizeof t->path)) return -1;
+  cfg->n_nts_trust++;
+  return 0;
 }
 
 static int dir_database(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
@@ -476,6 +525,7 @@ static const struct {
   directive_fn fn;
 } directives[] = {
     {"server", dir_server},       {"keyfile", dir_keyfile},
+    {"ntstrustedcerts", dir_ntstrustedcerts},
     {"gpsd", dir_gpsd},           {"nmea", dir_nmea},
     {"dcf77", dir_dcf77},         {"shm", dir_shm},
     {"sock", dir_sock},

@@ -34,6 +34,14 @@ const char *source_kind_name(enum source_kind k); /* "ntp","gpsd","nmea","dcf77"
 
 enum dcf77_mode { DCF77_RAW50 = 0, DCF77_RAW75, DCF77_MEINBERG };
 
+/* One `ntstrustedcerts [SET] FILE` line: a PEM file of certificates trusted
+ * for the NTS-KE of the servers whose `certset` is SET (default 0). */
+#define VT_NTS_TRUST_MAX 16
+struct nts_trust {
+  uint32_t set;
+  char path[PATH_MAX];
+};
+
 #define SOURCE_LABEL_MAX 63 /* characters of a `name LABEL` */
 
 struct source_config {
@@ -62,6 +70,12 @@ struct source_config {
                             default 3 */
   bool has_key;
   uint32_t key_id;
+  bool nts;              /* ntp: `nts`, authenticated with NTS (RFC 8915) */
+  int nts_port;          /* ntp: the NTS-KE port, `ntsport`; default 4460 */
+  bool port_set;         /* ntp: `port` given: it overrides the NTP port the
+                            NTS-KE server negotiates */
+  uint32_t cert_set;     /* ntp: `certset`, the ntstrustedcerts set trusted
+                            for its NTS-KE; default 0 */
   bool class_set;        /* `class` given: overrides the inferred class */
   enum ref_class ref_class;
   int minpoll, maxpoll;  /* log2 s; default 6 and 10, 0 ..= 17 */
@@ -85,6 +99,10 @@ struct vt_config {
   int n_sources;
   char keyfile[PATH_MAX];     /* "" when none */
   struct config_where keyfile_at, database_at, http_at, minsources_at, minclasses_at, user_at;
+  struct nts_trust nts_trust[VT_NTS_TRUST_MAX]; /* `ntstrustedcerts [SET]
+                                 FILE` lines: PEM certificates trusted for
+                                 NTS-KE besides the system's */
+  int n_nts_trust;
   char database[PATH_MAX];
   bool http_enabled;
   char http_address[64];      /* an IPv4 or IPv6 literal (checked) */

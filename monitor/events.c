@@ -42,7 +42,7 @@ int event_kind_parse(const char *name, enum event_kind *out) {
 
 bool event_kind_is_pulse(enum event_kind k) {
   switch (k) {
-  case EV_STEP: case EV_LOCAL_STEP: case EV_KOD: case EV_AUTH_FAIL:
+  case EV_STEP: case EV_LOCAL_STEP:
   case EV_STRATUM_CHANGE: case EV_REFID_CHANGE: case EV_DEGRADED: case EV_WITNESS:
     return true;
   default:

@@ -31,8 +31,10 @@ enum event_kind {
   EV_STRATUM_CHANGE, /* e.g. a stratum-1 server fell back to its oscillator */
   EV_REFID_CHANGE,
   EV_LEAP_DISAGREE,  /* sources disagree about a leap second */
-  EV_KOD,            /* a kiss-o'-death was received */
-  EV_AUTH_FAIL,      /* responses failed authentication */
+  EV_KOD,            /* a server answers with kiss-o'-death (a condition:
+                        while its probe is in a kiss state) */
+  EV_AUTH_FAIL,      /* responses fail authentication (a condition: while
+                        the probe's state is auth-fail) */
   EV_DATE_FAR,       /* a source's date is far from the vote (rollover) */
   EV_DEGRADED,       /* a receiver's health dropped (satellites, fix, PPS) */
   EV_WITNESS,        /* the vetted time jumped against the local clock: a

@@ -51,7 +51,8 @@ int hr_each_vote(struct sqlite3 *db, int64_t from_ns, int64_t to_ns, hr_vote_cb 
                  char *err, size_t errlen);
 
 /* The newest vote row: 0 with *v, 1 when there is none, -1 on error. For
- * `vettime check -d` (the state without the daemon's API). */
+ * `vettime check -d` (the state without the daemon's API) and `vettime
+ * alert test --wait` (is a daemon running on this database?). */
 int hr_last_vote(struct sqlite3 *db, struct hr_vote *v, char *err, size_t errlen);
 
 /* The alarms open now (cleared_ns NULL), and how many of them are

@@ -15,6 +15,7 @@
 
 static struct analysis *analysis;
 static struct analysis_source *inputs;
+static struct analysis_source_stats *stats; /* [n_sources], published with the sources */
 static int n_sources;
 static struct history *history;
 static struct clockmodel kept_clock; /* across a reload (round_stop/round_start) */
@@ -77,7 +78,8 @@ int round_start(const struct vt_config *cfg, struct history *h, char *err, size_
   int64_t max_id = history_max_alarm_id(h);
   analysis = analysis_new(n_sources, &ac, (uint64_t)(max_id > 0 ? max_id : 0) + 1);
   inputs = calloc((size_t)n_sources + 1, sizeof *inputs);
-  if (!analysis || !inputs) {
+  stats = calloc((size_t)n_sources + 1, sizeof *stats);
+  if (!analysis || !inputs || !stats) {
     snprintf(err, errlen, "out of memory for the analysis of %d sources", n_sources);
     round_stop();
     return -1;
@@ -102,6 +104,8 @@ void round_stop(void) {
   analysis = NULL;
   free(inputs);
   inputs = NULL;
+  free(stats);
+  stats = NULL;
   n_sources = 0;
   publish_active_alarms();
 }
@@ -151,6 +155,16 @@ static void record_event(const struct vt_event *e) {
            e->source >= 0 ? subject_name(e->source) : "system", e->text);
 }
 
+/* A raised alarm is logged at its severity's level: critical as an error,
+ * warning as a warning, info as info. */
+static enum log_level alarm_log_level(enum alarm_severity s) {
+  switch (s) {
+  case SEV_CRITICAL: return LOG_LVL_ERROR;
+  case SEV_WARNING: return LOG_LVL_WARN;
+  default: return LOG_LVL_INFO;
+  }
+}
+
 static void record_alarm(const struct alarm_transition *t) {
   const struct alarm *a = &t->alarm;
   struct history_alarm ha = {.id = a->id, .source_id = subject_db_id(a->source),
@@ -166,7 +180,7 @@ static void record_alarm(const struct alarm_transition *t) {
 
   char line[400];
   alarm_format_line(t, subject_name(a->source), line, sizeof line);
-  if (t->raised) log_msg(a->severity == SEV_CRITICAL ? LOG_LVL_ERROR : LOG_LVL_WARN, "%s", line);
+  if (t->raised) log_msg(alarm_log_level(a->severity), "%s", line);
   else LOG_INFO("%s", line);
   if (t->raised) return;
   struct alarm_report r = {.alarm = *a};
@@ -215,7 +229,8 @@ void round_run(double local_step) {
   sources_collect(inputs, now);
   const struct analysis_result *last = analysis_round(analysis, now, local_step, inputs);
   record_vote(now_ns, &last->verdict, last->local_freq_ppm);
-  sources_publish(last->per_source);
+  for (int i = 0; i < n_sources; i++) analysis_source_stats(analysis, i, now, &stats[i]);
+  sources_publish(last->per_source, stats);
   publish_clock(&last->clock);
   for (int i = 0; i < last->n_events; i++) record_event(&last->events[i]);
   for (int i = 0; i < last->n_transitions; i++) record_alarm(&last->transitions[i]);

@@ -80,7 +80,8 @@ int sources_start(const struct vt_config *cfg, const struct keyring *keys,
     s->ops = probe_ops_for_kind(s->cfg.kind);
     s->stored_class = s->cfg.class_set ? s->cfg.ref_class : CLASS_UNKNOWN;
     store_source(s, s->stored_class);
-    struct probe_host host = {on_sample, s, keys, cfg->maxdistance};
+    struct probe_host host = {on_sample, s, keys, cfg->maxdistance, cfg->nts_trust,
+                              cfg->n_nts_trust};
     char msg[400];
     s->probe = s->ops ? s->ops->start(&s->cfg, i, &host, msg, sizeof msg) : NULL;
     if (!s->probe) {
@@ -91,7 +92,7 @@ int sources_start(const struct vt_config *cfg, const struct keyring *keys,
     }
     n_sources = i + 1;
   }
-  sources_publish(NULL);
+  sources_publish(NULL, NULL);
   return 0;
 }
 
@@ -100,7 +101,7 @@ void sources_stop(void) {
   free(table);
   table = NULL;
   n_sources = 0;
-  sources_publish(NULL);
+  sources_publish(NULL, NULL);
   free(reports);
   reports = NULL;
 }
@@ -142,7 +143,11 @@ static void collect_one(struct source *s, int i, double now, struct analysis_sou
   out->refid = r.refid;
   out->reach = r.reach;
   out->kod = r.counters[PC_KOD];
+  if (strcmp(r.state, "rate") == 0 || strcmp(r.state, "denied") == 0 ||
+      strncmp(r.state, "kod-", 4) == 0)
+    snprintf(out->kiss, sizeof out->kiss, "%s", r.state);
   out->auth_fail = r.counters[PC_AUTH_FAIL] + r.counters[PC_CRYPTO_NAK];
+  out->auth_failing = strcmp(r.state, "auth-fail") == 0;
   out->degraded = r.counters[PC_DEGRADED];
   out->jumps = r.counters[PC_JUMPS];
   out->last_jump = r.last_jump;
@@ -158,8 +163,17 @@ void sources_collect(struct analysis_source *out, double now) {
 
 /* ---- publishing (report.h) ---- */
 
+static void fill_stats(const struct analysis_source_stats *st, struct source_report *r) {
+  r->have_stats = true;
+  r->stats.samples = st->samples;
+  r->stats.offset = st->offset;
+  r->stats.sd = st->sd;
+  r->stats.jitter = st->jitter;
+  r->stats.freq_ppm = st->freq_ppm;
+}
+
 static void fill_report(int i, const struct vote_source_result *votes,
-                        struct source_report *r) {
+                        const struct analysis_source_stats *stats, struct source_report *r) {
   const struct source *s = &table[i];
   memset(r, 0, sizeof *r);
   r->index = i;
@@ -170,23 +184,37 @@ static void fill_report(int i, const struct vote_source_result *votes,
   r->class_configured = s->cfg.class_set;
   r->ref_class = s->cfg.class_set ? s->cfg.ref_class : r->probe.inferred_class;
   r->noselect = s->cfg.noselect;
+  if (s->cfg.kind == SOURCE_NTP) {
+    if (s->cfg.nts) snprintf(r->auth, sizeof r->auth, "nts");
+    else if (s->cfg.has_key) snprintf(r->auth, sizeof r->auth, "key %u", (unsigned)s->cfg.key_id);
+    else snprintf(r->auth, sizeof r->auth, "none");
+  }
   r->vote_flags = sources_vote_flags(i);
+  if (stats) fill_stats(&stats[i], r);
   r->voted = votes != NULL;
   if (!r->voted) return;
   r->vote_state = votes[i].state;
   snprintf(r->vote_why, sizeof r->vote_why, "%s", votes[i].why);
 }
 
-void sources_publish(const struct vote_source_result *votes) {
+void sources_publish(const struct vote_source_result *votes,
+                     const struct analysis_source_stats *stats) {
   struct status_report st;
   memset(&st, 0, sizeof st);
   snprintf(st.version, sizeof st.version, "%s", VT_VERSION);
   st.uptime = sched_mono_now() - started_mono;
   st.sources = n_sources;
   for (int i = 0; i < n_sources; i++) {
-    fill_report(i, votes, &reports[i]);
+    fill_report(i, votes, stats, &reports[i]);
     if (reports[i].probe.reach) st.reachable++;
     if (reports[i].probe.have_sample) st.with_sample++;
+    if (strcmp(reports[i].auth, "none") == 0) {
+      size_t used = strlen(st.unauthenticated_names), need = strlen(reports[i].name) + 1;
+      if (used + need < sizeof st.unauthenticated_names)
+        snprintf(st.unauthenticated_names + used, sizeof st.unauthenticated_names - used, "%s\n",
+                 reports[i].name);
+      st.unauthenticated++;
+    }
   }
   snprintf(st.database, sizeof st.database, "%s", database_path);
   report_publish_sources(reports, n_sources, &st);

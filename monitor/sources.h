@@ -10,6 +10,7 @@
 #include "monitor/history.h"
 
 struct keyring;
+struct analysis_source_stats; /* monitor/analysis.h */
 
 /* Starts a probe for every source in cfg. keys may be NULL. history must
  * outlive the sources. Returns 0 (the table is published, not yet voted),
@@ -32,7 +33,9 @@ unsigned sources_vote_flags(int i); /* VOTE_F_* */
  * state at real time now (Unix s); marks the samples as seen. */
 void sources_collect(struct analysis_source *out, double now);
 /* Publishes every source's report (report_publish_sources) with its state
- * in the round's vote, votes[sources_count()], or NULL before a round. */
-void sources_publish(const struct vote_source_result *votes);
+ * in the round's vote, votes[sources_count()], and its sample statistics,
+ * stats[sources_count()]; both NULL before a round. */
+void sources_publish(const struct vote_source_result *votes,
+                     const struct analysis_source_stats *stats);
 
 #endif

@@ -17,6 +17,7 @@
  * counters and the loop's clock steps into the reports (report.h). */
 #include <errno.h>
 #include <getopt.h>
+#include <sysexits.h>
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
@@ -75,7 +76,11 @@ static void usage(FILE *out) {
           "  -t       check everything a start would (configuration, key file,\n"
           "           database, ports, devices), then exit\n"
           "  -d       log at debug level (overrides the `log` directive)\n"
-          "  -V       print the version and exit\n",
+          "  -V       print the version and exit\n"
+          "  -h       this help\n"
+          "Exit status: 0 stopped cleanly (or -t: the configuration is good), 64 bad\n"
+          "option, 78 configuration error, 1 start or run failed (README.md \"Exit\n"
+          "status\").\n",
           VT_DEFAULT_CONFIG);
 }
 
@@ -410,7 +415,9 @@ int main(int argc, char **argv) {
   const char *path = VT_DEFAULT_CONFIG;
   bool check_only = false, debug = false;
   int opt;
-  while ((opt = getopt(argc, argv, "c:tdVh")) != -1) {
+  static const struct option longopts[] = {
+      {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
+  while ((opt = getopt_long(argc, argv, "c:tdVh", longopts, NULL)) != -1) {
     switch (opt) {
     case 'c': path = optarg; break;
     case 't': check_only = true; break;
@@ -421,6 +428,7 @@ int main(int argc, char **argv) {
     }
   }
   if (optind != argc) {
+    fprintf(stderr, "vettimed: unexpected argument \"%s\"\n", argv[optind]);
     usage(stderr);
     return EX_USAGE;
   }

@@ -24,7 +24,7 @@ layer_of() {
     # Pure cores: bytes or arrays in, results out; no I/O, no clock reads.
     probes/ntp_wire.[ch] | probes/ntp_auth.[ch] | probes/nmea.[ch] | probes/dcf77.[ch] | \
     probes/meinberg.[ch] | probes/gpsd_json.[ch] | probes/shm_sock.h | probes/refclass.[ch] | \
-    probes/rx_continuity.[ch]) echo core ;;
+    probes/rx_continuity.[ch] | probes/nts_ke.[ch] | probes/nts_ef.[ch]) echo core ;;
     monitor/vote.[ch] | monitor/detect.[ch] | monitor/alarms.[ch] | monitor/events.[ch] | \
     monitor/analysis.[ch] | monitor/srcfilter.[ch] | monitor/clockmodel.[ch] | \
     monitor/rollup.[ch]) echo core ;;

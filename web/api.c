@@ -93,6 +93,16 @@ json_object *api_status_json(const struct status_report *s) {
   add(o, "history_dropped", json_object_new_uint64(s->history_dropped));
   add(o, "clock_steps", json_object_new_int(s->clock_steps));
   add(o, "last_clock_step", api_json_double(s->last_clock_step));
+  /* NTP sources that are neither NTS nor keyed: anyone on the path can
+   * forge their time (`vettime status` warns). */
+  add(o, "unauthenticated_sources", json_object_new_int(s->unauthenticated));
+  json_object *names = json_object_new_array();
+  char buf[sizeof s->unauthenticated_names];
+  snprintf(buf, sizeof buf, "%s", s->unauthenticated_names);
+  char *save = NULL;
+  for (char *n = strtok_r(buf, "\n", &save); n && names; n = strtok_r(NULL, "\n", &save))
+    json_object_array_add(names, json_object_new_string(n));
+  add(o, "unauthenticated", names);
   return o;
 }
 
@@ -157,6 +167,23 @@ static void add_vote_fields(json_object *o, const struct source_report *r) {
   add(o, "prefer", json_object_new_boolean(r->vote_flags & VOTE_F_PREFER));
   /* A receiver's health ("3D fix, used GPS 8 GAL 6, PPS"); null if none. */
   add(o, "detail", r->probe.detail[0] ? text_json(r->probe.detail, sizeof r->probe.detail) : NULL);
+  /* How its answers are authenticated: "nts", "key N", "none"; null for a
+   * receiver. */
+  add(o, "auth", r->auth[0] ? text_json(r->auth, sizeof r->auth) : NULL);
+}
+
+/* The vote's sample statistics of the source (`vettime sourcestats`):
+ * null before the first round. */
+static json_object *stats_json(const struct source_report *r) {
+  if (!r->have_stats) return NULL;
+  json_object *o = json_object_new_object();
+  if (!o) return NULL;
+  add(o, "samples", json_object_new_int(r->stats.samples));
+  add(o, "offset", api_json_double(r->stats.offset));
+  add(o, "sd", api_json_double(r->stats.sd));
+  add(o, "jitter", api_json_double(r->stats.jitter));
+  add(o, "freq_ppm", api_json_double(r->stats.freq_ppm));
+  return o;
 }
 
 static json_object *source_json(const void *item) {
@@ -185,6 +212,7 @@ static json_object *source_json(const void *item) {
   add_sample_fields(o, p);
   add(o, "counters", counters_json(p->counters));
   add_vote_fields(o, r);
+  add(o, "stats", stats_json(r));
   return o;
 }
 

@@ -27,6 +27,7 @@
 
 #include "lib/log.h"
 #include "lib/sched.h"
+#include "lib/timeutil.h"
 #include "monitor/history_read.h"
 #include "monitor/report.h"
 #include "web/access.h"
@@ -142,6 +143,12 @@ static json_object *sources_doc(void) {
     if (n <= cap) {
       json_object *doc = api_sources_json(r, n < 0 ? 0 : n);
       free(r);
+      struct status_report *st = calloc(1, sizeof *st);
+      if (doc && st) {
+        report_status(st);
+        json_object_object_add(doc, "now", api_json_double(timespec_seconds(st->now)));
+      }
+      free(st);
       return doc;
     }
     free(r);

@@ -236,7 +236,7 @@ print(ok, "of 40"); sys.exit(0 if ok == 40 else 1)
 PY
 check "status: serving, stratum 2, a bound" sq "s['enabled'] and s['sockets'] == 4 + $have_ns and s['stratum'] == 2 and 0 < s['error'] < 0.01"
 "$VETTIME" -c "$T/vettime.conf" status > "$T/status.txt"
-check "vettime status shows the server" grep -q "^NTP server: *serving, stratum 2" "$T/status.txt"
+check "vettime status shows the server" grep -q "^Serving: *serving, stratum 2" "$T/status.txt"
 
 # NTPsec ntpd as a client, in its namespace, in the background meanwhile.
 if [[ $have_ns -eq 1 && $have_ntpsec -eq 1 ]]; then
@@ -405,7 +405,7 @@ check "a chronyd client selects vettimed" wait_for 20 grep -q "Selected source 1
 kill "$SIM"
 check "vote lost: holdover" wait_for 30 sq "s['state'] == 'holdover' and s['holdover_since'] is not None"
 "$VETTIME" -c "$T/vettime.conf" status > "$T/status-hold.txt"
-check "vettime status: holdover since" grep -q "^NTP server: *holdover since 20" "$T/status-hold.txt"
+check "vettime status: holdover since" grep -q "^Serving: *holdover since 20" "$T/status-hold.txt"
 q hold1 "d['answered'] and d['li'] == 0 and d['stratum'] == 2" "$P" --src 127.0.0.80
 sleep 2
 q hold2 "d['answered'] and d['li'] == 0" "$P" --src 127.0.0.80

@@ -14,7 +14,9 @@
 # availability and median offset, the vetted rounds, the alarms), --json
 # parses and has those numbers, --html is self-contained and has its SVG
 # charts, exit 2 for the period with the critical alarm, 0 for the quiet
-# period before the fault, 3 for a bad period and a missing database.
+# period before the fault, and the exit table's codes (README.md "Exit
+# status") for a bad period (64), a missing database (66) and a file that
+# is not a history (65).
 . "$(dirname "$0")/lib.sh"
 
 cat > "$T/fault.scn" <<'SCN'
@@ -216,17 +218,17 @@ check "report --html: every chart has its line, even over a short period" \
   test "$(grep -c '<polyline' "$T/report.html")" -ge 4
 
 "$VETTIME" report -d "$DB" --from "$END" --to "$START" > /dev/null 2> "$T/bad.err"
-check "report: exit 3 for an empty period" test $? -eq 3
+check "report: exit 64 (EX_USAGE) for an empty period" test $? -eq 64
 check "report: ... with the reason" grep -q 'the period is empty' "$T/bad.err"
 "$VETTIME" report -d "$DB" --since 24x > /dev/null 2> "$T/bad2.err"
-check "report: exit 3 for a bad --since" test $? -eq 3
+check "report: exit 64 (EX_USAGE) for a bad --since" test $? -eq 64
 check "report: ... with the reason" grep -qF 'bad --since "24x"' "$T/bad2.err"
 "$VETTIME" report -d "$T/nothing.db" > /dev/null 2> "$T/nodb.err"
-check "report: exit 3 without a database" test $? -eq 3
+check "report: exit 66 (EX_NOINPUT) without a database" test $? -eq 66
 check "report: ... with the reason" grep -q "no history at $T/nothing.db" "$T/nodb.err"
 echo "not sqlite" > "$T/junk.db"
 "$VETTIME" report -d "$T/junk.db" > /dev/null 2> "$T/junk.err"
-check "report: exit 3 for a file that is not a history" test $? -eq 3
+check "report: exit 65 (EX_DATAERR) for a file that is not a history" test $? -eq 65
 cat "$T/junk.err"
 
 summary

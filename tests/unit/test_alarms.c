@@ -52,7 +52,9 @@ static void test_defaults_and_names(void) {
   CHECK_INT(alarm_default_severity(EV_CLASS_LOST), SEV_WARNING);
   int pulses = 0;
   for (int k = 0; k < EV_COUNT; k++) pulses += alarm_kind_is_pulse((enum event_kind)k);
-  CHECK_INT(pulses, 9); /* step kod local-step auth-fail date-far stratum refid degraded witness */
+  CHECK_INT(pulses, 7); /* step local-step date-far stratum refid degraded witness */
+  CHECK(!alarm_kind_is_pulse(EV_KOD)); /* a condition while the server kisses */
+  CHECK(!alarm_kind_is_pulse(EV_AUTH_FAIL)); /* ... or its answers fail */
   CHECK_INT(alarm_default_severity(EV_WITNESS), SEV_CRITICAL);
   CHECK(alarm_kind_is_pulse(EV_DATE_FAR));
   CHECK(!alarm_kind_is_pulse(EV_FALSETICKER));

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "monitor/analysis.h"
+#include "monitor/srcfilter.h"
 #include "unit.h"
 
 #define N 3
@@ -124,36 +125,43 @@ static void test_quorum_warmup(void) {
 }
 
 /* A class that agreed and stops agreeing is lost; a source that stops
- * answering is unreachable; a stratum change and a KoD are pulses. */
+ * answering is unreachable; a stratum change is a pulse. A KoD is a
+ * condition: a server that kisses on every poll (rounds 20-29: a new KoD
+ * each round, the probe in state "rate") writes one event when it starts
+ * and one when it ends (round 30: answering again), not one a poll. */
 static void test_class_reach_pulses(void) {
   struct analysis *a = fresh();
   double t = 0;
-  int class_lost = 0, unreachable = 0, stratum = 0, kod = 0;
-  for (int r = 0; r < 30; r++, t += 1) {
+  int class_lost = 0, unreachable = 0, stratum = 0, kod = 0, kod_ended = 0;
+  for (int r = 0; r < 34; r++, t += 1) {
     healthy(t);
     if (r >= 10) {
       src[1].vote.reachable = false;
       src[1].reach = 0;
       src[1].new_sample = false;
     }
-    if (r >= 20) {
-      src[0].stratum = src[0].vote.stratum = 2;
-      src[0].kod = 1;
-    }
+    if (r >= 20) src[0].stratum = src[0].vote.stratum = 2;
+    src[0].kod = r < 20 ? 0 : r < 30 ? (uint64_t)(r - 19) : 10;
+    snprintf(src[0].kiss, sizeof src[0].kiss, "%s", r >= 20 && r < 30 ? "rate" : "");
     const struct analysis_result *res = analysis_round(a, t, 0, src);
     for (int i = 0; i < res->n_events; i++) {
       const struct vt_event *e = &res->events[i];
-      if (e->ended) continue;
+      if (e->ended) {
+        kod_ended += e->kind == EV_KOD && e->source == 0 && r == 30;
+        continue;
+      }
       class_lost += e->kind == EV_CLASS_LOST && e->ref_class == CLASS_GAL;
       unreachable += e->kind == EV_UNREACHABLE && e->source == 1;
       stratum += e->kind == EV_STRATUM_CHANGE && e->source == 0;
-      kod += e->kind == EV_KOD && e->source == 0;
+      kod += e->kind == EV_KOD && e->source == 0 && r == 20;
+      kod += (e->kind == EV_KOD) * 100 * (r != 20); /* never again */
     }
   }
   CHECK_INT(class_lost, 1);
   CHECK_INT(unreachable, 1);
   CHECK_INT(stratum, 1);
   CHECK_INT(kod, 1);
+  CHECK_INT(kod_ended, 1);
   analysis_free(a);
 }
 
@@ -212,6 +220,58 @@ static void test_local_step(void) {
   analysis_free(a);
 }
 
+/* Failed authentication, like a KoD, is a condition: a server whose every
+ * answer fails (rounds 5-14) writes one event when it starts and one when
+ * it ends, not one a round; a single failure between good answers writes
+ * a start and an end too. */
+static void test_auth_fail_edges(void) {
+  struct analysis *a = fresh();
+  int started = 0, ended = 0;
+  for (int r = 0; r < 30; r++) {
+    healthy(r);
+    src[2].auth_fail = r < 5 ? 0 : r < 15 ? (uint64_t)(r - 4) : r < 20 ? 10 : 11;
+    src[2].auth_failing = r >= 5 && r < 15;
+    const struct analysis_result *res = analysis_round(a, r, 0, src);
+    int s = count_events(res, EV_AUTH_FAIL, 2, false), e = count_events(res, EV_AUTH_FAIL, 2, true);
+    started += s;
+    ended += e;
+    if (r == 5 || r == 20) CHECK_INT(s, 1);
+    if (r == 15 || r == 21) CHECK_INT(e, 1);
+  }
+  CHECK_INT(started, 2);
+  CHECK_INT(ended, 2);
+  analysis_free(a);
+}
+
+/* The statistics `vettime sourcestats` shows: before any sample nothing
+ * (samples 0, NaN); then the samples behind the estimate (at most
+ * SRCFILTER_WINDOW), the estimate near the source's offset, and the
+ * frequency of a source that walks 0.2 ppm against the others, once the
+ * drift window holds enough. */
+static void test_source_stats(void) {
+  struct analysis *a = fresh();
+  struct analysis_source_stats st;
+  analysis_source_stats(a, 0, 0, &st);
+  CHECK_INT(st.samples, 0);
+  CHECK(isnan(st.offset) && isnan(st.jitter) && isnan(st.freq_ppm));
+  analysis_source_stats(a, N, 0, &st); /* no such source */
+  CHECK_INT(st.samples, 0);
+  double t = 1000;
+  for (int r = 0; r < 300; r++, t += 8) { /* 8 s polls: the window holds 900 s */
+    healthy(t);
+    src[2].vote.offset = src[2].sample_offset = 1e-5 + 2e-7 * (t - 1000);
+    analysis_round(a, t, 0, src);
+  }
+  analysis_source_stats(a, 0, t, &st);
+  CHECK(st.samples >= 2 && st.samples <= SRCFILTER_WINDOW);
+  CHECK_NEAR(st.offset, -1e-5, 5e-6);
+  CHECK(st.jitter > 0 && st.jitter < 1e-5);
+  CHECK_NEAR(st.freq_ppm, 0, 0.5);
+  analysis_source_stats(a, 2, t, &st);
+  CHECK_NEAR(st.freq_ppm, 0.2, 0.05);
+  analysis_free(a);
+}
+
 /* The demo's slow walk: GAL, sampled every 4 s, walks away at 10 us/s while
  * GPS and DCF (sampled every round) hold the truth. Between its samples
  * GAL's error bound grows with age, so while it crosses the edge of the
@@ -251,6 +311,8 @@ static void test_walk_crossing_no_flap(void) {
 
 int main(void) {
   unit_init();
+  RUN(test_source_stats);
+  RUN(test_auth_fail_edges);
   RUN(test_falseticker_lifecycle);
   RUN(test_noisy_sample_confirmed);
   RUN(test_walk_crossing_no_flap);

@@ -62,7 +62,8 @@ static void test_status_fields(void) {
   static const char *const keys[] = {
       "version", "now", "uptime", "sources", "reachable", "with_sample",
       "database", "samples_written", "history_errors", "history_buffered",
-      "history_dropped", "clock_steps", "last_clock_step"};
+      "history_dropped", "clock_steps", "last_clock_step",
+      "unauthenticated_sources", "unauthenticated"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     CHECK(has_key(o, keys[i]));
   CHECK_INT(json_object_object_length(o), sizeof keys / sizeof keys[0]);
@@ -80,6 +81,21 @@ static void test_status_fields(void) {
   CHECK_INT(json_object_get_int(get(o, "history_dropped")), 3);
   CHECK_INT(json_object_get_int(get(o, "clock_steps")), 1);
   CHECK_STR(member_text(o, "last_clock_step"), "-0.5");
+  CHECK_INT(json_object_get_int(get(o, "unauthenticated_sources")), 0);
+  CHECK_INT(json_object_array_length(get(o, "unauthenticated")), 0);
+  json_object_put(o);
+}
+
+static void test_status_unauthenticated(void) {
+  struct status_report s = sample_status();
+  s.unauthenticated = 2;
+  snprintf(s.unauthenticated_names, sizeof s.unauthenticated_names, "a.example\n127.0.0.1:123\n");
+  json_object *o = api_status_json(&s);
+  CHECK_INT(json_object_get_int(get(o, "unauthenticated_sources")), 2);
+  json_object *names = get(o, "unauthenticated");
+  CHECK_INT(json_object_array_length(names), 2);
+  CHECK_STR(json_object_get_string(json_object_array_get_idx(names, 0)), "a.example");
+  CHECK_STR(json_object_get_string(json_object_array_get_idx(names, 1)), "127.0.0.1:123");
   json_object_put(o);
 }
 
@@ -179,7 +195,7 @@ static void test_sources_fields(void) {
       "state", "stratum", "refid", "reach", "poll", "have_sample", "offset",
       "error_bound", "delay", "dispersion", "root_delay", "root_dispersion",
       "leap", "filtered_offset", "filtered_error", "jitter", "last_rx",
-      "counters", "vote_state", "vote_why", "trust", "require", "prefer", "detail"};
+      "counters", "vote_state", "vote_why", "trust", "require", "prefer", "detail", "stats", "auth"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     CHECK(has_key(s, keys[i]));
   CHECK_INT(json_object_object_length(s), sizeof keys / sizeof keys[0]);
@@ -197,12 +213,44 @@ static void test_sources_fields(void) {
   CHECK_STR(member_text(s, "reach"), "255");
   CHECK_STR(member_text(s, "poll"), "6");
   CHECK_STR(member_text(s, "have_sample"), "true");
+  CHECK(json_object_is_type(get(s, "stats"), json_type_null)); /* no round yet */
   json_object_put(doc);
-  /* a `name LABEL`: the label is the name, the address beside it */
+}
+
+/* `vettime sourcestats` reads the vote's statistics of each source: null
+ * before the first round, then samples, offset, sd, jitter and freq_ppm,
+ * with null for what is not measured yet. */
+static void test_sources_stats(void) {
+  struct source_report r = gps_source();
+  r.have_stats = true;
+  r.stats.samples = 8;
+  r.stats.offset = -1.5e-6;
+  r.stats.sd = 2e-7;
+  r.stats.jitter = 3.25e-6;
+  r.stats.freq_ppm = NAN;
+  json_object *doc = api_sources_json(&r, 1);
+  json_object *st = get(first_source(doc), "stats");
+  CHECK(json_object_is_type(st, json_type_object));
+  CHECK_INT(json_object_object_length(st), 5);
+  CHECK_STR(member_text(st, "samples"), "8");
+  CHECK_STR(member_text(st, "offset"), "-1.5e-06");
+  CHECK_STR(member_text(st, "sd"), "2e-07");
+  CHECK_STR(member_text(st, "jitter"), "3.25e-06");
+  CHECK(json_object_is_type(get(st, "freq_ppm"), json_type_null));
+  json_object_put(doc);
+  r.stats.freq_ppm = 0.0125;
+  doc = api_sources_json(&r, 1);
+  CHECK_STR(member_text(get(first_source(doc), "stats"), "freq_ppm"), "0.0125");
+  json_object_put(doc);
+}
+
+/* A `name LABEL`: the label is the name, the address beside it. */
+static void test_sources_label(void) {
+  struct source_report r = gps_source();
   snprintf(r.name, sizeof r.name, "gps-roof");
   snprintf(r.address, sizeof r.address, "127.0.0.1:11123");
-  doc = api_sources_json(&r, 1);
-  s = first_source(doc);
+  json_object *doc = api_sources_json(&r, 1);
+  json_object *s = first_source(doc);
   CHECK_STR(json_object_get_string(get(s, "name")), "gps-roof");
   CHECK_STR(json_object_get_string(get(s, "address")), "127.0.0.1:11123");
   json_object_put(doc);
@@ -917,10 +965,13 @@ int main(void) {
   unit_init();
   RUN(test_status_fields);
   RUN(test_status_reparses);
+  RUN(test_status_unauthenticated);
   RUN(test_double_precision);
   RUN(test_double_not_finite_is_null);
   RUN(test_sources_fields);
+  RUN(test_sources_stats);
   RUN(test_sources_sample_values);
+  RUN(test_sources_label);
   RUN(test_sources_counters);
   RUN(test_sources_without_sample);
   RUN(test_sources_vote_fields);

@@ -195,6 +195,13 @@ static const struct {
     {"nmea /dev/ttyS0 settle\n", "t.conf:1: nmea: option settle needs a value"},
     {"shm 1 settle 3\n", "t.conf:1: shm: option settle does not apply to shm sources"},
     {"server a settle 3\n", "t.conf:1: server: option settle does not apply to server sources"},
+    {"server a nts key 1\n", "t.conf:1: server: nts and key exclude each other (NTS brings its own keys)"},
+    {"server a ntsport 4461\n", "t.conf:1: server: ntsport needs nts"},
+    {"server a nts ntsport 0\n", "t.conf:1: ntsport: 0 is out of range (1 to 65535)"},
+    {"nmea /dev/ttyS0 nts\n", "t.conf:1: nmea: option nts does not apply to nmea sources"},
+    {"ntstrustedcerts\n", "t.conf:1: ntstrustedcerts: expected [SET] FILE"},
+    {"ntstrustedcerts x /a.pem\n", "t.conf:1: ntstrustedcerts set: \"x\" is not a whole number"},
+    {"server a certset 1\n", "t.conf:1: server: certset needs nts"},
 };
 
 static void test_errors(void) {
@@ -203,6 +210,43 @@ static void test_errors(void) {
     CHECK_STR(err, bad[i].message);
     CHECK(cfg.sources == NULL); /* nothing half-configured is left behind */
   }
+}
+
+/* NTS: the options, the names they give, and the trusted certificates. */
+static void test_nts(void) {
+  CHECK_INT(parse("ntstrustedcerts /etc/vettime/ca.pem\n"
+                  "server time.example nts\n"
+                  "server 127.0.0.1 nts ntsport 4461\n"
+                  "server 127.0.0.1 nts ntsport 4461 port 11123\n"
+                  "server 127.0.0.1 port 11123\n"),
+            0);
+  CHECK_INT(cfg.n_nts_trust, 1);
+  CHECK_STR(cfg.nts_trust[0].path, "/etc/vettime/ca.pem");
+  CHECK_INT(cfg.nts_trust[0].set, 0);
+  CHECK_INT(cfg.n_sources, 4);
+  const struct source_config *s = cfg.sources;
+  CHECK_STR(s[0].name, "time.example");
+  CHECK(s[0].nts && !s[0].port_set);
+  CHECK_INT(s[0].nts_port, 4460);
+  CHECK_INT(s[0].port, 123);
+  CHECK_STR(s[1].name, "127.0.0.1/nts:4461");
+  CHECK_INT(s[1].nts_port, 4461);
+  CHECK_STR(s[2].name, "127.0.0.1:11123/nts:4461");
+  CHECK(s[2].port_set);
+  CHECK_STR(s[3].name, "127.0.0.1:11123");
+  CHECK(!s[3].nts);
+  config_free(&cfg);
+  CHECK_INT(parse("server a\n"), 0);
+  CHECK_INT(cfg.n_nts_trust, 0);
+  config_free(&cfg);
+  /* Certificate sets: several lines, a server naming its set. */
+  CHECK_INT(parse("ntstrustedcerts /a.pem\nntstrustedcerts 2 /b.pem\nntstrustedcerts 2 /c.pem\n"
+                  "server x nts certset 2\n"), 0);
+  CHECK_INT(cfg.n_nts_trust, 3);
+  CHECK_INT(cfg.nts_trust[1].set, 2);
+  CHECK_STR(cfg.nts_trust[2].path, "/c.pem");
+  CHECK_INT(cfg.sources[0].cert_set, 2);
+  config_free(&cfg);
 }
 
 static void test_load_missing_file(void) {
@@ -400,6 +444,7 @@ int main(void) {
   RUN(test_http_off);
   RUN(test_vote_directives);
   RUN(test_errors);
+  RUN(test_nts);
   RUN(test_load_missing_file);
   RUN(test_labels);
   RUN(test_include);

@@ -383,6 +383,9 @@ static void test_text(void) {
   CHECK(strstr(t, "  DCF          1   24.53 %      1m 00s\n") != NULL);
   CHECK(strstr(t, "Alarms: 3 in the period (raised 2, cleared 2, open at the end 1; critical 1, warning 2, info 0)\n") != NULL);
   CHECK(strstr(t, "   3  critical  falseticker  c       1970-01-01T00:17:00Z  open") != NULL);
+  /* newest raised first: 4, 3, 2 */
+  const char *a4 = strstr(t, "\n   4  "), *a3 = strstr(t, "\n   3  "), *a2 = strstr(t, "\n   2  ");
+  CHECK(a4 && a3 && a2 && a4 < a3 && a3 < a2);
   /* no line ends in a blank (mail clients show them as noise) */
   CHECK(strstr(t, " \n") == NULL);
   if (getenv("SHOW")) fputs(t, stderr);
@@ -469,7 +472,7 @@ static void test_html_clips_a_start(void) {
 }
 
 /* A flapping source: the mail lists the critical alarms and the newest,
- * at most REPORT_ALARMS_SHOWN, in time order; JSON all. */
+ * at most REPORT_ALARMS_SHOWN, newest first; JSON all. */
 static void test_many_alarms(void) {
   struct report r;
   report_init(&r, S(0), S(10000), S(10000));
@@ -480,9 +483,9 @@ static void test_many_alarms(void) {
   report_finish(&r);
   size_t idx[REPORT_ALARMS_SHOWN];
   CHECK_INT(report_alarms_shown(&r, idx), REPORT_ALARMS_SHOWN);
-  CHECK_INT(r.alarms[idx[0]].a.id, 8); /* the critical one, first in time */
-  CHECK_INT(r.alarms[idx[1]].a.id, 500 - (REPORT_ALARMS_SHOWN - 1) + 1);
-  CHECK_INT(r.alarms[idx[REPORT_ALARMS_SHOWN - 1]].a.id, 500);
+  CHECK_INT(r.alarms[idx[0]].a.id, 500); /* the newest first */
+  CHECK_INT(r.alarms[idx[REPORT_ALARMS_SHOWN - 2]].a.id, 500 - (REPORT_ALARMS_SHOWN - 1) + 1);
+  CHECK_INT(r.alarms[idx[REPORT_ALARMS_SHOWN - 1]].a.id, 8); /* the critical one, the oldest */
   char *t = render_text(&r);
   CHECK(strstr(t, "  (400 more not shown: the critical ones and the newest are; --json lists all)\n") != NULL);
   free(t);

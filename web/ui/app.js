@@ -81,6 +81,10 @@
     return Math.round(s / 86400) + ' d ago';
   }
 
+  /* The reach register as `vettime sources` prints it: octal with C's
+   * leading zero (255 -> "0377"), so it cannot be read as decimal. */
+  function reachText(r) { return r ? '0' + r.toString(8) : '0'; }
+
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -188,7 +192,7 @@
     tr.append(name, cls, st, vt,
       el('td', 'num', fmtSec(vsVetted(s))),
       el('td', 'num', s.error_bound === null ? '–' : fmtSec(s.error_bound, false)),
-      el('td', 'num', (s.reach || 0).toString(8)),
+      el('td', 'num', reachText(s.reach)),
       el('td', 'num', s.stratum === null ? '–' : s.stratum),
       el('td', 'num', fmtAgo(s.last_rx)));
     return tr;
@@ -235,6 +239,10 @@
 
   /* ---- alarms and events --------------------------------------------------------- */
 
+  /* The subject without a source, as the daemon's log and `vettime alarms`
+   * name it: "class DCF" for a class, else "system". */
+  function subjectOf(x) { return x.class ? 'class ' + x.class : 'system'; }
+
   function alarmItem(a) {
     const li = el('li', a.severity + (a.active ? ' active' : ' cleared'));
     li.dataset.id = a.id;
@@ -242,7 +250,7 @@
     li.dataset.severity = a.severity;
     li.dataset.active = String(a.active);
     li.dataset.source = a.source || '';
-    const subject = a.source ? a.source + (a.class ? ' (' + a.class + ')' : '') : (a.class || 'system');
+    const subject = a.source ? a.source + (a.class ? ' (' + a.class + ')' : '') : subjectOf(a);
     li.append(el('span', 'sev', a.severity), el('strong', null, a.kind + ' '), subject);
     if (a.text) li.append(el('span', 'text', a.text));
     const when = a.active
@@ -266,7 +274,7 @@
       const li = el('li');
       li.dataset.kind = e.kind;
       li.append(el('span', 'kind', e.kind + (e.ended ? ' ended' : '') + ' '),
-        e.source || e.class || 'system',
+        e.source || subjectOf(e),
         el('span', 'when', fmtUtc(e.time, true) + ' UTC' + (e.text ? ' · ' + e.text : '')));
       return li;
     });
