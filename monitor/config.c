@@ -390,6 +390,8 @@ static int dir_ntstrustedcerts(struct lp_ctx *c, struct vt_config *cfg, char **a
   if (argc == 3 && lp_int(c, "ntstrustedcerts set", argv[1], 0, UINT32_MAX, &set)) return -1;
   t->set = (uint32_t)set;
   if (lp_copy(c, "ntstrustedcerts", argv[argc - 1], t->path, sizeof t->path)) return -1;
+  t->file = c->file_id;
+  t->line = c->line;
   cfg->n_nts_trust++;
   return 0;
 }

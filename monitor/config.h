@@ -40,6 +40,7 @@ enum dcf77_mode { DCF77_RAW50 = 0, DCF77_RAW75, DCF77_MEINBERG };
 struct nts_trust {
   uint32_t set;
   char path[PATH_MAX];
+  int file, line;        /* where the line is (config_file_name()) */
 };
 
 #define SOURCE_LABEL_MAX 63 /* characters of a `name LABEL` */

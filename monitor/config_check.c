@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/bindcheck.h"
+#include "probes/nts_client.h"
 
 /* "WHERE: message" into err, where WHERE is at's FILE:LINE. Returns -1. */
 __attribute__((format(printf, 5, 6))) static int fail_at(const struct vt_config *cfg,
@@ -125,7 +126,23 @@ static void voters(const struct vt_config *cfg, int *sources, int *classes) {
   }
 }
 
+/* Every `certset N` (N > 0) of an NTS server has its ntstrustedcerts. */
+static int cert_sets(const struct vt_config *cfg, char *err, size_t errlen) {
+  for (int i = 0; i < cfg->n_sources; i++) {
+    const struct source_config *s = &cfg->sources[i];
+    if (!s->nts || s->cert_set == 0) continue;
+    bool found = false;
+    for (int k = 0; k < cfg->n_nts_trust && !found; k++) found = cfg->nts_trust[k].set == s->cert_set;
+    if (!found)
+      return fail_at(cfg, source_at(s), err, errlen,
+                     "server %s: certset %u has no ntstrustedcerts line", s->name,
+                     (unsigned)s->cert_set);
+  }
+  return 0;
+}
+
 int config_check_policy(const struct vt_config *cfg, char *err, size_t errlen) {
+  if (cert_sets(cfg, err, errlen)) return -1;
   if (cfg->n_sources == 0)
     return fail_at(cfg, (struct config_where){0, 0}, err, errlen,
                    "no sources: the configuration names no server, gpsd, nmea, dcf77, shm or "
@@ -340,6 +357,21 @@ static int check_user(const struct vt_config *cfg, char *err, size_t errlen) {
                  cfg->user);
 }
 
+/* Each ntstrustedcerts file loads as the NTS client will load it (the
+ * PEM certificates read, then let go). */
+static int check_nts_trust(const struct vt_config *cfg, char *err, size_t errlen) {
+  for (int i = 0; i < cfg->n_nts_trust; i++) {
+    const struct nts_trust *t = &cfg->nts_trust[i];
+    const char *file = t->path;
+    char why[400];
+    struct nts_tls *tls = nts_tls_new(&file, 1, why, sizeof why);
+    if (!tls)
+      return fail_at(cfg, (struct config_where){t->file, t->line}, err, errlen, "%s", why);
+    nts_tls_free(tls);
+  }
+  return 0;
+}
+
 static int check_families(const struct vt_config *cfg, char *err, size_t errlen) {
   for (int i = 0; i < config_family_count(); i++) {
     const struct config_family *f = config_family_at(i);
@@ -355,7 +387,8 @@ int config_check_system(const struct vt_config *cfg, bool check_only, char *note
   /* What the files name first, the ports (which another process may
    * hold for a while) last. */
   if (check_database(cfg, err, errlen) || check_sources(cfg, err, errlen) ||
-      check_user(cfg, err, errlen) || check_families(cfg, err, errlen) ||
+      check_user(cfg, err, errlen) || check_nts_trust(cfg, err, errlen) ||
+      check_families(cfg, err, errlen) ||
       check_http(cfg, check_only, note, notelen, err, errlen))
     return -1;
   return 0;

@@ -181,6 +181,19 @@ conf cafile "$(DB cafile)" "server 127.0.0.1" "$HTTP_OFF" \
   "alert mail smtp://127.0.0.1:25 from a@example.net to b@example.net cafile $T/no-ca.pem name relay"
 refused cafile "$T/cafile.conf:4: alert mail relay: cafile $T/no-ca.pem: No such file or directory"
 
+# ---- NTS trust ----
+conf certset "$(DB certset)" "$HTTP_OFF" "server 127.0.0.1 nts certset 3"
+refused certset "$T/certset.conf:3: server 127.0.0.1: certset 3 has no ntstrustedcerts line"
+conf ntstrust "$(DB ntstrust)" "$HTTP_OFF" "ntstrustedcerts 3 $T/none.pem" "server 127.0.0.1 nts certset 3"
+for how in -t start; do
+  if [[ $how == -t ]]; then timeout 10 "$VETTIMED" -t -c "$T/ntstrust.conf" > "$T/ntstrust.out" 2>&1
+  else timeout 10 "$VETTIMED" -c "$T/ntstrust.conf" > "$T/ntstrust.out" 2>&1; fi
+  check "ntstrustedcerts missing ($how): exit status 78" test $? -eq 78
+  check "ntstrustedcerts missing ($how): at its line, naming the file" \
+    grep -q "^vettimed: $T/ntstrust.conf:3: cannot load ntstrustedcerts $T/none.pem: " "$T/ntstrust.out"
+  check "ntstrustedcerts missing ($how): no database file" test ! -e "$T/ntstrust.db"
+done
+
 # ---- include and confdir ----
 mkdir -p "$T/inc.d"
 printf 'server 127.0.0.2 name two\nbogus directive\n' > "$T/inc.d/20-bad.conf"

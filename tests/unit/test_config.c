@@ -422,6 +422,10 @@ static void test_policy(void) {
       {"server a\nserver b noselect\nminsources 2\n", "t.conf:3: minsources 2 can never be met: 1 source can vote (noselect and class LOCL do not)"},
       {"server a noselect\n", "t.conf: minsources 1 (the default) can never be met: 0 sources can vote (noselect and class LOCL do not)"},
       {"server a\nserver b\nminsources 2\nminclasses 2\n", NULL},
+      {"server a nts certset 2\n", "t.conf:1: server a: certset 2 has no ntstrustedcerts line"},
+      {"ntstrustedcerts 1 /x.pem\nserver a nts certset 2\n", "t.conf:2: server a: certset 2 has no ntstrustedcerts line"},
+      {"ntstrustedcerts 2 /x.pem\nserver a nts certset 2\n", NULL},
+      {"server a nts\n", NULL}, /* set 0: the system's trust store */
   };
   char msg[400];
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
