@@ -381,6 +381,10 @@ static int check_families(const struct vt_config *cfg, char *err, size_t errlen)
   return 0;
 }
 
+int config_check_sources(const struct vt_config *cfg, char *err, size_t errlen) {
+  return check_sources(cfg, err, errlen) || check_nts_trust(cfg, err, errlen) ? -1 : 0;
+}
+
 int config_check_system(const struct vt_config *cfg, bool check_only, char *note, size_t notelen,
                         char *err, size_t errlen) {
   if (note && notelen) note[0] = '\0';

@@ -37,6 +37,12 @@ int config_check_keys(const struct vt_config *cfg, struct keyring *kr, bool *has
 /* Pure. Returns 0, or -1 with err set. */
 int config_check_policy(const struct vt_config *cfg, char *err, size_t errlen);
 
+/* What the sources name on the system: receivers' devices, sock folders,
+ * NTS trust files (a part of config_check_system). What a reload runs
+ * besides keys and policy: the database, the ports and the user stay as
+ * they are across a reload. Returns 0, or -1 with err set. */
+int config_check_sources(const struct vt_config *cfg, char *err, size_t errlen);
+
 /* Touches the system (stat, bind and close) but creates nothing. With
  * check_only (`vettimed -t`), a port held by a running vettimed is no
  * error (a reload keeps its sockets) and is said in note; for a start it

@@ -125,6 +125,14 @@ static void reload_config(void) {
     LOG_ERROR("reload refused, keeping the running configuration: %s", err);
     return;
   }
+  /* A device that is not there would leave the daemon with no source at
+   * all once the old ones are stopped: refused before they are. */
+  if (config_check_sources(&next, err, sizeof err)) {
+    LOG_ERROR("reload refused, keeping the running configuration: %s", err);
+    if (next_has_keys) keyring_free(&next_keys);
+    config_free(&next);
+    return;
+  }
   if (strcmp(next.database, config.database) || strcmp(next.http_address, config.http_address) ||
       next.http_port != config.http_port || next.http_enabled != config.http_enabled)
     LOG_WARN("reload: database and http changes take effect at the next restart");

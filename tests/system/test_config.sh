@@ -264,6 +264,11 @@ kill -HUP "$VETTIMED_PID"
 check "a bad reload is refused and logged with the included file's line" \
   wait_for 5 grep -q "reload refused.*run.d/20-chrony.conf:2: server: missing HOST" "$T/vettimed.log"
 check "the source is still polled after the refused reload" labelled
+printf 'server 127.0.0.1 port %s minpoll 0 maxpoll 0 iburst name chrony-lab\nnmea /dev/ttyNOPE\n' "$P_NTP" > "$T/run.d/20-chrony.conf"
+kill -HUP "$VETTIMED_PID"
+check "a reload naming a missing device is refused at its line" \
+  wait_for 5 grep -q "reload refused.*run.d/20-chrony.conf:2: nmea /dev/ttyNOPE: No such file or directory" "$T/vettimed.log"
+check "the labelled source is still polled after it" labelled
 rm -f "$T/run.d/"*.conf
 kill -HUP "$VETTIMED_PID"
 check "a reload to no sources is refused" wait_for 5 grep -q "reload refused.*run.conf: no sources" "$T/vettimed.log"
