@@ -165,8 +165,10 @@ static json_object *nth(json_object *list, struct timed *order, size_t i) {
 
 #define CLASS_W 8
 #define VOTE_W 14 /* "class-outvoted" */
+#define AUTH_W 9  /* "key 65535": how the source is authenticated */
 #define COLUMNS_AFTER_NAME \
-  (1 + CLASS_W + 1 + 3 + 1 + 15 + 1 + 5 + 1 + 4 + 1 + 6 + 1 + 11 + 1 + 10 + 1 + VOTE_W + 1 + 5)
+  (1 + CLASS_W + 1 + 3 + 1 + 15 + 1 + 5 + 1 + 4 + 1 + 6 + 1 + 11 + 1 + 10 + 1 + VOTE_W + 1 + \
+   AUTH_W + 1 + 5)
 
 static int name_width(json_object *list) {
   int w = (int)strlen("Name");
@@ -183,9 +185,9 @@ static void print_rule(int len, FILE *out) {
 }
 
 static void print_header(int w, FILE *out) {
-  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %6s %11s %10s %-*s %s\n", w, "Name", CLASS_W,
+  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %6s %11s %10s %-*s %-*s %s\n", w, "Name", CLASS_W,
           "Class", "Str", "Refid", "Reach", "Poll", "LastRx", "Offset", "+/-Bound", VOTE_W,
-          "Vote", "State");
+          "Vote", AUTH_W, "Auth", "State");
   print_rule(w + COLUMNS_AFTER_NAME, out);
 }
 
@@ -215,7 +217,7 @@ static void print_source(json_object *s, int w, double now, FILE *out) {
   json_object *configured = field(s, "class_configured");
   snprintf(cls, sizeof cls, "%s%s", str_field(s, "class"),
            json_object_get_boolean(configured) ? "*" : "");
-  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %6s %11s %10s %-*s %s\n", w,
+  fprintf(out, "%-*s %-*s %3s %-15s %5s %4s %6s %11s %10s %-*s %-*s %s\n", w,
           str_field(s, "name"), CLASS_W, cls,
           int_field(s, "stratum", str, sizeof str),
           str_field(s, "refid"),
@@ -224,7 +226,8 @@ static void print_source(json_object *s, int w, double now, FILE *out) {
           last_rx_text(s, now, rx, sizeof rx),
           duration_field(s, "offset", true, off, sizeof off),
           duration_field(s, "error_bound", false, bound, sizeof bound),
-          VOTE_W, str_field(s, "vote_state"), str_field(s, "state"));
+          VOTE_W, str_field(s, "vote_state"), AUTH_W, str_field(s, "auth"),
+          str_field(s, "state"));
 }
 
 int format_sources_table(json_object *sources_doc, double now, FILE *out) {
@@ -400,6 +403,24 @@ static void print_server(json_object *srv, FILE *out) {
           int_field(srv, "dropped", d, sizeof d));
 }
 
+/* A warning line for NTP sources that are neither NTS nor keyed (their
+ * time can be forged by anyone on the path); nothing when there are none. */
+static void print_unauthenticated(json_object *doc, FILE *out) {
+  double n;
+  json_object *names = field(doc, "unauthenticated");
+  if (!num_field(doc, "unauthenticated_sources", &n) || n < 1) return;
+  fprintf(out, "Warning:         %.0f NTP source%s neither NTS nor keyed:", n,
+          n == 1 ? " is" : "s are");
+  size_t shown = json_object_is_type(names, json_type_array) ? json_object_array_length(names) : 0;
+  for (size_t i = 0; i < shown; i++) {
+    json_object *v = json_object_array_get_idx(names, i);
+    fprintf(out, "%s %s", i ? "," : "",
+            json_object_is_type(v, json_type_string) ? json_object_get_string(v) : MISSING);
+  }
+  if ((double)shown < n) fputs(", ...", out);
+  fputc('\n', out);
+}
+
 int format_status(json_object *status_doc, json_object *vote_doc, json_object *alarms_doc,
                   FILE *out) {
   if (!json_object_is_type(status_doc, json_type_object)) return -1;
@@ -415,6 +436,7 @@ int format_status(json_object *status_doc, json_object *vote_doc, json_object *a
           int_field(doc, "sources", a, sizeof a),
           int_field(doc, "reachable", b, sizeof b),
           int_field(doc, "with_sample", c, sizeof c));
+  print_unauthenticated(doc, out);
   fprintf(out, "Database:        %s\n", str_field(doc, "database"));
   fprintf(out, "Samples written: %s\n",
           int_field(doc, "samples_written", d, sizeof d));

@@ -22,7 +22,8 @@
 
 struct source_report {
   int index;
-  char name[300];
+  char name[300];             /* the `name LABEL`, else the address */
+  char address[300];          /* host[:port], device, shm:N, sock:PATH */
   char kind[16];              /* "ntp" */
   enum ref_class ref_class;   /* configured, else inferred */
   bool class_configured;
@@ -31,6 +32,8 @@ struct source_report {
   bool voted;                 /* a vote round has run since the start */
   enum source_state vote_state; /* in the last vote round */
   char vote_why[128];
+  char auth[16];              /* NTP: "nts", "key N" or "none"; "" for
+                                 receivers (nothing to authenticate) */
   struct probe_report probe;
   bool have_stats;            /* a round has run: stats is set */
   struct {
@@ -75,6 +78,9 @@ struct status_report {
                                    buffer, refused): 0 is the promise */
   int clock_steps;              /* local clock steps seen since start */
   double last_clock_step;       /* seconds, 0 if none */
+  int unauthenticated;          /* NTP sources neither NTS nor keyed */
+  char unauthenticated_names[512]; /* their names, one per line (as many as
+                                 fit; `unauthenticated` counts them all) */
 };
 
 /* The alert outbox's depth (alerting/outbox.h), as counted by alerting and

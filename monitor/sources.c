@@ -80,7 +80,8 @@ int sources_start(const struct vt_config *cfg, const struct keyring *keys,
     s->ops = probe_ops_for_kind(s->cfg.kind);
     s->stored_class = s->cfg.class_set ? s->cfg.ref_class : CLASS_UNKNOWN;
     store_source(s, s->stored_class);
-    struct probe_host host = {on_sample, s, keys, cfg->maxdistance};
+    struct probe_host host = {on_sample, s, keys, cfg->maxdistance, cfg->nts_trust,
+                              cfg->n_nts_trust};
     char msg[400];
     s->probe = s->ops ? s->ops->start(&s->cfg, i, &host, msg, sizeof msg) : NULL;
     if (!s->probe) {
@@ -177,11 +178,17 @@ static void fill_report(int i, const struct vote_source_result *votes,
   memset(r, 0, sizeof *r);
   r->index = i;
   snprintf(r->name, sizeof r->name, "%s", s->cfg.name);
+  snprintf(r->address, sizeof r->address, "%s", s->cfg.address);
   snprintf(r->kind, sizeof r->kind, "%s", source_kind_name(s->cfg.kind));
   s->ops->report(s->probe, &r->probe);
   r->class_configured = s->cfg.class_set;
   r->ref_class = s->cfg.class_set ? s->cfg.ref_class : r->probe.inferred_class;
   r->noselect = s->cfg.noselect;
+  if (s->cfg.kind == SOURCE_NTP) {
+    if (s->cfg.nts) snprintf(r->auth, sizeof r->auth, "nts");
+    else if (s->cfg.has_key) snprintf(r->auth, sizeof r->auth, "key %u", (unsigned)s->cfg.key_id);
+    else snprintf(r->auth, sizeof r->auth, "none");
+  }
   r->vote_flags = sources_vote_flags(i);
   if (stats) fill_stats(&stats[i], r);
   r->voted = votes != NULL;
@@ -201,6 +208,13 @@ void sources_publish(const struct vote_source_result *votes,
     fill_report(i, votes, stats, &reports[i]);
     if (reports[i].probe.reach) st.reachable++;
     if (reports[i].probe.have_sample) st.with_sample++;
+    if (strcmp(reports[i].auth, "none") == 0) {
+      size_t used = strlen(st.unauthenticated_names), need = strlen(reports[i].name) + 1;
+      if (used + need < sizeof st.unauthenticated_names)
+        snprintf(st.unauthenticated_names + used, sizeof st.unauthenticated_names - used, "%s\n",
+                 reports[i].name);
+      st.unauthenticated++;
+    }
   }
   snprintf(st.database, sizeof st.database, "%s", database_path);
   report_publish_sources(reports, n_sources, &st);

@@ -30,7 +30,20 @@
  * second (within the first interval when shorter), and every interval is
  * lengthened by a random 0..POLL_RANDOMNESS of itself, as chrony does, so
  * that sources started together do not poll in step and a fleet of
- * vettimeds does not hit a server at the same instant. */
+ * vettimeds does not hit a server at the same instant.
+ *
+ * NTS (RFC 8915, `nts`): the keys and cookies come from an NTS-KE exchange
+ * (probes/nts_client.c, non-blocking TLS on the loop) started by a poll
+ * that has no cookie left; each request spends one cookie and asks for as
+ * many as bring the store back to eight. The NTP server is the one the
+ * exchange names (looked up as above when it is a name). A response counts
+ * only when its NTS fields verify (probes/nts_ef.c): anything else is an
+ * auth failure, counted and never a sample. An NTS NAK (kiss NTSN with our
+ * unique identifier: the server no longer knows its cookie keys) drops the
+ * keys and cookies and starts a new exchange at once. A failed exchange
+ * sets the state to "nts-REASON" and is retried after 8 s, doubling to
+ * 1024 s. Running out of cookies after unanswered polls is the NTS source's
+ * reason to look its names up again (the new exchange does). */
 #include <errno.h>
 #include <math.h>
 #include <netdb.h>
@@ -50,6 +63,8 @@
 #include "lib/timeutil.h"
 #include "probes/ntp_auth.h"
 #include "probes/ntp_wire.h"
+#include "probes/nts_client.h"
+#include "probes/nts_ef.h"
 #include "probes/probe.h"
 
 #define FILTER_LEN 8           /* RFC 5905 clock filter stages */
@@ -62,6 +77,9 @@
 #define RESOLVE_RETRY_MAX 1024.0 /* ... up to this */
 #define FIRST_POLL_SPREAD 1.0  /* s: the first poll is at random within it */
 #define POLL_RANDOMNESS 0.05   /* each interval lengthened by up to 5 % */
+#define NTS_KE_TIMEOUT 10.0    /* s for one NTS-KE exchange */
+#define NTS_KE_RETRY_MIN 8.0   /* s after the first failed exchange */
+#define NTS_KE_RETRY_MAX 1024.0
 
 struct filter_stage {
   double offset, delay, error; /* error: the sample's root distance */
@@ -93,7 +111,36 @@ struct probe {
   int filter_count, filter_next;
 
   struct probe_report rep;
+
+  /* NTS: the keys and cookies of the last exchange, and the NTP server it
+   * named. */
+  struct nts_state {
+    struct nts_tls *tls;        /* the TLS settings, made at start */
+    struct nts_ke *ke;          /* an exchange in progress */
+    bool have_keys;
+    uint8_t c2s[NTS_KEY_LEN], s2c[NTS_KEY_LEN];
+    struct nts_cookie cookies[NTS_MAX_COOKIES];
+    int n_cookies;
+    uint8_t uid[NTS_UID_LEN];   /* of the outstanding request */
+    char ntp_host[NTS_MAX_SERVER_LEN + 1];
+    int ntp_port;
+    int failures;               /* exchanges failed in a row */
+    double retry_mono;          /* no new exchange before this */
+    double ke_started;          /* monotonic, of the exchange in progress */
+    uint64_t exchanges;         /* successful exchanges since start */
+    uint64_t naks;              /* NTS NAKs received */
+  } nts;
 };
+
+/* The NTP server's name and port: the configured ones, or for NTS the
+ * ones the last key exchange named. */
+static const char *ntp_host_of(const struct probe *p) {
+  return p->cfg.nts ? p->nts.ntp_host : p->cfg.host;
+}
+
+static int ntp_port_of(const struct probe *p) {
+  return p->cfg.nts ? p->nts.ntp_port : p->cfg.port;
+}
 
 /* ---- address and socket ---- */
 
@@ -279,8 +326,9 @@ static void reject(struct probe *p, enum ntp_check c, size_t len) {
   p->rep.counters[counter_for(c)]++;
   if (c == NTP_AUTH_FAIL || c == NTP_CRYPTO_NAK) {
     set_state(p, "auth-fail");
-    LOG_RATELIMITED(LOG_LVL_WARN, "server %s: response failed authentication (%s, key %u)",
-                    p->cfg.name, ntp_check_name(c), (unsigned)p->cfg.key_id);
+    if (!p->cfg.nts)
+      LOG_RATELIMITED(LOG_LVL_WARN, "server %s: response failed authentication (%s, key %u)",
+                      p->cfg.name, ntp_check_name(c), (unsigned)p->cfg.key_id);
   } else {
     if (c == NTP_UNSYNC || c == NTP_BAD_STRATUM) set_state(p, "unsync");
     LOG_RATELIMITED(LOG_LVL_INFO, "server %s: dropped a %zu-byte response: %s",
@@ -288,9 +336,157 @@ static void reject(struct probe *p, enum ntp_check c, size_t len) {
   }
 }
 
+/* ---- NTS ---- */
+
+static void nts_update_detail(struct probe *p) {
+  struct nts_state *n = &p->nts;
+  if (n->have_keys)
+    snprintf(p->rep.detail, sizeof p->rep.detail,
+             "NTS: %d cookie%s, NTP %.80s port %d, %llu key exchange%s", n->n_cookies,
+             n->n_cookies == 1 ? "" : "s", n->ntp_host, n->ntp_port,
+             (unsigned long long)n->exchanges, n->exchanges == 1 ? "" : "s");
+  else if (n->ke)
+    snprintf(p->rep.detail, sizeof p->rep.detail, "NTS: key exchange with %.80s port %d",
+             p->cfg.host, p->cfg.nts_port);
+}
+
+static void nts_forget_keys(struct probe *p) {
+  struct nts_state *n = &p->nts;
+  n->have_keys = false;
+  n->n_cookies = 0;
+  memset(n->c2s, 0, sizeof n->c2s);
+  memset(n->s2c, 0, sizeof n->s2c);
+}
+
+static void arm_poll(struct probe *p, double delay);
+static void start_lookup(struct probe *p);
+static void restart_at(struct probe *p, const struct resolver_answer *a);
+
+static void poll_soon(struct probe *p) {
+  sched_cancel_timer(p->poll_timer);
+  arm_poll(p, 0);
+}
+
+/* The NTP server an exchange named: a literal address at once (a new one
+ * is another server: the source starts over), a name through the
+ * resolver (the old address is polled until the answer, unless the name
+ * or port changed). */
+static void nts_use_server(struct probe *p, const char *old_host, int old_port) {
+  struct nts_state *n = &p->nts;
+  struct resolver_answer a = {0};
+  if (resolver_literal(n->ntp_host, n->ntp_port, SOCK_DGRAM, &a.addr, &a.addrlen) == 0) {
+    p->literal = true;
+    if (p->addrlen && (a.addrlen != p->addrlen || memcmp(&a.addr, &p->addr, a.addrlen) != 0))
+      restart_at(p, &a);
+    else
+      set_address(p, &a.addr, a.addrlen);
+    return;
+  }
+  p->literal = false;
+  if (strcmp(old_host, n->ntp_host) != 0 || old_port != n->ntp_port) p->addrlen = 0;
+  if (!p->query) start_lookup(p);
+}
+
+static void on_nts_ke_done(void *arg, const struct nts_ke_result *r) {
+  struct probe *p = arg;
+  struct nts_state *n = &p->nts;
+  n->ke = NULL;
+  if (r->fail != NKF_NONE) {
+    n->failures++;
+    double wait = ldexp(NTS_KE_RETRY_MIN, n->failures > 8 ? 7 : n->failures - 1);
+    if (wait > NTS_KE_RETRY_MAX) wait = NTS_KE_RETRY_MAX;
+    n->retry_mono = sched_mono_now() + wait;
+    char state[24];
+    snprintf(state, sizeof state, "nts-%s", nts_ke_fail_name(r->fail));
+    set_state(p, state);
+    snprintf(p->rep.detail, sizeof p->rep.detail, "NTS-KE %.60s port %d: %s: %.100s", p->cfg.host,
+             p->cfg.nts_port, nts_ke_fail_name(r->fail), r->detail);
+    /* Not rate limited: the retries are (8 s doubling to 1024 s). */
+    LOG_WARN("server %s: NTS-KE with %s port %d failed (%s): %s; retry in %.0f s", p->cfg.name,
+             p->cfg.host, p->cfg.nts_port, nts_ke_fail_name(r->fail), r->detail, wait);
+    return;
+  }
+  n->failures = 0;
+  n->exchanges++;
+  n->have_keys = true;
+  memcpy(n->c2s, r->c2s, sizeof n->c2s);
+  memcpy(n->s2c, r->s2c, sizeof n->s2c);
+  n->n_cookies = r->resp.n_cookies;
+  memcpy(n->cookies, r->resp.cookies, sizeof n->cookies);
+  /* The NTP server the exchange names (RFC 8915 §4.1.7-8), unless the
+   * configuration fixes the port. */
+  char old_host[sizeof n->ntp_host];
+  int old_port = n->ntp_port;
+  snprintf(old_host, sizeof old_host, "%s", n->ntp_host);
+  snprintf(n->ntp_host, sizeof n->ntp_host, "%s", r->resp.server[0] ? r->resp.server : p->cfg.host);
+  n->ntp_port = p->cfg.port_set ? p->cfg.port : r->resp.port ? r->resp.port : NTP_PORT;
+  nts_use_server(p, old_host, old_port);
+  LOG_INFO("server %s: NTS-KE with %s port %d: %d cookies, NTP server %s port %d (%.1f ms)",
+           p->cfg.name, p->cfg.host, p->cfg.nts_port, n->n_cookies, n->ntp_host, n->ntp_port,
+           (sched_mono_now() - n->ke_started) * 1e3);
+  nts_update_detail(p);
+  if (strncmp(p->rep.state, "nts-", 4) == 0) set_state(p, "init");
+  poll_soon(p);
+}
+
+/* Starts an exchange unless one runs or the last failure is too recent. */
+static void nts_start_ke(struct probe *p) {
+  struct nts_state *n = &p->nts;
+  if (n->ke || sched_mono_now() < n->retry_mono) return;
+  n->ke_started = sched_mono_now();
+  n->ke = nts_ke_start(n->tls, p->cfg.host, p->cfg.nts_port, NTS_KE_TIMEOUT, on_nts_ke_done, p);
+  if (n->ke && strncmp(p->rep.state, "nts-", 4) != 0 && !n->have_keys) set_state(p, "nts-ke");
+  nts_update_detail(p);
+}
+
+/* Checks the NTS fields of a datagram that echoes our nonce. Returns true
+ * when the datagram may go on to the NTP checks; otherwise it was counted
+ * (auth failure, or an NTS NAK that starts a new key exchange). */
+static bool nts_accept(struct probe *p, const uint8_t *buf, size_t len) {
+  struct nts_state *n = &p->nts;
+  struct nts_cookie fresh[NTS_MAX_COOKIES];
+  int got = 0;
+  /* Without keys (a NAK came first) the check still finds our unique
+   * identifier; nothing can verify under the cleared key. */
+  enum nts_check c = nts_check_response(buf, len, n->uid, n->s2c, fresh, NTS_MAX_COOKIES, &got);
+  struct ntp_header h;
+  ntp_header_decode(buf, &h);
+  if (c == NTS_NO_AUTH && h.stratum == 0 && h.refid == 0x4e54534eu /* "NTSN" */) {
+    p->rep.counters[PC_KOD]++;
+    p->x.answered = true;
+    p->outstanding = false;
+    n->naks++;
+    LOG_WARN("server %s: NTS NAK (the server no longer knows our cookies): new key exchange",
+             p->cfg.name);
+    nts_forget_keys(p);
+    set_state(p, "nts-nak");
+    n->retry_mono = 0;
+    nts_start_ke(p);
+    return false;
+  }
+  if (c != NTS_OK) {
+    reject(p, NTP_AUTH_FAIL, len);
+    LOG_RATELIMITED(LOG_LVL_WARN, "server %s: response failed NTS authentication (%s)",
+                    p->cfg.name, nts_check_name(c));
+    return false;
+  }
+  for (int i = 0; i < got && n->n_cookies < NTS_MAX_COOKIES; i++)
+    n->cookies[n->n_cookies++] = fresh[i];
+  nts_update_detail(p);
+  return true;
+}
+
 static void handle_datagram(struct probe *p, const uint8_t *buf, size_t len, struct timespec t4) {
   struct ntp_result r;
   p->rep.counters[PC_RECEIVED]++;
+  /* NTS fields are checked once the datagram echoes our nonce (anything
+   * else is bogus, counted as such by the NTP checks) and before any of
+   * its contents is believed. */
+  if (p->cfg.nts && len >= NTP_HEADER_LEN && !p->x.answered) {
+    struct ntp_header h;
+    ntp_header_decode(buf, &h);
+    if (h.origin != 0 && h.origin == p->x.nonce && !nts_accept(p, buf, len)) return;
+  }
   enum ntp_check c = ntp_check_response(&p->x, buf, len, t4, &r);
   if (c == NTP_OK) {
     p->outstanding = false;
@@ -370,11 +566,25 @@ static const struct ntp_key *lookup_key(const void *keyring, uint32_t keyid) {
   return keyring_find(keyring, keyid);
 }
 
+/* The NTS fields after the 48-byte header in buf: spends one cookie. */
+static size_t nts_request(struct probe *p, uint8_t *buf, size_t cap) {
+  struct nts_state *n = &p->nts;
+  uint8_t rnd[NTS_UID_LEN + NTS_NONCE_LEN];
+  if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd) return 0;
+  memcpy(n->uid, rnd, NTS_UID_LEN);
+  struct nts_cookie *cookie = &n->cookies[--n->n_cookies];
+  size_t len = nts_build_request(buf, cap, n->uid, cookie, nts_placeholders(cookie, n->n_cookies),
+                                 n->c2s, rnd + NTS_UID_LEN);
+  nts_update_detail(p);
+  return len;
+}
+
 static int send_request(struct probe *p) {
-  uint8_t buf[128];
+  uint8_t buf[NTS_MAX_PACKET];
   ntp_ts nonce;
   if (getrandom(&nonce, sizeof nonce, 0) != sizeof nonce) return -1;
   size_t len = ntp_build_request(buf, sizeof buf, nonce, p->poll, p->key);
+  if (len && p->cfg.nts) len = nts_request(p, buf, sizeof buf);
   if (!len) return -1;
   int fd = open_socket(p);
   if (fd < 0) return -1;
@@ -401,14 +611,21 @@ static void on_poll(void *arg) {
   note_unanswered(p);
   close_socket(p);
   p->rep.reach = (p->rep.reach << 1) & 0xff;
-  if (send_request(p) < 0) {
+  if (p->cfg.nts && (!p->nts.have_keys || p->nts.n_cookies == 0)) {
+    /* Out of cookies (or never had any): a new key exchange first. */
+    nts_forget_keys(p);
+    nts_start_ke(p);
+  } else if (p->addrlen == 0) {
+    /* NTS: the NTP server the exchange named is being looked up. */
+  } else if (send_request(p) < 0) {
     p->unanswered++;
     p->rep.counters[PC_SEND_ERROR]++;
     LOG_RATELIMITED(LOG_LVL_WARN, "server %s: cannot send: %s", p->cfg.name, strerror(errno));
   }
   /* A named server that stopped answering may have moved: look the name
    * up again, polling the old address meanwhile. */
-  if (!p->literal && p->unanswered >= RERESOLVE_POLLS && !p->query && !p->resolve_timer) {
+  if (!p->literal && !p->cfg.nts && p->unanswered >= RERESOLVE_POLLS && !p->query &&
+      !p->resolve_timer) {
     LOG_INFO("server %s: %d polls unanswered: looking up %s again", p->cfg.name,
              p->unanswered, p->cfg.host);
     p->unanswered = 0;
@@ -429,7 +646,7 @@ static void on_resolve_due(void *arg) {
 static void retry_lookup_later(struct probe *p) {
   p->resolve_timer = sched_add_timer(p->resolve_backoff, on_resolve_due, p);
   if (!p->resolve_timer)
-    LOG_ERROR("server %s: no timer to look %s up again", p->cfg.name, p->cfg.host);
+    LOG_ERROR("server %s: no timer to look %s up again", p->cfg.name, ntp_host_of(p));
   p->resolve_backoff = p->resolve_backoff * 2 > RESOLVE_RETRY_MAX ? RESOLVE_RETRY_MAX
                                                                   : p->resolve_backoff * 2;
 }
@@ -457,45 +674,46 @@ static void on_resolved(const struct resolver_answer *a, void *arg) {
     if (first) {
       set_state(p, "unresolved");
       snprintf(p->rep.detail, sizeof p->rep.detail, "cannot resolve %.100s: %.60s (again in %.0f s)",
-               p->cfg.host, a->error_text, p->resolve_backoff);
+               ntp_host_of(p), a->error_text, p->resolve_backoff);
       LOG_WARN("server %s: cannot resolve %s: %s; trying again in %.0f s", p->cfg.name,
-               p->cfg.host, a->error_text, p->resolve_backoff);
+               ntp_host_of(p), a->error_text, p->resolve_backoff);
       retry_lookup_later(p);
     } else {
       /* Keep polling the address it had; the next streak of unanswered
        * polls tries again. */
       LOG_WARN("server %s: cannot resolve %s again: %s; polling the old address", p->cfg.name,
-               p->cfg.host, a->error_text);
+               ntp_host_of(p), a->error_text);
     }
     return;
   }
   char now[64], was[64] = "";
   format_address(&a->addr, a->addrlen, now, sizeof now);
   if (!first) format_address(&p->addr, p->addrlen, was, sizeof was);
-  snprintf(p->rep.detail, sizeof p->rep.detail, "%.130s is %s", p->cfg.host, now);
+  snprintf(p->rep.detail, sizeof p->rep.detail, "%.130s is %s", ntp_host_of(p), now);
   p->resolve_backoff = RESOLVE_RETRY_MIN;
   if (first) {
-    LOG_INFO("server %s: %s resolved to %s in %.3f s", p->cfg.name, p->cfg.host, now, a->seconds);
+    LOG_INFO("server %s: %s resolved to %s in %.3f s", p->cfg.name, ntp_host_of(p), now, a->seconds);
     set_state(p, "init");
     set_address(p, &a->addr, a->addrlen);
+    sched_cancel_timer(p->poll_timer); /* NTS: it kept polling for keys */
     arm_poll(p, first_poll_delay(p));
   } else if (a->addrlen != p->addrlen || memcmp(&a->addr, &p->addr, a->addrlen) != 0) {
     LOG_WARN("server %s: %s now resolves to %s (was %s): polling the new address", p->cfg.name,
-             p->cfg.host, now, was);
+             ntp_host_of(p), now, was);
     restart_at(p, a);
   } else {
-    LOG_INFO("server %s: %s still resolves to %s", p->cfg.name, p->cfg.host, now);
+    LOG_INFO("server %s: %s still resolves to %s", p->cfg.name, ntp_host_of(p), now);
   }
 }
 
 static void start_lookup(struct probe *p) {
-  p->query = resolver_lookup(p->cfg.host, p->cfg.port, SOCK_DGRAM, on_resolved, p);
+  p->query = resolver_lookup(ntp_host_of(p), ntp_port_of(p), SOCK_DGRAM, on_resolved, p);
   if (p->query) return;
   LOG_WARN("server %s: cannot start a lookup of %s: %s; trying again in %.0f s", p->cfg.name,
-           p->cfg.host, strerror(errno), p->resolve_backoff);
+           ntp_host_of(p), strerror(errno), p->resolve_backoff);
   if (p->addrlen == 0)
     snprintf(p->rep.detail, sizeof p->rep.detail, "cannot start a lookup of %.100s: %.60s",
-             p->cfg.host, strerror(errno));
+             ntp_host_of(p), strerror(errno));
   retry_lookup_later(p);
 }
 
@@ -526,7 +744,25 @@ static struct probe *ntp_start(const struct source_config *cfg, int index,
   p->rep.poll = p->poll;
   struct sockaddr_storage addr;
   socklen_t len;
-  if (resolver_literal(cfg->host, cfg->port, SOCK_DGRAM, &addr, &len) == 0) {
+  if (cfg->nts) {
+    /* The trusted files of its certificate set. */
+    const char *files[VT_NTS_TRUST_MAX];
+    int n = 0;
+    for (int i = 0; i < host->n_nts_trust && n < VT_NTS_TRUST_MAX; i++)
+      if (host->nts_trust[i].set == cfg->cert_set) files[n++] = host->nts_trust[i].path;
+    char why[400];
+    if (n == 0 && cfg->cert_set != 0)
+      snprintf(why, sizeof why, "certset %u has no ntstrustedcerts line", (unsigned)cfg->cert_set);
+    p->nts.tls = n == 0 && cfg->cert_set != 0 ? NULL : nts_tls_new(files, n, why, sizeof why);
+    if (!p->nts.tls) {
+      snprintf(err, errlen, "server %s: %s", cfg->name, why);
+      free(p);
+      return NULL;
+    }
+    /* Polls start key exchanges; the NTP server comes from the first. */
+    snprintf(p->rep.state, sizeof p->rep.state, "init");
+    p->poll_timer = sched_add_timer(first_poll_delay(p), on_poll, p);
+  } else if (resolver_literal(cfg->host, cfg->port, SOCK_DGRAM, &addr, &len) == 0) {
     p->literal = true;
     set_address(p, &addr, len);
     snprintf(p->rep.state, sizeof p->rep.state, "init");
@@ -539,6 +775,7 @@ static struct probe *ntp_start(const struct source_config *cfg, int index,
   }
   if (!p->poll_timer && !p->resolve_timer) {
     snprintf(err, errlen, "server %s: out of memory for a timer", cfg->name);
+    nts_tls_free(p->nts.tls);
     free(p);
     return NULL;
   }
@@ -549,6 +786,9 @@ static void ntp_stop(struct probe *p) {
   sched_cancel_timer(p->poll_timer);
   sched_cancel_timer(p->resolve_timer);
   resolver_cancel(p->query);
+  nts_ke_cancel(p->nts.ke);
+  nts_forget_keys(p);
+  nts_tls_free(p->nts.tls);
   close_socket(p);
   free(p);
 }

@@ -15,6 +15,7 @@
 
 struct source_config;
 struct keyring;
+struct nts_trust;
 
 /* One measurement. Every sample carries its error bound. */
 struct vt_sample {
@@ -86,6 +87,8 @@ struct probe_host {
   void *ctx;
   const struct keyring *keys; /* may be NULL when no keyfile is configured */
   double maxdistance;         /* s, the `maxdistance` directive */
+  const struct nts_trust *nts_trust; /* the `ntstrustedcerts` lines */
+  int n_nts_trust;
 };
 
 struct probe;

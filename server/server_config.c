@@ -4,11 +4,13 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/bindcheck.h"
 #include "lib/lineparse.h"
 #include "monitor/config_family.h"
 
@@ -47,6 +49,7 @@ static int dir_serve(struct lp_ctx *p, struct server_config *c, char **argv, int
   s->threads = (int)threads;
   snprintf(s->text, sizeof s->text, "%s", buf);
   s->line = p->line;
+  s->file = p->file_id;
   for (int i = 0; i < c->n_serve; i++)
     if (c->serve[i].family == s->family && c->serve[i].port == s->port &&
         memcmp(c->serve[i].addr, s->addr, 16) == 0)
@@ -111,6 +114,24 @@ static void family_defaults(void *state) {
   ratelimit_config_default(&c->ratelimit);
 }
 
+/* Every serve address can be bound now, as ntp_server_start() binds it
+ * (SO_REUSEADDR, and SO_REUSEPORT for threads): tried and closed. */
+static int family_check(const void *state, const struct vt_config *cfg, char *err,
+                        size_t errlen) {
+  const struct server_config *c = state;
+  for (int i = 0; i < c->n_serve; i++) {
+    const struct serve_addr *s = &c->serve[i];
+    int e = bindcheck_try(s->text, s->port, SOCK_DGRAM, s->threads > 1);
+    if (e == 0) continue;
+    snprintf(err, errlen, "%s:%d: serve %s port %d: cannot bind: %s%s",
+             config_file_name(cfg, s->file), s->line, s->text, s->port, strerror(e),
+             e == EACCES && s->port < 1024 ? " (a port below 1024 needs root or "
+                                             "CAP_NET_BIND_SERVICE)" : "");
+    return -1;
+  }
+  return 0;
+}
+
 static const char *const family_directives[] = {"serve", "allow", "deny", "ratelimit", NULL};
 
 static const struct config_family family = {
@@ -118,6 +139,7 @@ static const struct config_family family = {
     .state_size = sizeof(struct server_config),
     .defaults = family_defaults,
     .directive = family_directive,
+    .check = family_check,
 };
 
 int server_config_register(void) { return config_register_family(&family); }

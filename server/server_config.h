@@ -26,7 +26,7 @@ struct serve_addr {
   int port;
   int threads;             /* sockets (SO_REUSEPORT), one thread each; 1..16 */
   char text[64];           /* as written, for the log */
-  int line;
+  int file, line;          /* where: config_file_name(), for messages */
 };
 
 struct server_config {

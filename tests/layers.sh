@@ -3,7 +3,7 @@
 # the daemon's and the CLI's sources may name only a header of its own
 # floor or a lower one. The floors, bottom up:
 #   1 ground  logging, the event loop, time and civil-date helpers, the
-#             line-parser toolkit (lib/)
+#             line-parser toolkit, the bind check (lib/)
 #   2 core    pure decoders, MACs, the vote, detectors, alarms, analysis
 #   3 state   drivers (probes/) and the daemon's state (monitor/)
 #   4 face    web/, alerting/, snmp/, cli/, server/ (the NTP server; it may
@@ -24,7 +24,7 @@ layer_of() {
     # Pure cores: bytes or arrays in, results out; no I/O, no clock reads.
     probes/ntp_wire.[ch] | probes/ntp_auth.[ch] | probes/nmea.[ch] | probes/dcf77.[ch] | \
     probes/meinberg.[ch] | probes/gpsd_json.[ch] | probes/shm_sock.h | probes/refclass.[ch] | \
-    probes/rx_continuity.[ch]) echo core ;;
+    probes/rx_continuity.[ch] | probes/nts_ke.[ch] | probes/nts_ef.[ch]) echo core ;;
     monitor/vote.[ch] | monitor/detect.[ch] | monitor/alarms.[ch] | monitor/events.[ch] | \
     monitor/analysis.[ch] | monitor/srcfilter.[ch] | monitor/clockmodel.[ch] | \
     monitor/rollup.[ch]) echo core ;;

@@ -93,6 +93,16 @@ json_object *api_status_json(const struct status_report *s) {
   add(o, "history_dropped", json_object_new_uint64(s->history_dropped));
   add(o, "clock_steps", json_object_new_int(s->clock_steps));
   add(o, "last_clock_step", api_json_double(s->last_clock_step));
+  /* NTP sources that are neither NTS nor keyed: anyone on the path can
+   * forge their time (`vettime status` warns). */
+  add(o, "unauthenticated_sources", json_object_new_int(s->unauthenticated));
+  json_object *names = json_object_new_array();
+  char buf[sizeof s->unauthenticated_names];
+  snprintf(buf, sizeof buf, "%s", s->unauthenticated_names);
+  char *save = NULL;
+  for (char *n = strtok_r(buf, "\n", &save); n && names; n = strtok_r(NULL, "\n", &save))
+    json_object_array_add(names, json_object_new_string(n));
+  add(o, "unauthenticated", names);
   return o;
 }
 
@@ -157,6 +167,9 @@ static void add_vote_fields(json_object *o, const struct source_report *r) {
   add(o, "prefer", json_object_new_boolean(r->vote_flags & VOTE_F_PREFER));
   /* A receiver's health ("3D fix, used GPS 8 GAL 6, PPS"); null if none. */
   add(o, "detail", r->probe.detail[0] ? text_json(r->probe.detail, sizeof r->probe.detail) : NULL);
+  /* How its answers are authenticated: "nts", "key N", "none"; null for a
+   * receiver. */
+  add(o, "auth", r->auth[0] ? text_json(r->auth, sizeof r->auth) : NULL);
 }
 
 /* The vote's sample statistics of the source (`vettime sourcestats`):
@@ -182,6 +195,8 @@ static json_object *source_json(const void *item) {
   bool responded = p->stratum >= 0;
   add(o, "index", json_object_new_int(r->index));
   add(o, "name", json_object_new_string(r->name));
+  /* Where the source is, when a `name LABEL` stands in for it. */
+  add(o, "address", json_object_new_string(r->address[0] ? r->address : r->name));
   add(o, "kind", json_object_new_string(r->kind));
   add(o, "class", json_object_new_string(ref_class_name(r->ref_class)));
   add(o, "class_configured", json_object_new_boolean(r->class_configured));

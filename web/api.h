@@ -11,6 +11,7 @@
  *      "reachable":n,"with_sample":n,"database":"path",
  *      "samples_written":n,"history_errors":n,"history_buffered":n,
  *      "history_dropped":n,"clock_steps":n,"last_clock_step":<s>,
+ *      "unauthenticated_sources":n,"unauthenticated":["host",...],
  *      "server":{"enabled":true,"sockets":n,"state":"serving",
  *       "holdover_since":<unix s>|null,"stratum":n,"error":<s>|null,
  *       "answered":n,"dropped":n,"counters":{"received":n,...}}}
@@ -23,9 +24,13 @@
  *     or "refusing" (the clock model as served now), answered the
  *     responses with the time, dropped the requests left unanswered for any
  *     reason, counters every serve_counter_name() of monitor/report.h.
+ *     unauthenticated_sources counts the NTP sources that are neither NTS
+ *     nor keyed (anyone on the path can forge their time); unauthenticated
+ *     names them (as many as fit in 512 bytes).
  *
  *   GET /api/v1/sources
- *     {"sources":[{"index":0,"name":"host:port","kind":"ntp","class":"GPS",
+ *     {"sources":[{"index":0,"name":"host:port","address":"host:port",
+ *      "kind":"ntp","class":"GPS",
  *      "class_configured":false,"noselect":false,"state":"ok","stratum":1,
  *      "refid":"GPS","reach":255,"poll":6,"have_sample":true,
  *      "offset":<s>,"error_bound":<s>,"delay":<s>,"dispersion":<s>,
@@ -34,7 +39,7 @@
  *      "last_rx":<unix s>,"counters":{"sent":n,"received":n,...},
  *      "vote_state":"best","vote_why":"...","trust":false,"require":false,
  *      "prefer":false,"detail":null,"stats":{"samples":n,"offset":<s>,
- *      "sd":<s>,"jitter":<s>,"freq_ppm":<ppm>}}],"now":<unix s>}
+ *      "sd":<s>,"jitter":<s>,"freq_ppm":<ppm>},"auth":"none"}],"now":<unix s>}
  *     reach is the 8-bit reachability register as a number (255: the last
  *     eight polls answered; `vettime sources` prints it in octal, 0377).
  *     stats are the vote's sample statistics of the source (null before
@@ -43,10 +48,15 @@
  *     the jitter, and freq_ppm, its frequency against the vetted time (the
  *     drift detector's slope). now is the daemon's time of the document
  *     (http.c adds it), for the age of last_rx.
- *     detail is a receiver's health text ("3D fix, used GPS 8, PPS"), null
- *     for an NTP server. vote_state is source_state_name() of the last vote round ("best",
+ *     detail is a receiver's health text ("3D fix, used GPS 8, PPS"), or
+ *     an NTS source's state ("NTS: 7 cookies, NTP host port 123, 1 key
+ *     exchange", or why its key exchange failed); null for other NTP
+ *     servers. auth: "nts", "key N" or "none" for an NTP source, null for a
+ *     receiver. vote_state is source_state_name() of the last vote round ("best",
  *     "combined", "falseticker", "class-outvoted", ...); trust, require
- *     and prefer are the configured vote flags.
+ *     and prefer are the configured vote flags. name is the source's
+ *     `name LABEL` when it has one, else its address; address is always
+ *     the address (host[:port], device, shm:N, sock:PATH).
  *
  *   GET /api/v1/vote
  *     {"valid":true,"time":<unix s>,"vetted":true,"why_not":null,

@@ -294,6 +294,16 @@ static void render_source_info(struct metrics_buf *b, const struct metrics_input
     snprintf(state, sizeof state, "%.*s", (int)sizeof r->probe.state, r->probe.state);
     metrics_sample(b, "vettime_source_state_info", L("source", r->name, "state", state), 1);
   }
+  metrics_family(b, "vettime_source_auth_info", "gauge",
+                 "How an NTP source's answers are authenticated (always 1): nts (RFC 8915), "
+                 "key N (a symmetric key), none (anyone on the path can forge them).");
+  for (int i = 0; i < in->n_sources; i++) {
+    const struct source_report *r = &in->sources[i];
+    if (!r->auth[0]) continue;
+    char auth[sizeof r->auth + 1];
+    snprintf(auth, sizeof auth, "%.*s", (int)sizeof r->auth, r->auth);
+    metrics_sample(b, "vettime_source_auth_info", L("source", r->name, "auth", auth), 1);
+  }
 }
 
 /* A state set (OpenMetrics' StateSet in the 0.0.4 format): every state a

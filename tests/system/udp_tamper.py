@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """A UDP relay on loopback that stands between vettimed and a real NTP
-server and flips one bit of every response's last byte (inside the MAC),
-as an attacker on the path would. Used by test_ntp_auth.sh.
+server and tampers with every response, as an attacker on the path would:
+MODE "mac" (the default) flips one bit of the last byte (inside the MAC;
+test_ntp_auth.sh), MODE "xmt" moves the transmit timestamp 1000 s ahead
+and leaves everything else as it was (the forger of test_nts.sh).
 
-usage: udp_tamper.py LISTEN_PORT TARGET_PORT LIFETIME_SECONDS
+usage: udp_tamper.py LISTEN_PORT TARGET_PORT LIFETIME_SECONDS [MODE]
 """
 import select
 import socket
@@ -11,6 +13,7 @@ import sys
 import time
 
 listen_port, target_port, lifetime = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+mode = sys.argv[4] if len(sys.argv) > 4 else "mac"
 front = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 front.bind(("127.0.0.1", listen_port))
 back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -24,6 +27,13 @@ while time.monotonic() < end:
             data, client = front.recvfrom(2048)
             back.send(data)
         elif client is not None:
-            data = bytearray(back.recv(2048))
-            data[-1] ^= 0x01
+            try:
+                data = bytearray(back.recv(2048))
+            except ConnectionRefusedError:  # the server is restarting
+                continue
+            if mode == "xmt" and len(data) >= 48:
+                secs = int.from_bytes(data[40:44], "big")
+                data[40:44] = ((secs + 1000) & 0xffffffff).to_bytes(4, "big")
+            else:
+                data[-1] ^= 0x01
             front.sendto(bytes(data), client)

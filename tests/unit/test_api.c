@@ -62,7 +62,8 @@ static void test_status_fields(void) {
   static const char *const keys[] = {
       "version", "now", "uptime", "sources", "reachable", "with_sample",
       "database", "samples_written", "history_errors", "history_buffered",
-      "history_dropped", "clock_steps", "last_clock_step"};
+      "history_dropped", "clock_steps", "last_clock_step",
+      "unauthenticated_sources", "unauthenticated"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     CHECK(has_key(o, keys[i]));
   CHECK_INT(json_object_object_length(o), sizeof keys / sizeof keys[0]);
@@ -80,6 +81,21 @@ static void test_status_fields(void) {
   CHECK_INT(json_object_get_int(get(o, "history_dropped")), 3);
   CHECK_INT(json_object_get_int(get(o, "clock_steps")), 1);
   CHECK_STR(member_text(o, "last_clock_step"), "-0.5");
+  CHECK_INT(json_object_get_int(get(o, "unauthenticated_sources")), 0);
+  CHECK_INT(json_object_array_length(get(o, "unauthenticated")), 0);
+  json_object_put(o);
+}
+
+static void test_status_unauthenticated(void) {
+  struct status_report s = sample_status();
+  s.unauthenticated = 2;
+  snprintf(s.unauthenticated_names, sizeof s.unauthenticated_names, "a.example\n127.0.0.1:123\n");
+  json_object *o = api_status_json(&s);
+  CHECK_INT(json_object_get_int(get(o, "unauthenticated_sources")), 2);
+  json_object *names = get(o, "unauthenticated");
+  CHECK_INT(json_object_array_length(names), 2);
+  CHECK_STR(json_object_get_string(json_object_array_get_idx(names, 0)), "a.example");
+  CHECK_STR(json_object_get_string(json_object_array_get_idx(names, 1)), "127.0.0.1:123");
   json_object_put(o);
 }
 
@@ -175,17 +191,18 @@ static void test_sources_fields(void) {
   CHECK_INT(json_object_array_length(get(doc, "sources")), 1);
   json_object *s = first_source(doc);
   static const char *const keys[] = {
-      "index", "name", "kind", "class", "class_configured", "noselect",
+      "index", "name", "address", "kind", "class", "class_configured", "noselect",
       "state", "stratum", "refid", "reach", "poll", "have_sample", "offset",
       "error_bound", "delay", "dispersion", "root_delay", "root_dispersion",
       "leap", "filtered_offset", "filtered_error", "jitter", "last_rx",
-      "counters", "vote_state", "vote_why", "trust", "require", "prefer", "detail", "stats"};
+      "counters", "vote_state", "vote_why", "trust", "require", "prefer", "detail", "stats", "auth"};
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
     CHECK(has_key(s, keys[i]));
   CHECK_INT(json_object_object_length(s), sizeof keys / sizeof keys[0]);
   CHECK(json_object_is_type(get(s, "detail"), json_type_null)); /* an NTP server has none */
   CHECK_INT(json_object_get_int(get(s, "index")), 0);
   CHECK_STR(json_object_get_string(get(s, "name")), "127.0.0.1:11123");
+  CHECK_STR(json_object_get_string(get(s, "address")), "127.0.0.1:11123"); /* none set: the name */
   CHECK_STR(json_object_get_string(get(s, "kind")), "ntp");
   CHECK_STR(json_object_get_string(get(s, "class")), "GPS");
   CHECK_STR(member_text(s, "class_configured"), "false");
@@ -224,6 +241,18 @@ static void test_sources_stats(void) {
   r.stats.freq_ppm = 0.0125;
   doc = api_sources_json(&r, 1);
   CHECK_STR(member_text(get(first_source(doc), "stats"), "freq_ppm"), "0.0125");
+  json_object_put(doc);
+}
+
+/* A `name LABEL`: the label is the name, the address beside it. */
+static void test_sources_label(void) {
+  struct source_report r = gps_source();
+  snprintf(r.name, sizeof r.name, "gps-roof");
+  snprintf(r.address, sizeof r.address, "127.0.0.1:11123");
+  json_object *doc = api_sources_json(&r, 1);
+  json_object *s = first_source(doc);
+  CHECK_STR(json_object_get_string(get(s, "name")), "gps-roof");
+  CHECK_STR(json_object_get_string(get(s, "address")), "127.0.0.1:11123");
   json_object_put(doc);
 }
 
@@ -936,11 +965,13 @@ int main(void) {
   unit_init();
   RUN(test_status_fields);
   RUN(test_status_reparses);
+  RUN(test_status_unauthenticated);
   RUN(test_double_precision);
   RUN(test_double_not_finite_is_null);
   RUN(test_sources_fields);
   RUN(test_sources_stats);
   RUN(test_sources_sample_values);
+  RUN(test_sources_label);
   RUN(test_sources_counters);
   RUN(test_sources_without_sample);
   RUN(test_sources_vote_fields);

@@ -113,7 +113,7 @@ static const char sources_json[] =
     "{\"index\":3,\"name\":\"gps2\",\"class\":\"GPS\",\"state\":\"ok\",\"stratum\":1,"
     "\"refid\":\"GPS\",\"reach\":255,\"poll\":6,\"have_sample\":true,"
     "\"last_rx\":1699000000,"
-    "\"offset\":-5e-8,\"error_bound\":2.5e-4,\"vote_state\":\"combined\"},"
+    "\"offset\":-5e-8,\"error_bound\":2.5e-4,\"vote_state\":\"combined\",\"auth\":\"nts\"},"
     "{\"index\":4,\"name\":\"new\",\"class\":\"UNKNOWN\",\"state\":\"init\","
     "\"stratum\":null,\"refid\":null,\"reach\":0,\"poll\":6,\"have_sample\":false,"
     "\"offset\":null,\"error_bound\":null,\"vote_state\":null}]}";
@@ -125,27 +125,27 @@ static void test_sources_table_lines(void) {
   CHECK_INT(count_lines(text), 7);
   CHECK_STR(line_of(text, 0),
             "Name             Class    Str Refid           Reach Poll LastRx      Offset   +/-Bound "
-            "Vote           State");
+            "Vote           Auth      State");
   CHECK_STR(line_of(text, 1),
             "=================================================="
-            "=========================================================");
+            "=========================================================" "==========");
   /* Reach in octal with its leading 0 (255 = 0377, 63 = 077); LastRx in
    * s, minutes past 9999 s, hours past 9999 min (as chronyc). */
   CHECK_STR(line_of(text, 2),
             "127.0.0.1:11123  GPS        1 GPS              0377    6     42 +157680000s    1.500ms "
-            "best           ok");
+            "best           -         ok");
   CHECK_STR(line_of(text, 3),
             "ntp2.example.net DCF*       2 192.168.1.10      077   10  1668m     +1.000s     1.000s "
-            "falseticker    ok");
+            "falseticker    -         ok");
   CHECK_STR(line_of(text, 4),
             "gal              GAL        1 GAL                01    4      0  +250.000us       50ns "
-            "class-outvoted ok");
+            "class-outvoted -         ok");
   CHECK_STR(line_of(text, 5),
             "gps2             GPS        1 GPS              0377    6   277h       -50ns  250.000us "
-            "combined       ok");
+            "combined       nts       ok");
   CHECK_STR(line_of(text, 6),
             "new              UNKNOWN    - -                   0    6      -           -          - "
-            "-              init");
+            "-              -         init");
   free(text);
   /* The document's own "now" wins over the caller's clock. */
   char doc[sizeof sources_json + 32];
@@ -227,7 +227,7 @@ static void test_sources_table_bad_documents(void) {
   CHECK_INT(rc, 0);
   CHECK_INT(count_lines(text), 4);
   CHECK_STR(line_of(text, 3),
-            "-    -          - -                   -    -      -           -          - -              -");
+            "-    -          - -                   -    -      -           -          - -              -         -");
   free(text);
 }
 
@@ -340,6 +340,26 @@ static void test_status_short_uptime_no_steps(void) {
   CHECK_STR(line_of(text, 4), "Time:            -");
   CHECK_STR(line_of(text, 5), "Sources:         - configured, - reachable, - with a sample");
   CHECK_STR(line_of(text, 9), "Clock steps:     0");
+  free(text);
+}
+
+/* NTP sources neither NTS nor keyed: one warning line after Sources. */
+static void test_status_unauthenticated_warning(void) {
+  int rc;
+  char *text = render(status_with, "{\"version\":\"0.1.0\",\"uptime\":1,\"sources\":3,"
+                             "\"unauthenticated_sources\":3,"
+                             "\"unauthenticated\":[\"a.example\",\"127.0.0.1:123\"]}", &rc);
+  CHECK_INT(rc, 0);
+  CHECK(strstr(text, "\nSources:         3 configured, - reachable, - with a sample\n"
+                     "Warning:         3 NTP sources are neither NTS nor keyed: a.example, "
+                     "127.0.0.1:123, ...\n") != NULL);
+  free(text);
+  text = render(status_with, "{\"version\":\"0.1.0\",\"uptime\":1,\"unauthenticated_sources\":1,"
+                       "\"unauthenticated\":[\"b\"]}", &rc);
+  CHECK(strstr(text, "\nWarning:         1 NTP source is neither NTS nor keyed: b\n") != NULL);
+  free(text);
+  text = render(status_with, "{\"version\":\"0.1.0\",\"uptime\":1,\"unauthenticated_sources\":0}", &rc);
+  CHECK(strstr(text, "Warning:") == NULL);
   free(text);
 }
 
@@ -569,6 +589,7 @@ int main(void) {
   RUN(test_status_history_lost);
   RUN(test_status_verdict_variants);
   RUN(test_status_short_uptime_no_steps);
+  RUN(test_status_unauthenticated_warning);
   RUN(test_status_not_an_object);
   RUN(test_vote_vetted);
   RUN(test_vote_not_vetted);
