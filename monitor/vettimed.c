@@ -43,6 +43,7 @@
 #include "monitor/round.h"
 #include "monitor/sources.h"
 #include "server/ntp_server.h"
+#include "server/nts_ke_server.h"
 #include "server/server_config.h"
 #include "snmp/agentx.h"
 #include "snmp/agentx_config.h"
@@ -340,6 +341,17 @@ static int start_http(char *err, size_t errlen) {
   return 0;
 }
 
+/* The NTS-KE server and the cookie keys (before the NTP server, which
+ * reads them), kept by default beside the database. */
+static int nts_start(char *err, size_t errlen) {
+  char dir[sizeof config.database];
+  snprintf(dir, sizeof dir, "%s", config.database);
+  char *slash = strrchr(dir, '/');
+  if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
+  else snprintf(dir, sizeof dir, ".");
+  return nts_server_start(server_config_of(&config), dir, err, errlen);
+}
+
 static int start(void) {
   char err[8192];
   if (sched_init()) return fatal("event loop", "cannot start");
@@ -355,6 +367,7 @@ static int start(void) {
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
   if (round_start(&config, history, err, sizeof err)) return fatal("", err);
   if (config.http_enabled && start_http(err, sizeof err)) return fatal("http", err);
+  if (nts_start(err, sizeof err)) return fatal("", err);
   if (ntp_server_start(server_config_of(&config), have_keys ? &keys : NULL, err, sizeof err))
     return fatal("", err);
   if (config.user[0] && drop_privileges(config.user, err, sizeof err)) return fatal("", err);
@@ -379,6 +392,7 @@ static int start(void) {
 
 static void stop(void) {
   ntp_server_stop();
+  nts_server_stop();
   if (config.http_enabled) http_stop();
   http_set_history(NULL);
   history_reader_close(history_reader);
@@ -423,6 +437,7 @@ int main(int argc, char **argv) {
   if (server_config_register()) return fatal("serve", "cannot register the server directives");
   char err[8192];
   if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return fatal("", err);
+  if (nts_server_check(server_config_of(&config), err, sizeof err)) return fatal("", err);
   log_set_level(debug ? LOG_LVL_DEBUG : config.log_level);
   if (check_only) {
     printf("%s: configuration OK, %d sources\n", path, config.n_sources);

@@ -31,12 +31,34 @@ const char *nts_check_name(enum nts_check c) {
 
 /* ---- AEAD_AES_SIV_CMAC_256 ---- */
 
-static int siv(bool enc, const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len,
-               const uint8_t *nonce, size_t nonce_len, const uint8_t *in, size_t in_len,
-               uint8_t *out, uint8_t tag[NTS_SIV_TAG_LEN]) {
-  if (in_len == 0 || ad_len > INT32_MAX || nonce_len > INT32_MAX || in_len > INT32_MAX) return -1;
-  EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, "AES-128-SIV", NULL);
-  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+struct nts_siv_ctx {
+  EVP_CIPHER *cipher;
+  EVP_CIPHER_CTX *ctx;
+};
+
+struct nts_siv_ctx *nts_siv_ctx_new(void) {
+  struct nts_siv_ctx *c = OPENSSL_zalloc(sizeof *c);
+  if (!c) return NULL;
+  c->cipher = EVP_CIPHER_fetch(NULL, "AES-128-SIV", NULL);
+  c->ctx = EVP_CIPHER_CTX_new();
+  if (!c->cipher || !c->ctx) {
+    nts_siv_ctx_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+void nts_siv_ctx_free(struct nts_siv_ctx *c) {
+  if (!c) return;
+  EVP_CIPHER_CTX_free(c->ctx);
+  EVP_CIPHER_free(c->cipher);
+  OPENSSL_free(c);
+}
+
+static int siv_run(EVP_CIPHER *cipher, EVP_CIPHER_CTX *ctx, bool enc,
+                   const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len,
+                   const uint8_t *nonce, size_t nonce_len, const uint8_t *in, size_t in_len,
+                   uint8_t *out, uint8_t tag[NTS_SIV_TAG_LEN]) {
   int n = 0, ok = cipher && ctx && EVP_CipherInit_ex2(ctx, cipher, key, NULL, enc ? 1 : 0, NULL);
   if (ok && !enc)
     ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, NTS_SIV_TAG_LEN, tag) > 0;
@@ -44,7 +66,7 @@ static int siv(bool enc, const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size
   if (ok && nonce_len) ok = EVP_CipherUpdate(ctx, NULL, &n, nonce, (int)nonce_len);
   /* The plaintext step is where SIV computes (encrypt) or checks
    * (decrypt) the tag; OpenSSL 3.0 skips it for an empty plaintext and
-   * then fails in Final (openssl#26580), hence in_len >= 1 above. */
+   * then fails in Final (openssl#26580), hence in_len >= 1 (siv). */
   uint8_t sink[1];
   int outl = 0;
   if (ok) ok = EVP_CipherUpdate(ctx, out, &outl, in, (int)in_len);
@@ -52,34 +74,60 @@ static int siv(bool enc, const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size
   if (ok) ok = EVP_CipherFinal_ex(ctx, sink, &fin);
   if (ok && enc)
     ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, NTS_SIV_TAG_LEN, tag) > 0;
+  return ok ? (int)in_len : -1;
+}
+
+/* With c: its cipher and context, reused (no allocation); without: a
+ * cipher and a context of this call's own. */
+static int siv(struct nts_siv_ctx *c, bool enc, const uint8_t key[NTS_KEY_LEN],
+               const uint8_t *ad, size_t ad_len, const uint8_t *nonce, size_t nonce_len,
+               const uint8_t *in, size_t in_len, uint8_t *out, uint8_t tag[NTS_SIV_TAG_LEN]) {
+  if (in_len == 0 || ad_len > INT32_MAX || nonce_len > INT32_MAX || in_len > INT32_MAX) return -1;
+  if (c) return siv_run(c->cipher, c->ctx, enc, key, ad, ad_len, nonce, nonce_len, in, in_len,
+                        out, tag);
+  EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, "AES-128-SIV", NULL);
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  int r = siv_run(cipher, ctx, enc, key, ad, ad_len, nonce, nonce_len, in, in_len, out, tag);
   EVP_CIPHER_CTX_free(ctx);
   EVP_CIPHER_free(cipher);
-  return ok ? (int)in_len : -1;
+  return r;
+}
+
+int nts_siv_encrypt_with(struct nts_siv_ctx *c, const uint8_t key[NTS_KEY_LEN],
+                         const uint8_t *ad, size_t ad_len, const uint8_t *nonce,
+                         size_t nonce_len, const uint8_t *pt, size_t pt_len, uint8_t *out) {
+  int n = siv(c, true, key, ad, ad_len, nonce, nonce_len, pt, pt_len, out + NTS_SIV_TAG_LEN, out);
+  return n < 0 ? -1 : n + NTS_SIV_TAG_LEN;
+}
+
+int nts_siv_decrypt_with(struct nts_siv_ctx *c, const uint8_t key[NTS_KEY_LEN],
+                         const uint8_t *ad, size_t ad_len, const uint8_t *nonce,
+                         size_t nonce_len, const uint8_t *in, size_t in_len, uint8_t *pt) {
+  if (in_len < NTS_SIV_TAG_LEN) return -1;
+  uint8_t tag[NTS_SIV_TAG_LEN];
+  memcpy(tag, in, sizeof tag);
+  return siv(c, false, key, ad, ad_len, nonce, nonce_len, in + NTS_SIV_TAG_LEN,
+             in_len - NTS_SIV_TAG_LEN, pt, tag);
 }
 
 int nts_siv_encrypt(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len,
                     const uint8_t *nonce, size_t nonce_len, const uint8_t *pt,
                     size_t pt_len, uint8_t *out) {
-  int n = siv(true, key, ad, ad_len, nonce, nonce_len, pt, pt_len, out + NTS_SIV_TAG_LEN, out);
-  return n < 0 ? -1 : n + NTS_SIV_TAG_LEN;
+  return nts_siv_encrypt_with(NULL, key, ad, ad_len, nonce, nonce_len, pt, pt_len, out);
 }
 
 int nts_siv_decrypt(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len,
                     const uint8_t *nonce, size_t nonce_len, const uint8_t *in,
                     size_t in_len, uint8_t *pt) {
-  if (in_len < NTS_SIV_TAG_LEN) return -1;
-  uint8_t tag[NTS_SIV_TAG_LEN];
-  memcpy(tag, in, sizeof tag);
-  return siv(false, key, ad, ad_len, nonce, nonce_len, in + NTS_SIV_TAG_LEN,
-             in_len - NTS_SIV_TAG_LEN, pt, tag);
+  return nts_siv_decrypt_with(NULL, key, ad, ad_len, nonce, nonce_len, in, in_len, pt);
 }
 
 /* ---- the request ---- */
 
 /* Appends a field of `type` with body (NULL: zeros) of n bytes, padded to
  * a multiple of 4 and to the RFC 7822 minimum. */
-static int put_field(uint8_t *buf, size_t cap, size_t *len, uint16_t type,
-                     const uint8_t *body, size_t n) {
+int nts_ef_put(uint8_t *buf, size_t cap, size_t *len, uint16_t type, const uint8_t *body,
+               size_t n) {
   size_t flen = 4 + pad4(n);
   if (flen < EF_MIN_LEN) flen = EF_MIN_LEN;
   if (flen > 0xffff || *len > cap || cap - *len < flen) return -1;
@@ -110,17 +158,17 @@ size_t nts_build_request(uint8_t *buf, size_t cap, const uint8_t uid[NTS_UID_LEN
   if (!buf || cap < len || !cookie || cookie->len < 12 || cookie->len > NTS_MAX_COOKIE_LEN ||
       cookie->len % 4 || placeholders < 1 || placeholders > NTS_MAX_COOKIES)
     return 0;
-  if (put_field(buf, cap, &len, NTS_EF_UID, uid, NTS_UID_LEN) ||
-      put_field(buf, cap, &len, NTS_EF_COOKIE, cookie->data, cookie->len))
+  if (nts_ef_put(buf, cap, &len, NTS_EF_UID, uid, NTS_UID_LEN) ||
+      nts_ef_put(buf, cap, &len, NTS_EF_COOKIE, cookie->data, cookie->len))
     return 0;
   for (int i = 1; i < placeholders; i++)
-    if (put_field(buf, cap, &len, NTS_EF_PLACEHOLDER, NULL, cookie->len)) return 0;
+    if (nts_ef_put(buf, cap, &len, NTS_EF_PLACEHOLDER, NULL, cookie->len)) return 0;
   /* One placeholder travels encrypted: OpenSSL 3.0's AES-SIV cannot
    * encrypt an empty plaintext (openssl#26580), and RFC 8915 §5.7 lets the
    * placeholders ride inside the Authenticator. */
   uint8_t pt[4 + NTS_MAX_COOKIE_LEN];
   size_t pt_len = 0;
-  if (put_field(pt, sizeof pt, &pt_len, NTS_EF_PLACEHOLDER, NULL, cookie->len)) return 0;
+  if (nts_ef_put(pt, sizeof pt, &pt_len, NTS_EF_PLACEHOLDER, NULL, cookie->len)) return 0;
   /* Authenticator: nonce length, ciphertext length, nonce, ciphertext. */
   size_t ct_len = NTS_SIV_TAG_LEN + pt_len; /* a multiple of 4: no padding */
   size_t body = 4 + NTS_NONCE_LEN + ct_len;
@@ -142,8 +190,8 @@ size_t nts_build_request(uint8_t *buf, size_t cap, const uint8_t uid[NTS_UID_LEN
 
 /* The next RFC 7822 field at buf[*pos..len): its type, body and body
  * length; -1 for a bad shape. */
-static int next_field(const uint8_t *buf, size_t len, size_t *pos, uint16_t *type,
-                      const uint8_t **body, size_t *n) {
+int nts_ef_next(const uint8_t *buf, size_t len, size_t *pos, uint16_t *type,
+                const uint8_t **body, size_t *n) {
   if (len - *pos < EF_MIN_LEN) return -1;
   size_t flen = get16(buf + *pos + 2);
   if (flen < EF_MIN_LEN || flen % 4 || flen > len - *pos) return -1;
@@ -161,7 +209,7 @@ static enum nts_check take_cookies(const uint8_t *pt, size_t len, struct nts_coo
     uint16_t type;
     const uint8_t *body;
     size_t n;
-    if (next_field(pt, len, &pos, &type, &body, &n)) return NTS_BAD_FIELD;
+    if (nts_ef_next(pt, len, &pos, &type, &body, &n)) return NTS_BAD_FIELD;
     if (type != NTS_EF_COOKIE || n > NTS_MAX_COOKIE_LEN || *n_cookies >= max) continue;
     cookies[*n_cookies].len = (uint16_t)n;
     memcpy(cookies[*n_cookies].data, body, n);
@@ -199,7 +247,7 @@ enum nts_check nts_check_response(const uint8_t *buf, size_t len,
     uint16_t type;
     const uint8_t *body;
     size_t n;
-    if (next_field(buf, len, &pos, &type, &body, &n)) return NTS_BAD_FIELD;
+    if (nts_ef_next(buf, len, &pos, &type, &body, &n)) return NTS_BAD_FIELD;
     if (type == NTS_EF_UID) {
       uids++;
       ours = n == NTS_UID_LEN && CRYPTO_memcmp(body, uid, NTS_UID_LEN) == 0;

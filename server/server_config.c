@@ -11,6 +11,7 @@
 
 #include "lib/lineparse.h"
 #include "monitor/config_family.h"
+#include "probes/nts_ke.h"
 
 /* serve ADDRESS [port N] [threads N] */
 static int dir_serve(struct lp_ctx *p, struct server_config *c, char **argv, int argc) {
@@ -95,9 +96,39 @@ static int dir_ratelimit(struct lp_ctx *p, struct server_config *c, char **argv,
   return 0;
 }
 
+/* ntsservercert FILE, ntsserverkey FILE, ntsdumpdir DIR, ntsport N,
+ * ntsrotate S */
+static int dir_nts(struct lp_ctx *p, struct server_config *c, char **argv, int argc) {
+  const char *d = argv[0];
+  bool number = strcmp(d, "ntsport") == 0 || strcmp(d, "ntsrotate") == 0;
+  if (argc != 2)
+    return lp_fail(p, "%s: expected \"%s %s\"", d, d,
+                   number ? (d[3] == 'p' ? "PORT" : "SECONDS") : d[3] == 'd' ? "DIR" : "FILE");
+  snprintf(c->file, sizeof c->file, "%s", p->file ? p->file : "");
+  long long v;
+  if (strcmp(d, "ntsport") == 0) {
+    if (lp_int(p, d, argv[1], 1, 65535, &v)) return -1;
+    c->nts_port = (int)v;
+    return 0;
+  }
+  if (strcmp(d, "ntsrotate") == 0) {
+    if (lp_int(p, d, argv[1], 60, 31536000, &v)) return -1;
+    c->nts_rotate = (int)v;
+    return 0;
+  }
+  char *dst = strcmp(d, "ntsservercert") == 0 ? c->nts_cert
+              : strcmp(d, "ntsserverkey") == 0 ? c->nts_key
+                                                : c->nts_dumpdir;
+  if (lp_copy(p, d, argv[1], dst, NTS_PATH_MAX)) return -1;
+  if (dst == c->nts_cert) c->nts_cert_line = p->line;
+  if (dst == c->nts_key) c->nts_key_line = p->line;
+  return 0;
+}
+
 static int family_directive(void *state, struct lp_ctx *p, char **argv, int argc) {
   struct server_config *c = state;
   const char *d = argv[0];
+  if (strncmp(d, "nts", 3) == 0) return dir_nts(p, c, argv, argc);
   if (strcmp(d, "serve") == 0) return dir_serve(p, c, argv, argc);
   if (strcmp(d, "allow") == 0) return dir_acl(p, c, argv, argc, true);
   if (strcmp(d, "deny") == 0) return dir_acl(p, c, argv, argc, false);
@@ -109,9 +140,13 @@ static void family_defaults(void *state) {
   struct server_config *c = state;
   memset(c, 0, sizeof *c);
   ratelimit_config_default(&c->ratelimit);
+  c->nts_port = NTS_KE_PORT;
+  c->nts_rotate = 3600;
 }
 
-static const char *const family_directives[] = {"serve", "allow", "deny", "ratelimit", NULL};
+static const char *const family_directives[] = {
+    "serve", "allow", "deny", "ratelimit", "ntsservercert", "ntsserverkey", "ntsport",
+    "ntsdumpdir", "ntsrotate", NULL};
 
 static const struct config_family family = {
     .directives = family_directives,
