@@ -7,8 +7,10 @@
 
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "probes/ntp_wire.h" /* NTP_HEADER_LEN */
 
@@ -100,10 +102,58 @@ int nts_siv_encrypt_with(struct nts_siv_ctx *c, const uint8_t key[NTS_KEY_LEN],
   return n < 0 ? -1 : n + NTS_SIV_TAG_LEN;
 }
 
+/* CMAC-AES-128 (OpenSSL's EVP_MAC) of one S2V component. */
+static int cmac(const uint8_t k1[16], const uint8_t *in, size_t len, uint8_t out[16]) {
+  EVP_MAC *mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
+  EVP_MAC_CTX *m = mac ? EVP_MAC_CTX_new(mac) : NULL;
+  char cipher[] = "AES-128-CBC";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher, 0),
+                         OSSL_PARAM_construct_end()};
+  size_t n = 0;
+  int ok = m && EVP_MAC_init(m, k1, 16, params) && EVP_MAC_update(m, in, len) &&
+           EVP_MAC_final(m, out, &n, 16) && n == 16;
+  EVP_MAC_CTX_free(m);
+  EVP_MAC_free(mac);
+  return ok ? 0 : -1;
+}
+
+static void dbl(uint8_t d[16]) {
+  uint8_t carry = d[0] >> 7;
+  for (int i = 0; i < 15; i++) d[i] = (uint8_t)(d[i] << 1 | d[i + 1] >> 7);
+  d[15] = (uint8_t)(d[15] << 1);
+  if (carry) d[15] ^= 0x87;
+}
+
+/* The SIV tag of an empty plaintext (RFC 5297 §2.4, S2V with the empty
+ * string last: dbl(D) xor pad("")), computed from OpenSSL's CMAC because
+ * OpenSSL 3.0's AES-SIV cannot take an empty plaintext (openssl#26580).
+ * chrony sends requests whose Authenticator encrypts nothing. */
+static int s2v_empty(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len,
+                     const uint8_t *nonce, size_t nonce_len, uint8_t tag[16]) {
+  static const uint8_t zero[16];
+  uint8_t d[16], t[16];
+  if (cmac(key, zero, 16, d) || cmac(key, ad, ad_len, t)) return -1;
+  dbl(d);
+  for (int i = 0; i < 16; i++) d[i] ^= t[i];
+  if (nonce_len) {
+    if (cmac(key, nonce, nonce_len, t)) return -1;
+    dbl(d);
+    for (int i = 0; i < 16; i++) d[i] ^= t[i];
+  }
+  dbl(d);
+  d[0] ^= 0x80;
+  return cmac(key, d, 16, tag);
+}
+
 int nts_siv_decrypt_with(struct nts_siv_ctx *c, const uint8_t key[NTS_KEY_LEN],
                          const uint8_t *ad, size_t ad_len, const uint8_t *nonce,
                          size_t nonce_len, const uint8_t *in, size_t in_len, uint8_t *pt) {
   if (in_len < NTS_SIV_TAG_LEN) return -1;
+  if (in_len == NTS_SIV_TAG_LEN) { /* nothing encrypted: the tag alone */
+    uint8_t want[NTS_SIV_TAG_LEN];
+    if (s2v_empty(key, ad, ad_len, nonce, nonce_len, want)) return -1;
+    return CRYPTO_memcmp(want, in, NTS_SIV_TAG_LEN) == 0 ? 0 : -1;
+  }
   uint8_t tag[NTS_SIV_TAG_LEN];
   memcpy(tag, in, sizeof tag);
   return siv(c, false, key, ad, ad_len, nonce, nonce_len, in + NTS_SIV_TAG_LEN,

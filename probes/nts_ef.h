@@ -50,7 +50,8 @@ int nts_siv_encrypt(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad
                     size_t pt_len, uint8_t *out);
 /* The reverse: in = tag || ciphertext (in_len >= 16); pt receives in_len -
  * 16 bytes. Returns that length, or -1 when the tag does not verify (or
- * libcrypto fails). */
+ * libcrypto fails). in_len 16 (an empty plaintext, as chrony's requests
+ * carry) is checked through S2V over OpenSSL's CMAC. */
 int nts_siv_decrypt(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len,
                     const uint8_t *nonce, size_t nonce_len, const uint8_t *in,
                     size_t in_len, uint8_t *pt);
