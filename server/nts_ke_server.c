@@ -125,6 +125,7 @@ int nts_keys_load(const char *path, struct nts_keyset *ks, char *err, size_t err
     if (n == NTS_COOKIE_KEYS || sscanf(line, "%15s %79s %lld", id, key, &created) != 3 ||
         unhex(idb, id, 4) || unhex(k->key, key, NTS_KEY_LEN)) {
       snprintf(err, errlen, "%s: not a key file of vettimed (line \"%.40s\")", path, line);
+      errno = EINVAL;
       rc = -1;
       break;
     }
@@ -135,6 +136,7 @@ int nts_keys_load(const char *path, struct nts_keyset *ks, char *err, size_t err
   fclose(f);
   if (rc == 0 && n == 0) {
     snprintf(err, errlen, "%s: no key", path);
+    errno = EINVAL;
     rc = -1;
   }
   ks->n = rc ? 0 : n;
