@@ -140,7 +140,7 @@ static void reload_config(void) {
       memcmp(web_config_of(&next), web_config_of(&config), sizeof(struct web_config)))
     LOG_WARN("reload: agentx, httptoken and webroot changes take effect at the next restart");
   if (memcmp(server_config_of(&next), server_config_of(&config), sizeof(struct server_config)))
-    LOG_WARN("reload: serve, allow, deny and ratelimit changes take effect at the next restart "
+    LOG_WARN("reload: serve, allow, deny, ratelimit and nts* changes take effect at the next restart "
              "(the sockets stay bound as they are)");
   if (strcmp(next.user, config.user))
     LOG_WARN("reload: a user change takes effect at the next restart");

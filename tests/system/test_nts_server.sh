@@ -16,8 +16,9 @@
 #     identifier echoed, no Authenticator), two cookies are dropped; each
 #     counted;
 #   - a restart keeping the key file: chronyd's saved cookies still work
-#     (no new NTS-KE session); a restart without it: NTS NAK, chronyd
-#     re-keys and gets the time again.
+#     (no new NTS-KE session); one whose key is older than ntsrotate: a new
+#     key, the old one kept, the old cookies still open; a restart without
+#     the file: NTS NAK, chronyd re-keys and gets the time again.
 . "$(dirname "$0")/lib.sh"
 deadline=$((SECONDS + 150))
 PROBE="python3 $(dirname "$0")/nts_probe.py"
@@ -151,7 +152,7 @@ PY
 
 # ---- restarts ----------------------------------------------------------------
 restart() {
-  kill "$VETTIMED_PID"
+  kill "$VETTIMED_PID" 2>/dev/null
   wait "$VETTIMED_PID" 2>/dev/null
   start_vettimed "$T/vettime.conf" &&
     wait_for 40 bash -c "'$VETTIME' -c '$T/vettime.conf' status --json | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)[\"server\"][\"state\"] == \"serving\" else 1)'"
@@ -160,6 +161,16 @@ check "restarted with its key file" restart
 check "chronyd's saved cookies still open after the restart" chrony_q 2
 check "counted: NTS answers without a new NTS-KE session" \
   sc "c['nts_answered'] >= 1 and c['nts_ke_sessions'] == 0 and c['nts_nak'] == 0"
+# A key file whose newest key is older than ntsrotate (3600 s): a new key
+# at start, the old one kept, the cookies chronyd holds still open.
+kill "$VETTIMED_PID"
+wait "$VETTIMED_PID" 2>/dev/null
+sed -i 's/ [0-9]*$/ 1000/' "$T/keys/ntskeys"
+check "restarted with an old key" restart
+check "rotated at start: a new key logged, two keys kept" bash -c \
+  "grep -q 'new cookie key' '$T/vettimed.log' && [[ \$(grep -vc '^#' '$T/keys/ntskeys') == 2 ]]"
+check "chronyd's cookies of the previous key still open" chrony_q 4
+check "counted: no NAK after the rotation" sc "c['nts_answered'] >= 1 and c['nts_nak'] == 0"
 rm -f "$T/keys/ntskeys"
 check "restarted without its key file" restart
 check "a new key file" test -s "$T/keys/ntskeys"
