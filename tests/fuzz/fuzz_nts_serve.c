@@ -17,6 +17,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct nts_keyset ks;
+static struct nts_siv_ctx *siv; /* a server thread's, for every other call */
 static struct nts_cookie cookie;
 static const uint8_t c2s[NTS_KEY_LEN] = {1}, s2c[NTS_KEY_LEN] = {2};
 
@@ -34,6 +35,7 @@ static void setup(void) {
   memset(ks.k[1].key, 0x22, NTS_KEY_LEN);
   static const uint8_t nonce[NTS_NONCE_LEN] = {9};
   if (nts_cookie_seal(NULL, &ks.k[0], nonce, c2s, s2c, &cookie)) abort();
+  siv = nts_siv_ctx_new();
 }
 
 static void one(const uint8_t *req, size_t len, int later) {
@@ -41,7 +43,7 @@ static void one(const uint8_t *req, size_t len, int later) {
                            .refid = 0x47505300};
   struct respond_params p = {.served = &st, .receive = 1, .transmit = 2, .precision = -24,
                              .nts_keys = &ks, .nts_random = fake_random,
-                             .nts_seal_later = later};
+                             .nts_seal_later = later, .siv = later ? siv : NULL};
   static uint8_t out[NTP_RESPONSE_MAX];
   struct respond_info info;
   enum respond_result r = ntp_respond(req, len, &p, out, sizeof out, &info);
