@@ -11,6 +11,8 @@
 #     8 cookies of 104 bytes, a Port record naming the NTP port; ALPN
 #     http/1.1 refused; an unknown critical record -> error 0; a record cut
 #     short -> error 1; no common AEAD -> no AEAD record;
+#   - NTS-KE bounded: 4 idle connections per address held until the 2 s
+#     deadline, more refused at once, another address still served;
 #   - forged NTP requests: a real cookie with a bad Authenticator and a
 #     cookie of an unknown key get an NTS NAK (KoD NTSN, the unique
 #     identifier echoed, no Authenticator), two cookies are dropped; each
@@ -126,6 +128,43 @@ $PROBE ke "$KE" "$T/srv.pem" ntske/1 noaead > "$T/ke-noaead.json"
 check "NTS-KE: no common AEAD: no AEAD record, no cookie" json_check "$T/ke-noaead.json" \
   "not any(r['type'] in (4, 5) for r in d['records']) and d['records'][-1]['type'] == 0"
 check "counted: NTS-KE failures (ALPN, errors)" sc "c['nts_ke_failed'] >= 4"
+
+# Bounded: 6 idle connections from one address (no TLS hello): 4 are held,
+# then closed at the 2 s deadline; 2 are refused at once. A real exchange
+# from another loopback address meanwhile still succeeds.
+python3 - "$KE" > "$T/ke-idle.txt" <<'PY' &
+import socket, sys, time
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1])), 2) for _ in range(6)]
+import select
+t0 = time.monotonic(); closed = []; open_ = list(socks)
+while open_ and time.monotonic() - t0 < 5:
+    ready, _, _ = select.select(open_, [], [], 0.05)
+    for s in ready:  # readable: the server closed it (EOF or reset)
+        closed.append(round(time.monotonic() - t0, 1)); open_.remove(s)
+print(" ".join(map(str, sorted(closed))))
+PY
+IDLE=$!
+sleep 0.5
+ke_other() {
+  python3 - "$KE" "$T/srv.pem" <<'PY'
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.load_verify_locations(sys.argv[2])
+ctx.set_alpn_protocols(["ntske/1"])
+raw = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 3, source_address=("127.0.0.2", 0))
+with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+    s.sendall(bytes.fromhex("80010002000080040002000f80000000"))  # NTPv4, AEAD 15, End
+    data = s.recv(4096)
+    sys.exit(0 if len(data) > 8 * 104 else 1)
+PY
+}
+check "NTS-KE from another address while one holds its 4 connections" ke_other
+wait "$IDLE"
+check "NTS-KE: 2 of 6 idle connections refused at once, 4 closed at the 2 s deadline" python3 - "$T/ke-idle.txt" <<'PY'
+import sys
+t = [float(x) for x in open(sys.argv[1]).read().split()]
+print(t); sys.exit(0 if len(t) == 6 and all(x < 1 for x in t[:2]) and all(1.5 <= x <= 3.5 for x in t[2:]) else 1)
+PY
+check "counted: NTS-KE refused (2) and timed out" sc "c['nts_ke_refused'] == 2 and c['nts_ke_failed'] >= 8"
 
 # ---- forged NTP requests -----------------------------------------------------
 COOKIE=$(python3 -c "import json,sys; print([r['body'] for r in json.load(open(sys.argv[1]))['records'] if r['type'] == 5][0])" "$T/ke.json")
