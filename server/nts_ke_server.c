@@ -507,12 +507,12 @@ static void *ke_main(void *arg) {
     for (int i = 0; i < NTS_KE_CONNS; i++) {
       struct conn *c = &S.c[i];
       if (c->state == C_FREE || idx[i] < 0) continue;
-      if (r > 0 && pf[idx[i]].revents) {
-        short w = step(c);
-        if (w) c->wants = w;
-      } else if (now > c->deadline_ns) {
+      if (now > c->deadline_ns) { /* also one that trickles bytes */
         log_ratelimited(&S.log_rl, LOG_LVL_DEBUG, "nts-ke: a connection timed out");
         conn_close(c, SC_NTS_KE_FAILED);
+      } else if (r > 0 && pf[idx[i]].revents) {
+        short w = step(c);
+        if (w) c->wants = w;
       }
     }
     for (int i = 0; r > 0 && i < S.n_l; i++)
