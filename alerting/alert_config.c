@@ -6,10 +6,12 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 
 #include "lib/lineparse.h"
@@ -336,6 +338,7 @@ static int dir_alert(struct lp_ctx *p, struct alert_config *c, char **argv, int 
   struct alert_channel_config ch;
   memset(&ch, 0, sizeof ch);
   ch.line = p->line;
+  ch.file = p->file_id;
   ch.heartbeat = -1;
   ch.route.min_severity = SEV_INFO;
   ch.route.kinds = KINDS_ALL;
@@ -422,6 +425,30 @@ static void family_defaults(void *state) {
   c->expire = 7 * 86400.0;
 }
 
+/* What a start can know of the channels: a mail channel's cafile is a
+ * readable file (else every delivery would fail, found only at the first
+ * alarm). Receivers are not tried: one that is down is what the outbox is
+ * for (`vettime alert test` tries them). */
+static int family_check(const void *state, const struct vt_config *cfg, char *err,
+                        size_t errlen) {
+  const struct alert_config *c = state;
+  for (int i = 0; i < c->n; i++) {
+    const struct alert_channel_config *ch = &c->ch[i];
+    if (ch->kind != ALERT_SINK_MAIL || !ch->mail.cafile[0]) continue;
+    struct stat st;
+    FILE *f = NULL;
+    const char *bad = stat(ch->mail.cafile, &st) ? strerror(errno)
+                      : !S_ISREG(st.st_mode) ? "not a regular file"
+                      : !(f = fopen(ch->mail.cafile, "r")) ? strerror(errno) : NULL;
+    if (f) fclose(f);
+    if (!bad) continue;
+    snprintf(err, errlen, "%s:%d: alert mail %s: cafile %s: %s", config_file_name(cfg, ch->file),
+             ch->line, ch->name, ch->mail.cafile, bad);
+    return -1;
+  }
+  return 0;
+}
+
 static const char *const family_directives[] = {"alert", "alertrepeat", "alertretry",
                                                 "alertsite", "heartbeat", NULL};
 
@@ -430,6 +457,7 @@ static const struct config_family family = {
     .state_size = sizeof(struct alert_config),
     .defaults = family_defaults,
     .directive = family_directive,
+    .check = family_check,
 };
 
 int alert_config_register(void) { return config_register_family(&family); }

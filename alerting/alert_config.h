@@ -83,7 +83,7 @@ struct alert_channel_config {
   char name[ALERT_NAME_LEN]; /* unique; default the kind, then kind2, kind3, ... */
   struct alert_route route;
   double heartbeat;      /* s; < 0: the global `heartbeat` */
-  int line;              /* where it was configured */
+  int file, line;        /* where it was configured (config_file_name()) */
   struct alert_syslog_config syslog;
   struct alert_mail_config mail;
   struct alert_snmp_config snmp;

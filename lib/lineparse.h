@@ -26,6 +26,9 @@ struct lp_ctx {
   int line;         /* LINE, counted from 1; 0 for the file as a whole */
   char *err;        /* the message; NULL or errlen 0: no message */
   size_t errlen;
+  int file_id;      /* for a caller that reads several files (the
+                       configuration's includes): which one, as it numbers
+                       them; 0 for the first */
 };
 
 /* Writes "FILE:LINE: message" (line > 0) or "FILE: message" to c->err,

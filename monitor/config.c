@@ -6,16 +6,24 @@
  * so a module above this one parses its own directives. */
 #include "monitor/config.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/lineparse.h"
+#include "monitor/config_files.h"
 #include "probes/rx_continuity.h" /* settle bounds and default */
 
 #define MAX_ARGS 32
 #define MAX_SOURCES 4096
+#define MAX_FILES 1024 /* files read for one configuration, includes and all */
+#define POLL_UNSET (-1) /* minpoll, maxpoll before their defaults */
+#define DEFAULT_MINPOLL 6
+#define DEFAULT_MAXPOLL 10
+#define DEFAULT_ROLLUP_HOUR_DAYS 1826 /* 5 years */
 
 /* ---- server options ---- */
 
@@ -108,6 +116,24 @@ static int opt_prefer(struct lp_ctx *c, const char *a, struct source_config *s) 
   return 0;
 }
 
+/* name LABEL: what operators see instead of the address. A word of
+ * letters, digits and . _ - : @ +, starting with a letter or a digit, so
+ * that it reads the same in a log line, a JSON string, a trap and a URL. */
+static int opt_name(struct lp_ctx *c, const char *a, struct source_config *s) {
+  size_t n = strlen(a);
+  if (n > SOURCE_LABEL_MAX)
+    return lp_fail(c, "name: \"%s\" is too long (at most %d characters)", a, SOURCE_LABEL_MAX);
+  bool ok = isalnum((unsigned char)a[0]);
+  for (const char *p = a; ok && *p; p++)
+    ok = isalnum((unsigned char)*p) || strchr("._-:@+", *p);
+  if (!ok)
+    return lp_fail(c, "name: \"%s\" is not a label (letters, digits and . _ - : @ +, "
+                   "starting with a letter or a digit)", a);
+  memcpy(s->name, a, n + 1);
+  s->labelled = true;
+  return 0;
+}
+
 static int opt_device(struct lp_ctx *c, const char *a, struct source_config *s) {
   return lp_copy(c, "device", a, s->device, sizeof s->device);
 }
@@ -161,7 +187,7 @@ static const struct {
 } source_options[] = {
     {"class", true, K_ALL, opt_class},        {"noselect", false, K_ALL, opt_noselect},
     {"trust", false, K_ALL, opt_trust},       {"require", false, K_ALL, opt_require},
-    {"prefer", false, K_ALL, opt_prefer},
+    {"prefer", false, K_ALL, opt_prefer},     {"name", true, K_ALL, opt_name},
     {"port", true, K(SOURCE_NTP), opt_port},  {"key", true, K(SOURCE_NTP), opt_key},
     {"nts", false, K(SOURCE_NTP), opt_nts},   {"ntsport", true, K(SOURCE_NTP), opt_ntsport},
     {"certset", true, K(SOURCE_NTP), opt_certset},
@@ -208,15 +234,38 @@ static int apply_source_options(struct lp_ctx *c, char **argv, int argc, int fir
   return 0;
 }
 
-static int name_taken(const struct vt_config *cfg, const char *name) {
+/* The source already called name, by its label or its address. */
+static const struct source_config *name_taken(const struct vt_config *cfg, const char *name) {
   for (int i = 0; i < cfg->n_sources; i++)
-    if (strcmp(cfg->sources[i].name, name) == 0) return cfg->sources[i].line;
-  return 0;
+    if (strcmp(cfg->sources[i].name, name) == 0 || strcmp(cfg->sources[i].address, name) == 0)
+      return &cfg->sources[i];
+  return NULL;
 }
 
-static int add_source(struct lp_ctx *c, struct vt_config *cfg, const struct source_config *s) {
-  int prev = name_taken(cfg, s->name);
-  if (prev) return lp_fail(c, "%s %s is already configured at line %d", kind_directives[s->kind], s->name, prev);
+static int already(struct lp_ctx *c, const struct vt_config *cfg, const char *what,
+                   const struct source_config *prev) {
+  if (strcmp(config_file_name(cfg, prev->file), c->file) == 0)
+    return lp_fail(c, "%s is already configured at line %d", what, prev->line);
+  return lp_fail(c, "%s is already configured at %s:%d", what,
+                 config_file_name(cfg, prev->file), prev->line);
+}
+
+/* Adds s, its address set, named by its label or else its address. */
+static int add_source(struct lp_ctx *c, struct vt_config *cfg, struct source_config *s) {
+  const char *dir = kind_directives[s->kind];
+  const struct source_config *prev = name_taken(cfg, s->address);
+  char what[700];
+  snprintf(what, sizeof what, "%s %s", dir, s->address);
+  if (prev) return already(c, cfg, what, prev);
+  if (s->labelled) {
+    if ((prev = name_taken(cfg, s->name))) {
+      snprintf(what, sizeof what, "%s %s: name %s", dir, s->address, s->name);
+      return already(c, cfg, what, prev);
+    }
+  } else {
+    memcpy(s->name, s->address, sizeof s->name);
+  }
+  s->file = c->file_id;
   if (cfg->n_sources == MAX_SOURCES) return lp_fail(c, "too many sources (at most %d)", MAX_SOURCES);
   struct source_config *n = realloc(cfg->sources, (size_t)(cfg->n_sources + 1) * sizeof *n);
   if (!n) return lp_fail(c, "out of memory");
@@ -227,27 +276,37 @@ static int add_source(struct lp_ctx *c, struct vt_config *cfg, const struct sour
 
 /* ---- directives ---- */
 
+/* The poll bounds, defaults filled in; a message that names a default
+ * when it is the cause ("minpoll 6 (the default) is above maxpoll 4"). */
+static int poll_bounds(struct lp_ctx *c, struct source_config *s) {
+  bool min_default = s->minpoll == POLL_UNSET, max_default = s->maxpoll == POLL_UNSET;
+  if (min_default) s->minpoll = DEFAULT_MINPOLL;
+  if (max_default) s->maxpoll = DEFAULT_MAXPOLL;
+  if (s->minpoll <= s->maxpoll) return 0;
+  return lp_fail(c, "server: minpoll %d%s is above maxpoll %d%s", s->minpoll,
+                 min_default ? " (the default)" : "", s->maxpoll,
+                 max_default ? " (the default)" : "");
+}
+
 static int dir_server(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   if (argc < 2) return lp_fail(c, "server: missing HOST");
   struct source_config s = {.kind = SOURCE_NTP, .port = 123, .nts_port = 4460,
-                            .minpoll = 6, .maxpoll = 10, .line = c->line};
+                            .minpoll = POLL_UNSET, .maxpoll = POLL_UNSET, .line = c->line};
   if (lp_copy(c, "server", argv[1], s.host, sizeof s.host) ||
-      apply_source_options(c, argv, argc, 2, &s))
+      apply_source_options(c, argv, argc, 2, &s) || poll_bounds(c, &s))
     return -1;
-  if (s.minpoll > s.maxpoll)
-    return lp_fail(c, "server: minpoll %d is above maxpoll %d", s.minpoll, s.maxpoll);
   if (s.nts && s.has_key)
     return lp_fail(c, "server: nts and key exclude each other (NTS brings its own keys)");
   if (s.nts_port != 4460 && !s.nts)
     return lp_fail(c, "server: ntsport needs nts");
   if (s.cert_set != 0 && !s.nts)
     return lp_fail(c, "server: certset needs nts");
-  /* The name says where the time comes from: the NTP port when it is not
-   * 123, and for NTS the key-establishment port when it is not 4460. */
-  int n = s.port == 123 ? snprintf(s.name, sizeof s.name, "%s", s.host)
-                        : snprintf(s.name, sizeof s.name, "%s:%d", s.host, s.port);
-  if (s.nts && s.nts_port != 4460 && n > 0 && (size_t)n < sizeof s.name)
-    snprintf(s.name + n, sizeof s.name - (size_t)n, "/nts:%d", s.nts_port);
+  /* The address says where the time comes from: the NTP port when it is
+   * not 123, and for NTS the key-establishment port when it is not 4460. */
+  int n = s.port == 123 ? snprintf(s.address, sizeof s.address, "%s", s.host)
+                        : snprintf(s.address, sizeof s.address, "%s:%d", s.host, s.port);
+  if (s.nts && s.nts_port != 4460 && n > 0 && (size_t)n < sizeof s.address)
+    snprintf(s.address + n, sizeof s.address - (size_t)n, "/nts:%d", s.nts_port);
   return add_source(c, cfg, &s);
 }
 
@@ -265,7 +324,7 @@ static int dir_gpsd(struct lp_ctx *c, struct vt_config *cfg, char **argv, int ar
   if (lp_copy(c, "gpsd", argv[1], s.host, sizeof s.host) ||
       apply_source_options(c, argv, argc, 2, &s))
     return -1;
-  snprintf(s.name, sizeof s.name, "gpsd:%s:%d%s%s", s.host, s.port,
+  snprintf(s.address, sizeof s.address, "gpsd:%s:%d%s%s", s.host, s.port,
            s.device[0] && s.device[0] != '/' ? "/" : "", s.device);
   return add_source(c, cfg, &s);
 }
@@ -280,7 +339,7 @@ static int device_source(struct lp_ctx *c, struct vt_config *cfg, char **argv, i
   if (kind == SOURCE_DCF77 && !(argc >= 4 && strcmp(argv[2], "mode") == 0))
     return lp_fail(c, "dcf77: expected \"dcf77 DEVICE mode raw50|raw75|meinberg\"");
   if (apply_source_options(c, argv, argc, 2, &s)) return -1;
-  snprintf(s.name, sizeof s.name, "%s%s", kind == SOURCE_SOCK ? "sock:" : "", s.device);
+  snprintf(s.address, sizeof s.address, "%s%s", kind == SOURCE_SOCK ? "sock:" : "", s.device);
   return add_source(c, cfg, &s);
 }
 
@@ -305,12 +364,17 @@ static int dir_shm(struct lp_ctx *c, struct vt_config *cfg, char **argv, int arg
       apply_source_options(c, argv, argc, 2, &s))
     return -1;
   s.unit = (int)unit;
-  snprintf(s.name, sizeof s.name, "shm:%lld", unit);
+  snprintf(s.address, sizeof s.address, "shm:%lld", unit);
   return add_source(c, cfg, &s);
+}
+
+static struct config_where here(const struct lp_ctx *c) {
+  return (struct config_where){c->file_id, c->line};
 }
 
 static int dir_keyfile(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   if (lp_one_arg(c, argv, argc)) return -1;
+  cfg->keyfile_at = here(c);
   return lp_copy(c, "keyfile", argv[1], cfg->keyfile, sizeof cfg->keyfile);
 }
 
@@ -326,23 +390,33 @@ static int dir_ntstrustedcerts(struct lp_ctx *c, struct vt_config *cfg, char **a
   if (argc == 3 && lp_int(c, "ntstrustedcerts set", argv[1], 0, UINT32_MAX, &set)) return -1;
   t->set = (uint32_t)set;
   if (lp_copy(c, "ntstrustedcerts", argv[argc - 1], t->path, sizeof t->path)) return -1;
+  t->file = c->file_id;
+  t->line = c->line;
   cfg->n_nts_trust++;
   return 0;
 }
 
 static int dir_database(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
   if (lp_one_arg(c, argv, argc)) return -1;
+  cfg->database_at = here(c);
   return lp_copy(c, "database", argv[1], cfg->database, sizeof cfg->database);
 }
 
-/* http ADDRESS [port N] | http off */
+/* http ADDRESS [port N] | http off. ADDRESS a literal: the API listens
+ * on one address, and a name could resolve to several, or to another one
+ * tomorrow. */
 static int dir_http(struct lp_ctx *c, struct vt_config *cfg, char **argv, int argc) {
+  cfg->http_at = here(c);
   if (argc == 2 && strcmp(argv[1], "off") == 0) {
     cfg->http_enabled = false;
     return 0;
   }
   if (argc != 2 && !(argc == 4 && strcmp(argv[2], "port") == 0))
     return lp_fail(c, "http: expected \"http ADDRESS [port N]\" or \"http off\"");
+  unsigned char bin[16];
+  if (inet_pton(AF_INET, argv[1], bin) != 1 && inet_pton(AF_INET6, argv[1], bin) != 1)
+    return lp_fail(c, "http: \"%s\" is not an IPv4 or IPv6 address literal (a host name is "
+                   "not accepted: write 127.0.0.1 or ::1 for this machine only)", argv[1]);
   cfg->http_enabled = true;
   if (lp_copy(c, "http", argv[1], cfg->http_address, sizeof cfg->http_address)) return -1;
   long long port = VT_DEFAULT_HTTP_PORT;
@@ -377,8 +451,9 @@ static int dir_rollupretention(struct lp_ctx *c, struct vt_config *cfg, char **a
       (argc == 3 && lp_double(c, "rollupretention hours", argv[2], 1, 36500, &hours)))
     return -1;
   if (hours < minutes)
-    return lp_fail(c, "rollupretention: hour roll-ups (%g days) must be kept at least as long "
-                   "as minute roll-ups (%g days)", hours, minutes);
+    return lp_fail(c, "rollupretention: hour roll-ups (%g days%s) must be kept at least as long "
+                   "as minute roll-ups (%g days)", hours,
+                   argc == 2 && hours == DEFAULT_ROLLUP_HOUR_DAYS ? ", the default" : "", minutes);
   cfg->rollup_minutes = minutes * 86400.0;
   cfg->rollup_hours = hours * 86400.0;
   return 0;
@@ -402,6 +477,7 @@ static int dir_minsources(struct lp_ctx *c, struct vt_config *cfg, char **argv, 
   long long v;
   if (lp_one_arg(c, argv, argc) || lp_int(c, "minsources", argv[1], 1, 1000, &v)) return -1;
   cfg->minsources = (int)v;
+  cfg->minsources_at = here(c);
   return 0;
 }
 
@@ -409,6 +485,7 @@ static int dir_minclasses(struct lp_ctx *c, struct vt_config *cfg, char **argv, 
   long long v;
   if (lp_one_arg(c, argv, argc) || lp_int(c, "minclasses", argv[1], 1, CLASS_COUNT, &v)) return -1;
   cfg->minclasses = (int)v;
+  cfg->minclasses_at = here(c);
   return 0;
 }
 
@@ -423,6 +500,7 @@ static int dir_user(struct lp_ctx *c, struct vt_config *cfg, char **argv, int ar
   for (const char *s = argv[1]; *s; s++)
     if (*s <= ' ' || *s > '~' || *s == ':' || *s == '/')
       return lp_fail(c, "user: \"%s\" is not a user name", argv[1]);
+  cfg->user_at = here(c);
   return lp_copy(c, "user", argv[1], cfg->user, sizeof cfg->user);
 }
 
@@ -508,18 +586,138 @@ static int family_defaults(struct vt_config *cfg) {
   return 0;
 }
 
+int config_family_count(void) { return n_families; }
+
+const struct config_family *config_family_at(int i) {
+  return i >= 0 && i < n_families ? families[i] : NULL;
+}
+
+/* ---- files ---- */
+
+const char *config_file_name(const struct vt_config *cfg, int file) {
+  if (file > 0 && file < cfg->n_files) return cfg->files[file];
+  return cfg->path;
+}
+
+const char *config_where_text(const struct vt_config *cfg, struct config_where at, char *buf,
+                              size_t len) {
+  if (at.line > 0) snprintf(buf, len, "%s:%d", config_file_name(cfg, at.file), at.line);
+  else snprintf(buf, len, "%s", cfg->path);
+  return buf;
+}
+
+/* Numbers a file read for cfg; returns its index, or -1. */
+static int add_file(struct vt_config *cfg, const char *path) {
+  if (cfg->n_files == MAX_FILES) return -1;
+  char **n = realloc(cfg->files, (size_t)(cfg->n_files + 1) * sizeof *n);
+  if (!n) return -1;
+  cfg->files = n;
+  if (!(cfg->files[cfg->n_files] = strdup(path))) return -1;
+  return cfg->n_files++;
+}
+
+/* One parse: the configuration it fills, and the files being read, from
+ * the main one to the innermost include, for loops. */
+struct parser {
+  struct vt_config *cfg;
+  char *err;
+  size_t errlen;
+  int depth;
+  struct stat open[CONFIG_INCLUDE_DEPTH + 1];
+};
+
+static int parse_text(struct parser *ps, int file_id, const char *text);
+
+/* The file at path, named by the directive dir (include or confdir) at c,
+ * or the main file (c NULL). */
+static int parse_file(struct parser *ps, const struct lp_ctx *c, const char *dir,
+                      const char *path) {
+  char why[PATH_MAX + 128];
+  struct stat st;
+  char *text = cfgfile_read(path, &st, why, sizeof why);
+  if (!text) {
+    if (c) return lp_fail(c, "%s %s: %s", dir, path, why);
+    snprintf(ps->err, ps->errlen, "%s: %s", path, why);
+    return -1;
+  }
+  int rc = -1, id;
+  for (int i = 0; i < ps->depth; i++)
+    if (ps->open[i].st_dev == st.st_dev && ps->open[i].st_ino == st.st_ino) {
+      lp_fail(c, "%s %s: an include loop (the file is already being read)", dir, path);
+      goto out;
+    }
+  if (ps->depth > CONFIG_INCLUDE_DEPTH) {
+    lp_fail(c, "%s %s: includes nested more than %d deep", dir, path, CONFIG_INCLUDE_DEPTH);
+    goto out;
+  }
+  if ((id = add_file(ps->cfg, path)) < 0) {
+    snprintf(ps->err, ps->errlen, "%s: out of memory, or more than %d files", path, MAX_FILES);
+    goto out;
+  }
+  ps->open[ps->depth++] = st;
+  rc = parse_text(ps, id, text);
+  ps->depth--;
+out:
+  free(text);
+  return rc;
+}
+
+/* Appends " (included from FILE:LINE)" to the message of an error inside
+ * an included file (not to one about the include line itself): the
+ * innermost include only, so that the message stays one readable line. */
+static void included_from(const struct lp_ctx *c) {
+  if (!c->err || !c->errlen) return;
+  char self[PATH_MAX + 16];
+  snprintf(self, sizeof self, "%s:%d: ", c->file, c->line);
+  if (strncmp(c->err, self, strlen(self)) == 0 || strstr(c->err, " (included from "))
+    return; /* about this line, or already said by a deeper include */
+  size_t n = strlen(c->err);
+  snprintf(c->err + n, c->errlen - n, " (included from %s:%d)", c->file, c->line);
+}
+
+/* include PATTERN | confdir DIR */
+static int dir_include(struct parser *ps, struct lp_ctx *c, char **argv, int argc) {
+  bool confdir = strcmp(argv[0], "confdir") == 0;
+  if (argc != 2) return lp_fail(c, "%s: expected \"%s\"", argv[0], confdir ? "confdir DIR" : "include FILE");
+  char **paths, why[PATH_MAX + 128];
+  int n = cfgfile_expand(c->file, argv[1], confdir, &paths, why, sizeof why);
+  if (n < 0) return lp_fail(c, "%s %s", argv[0], why);
+  int rc = 0;
+  for (int i = 0; i < n && rc == 0; i++) {
+    rc = parse_file(ps, c, argv[0], paths[i]);
+    if (rc) included_from(c);
+  }
+  cfgfile_free_list(paths, n);
+  return rc;
+}
+
 /* ---- lines ---- */
 
-static int parse_line(struct lp_ctx *c, struct vt_config *cfg, char *line) {
+static int parse_line(struct parser *ps, struct lp_ctx *c, char *line) {
+  struct vt_config *cfg = ps->cfg;
   char *argv[MAX_ARGS];
   int argc = lp_split(line, argv, MAX_ARGS);
   if (argc > MAX_ARGS) return lp_fail(c, "too many words (at most %d)", MAX_ARGS);
   if (argc == 0) return 0;
+  if (strcmp(argv[0], "include") == 0 || strcmp(argv[0], "confdir") == 0)
+    return dir_include(ps, c, argv, argc);
   for (size_t k = 0; k < sizeof directives / sizeof directives[0]; k++)
     if (strcmp(argv[0], directives[k].name) == 0) return directives[k].fn(c, cfg, argv, argc);
   int f = family_of(argv[0]);
   if (f >= 0) return families[f]->directive(cfg->family_state[f], c, argv, argc);
   return lp_fail(c, "unknown directive \"%s\"", argv[0]);
+}
+
+static int parse_text(struct parser *ps, int file_id, const char *text) {
+  struct lp_ctx c = {config_file_name(ps->cfg, file_id), 0, ps->err, ps->errlen, file_id};
+  char line[4096];
+  int n;
+  while ((n = lp_next_line(&c, &text, line, sizeof line)) != LP_END) {
+    if (n == LP_TOO_LONG)
+      return lp_fail(&c, "line too long (at most %zu characters)", sizeof line - 1);
+    if (parse_line(ps, &c, line)) return -1;
+  }
+  return 0;
 }
 
 static void set_defaults(struct vt_config *cfg, const char *name) {
@@ -532,7 +730,7 @@ static void set_defaults(struct vt_config *cfg, const char *name) {
   cfg->log_level = LOG_LVL_INFO;
   cfg->retention = 30 * 86400.0;
   cfg->rollup_minutes = 90 * 86400.0;
-  cfg->rollup_hours = 1826 * 86400.0;
+  cfg->rollup_hours = DEFAULT_ROLLUP_HOUR_DAYS * 86400.0;
   cfg->maxdistance = 1.5;
   cfg->minsources = 1;
   cfg->minclasses = 1;
@@ -541,71 +739,41 @@ static void set_defaults(struct vt_config *cfg, const char *name) {
   cfg->holdover_margin = 1e-6;
 }
 
+/* Defaults, then path's text (NULL: read the file at path). */
+static int parse_root(const char *path, const char *text, struct vt_config *cfg, char *err,
+                      size_t errlen) {
+  set_defaults(cfg, path);
+  struct parser ps = {.cfg = cfg, .err = err, .errlen = errlen};
+  int rc;
+  if (family_defaults(cfg)) {
+    snprintf(err, errlen, "%s: out of memory", path);
+    rc = -1;
+  } else if (text) {
+    rc = add_file(cfg, path) < 0 ? -1 : parse_text(&ps, 0, text);
+  } else {
+    rc = parse_file(&ps, NULL, "", path);
+  }
+  if (rc) config_free(cfg);
+  return rc;
+}
+
 int config_parse(const char *name, const char *text, struct vt_config *cfg,
                  char *err, size_t errlen) {
-  set_defaults(cfg, name);
-  struct lp_ctx c = {name, 0, err, errlen};
-  if (family_defaults(cfg)) {
-    config_free(cfg);
-    return lp_fail(&c, "out of memory");
-  }
-  char line[4096];
-  int n;
-  while ((n = lp_next_line(&c, &text, line, sizeof line)) != LP_END) {
-    if (n == LP_TOO_LONG) {
-      lp_fail(&c, "line too long (at most %zu characters)", sizeof line - 1);
-      config_free(cfg);
-      return -1;
-    }
-    if (parse_line(&c, cfg, line)) {
-      config_free(cfg);
-      return -1;
-    }
-  }
-  return 0;
+  return parse_root(name, text, cfg, err, errlen);
 }
 
 int config_load(const char *path, struct vt_config *cfg, char *err, size_t errlen) {
-  FILE *f = fopen(path, "r");
-  if (!f) {
-    snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return -1;
-  }
-  char *text = NULL;
-  size_t len = 0, cap = 0, n;
-  char buf[8192];
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-    if (len + n + 1 > cap) {
-      cap = (len + n + 1) * 2;
-      char *t = realloc(text, cap);
-      if (!t) { free(text); fclose(f); snprintf(err, errlen, "%s: out of memory", path); return -1; }
-      text = t;
-    }
-    memcpy(text + len, buf, n);
-    len += n;
-  }
-  int read_error = ferror(f);
-  fclose(f);
-  if (text) text[len] = '\0';
-  if (read_error) {
-    free(text);
-    snprintf(err, errlen, "%s: read error", path);
-    return -1;
-  }
-  if (strlen(text ? text : "") != len) {
-    free(text);
-    snprintf(err, errlen, "%s: contains a NUL byte (not a text file?)", path);
-    return -1;
-  }
-  int rc = config_parse(path, text ? text : "", cfg, err, errlen);
-  free(text);
-  return rc;
+  return parse_root(path, NULL, cfg, err, errlen);
 }
 
 void config_free(struct vt_config *cfg) {
   free(cfg->sources);
   cfg->sources = NULL;
   cfg->n_sources = 0;
+  for (int i = 0; i < cfg->n_files; i++) free(cfg->files[i]);
+  free(cfg->files);
+  cfg->files = NULL;
+  cfg->n_files = 0;
   for (int i = 0; i < CONFIG_FAMILIES_MAX; i++) {
     free(cfg->family_state[i]);
     cfg->family_state[i] = NULL;

@@ -40,14 +40,21 @@ enum dcf77_mode { DCF77_RAW50 = 0, DCF77_RAW75, DCF77_MEINBERG };
 struct nts_trust {
   uint32_t set;
   char path[PATH_MAX];
+  int file, line;        /* where the line is (config_file_name()) */
 };
+
+#define SOURCE_LABEL_MAX 63 /* characters of a `name LABEL` */
 
 struct source_config {
   enum source_kind kind;
-  char name[300];        /* ntp: "host" or "host:port" when the port is not
+  char name[300];        /* what the source is called everywhere (status,
+                            events, alarms, API, the history's row): the
+                            `name LABEL` option when given, else address */
+  char address[300];     /* ntp: "host" or "host:port" when the port is not
                             123; gpsd: "gpsd:host:port[/device]"; nmea,
                             dcf77: the device path; shm: "shm:N"; sock:
                             "sock:PATH" */
+  bool labelled;         /* name is a `name LABEL`, not the address */
   char host[256];        /* ntp, gpsd */
   int port;              /* ntp: default 123; gpsd: default 2947 */
   char device[256];      /* nmea, dcf77: serial device; gpsd: the receiver
@@ -75,21 +82,31 @@ struct source_config {
   int minpoll, maxpoll;  /* log2 s; default 6 and 10, 0 ..= 17 */
   bool iburst, noselect;
   bool trust, require, prefer; /* vote flags (see the vote directives) */
-  int line;              /* where it was configured */
+  int file, line;        /* where it was configured: config_file_name() */
+};
+
+/* Where a directive stood: file is an index for config_file_name(), line
+ * 0 when the directive was not given (the value is the default). */
+struct config_where {
+  int file, line;
 };
 
 struct vt_config {
   char path[PATH_MAX];
+  char **files;               /* every file read, by index: [0] is path, then
+                                 the included ones in the order read */
+  int n_files;
   struct source_config *sources;
   int n_sources;
   char keyfile[PATH_MAX];     /* "" when none */
+  struct config_where keyfile_at, database_at, http_at, minsources_at, minclasses_at, user_at;
   struct nts_trust nts_trust[VT_NTS_TRUST_MAX]; /* `ntstrustedcerts [SET]
                                  FILE` lines: PEM certificates trusted for
                                  NTS-KE besides the system's */
   int n_nts_trust;
   char database[PATH_MAX];
   bool http_enabled;
-  char http_address[64];
+  char http_address[64];      /* an IPv4 or IPv6 literal (checked) */
   int http_port;
   enum log_level log_level;
   double retention;           /* seconds raw samples are kept; default 30 days */
@@ -112,13 +129,25 @@ struct vt_config {
                                  registration order: config_family_state() */
 };
 
-/* Reads and checks the whole file. Returns 0, or -1 with
- * "FILE:LINE: message" in err. On success free with config_free(). */
+/* Reads and parses the whole file, with the files it includes (`include
+ * PATTERN`, `confdir DIR`: at most CONFIG_INCLUDE_DEPTH deep, a file that
+ * includes itself is refused). Returns 0, or -1 with "FILE:LINE: message"
+ * in err (FILE the file that holds the line). On success free with
+ * config_free(). Parsing only: what the file names on the system (ports,
+ * database, devices, key file) is checked by config_check.h. */
 int config_load(const char *path, struct vt_config *cfg, char *err, size_t errlen);
 
-/* Parses text as if it were the file `name` (for tests). */
+#define CONFIG_INCLUDE_DEPTH 8
+
+/* Parses text as if it were the file `name` (for tests); its includes are
+ * read from the file system, relative to name's folder. */
 int config_parse(const char *name, const char *text, struct vt_config *cfg,
                  char *err, size_t errlen);
+
+/* "FILE:LINE" of a directive, or "FILE" (the main file) when it was not
+ * given, into buf; returns buf. */
+const char *config_where_text(const struct vt_config *cfg, struct config_where at, char *buf,
+                              size_t len);
 
 void config_free(struct vt_config *cfg);
 

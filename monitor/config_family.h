@@ -22,6 +22,11 @@ struct config_family {
   /* One line whose argv[0] is one of directives. Returns 0, or -1 with
    * "FILE:LINE: message" written through lp_fail(c, ...). */
   int (*directive)(void *state, struct lp_ctx *c, char **argv, int argc);
+  /* Optional: what the family's directives name on the system (a port
+   * that must be free, a file that must be readable), checked by
+   * `vettimed -t` and before a start creates anything (config_check.h).
+   * Returns 0, or -1 with "FILE:LINE: message" in err. */
+  int (*check)(const void *state, const struct vt_config *cfg, char *err, size_t errlen);
 };
 
 #define CONFIG_FAMILIES_MAX 8
@@ -35,5 +40,13 @@ int config_register_family(const struct config_family *f);
 /* The state of family f in cfg (its defaults, then its directives), or
  * NULL when f was not registered when cfg was parsed. */
 const void *config_family_state(const struct vt_config *cfg, const struct config_family *f);
+
+/* The name of file number `file` of cfg (lp_ctx.file_id of the line a
+ * family parsed); the main file for an unknown number. */
+const char *config_file_name(const struct vt_config *cfg, int file);
+
+/* The registered families, in registration order (for config_check). */
+int config_family_count(void);
+const struct config_family *config_family_at(int i);
 
 #endif

@@ -22,7 +22,8 @@
 
 struct source_report {
   int index;
-  char name[300];
+  char name[300];             /* the `name LABEL`, else the address */
+  char address[300];          /* host[:port], device, shm:N, sock:PATH */
   char kind[16];              /* "ntp" */
   enum ref_class ref_class;   /* configured, else inferred */
   bool class_configured;

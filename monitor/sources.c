@@ -178,6 +178,7 @@ static void fill_report(int i, const struct vote_source_result *votes,
   memset(r, 0, sizeof *r);
   r->index = i;
   snprintf(r->name, sizeof r->name, "%s", s->cfg.name);
+  snprintf(r->address, sizeof r->address, "%s", s->cfg.address);
   snprintf(r->kind, sizeof r->kind, "%s", source_kind_name(s->cfg.kind));
   s->ops->report(s->probe, &r->probe);
   r->class_configured = s->cfg.class_set;

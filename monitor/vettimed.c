@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "alerting/alert.h"
@@ -36,6 +37,7 @@
 #include "lib/sdnotify.h"
 #include "lib/version.h"
 #include "monitor/config.h"
+#include "monitor/config_check.h"
 #include "monitor/history.h"
 #include "monitor/history_read.h"
 #include "monitor/keys.h"
@@ -72,7 +74,8 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: vettimed [-c FILE] [-t] [-d] [-V]\n"
           "  -c FILE  configuration file (default %s)\n"
-          "  -t       check the configuration and key file, then exit\n"
+          "  -t       check everything a start would (configuration, key file,\n"
+          "           database, ports, devices), then exit\n"
           "  -d       log at debug level (overrides the `log` directive)\n"
           "  -V       print the version and exit\n"
           "  -h       this help\n"
@@ -82,28 +85,20 @@ static void usage(FILE *out) {
           VT_DEFAULT_CONFIG);
 }
 
-/* Loads the configuration and its key file, and checks that every key a
- * server names exists. Nothing is started here. */
+/* Loads the configuration and its key file, and checks the keys and the
+ * vote's policy (monitor/config_check.h); at start and at every reload.
+ * Nothing is started here. */
 static int load_config(const char *path, struct vt_config *cfg, struct keyring *kr,
                        bool *has_kr, char *err, size_t errlen) {
   if (config_load(path, cfg, err, errlen)) return -1;
-  *has_kr = false;
-  if (cfg->keyfile[0]) {
-    if (keyring_load(cfg->keyfile, kr, err, errlen)) {
-      config_free(cfg);
-      return -1;
-    }
-    *has_kr = true;
+  if (config_check_keys(cfg, kr, has_kr, err, errlen)) {
+    config_free(cfg);
+    return -1;
   }
-  for (int i = 0; i < cfg->n_sources; i++) {
-    const struct source_config *s = &cfg->sources[i];
-    if (s->has_key && !(*has_kr && keyring_find(kr, s->key_id))) {
-      snprintf(err, errlen, "%s:%d: server %s: key %u is not in %s", path, s->line,
-               s->name, (unsigned)s->key_id, cfg->keyfile[0] ? cfg->keyfile : "a key file (no keyfile directive)");
-      if (*has_kr) keyring_free(kr);
-      config_free(cfg);
-      return -1;
-    }
+  if (config_check_policy(cfg, err, errlen)) {
+    if (*has_kr) keyring_free(kr);
+    config_free(cfg);
+    return -1;
   }
   return 0;
 }
@@ -129,6 +124,14 @@ static void reload_config(void) {
   char err[8192];
   if (load_config(config.path, &next, &next_keys, &next_has_keys, err, sizeof err)) {
     LOG_ERROR("reload refused, keeping the running configuration: %s", err);
+    return;
+  }
+  /* A device that is not there would leave the daemon with no source at
+   * all once the old ones are stopped: refused before they are. */
+  if (config_check_sources(&next, err, sizeof err)) {
+    LOG_ERROR("reload refused, keeping the running configuration: %s", err);
+    if (next_has_keys) keyring_free(&next_keys);
+    config_free(&next);
     return;
   }
   if (strcmp(next.database, config.database) || strcmp(next.http_address, config.http_address) ||
@@ -240,9 +243,16 @@ static void on_alarm(void *ctx, const struct alarm_transition *t, const char *so
   alert_transition(t, source_name);
 }
 
+/* A failure to start once the configuration passed its checks (exit 1). */
 static int fatal(const char *what, const char *msg) {
   fprintf(stderr, "vettimed: %s%s%s\n", what, *what ? ": " : "", msg);
   return 1;
+}
+
+/* A configuration that cannot work: "FILE:LINE: message", EX_CONFIG. */
+static int config_error(const char *msg) {
+  fprintf(stderr, "vettimed: %s\n", msg);
+  return EX_CONFIG;
 }
 
 /* `user NAME`: once every socket and device is open, give up root for
@@ -366,7 +376,7 @@ static int start(void) {
   round_on_alarm(on_alarm, NULL);
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
   if (round_start(&config, history, err, sizeof err)) return fatal("", err);
-  if (config.http_enabled && start_http(err, sizeof err)) return fatal("http", err);
+  if (config.http_enabled && start_http(err, sizeof err)) return fatal("", err);
   if (nts_start(err, sizeof err)) return fatal("", err);
   if (ntp_server_start(server_config_of(&config), have_keys ? &keys : NULL, err, sizeof err))
     return fatal("", err);
@@ -410,6 +420,19 @@ static void stop(void) {
   sched_fini();
 }
 
+/* The configuration, its key file and every check of config_check.h,
+ * before anything is created: a start that cannot work leaves no
+ * database, socket or half-started daemon behind. Returns 0 with config
+ * and keys loaded, or EX_CONFIG with the message printed. */
+static int load_and_check(const char *path, bool check_only, char *note, size_t notelen) {
+  char err[8192];
+  if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return config_error(err);
+  if (config_check_system(&config, check_only, note, notelen, err, sizeof err) == 0) return 0;
+  if (have_keys) keyring_free(&keys);
+  config_free(&config);
+  return config_error(err);
+}
+
 int main(int argc, char **argv) {
   const char *path = VT_DEFAULT_CONFIG;
   bool check_only = false, debug = false;
@@ -435,15 +458,19 @@ int main(int argc, char **argv) {
   if (web_config_register()) return fatal("http", "cannot register the web directives");
   if (agentx_config_register()) return fatal("agentx", "cannot register the agentx directive");
   if (server_config_register()) return fatal("serve", "cannot register the server directives");
-  char err[8192];
-  if (load_config(path, &config, &keys, &have_keys, err, sizeof err)) return fatal("", err);
-  if (nts_server_check(server_config_of(&config), err, sizeof err)) return fatal("", err);
+  char note[512];
+  int rc = load_and_check(path, check_only, note, sizeof note);
+  if (rc) return rc;
   log_set_level(debug ? LOG_LVL_DEBUG : config.log_level);
   if (check_only) {
-    printf("%s: configuration OK, %d sources\n", path, config.n_sources);
+    if (note[0]) printf("%s: note: %s\n", path, note);
+    printf("%s: configuration OK, %d source%s, %d file%s read\n", path, config.n_sources,
+           config.n_sources == 1 ? "" : "s", config.n_files, config.n_files == 1 ? "" : "s");
+    if (have_keys) keyring_free(&keys);
+    config_free(&config);
     return 0;
   }
-  int rc = start();
+  rc = start();
   if (rc == 0) rc = sched_run() ? 1 : 0;
   stop();
   if (have_keys) keyring_free(&keys);

@@ -261,8 +261,10 @@ static const char *ssl_err_text(char *buf, size_t len) {
   return buf;
 }
 
-/* An SSL_CTX for cfg's certificate and key, or NULL with "FILE:LINE: ..." */
-static SSL_CTX *make_ctx(const struct server_config *cfg, char *err, size_t errlen) {
+/* An SSL_CTX for cfg's certificate and key, or NULL with "CERT_AT: ..." or
+ * "KEY_AT: ..." (where the directives are, "FILE:LINE"). */
+static SSL_CTX *make_ctx(const struct server_config *cfg, const char *cert_at,
+                         const char *key_at, char *err, size_t errlen) {
   char text[200];
   ERR_clear_error();
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -273,8 +275,7 @@ static SSL_CTX *make_ctx(const struct server_config *cfg, char *err, size_t errl
   }
   if (access(cfg->nts_cert, R_OK) ||
       SSL_CTX_use_certificate_chain_file(ctx, cfg->nts_cert) != 1) {
-    snprintf(err, errlen, "%s:%d: ntsservercert %s: %s", cfg->file, cfg->nts_cert_line,
-             cfg->nts_cert, errno && !ERR_peek_error() ? strerror(errno)
+    snprintf(err, errlen, "%s: ntsservercert %s: %s", cert_at, cfg->nts_cert, errno && !ERR_peek_error() ? strerror(errno)
                                                        : ssl_err_text(text, sizeof text));
     SSL_CTX_free(ctx);
     return NULL;
@@ -282,8 +283,7 @@ static SSL_CTX *make_ctx(const struct server_config *cfg, char *err, size_t errl
   errno = 0;
   if (access(cfg->nts_key, R_OK) ||
       SSL_CTX_use_PrivateKey_file(ctx, cfg->nts_key, SSL_FILETYPE_PEM) != 1) {
-    snprintf(err, errlen, "%s:%d: ntsserverkey %s: %s", cfg->file, cfg->nts_key_line,
-             cfg->nts_key,
+    snprintf(err, errlen, "%s: ntsserverkey %s: %s", key_at, cfg->nts_key,
              errno && !ERR_peek_error() ? strerror(errno)
              : ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH
                  ? "the key is not the certificate's (ntsservercert)"
@@ -292,8 +292,8 @@ static SSL_CTX *make_ctx(const struct server_config *cfg, char *err, size_t errl
     return NULL;
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
-    snprintf(err, errlen, "%s:%d: ntsserverkey %s: the key is not the certificate's (%s)",
-             cfg->file, cfg->nts_key_line, cfg->nts_key, cfg->nts_cert);
+    snprintf(err, errlen, "%s: ntsserverkey %s: the key is not the certificate's (%s)", key_at,
+             cfg->nts_key, cfg->nts_cert);
     SSL_CTX_free(ctx);
     return NULL;
   }
@@ -305,16 +305,17 @@ static SSL_CTX *make_ctx(const struct server_config *cfg, char *err, size_t errl
   return ctx;
 }
 
-int nts_server_check(const struct server_config *cfg, char *err, size_t errlen) {
+int nts_server_check(const struct server_config *cfg, const char *cert_at, const char *key_at,
+                     char *err, size_t errlen) {
   if (!cfg->nts_cert[0] && !cfg->nts_key[0]) return 0;
   if (!cfg->nts_cert[0] || !cfg->nts_key[0]) {
-    snprintf(err, errlen, "%s:%d: %s without %s (NTS needs both)", cfg->file,
-             cfg->nts_cert[0] ? cfg->nts_cert_line : cfg->nts_key_line,
+    snprintf(err, errlen, "%s: %s without %s (NTS needs both)",
+             cfg->nts_cert[0] ? cert_at : key_at,
              cfg->nts_cert[0] ? "ntsservercert" : "ntsserverkey",
              cfg->nts_cert[0] ? "ntsserverkey" : "ntsservercert");
     return -1;
   }
-  SSL_CTX *ctx = make_ctx(cfg, err, errlen);
+  SSL_CTX *ctx = make_ctx(cfg, cert_at, key_at, err, errlen);
   if (!ctx) return -1;
   SSL_CTX_free(ctx);
   return 0;
@@ -570,7 +571,7 @@ int nts_server_start(const struct server_config *cfg, const char *default_dir, c
   for (int i = 0; i < NTS_KE_CONNS; i++) S.c[i].fd = -1;
   S.rotate = cfg->nts_rotate > 0 ? cfg->nts_rotate : 3600;
   S.acl = cfg->acl;
-  S.ctx = make_ctx(cfg, err, errlen);
+  S.ctx = make_ctx(cfg, "ntsservercert", "ntsserverkey", err, errlen); /* checked before */
   S.siv = nts_siv_ctx_new();
   if (!S.ctx || !S.siv || ratelimit_init(&S.rl, &cfg->ratelimit)) {
     if (!err[0]) snprintf(err, errlen, "nts: out of memory or no AES-SIV in libcrypto");

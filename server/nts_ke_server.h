@@ -34,11 +34,13 @@
 
 struct server_config;
 
-/* Checks the NTS directives of cfg (vettimed -t and at start): both or
- * neither of ntsservercert and ntsserverkey; the certificate and the key
- * readable PEM, and the key the certificate's. Returns 0, or -1 with
- * "FILE:LINE: ..." in err. */
-int nts_server_check(const struct server_config *cfg, char *err, size_t errlen);
+/* Checks the NTS directives of cfg (the server family's check:
+ * vettimed -t and before a start): both or neither of ntsservercert and
+ * ntsserverkey; the certificate and the key readable PEM, and the key the
+ * certificate's. cert_at and key_at say where the directives are
+ * ("FILE:LINE"). Returns 0, or -1 with "FILE:LINE: ..." in err. */
+int nts_server_check(const struct server_config *cfg, const char *cert_at, const char *key_at,
+                     char *err, size_t errlen);
 
 /* When cfg serves NTS: loads (or makes) the cookie keys in cfg's
  * ntsdumpdir or else default_dir, binds the NTS-KE listeners (before root

@@ -4,14 +4,17 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "lib/bindcheck.h"
 #include "lib/lineparse.h"
 #include "monitor/config_family.h"
 #include "probes/nts_ke.h"
+#include "server/nts_ke_server.h"
 
 /* serve ADDRESS [port N] [threads N] */
 static int dir_serve(struct lp_ctx *p, struct server_config *c, char **argv, int argc) {
@@ -48,6 +51,7 @@ static int dir_serve(struct lp_ctx *p, struct server_config *c, char **argv, int
   s->threads = (int)threads;
   snprintf(s->text, sizeof s->text, "%s", buf);
   s->line = p->line;
+  s->file = p->file_id;
   for (int i = 0; i < c->n_serve; i++)
     if (c->serve[i].family == s->family && c->serve[i].port == s->port &&
         memcmp(c->serve[i].addr, s->addr, 16) == 0)
@@ -104,7 +108,6 @@ static int dir_nts(struct lp_ctx *p, struct server_config *c, char **argv, int a
   if (argc != 2)
     return lp_fail(p, "%s: expected \"%s %s\"", d, d,
                    number ? (d[3] == 'p' ? "PORT" : "SECONDS") : d[3] == 'd' ? "DIR" : "FILE");
-  snprintf(c->file, sizeof c->file, "%s", p->file ? p->file : "");
   long long v;
   if (strcmp(d, "ntsport") == 0) {
     if (lp_int(p, d, argv[1], 1, 65535, &v)) return -1;
@@ -120,8 +123,14 @@ static int dir_nts(struct lp_ctx *p, struct server_config *c, char **argv, int a
               : strcmp(d, "ntsserverkey") == 0 ? c->nts_key
                                                 : c->nts_dumpdir;
   if (lp_copy(p, d, argv[1], dst, NTS_PATH_MAX)) return -1;
-  if (dst == c->nts_cert) c->nts_cert_line = p->line;
-  if (dst == c->nts_key) c->nts_key_line = p->line;
+  if (dst == c->nts_cert) {
+    c->nts_cert_file = p->file_id;
+    c->nts_cert_line = p->line;
+  }
+  if (dst == c->nts_key) {
+    c->nts_key_file = p->file_id;
+    c->nts_key_line = p->line;
+  }
   return 0;
 }
 
@@ -144,6 +153,52 @@ static void family_defaults(void *state) {
   c->nts_rotate = 3600;
 }
 
+/* NTS: both or neither of the certificate and the key, both load and
+ * match (server/nts_ke_server.c), and the NTS-KE port of every serve
+ * address can be bound. */
+static int nts_family_check(const struct server_config *c, const struct vt_config *cfg,
+                            char *err, size_t errlen) {
+  char cert_at[NTS_PATH_MAX + 16], key_at[NTS_PATH_MAX + 16];
+  snprintf(cert_at, sizeof cert_at, "%s:%d", config_file_name(cfg, c->nts_cert_file),
+           c->nts_cert_line);
+  snprintf(key_at, sizeof key_at, "%s:%d", config_file_name(cfg, c->nts_key_file),
+           c->nts_key_line);
+  if (nts_server_check(c, cert_at, key_at, err, errlen)) return -1;
+  if (!server_config_nts(c)) return 0;
+  for (int i = 0; i < c->n_serve; i++) {
+    const struct serve_addr *s = &c->serve[i];
+    int e = bindcheck_try(s->text, c->nts_port, SOCK_STREAM, false);
+    if (e == 0) continue;
+    /* A running vettimed's listener: `vettimed -t` beside it is fine (a
+     * second daemon would fail to bind, and says so at its start). */
+    char name[64] = "";
+    pid_t pid = e == EADDRINUSE ? bindcheck_owner(c->nts_port, SOCK_STREAM, name, sizeof name) : 0;
+    if (pid && strcmp(name, "vettimed") == 0) continue;
+    snprintf(err, errlen, "%s:%d: ntsport %d on %s (the NTS-KE server): cannot listen: %s",
+             config_file_name(cfg, s->file), s->line, c->nts_port, s->text, strerror(e));
+    return -1;
+  }
+  return 0;
+}
+
+/* Every serve address can be bound now, as ntp_server_start() binds it
+ * (SO_REUSEADDR, and SO_REUSEPORT for threads): tried and closed. */
+static int family_check(const void *state, const struct vt_config *cfg, char *err,
+                        size_t errlen) {
+  const struct server_config *c = state;
+  for (int i = 0; i < c->n_serve; i++) {
+    const struct serve_addr *s = &c->serve[i];
+    int e = bindcheck_try(s->text, s->port, SOCK_DGRAM, s->threads > 1);
+    if (e == 0) continue;
+    snprintf(err, errlen, "%s:%d: serve %s port %d: cannot bind: %s%s",
+             config_file_name(cfg, s->file), s->line, s->text, s->port, strerror(e),
+             e == EACCES && s->port < 1024 ? " (a port below 1024 needs root or "
+                                             "CAP_NET_BIND_SERVICE)" : "");
+    return -1;
+  }
+  return nts_family_check(c, cfg, err, errlen);
+}
+
 static const char *const family_directives[] = {
     "serve", "allow", "deny", "ratelimit", "ntsservercert", "ntsserverkey", "ntsport",
     "ntsdumpdir", "ntsrotate", NULL};
@@ -153,6 +208,7 @@ static const struct config_family family = {
     .state_size = sizeof(struct server_config),
     .defaults = family_defaults,
     .directive = family_directive,
+    .check = family_check,
 };
 
 int server_config_register(void) { return config_register_family(&family); }

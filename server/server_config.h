@@ -34,7 +34,7 @@ struct serve_addr {
   int port;
   int threads;             /* sockets (SO_REUSEPORT), one thread each; 1..16 */
   char text[64];           /* as written, for the log */
-  int line;
+  int file, line;          /* where: config_file_name(), for messages */
 };
 
 #define NTS_PATH_MAX 256
@@ -50,8 +50,8 @@ struct server_config {
   char nts_dumpdir[NTS_PATH_MAX]; /* "": the database's directory */
   int nts_port;                   /* 4460 */
   int nts_rotate;                 /* s, 60..31536000; 3600 */
-  char file[NTS_PATH_MAX];        /* the configuration file, for FILE:LINE */
-  int nts_cert_line, nts_key_line;
+  int nts_cert_file, nts_cert_line; /* where: config_file_name() */
+  int nts_key_file, nts_key_line;
 };
 
 /* Whether cfg serves NTS (serve lines, a certificate and a key). */
@@ -59,7 +59,9 @@ static inline bool server_config_nts(const struct server_config *c) {
   return c->n_serve > 0 && c->nts_cert[0] && c->nts_key[0];
 }
 
-/* Registers serve, allow, deny and ratelimit. Call from main before the
+/* Registers serve, allow, deny, ratelimit and the nts* directives; its
+ * check (config_check.h) binds each serve address's port (and NTS-KE
+ * port) and loads the NTS certificate and key. Call from main before the
  * first config_load(). Returns 0, or -1 (a bug: see config_register_family). */
 int server_config_register(void);
 

@@ -3,7 +3,7 @@
 # the daemon's and the CLI's sources may name only a header of its own
 # floor or a lower one. The floors, bottom up:
 #   1 ground  logging, the event loop, time and civil-date helpers, the
-#             line-parser toolkit (lib/)
+#             line-parser toolkit, the bind check (lib/)
 #   2 core    pure decoders, MACs, the vote, detectors, alarms, analysis
 #   3 state   drivers (probes/) and the daemon's state (monitor/)
 #   4 face    web/, alerting/, snmp/, cli/, server/ (the NTP server; it may

@@ -195,6 +195,8 @@ static json_object *source_json(const void *item) {
   bool responded = p->stratum >= 0;
   add(o, "index", json_object_new_int(r->index));
   add(o, "name", json_object_new_string(r->name));
+  /* Where the source is, when a `name LABEL` stands in for it. */
+  add(o, "address", json_object_new_string(r->address[0] ? r->address : r->name));
   add(o, "kind", json_object_new_string(r->kind));
   add(o, "class", json_object_new_string(ref_class_name(r->ref_class)));
   add(o, "class_configured", json_object_new_boolean(r->class_configured));

@@ -29,7 +29,8 @@
  *     names them (as many as fit in 512 bytes).
  *
  *   GET /api/v1/sources
- *     {"sources":[{"index":0,"name":"host:port","kind":"ntp","class":"GPS",
+ *     {"sources":[{"index":0,"name":"host:port","address":"host:port",
+ *      "kind":"ntp","class":"GPS",
  *      "class_configured":false,"noselect":false,"state":"ok","stratum":1,
  *      "refid":"GPS","reach":255,"poll":6,"have_sample":true,
  *      "offset":<s>,"error_bound":<s>,"delay":<s>,"dispersion":<s>,
@@ -53,7 +54,9 @@
  *     servers. auth: "nts", "key N" or "none" for an NTP source, null for a
  *     receiver. vote_state is source_state_name() of the last vote round ("best",
  *     "combined", "falseticker", "class-outvoted", ...); trust, require
- *     and prefer are the configured vote flags.
+ *     and prefer are the configured vote flags. name is the source's
+ *     `name LABEL` when it has one, else its address; address is always
+ *     the address (host[:port], device, shm:N, sock:PATH).
  *
  *   GET /api/v1/vote
  *     {"valid":true,"time":<unix s>,"vetted":true,"why_not":null,

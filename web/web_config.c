@@ -23,8 +23,40 @@ static int family_directive(void *state, struct lp_ctx *p, char **argv, int argc
   if (argv[1][0] != '/')
     return lp_fail(p, "%s: expected an absolute path to the %s, not \"%s\"", argv[0],
                    root ? "dashboard's directory" : "token file", argv[1]);
-  if (root) return lp_copy(p, "webroot", argv[1], c->webroot, sizeof c->webroot);
+  if (root) {
+    c->webroot_file_id = p->file_id;
+    c->webroot_line = p->line;
+    return lp_copy(p, "webroot", argv[1], c->webroot, sizeof c->webroot);
+  }
+  c->token_file_id = p->file_id;
+  c->token_line = p->line;
   return lp_copy(p, "httptoken", argv[1], c->token_file, sizeof c->token_file);
+}
+
+/* The token file reads as a token (then wiped), the webroot is a folder:
+ * what start_http() would otherwise find only after the history is open. */
+static int family_check(const void *state, const struct vt_config *cfg, char *err,
+                        size_t errlen) {
+  const struct web_config *c = state;
+  char why[512];
+  if (c->token_file[0]) {
+    char token[WEB_TOKEN_MAX + 1];
+    int rc = web_token_load(c->token_file, token, why, sizeof why);
+    memset(token, 0, sizeof token);
+    if (rc) {
+      snprintf(err, errlen, "%s:%d: %s", config_file_name(cfg, c->token_file_id), c->token_line,
+               why);
+      return -1;
+    }
+  }
+  if (!c->webroot[0]) return 0;
+  struct stat st;
+  const char *bad = stat(c->webroot, &st) ? strerror(errno)
+                    : !S_ISDIR(st.st_mode) ? "not a folder" : NULL;
+  if (!bad) return 0;
+  snprintf(err, errlen, "%s:%d: webroot %s: %s", config_file_name(cfg, c->webroot_file_id),
+           c->webroot_line, c->webroot, bad);
+  return -1;
 }
 
 static void family_defaults(void *state) { memset(state, 0, sizeof(struct web_config)); }
@@ -35,6 +67,7 @@ static const struct config_family family = {
     .state_size = sizeof(struct web_config),
     .defaults = family_defaults,
     .directive = family_directive,
+    .check = family_check,
 };
 
 int web_config_register(void) { return config_register_family(&family); }

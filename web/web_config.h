@@ -28,8 +28,9 @@ struct vt_config;
 
 struct web_config {
   char token_file[4096]; /* "" : no token, state-changing endpoints off */
-  int token_line;        /* the directive's line, for messages */
+  int token_file_id, token_line; /* where the directive is, for messages */
   char webroot[4096];    /* "" : the embedded dashboard */
+  int webroot_file_id, webroot_line;
 };
 
 /* Registers httptoken with the configuration parser; call from main before

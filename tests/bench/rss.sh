@@ -16,7 +16,9 @@ wait_for 10 ntp_answers "$P1"; wait_for 10 ntp_answers "$P2"
   echo "log warning"
   for i in $(seq 1 $N); do
     if (( i % 2 )); then p=$P1; else p=$P2; fi
-    echo "server 127.0.0.1 port $p minpoll 0 maxpoll 1 iburst noselect class NTP"
+    # One voter: a configuration where no source can vote is refused.
+    if (( i == 1 )); then sel=""; else sel=" noselect"; fi
+    echo "server 127.0.0.1 port $p minpoll 0 maxpoll 1 iburst$sel class NTP"
   done
 } > "$T/bench.conf"
 python3 - "$T/bench.conf" <<'PY'

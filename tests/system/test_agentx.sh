@@ -36,7 +36,7 @@ check "agentx with a UDP socket is refused, naming the forms it takes" \
   bash -c "'$VETTIMED' -t -c '$T/bad1.conf' 2>&1 | grep -q 'is not an AgentX socket (a Unix socket path'"
 printf 'agentx /tmp/x ping 0\n' > "$T/bad2.conf"
 check "agentx ping 0 is refused" bash -c "! '$VETTIMED' -t -c '$T/bad2.conf' > /dev/null 2>&1"
-printf 'agentx /tmp/x ping 2 timeout 1\n' > "$T/good.conf"
+printf 'agentx /tmp/x ping 2 timeout 1\nserver 127.0.0.1\ndatabase %s/good.db\nhttp off\n' "$T" > "$T/good.conf"
 check "agentx SOCKET ping 2 timeout 1 is accepted" "$VETTIMED" -t -c "$T/good.conf"
 
 # ---- the master agent -------------------------------------------------------

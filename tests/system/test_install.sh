@@ -104,7 +104,13 @@ done
 check "files named by the man pages are installed${missing:+ (missing:$missing)}" test -z "$missing"
 
 # ---- the installed daemon checks the installed configuration ----
-"$ROOT/usr/sbin/vettimed" -t -c "$ROOT/usr/share/vettime/vettime.conf.example" > "$T/check.out" 2>&1
+# -t checks what a start needs on this machine too: the example's database
+# folder (/var/lib/vettime, made by the package) and HTTP port (8123, maybe
+# another test's daemon) are pointed into $T, the rest is as installed.
+sed -e "s|^database .*|database $T/example-history.db|" \
+    -e "s|^http .*|http 127.0.0.1 port $(free_port)|" \
+  "$ROOT/usr/share/vettime/vettime.conf.example" > "$T/example.conf"
+"$ROOT/usr/sbin/vettimed" -t -c "$T/example.conf" > "$T/check.out" 2>&1
 rc=$?
 cat "$T/check.out"
 check "installed vettimed -t accepts the installed example configuration" test $rc -eq 0

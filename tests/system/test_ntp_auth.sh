@@ -22,6 +22,7 @@ cat > "$T/ntp.keys" <<KEYS
 2 SHA1 $SHA1_KEY
 3 SHA1 2222222222222222222222222222222222222222
 KEYS
+chmod 600 "$T/ntp.keys" # vettimed refuses a key file others may read
 
 P1=$(free_port); P2=$(free_port); P3=$(free_port); P_RELAY=$(free_port); P_HTTP=$(free_port)
 for p in "$P1" "$P2" "$P3"; do
@@ -65,7 +66,7 @@ check "the failure is logged with the server and key id" grep -q "server 127.0.0
 # A key id that is not in the key file stops the daemon at start, naming the line.
 sed "s/key 3/key 9/" "$T/vettime.conf" > "$T/badkey.conf"
 "$VETTIMED" -t -c "$T/badkey.conf" > "$T/badkey.out" 2>&1
-check "unknown key id refused with exit 1" test $? -eq 1
+check "unknown key id refused with exit 78 (EX_CONFIG)" test $? -eq 78
 check "the message names the file, line and key" grep -q "badkey.conf:4: server 127.0.0.1:$P3: key 9 is not in $T/ntp.keys" "$T/badkey.out"
 
 summary

@@ -166,6 +166,7 @@ cat > "$T/ntp.keys" <<KEYS
 2 SHA1 $SHA
 3 AES-128 $AES
 KEYS
+chmod 600 "$T/ntp.keys" # vettimed refuses a key file others may read
 
 # ---- ntpd's namespace ---------------------------------------------------------
 NS=vtsrv$$ NET=10.213.$((RANDOM % 250 + 1)) VETH=vts$$
@@ -434,8 +435,9 @@ if id nobody > /dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
   mkdir -p "$T/nobody"
   chown nobody "$T/nobody"
   chmod 755 "$T"
-  printf 'database %s/nobody/history.db\nhttp 127.0.0.1 port %s\nserve 127.0.0.1 port %s\nuser nobody\n' \
-    "$T" "$HTTP3" "$P3" > "$T/vettime3.conf"
+  # One source (silent: nothing answers there), as a configuration needs.
+  printf 'database %s/nobody/history.db\nhttp 127.0.0.1 port %s\nserve 127.0.0.1 port %s\nuser nobody\nserver 127.0.0.1 port %s\n' \
+    "$T" "$HTTP3" "$P3" "$(free_port)" > "$T/vettime3.conf"
   "$VETTIMED" -c "$T/vettime3.conf" > "$T/vettimed3.log" 2>&1 &
   V3=$!
   PIDS+=($V3)
@@ -447,8 +449,11 @@ if id nobody > /dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
   chmod 700 "$T/rootonly"
   sed "s#/nobody/#/rootonly/#" "$T/vettime3.conf" > "$T/vettime4.conf"
   timeout 10 "$VETTIMED" -c "$T/vettime4.conf" > "$T/vettimed4.log" 2>&1
-  check "user nobody: a database directory it cannot write stops the start" \
-    grep -q "the database directory .* is not writable by nobody" "$T/vettimed4.log"
+  rc=$?
+  check "user nobody: a database directory it cannot write stops the start (78), before the history is made" \
+    test $rc -eq 78 -a ! -e "$T/rootonly/history.db"
+  check "user nobody: ... saying so at the user line" \
+    grep -qF "vettime4.conf:4: user nobody: the database folder $T/rootonly is not writable by the user (chown it to nobody)" "$T/vettimed4.log"
 else
   fail "user: not root, or no user nobody"
 fi

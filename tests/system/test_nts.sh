@@ -162,13 +162,15 @@ check "vettimed is still running" kill -0 "$VETTIMED_PID"
 # An ntstrustedcerts that cannot be read stops the start, with the reason.
 sed "s|^ntstrustedcerts /.*|ntstrustedcerts $T/missing.pem|; s|^http .*|http off|" "$T/vettime.conf" > "$T/badcerts.conf"
 timeout 10 "$VETTIMED" -c "$T/badcerts.conf" > "$T/badcerts.out" 2>&1
-check "a missing ntstrustedcerts is refused at start" test $? -ne 0
-check "the message names the line, the source and the file" \
-  grep -q "badcerts.conf:3: server $GOOD: cannot load ntstrustedcerts $T/missing.pem" "$T/badcerts.out"
+check "a missing ntstrustedcerts is refused at start (78)" test $? -eq 78
+# Checked before anything starts (issue 12), at the ntstrustedcerts line.
+check "the message names the ntstrustedcerts line and the file" \
+  grep -q "badcerts.conf:1: cannot load ntstrustedcerts $T/missing.pem" "$T/badcerts.out"
 
 printf 'server 127.0.0.1 nts certset 5\nhttp off\ndatabase %s\n' "$T/set.db" > "$T/noset.conf"
 timeout 10 "$VETTIMED" -c "$T/noset.conf" > "$T/noset.out" 2>&1
-check "a certset without ntstrustedcerts is refused at start" test $? -ne 0
+check "a certset without ntstrustedcerts is refused at start (78)" test $? -eq 78
 check "... with the reason" grep -q "noset.conf:1: server 127.0.0.1: certset 5 has no ntstrustedcerts line" "$T/noset.out"
+check "... and no database file" test ! -e "$T/set.db"
 
 summary

@@ -65,6 +65,9 @@ check "vettimed -t accepts the NTS configuration" "$VETTIMED" -t -c "$T/vettime.
 line=$(grep -n ntsserverkey "$T/vettime.conf" | cut -d: -f1)
 sed "s#$T/srv.key#$T/other.key#" "$T/vettime.conf" > "$T/bad1.conf"
 "$VETTIMED" -t -c "$T/bad1.conf" > "$T/bad1.out" 2>&1
+echo "rc $?" >> "$T/bad1.out"
+check "vettimed -t: a bad NTS key is a configuration error (78), no database made" \
+  bash -c "grep -q '^rc 78$' '$T/bad1.out' && ! test -e '$T/history.db'"
 check "vettimed -t: a key not the certificate's, FILE:LINE" \
   grep -q "bad1.conf:$line: ntsserverkey .*not the certificate's" "$T/bad1.out"
 sed "s#$T/srv.key#$T/missing.key#" "$T/vettime.conf" > "$T/bad2.conf"

@@ -12,7 +12,8 @@
 #  3. As root without `user`: a warning that every capability is kept.
 #  4. As nobody, on a healthy history whose directory nobody may write: it
 #     refuses to start, saying the directory is not writable (before: "not
-#     a usable SQLite database ... restore a backup").
+#     a usable SQLite database ... restore a backup"), a configuration
+#     error (78) found by the checks before a start (issue 12).
 . "$(dirname "$0")/lib.sh"
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -106,7 +107,7 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups "$VETTIMED" -c "$T/ambient
   > "$T/readonly.log" 2>&1
 rc=$?
 cat "$T/readonly.log"
-check "it refuses to start on a directory it cannot write" test "$rc" -eq 1
+check "it refuses to start on a directory it cannot write (78: a configuration error)" test "$rc" -eq 78
 check "saying why" grep -q "its directory $T/db is not writable (Permission denied)" "$T/readonly.log"
 check "and not calling the history unusable" bash -c "! grep -q 'restore a backup' '$T/readonly.log'"
 chmod 755 "$T/db"

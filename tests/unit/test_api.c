@@ -191,7 +191,7 @@ static void test_sources_fields(void) {
   CHECK_INT(json_object_array_length(get(doc, "sources")), 1);
   json_object *s = first_source(doc);
   static const char *const keys[] = {
-      "index", "name", "kind", "class", "class_configured", "noselect",
+      "index", "name", "address", "kind", "class", "class_configured", "noselect",
       "state", "stratum", "refid", "reach", "poll", "have_sample", "offset",
       "error_bound", "delay", "dispersion", "root_delay", "root_dispersion",
       "leap", "filtered_offset", "filtered_error", "jitter", "last_rx",
@@ -202,6 +202,7 @@ static void test_sources_fields(void) {
   CHECK(json_object_is_type(get(s, "detail"), json_type_null)); /* an NTP server has none */
   CHECK_INT(json_object_get_int(get(s, "index")), 0);
   CHECK_STR(json_object_get_string(get(s, "name")), "127.0.0.1:11123");
+  CHECK_STR(json_object_get_string(get(s, "address")), "127.0.0.1:11123"); /* none set: the name */
   CHECK_STR(json_object_get_string(get(s, "kind")), "ntp");
   CHECK_STR(json_object_get_string(get(s, "class")), "GPS");
   CHECK_STR(member_text(s, "class_configured"), "false");
@@ -240,6 +241,18 @@ static void test_sources_stats(void) {
   r.stats.freq_ppm = 0.0125;
   doc = api_sources_json(&r, 1);
   CHECK_STR(member_text(get(first_source(doc), "stats"), "freq_ppm"), "0.0125");
+  json_object_put(doc);
+}
+
+/* A `name LABEL`: the label is the name, the address beside it. */
+static void test_sources_label(void) {
+  struct source_report r = gps_source();
+  snprintf(r.name, sizeof r.name, "gps-roof");
+  snprintf(r.address, sizeof r.address, "127.0.0.1:11123");
+  json_object *doc = api_sources_json(&r, 1);
+  json_object *s = first_source(doc);
+  CHECK_STR(json_object_get_string(get(s, "name")), "gps-roof");
+  CHECK_STR(json_object_get_string(get(s, "address")), "127.0.0.1:11123");
   json_object_put(doc);
 }
 
@@ -958,6 +971,7 @@ int main(void) {
   RUN(test_sources_fields);
   RUN(test_sources_stats);
   RUN(test_sources_sample_values);
+  RUN(test_sources_label);
   RUN(test_sources_counters);
   RUN(test_sources_without_sample);
   RUN(test_sources_vote_fields);

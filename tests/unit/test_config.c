@@ -2,6 +2,13 @@
  * directive, the defaults, and that each kind of mistake is refused with
  * "FILE:LINE: message". */
 #include "monitor/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "monitor/config_check.h"
 #include "unit.h"
 
 static struct vt_config cfg;
@@ -143,6 +150,20 @@ static const struct {
     {"server a frobnicate\n", "t.conf:1: server: unknown option \"frobnicate\""},
     {"server a class XYZ\n", "t.conf:1: class: unknown reference class \"XYZ\" (GPS GAL GLO BDS GNSS DCF MSF WWVB PTP ATOM NTP LOCL)"},
     {"server a minpoll 5 maxpoll 4\n", "t.conf:1: server: minpoll 5 is above maxpoll 4"},
+    {"server a maxpoll 4\n", "t.conf:1: server: minpoll 6 (the default) is above maxpoll 4"},
+    {"server a minpoll 11\n", "t.conf:1: server: minpoll 11 is above maxpoll 10 (the default)"},
+    {"http localhost port 8123\n", "t.conf:1: http: \"localhost\" is not an IPv4 or IPv6 address literal (a host name is not accepted: write 127.0.0.1 or ::1 for this machine only)"},
+    {"http 127.0.0.256\n", "t.conf:1: http: \"127.0.0.256\" is not an IPv4 or IPv6 address literal (a host name is not accepted: write 127.0.0.1 or ::1 for this machine only)"},
+    {"server a name\n", "t.conf:1: server: option name needs a value"},
+    {"server a name -x\n", "t.conf:1: name: \"-x\" is not a label (letters, digits and . _ - : @ +, starting with a letter or a digit)"},
+    {"server a name a/b\n", "t.conf:1: name: \"a/b\" is not a label (letters, digits and . _ - : @ +, starting with a letter or a digit)"},
+    {"shm 1 name 0123456789012345678901234567890123456789012345678901234567890123\n", "t.conf:1: name: \"0123456789012345678901234567890123456789012345678901234567890123\" is too long (at most 63 characters)"},
+    {"server a name roof\nnmea /dev/ttyS0 name roof\n", "t.conf:2: nmea /dev/ttyS0: name roof is already configured at line 1"},
+    {"server a\nshm 1 name a\n", "t.conf:2: shm shm:1: name a is already configured at line 1"},
+    {"shm 1 name b\nserver b\n", "t.conf:2: server b is already configured at line 1"},
+    {"server a name x\nserver a name y\n", "t.conf:2: server a is already configured at line 1"},
+    {"include\n", "t.conf:1: include: expected \"include FILE\""},
+    {"confdir a b\n", "t.conf:1: confdir: expected \"confdir DIR\""},
     {"server a maxpoll 18\n", "t.conf:1: maxpoll: 18 is out of range (0 to 17)"},
     {"server a key 70000\n", "t.conf:1: key: 70000 is out of range (1 to 65535)"},
     {"server a\nserver b\nserver a\n", "t.conf:3: server a is already configured at line 1"},
@@ -156,7 +177,7 @@ static const struct {
     {"rollupretention 0\n", "t.conf:1: rollupretention minutes: 0 is out of range (1 to 36500)"},
     {"rollupretention 30 x\n", "t.conf:1: rollupretention hours: \"x\" is not a number"},
     {"rollupretention 90 30\n", "t.conf:1: rollupretention: hour roll-ups (30 days) must be kept at least as long as minute roll-ups (90 days)"},
-    {"rollupretention 4000\n", "t.conf:1: rollupretention: hour roll-ups (1826 days) must be kept at least as long as minute roll-ups (4000 days)"},
+    {"rollupretention 4000\n", "t.conf:1: rollupretention: hour roll-ups (1826 days, the default) must be kept at least as long as minute roll-ups (4000 days)"},
     {"maxdistance nan\n", "t.conf:1: maxdistance: \"nan\" is not a number"},
     {"nmea /dev/ttyS0 key 1\n", "t.conf:1: nmea: option key does not apply to nmea sources"},
     {"nmea /dev/ttyS0 baud 1000\n", "t.conf:1: baud: 1000 is not a standard rate (1200 ... 230400)"},
@@ -233,8 +254,193 @@ static void test_load_missing_file(void) {
   CHECK_STR(err, "/nonexistent/vettime.conf: cannot open: No such file or directory");
 }
 
+/* name LABEL on every kind: the label is the name, the address stays. */
+static void test_labels(void) {
+  CHECK_INT(parse("server 127.0.0.1 port 1123 name gps-roof\n"
+                  "gpsd 127.0.0.1 name gpsd.lab\n"
+                  "nmea /dev/ttyS0 name nmea_1 baud 4800\n"
+                  "dcf77 /dev/ttyS1 mode raw50 name dcf:attic\n"
+                  "shm 2 name shm@2\n"
+                  "sock /run/x.sock name Sock+1\n"
+                  "server 10.0.0.1\n"), 0);
+  CHECK_INT(cfg.n_sources, 7);
+  static const char *const names[] = {"gps-roof", "gpsd.lab", "nmea_1", "dcf:attic", "shm@2",
+                                      "Sock+1", "10.0.0.1"};
+  static const char *const addresses[] = {"127.0.0.1:1123", "gpsd:127.0.0.1:2947",
+                                          "/dev/ttyS0", "/dev/ttyS1", "shm:2",
+                                          "sock:/run/x.sock", "10.0.0.1"};
+  for (int i = 0; i < 7; i++) {
+    CHECK_STR(cfg.sources[i].name, names[i]);
+    CHECK_STR(cfg.sources[i].address, addresses[i]);
+    CHECK(cfg.sources[i].labelled == (i < 6));
+    CHECK_INT(cfg.sources[i].line, i + 1);
+    CHECK_INT(cfg.sources[i].file, 0);
+  }
+  CHECK_INT(cfg.sources[2].baud, 4800); /* options after name still apply */
+  config_free(&cfg);
+}
+
+/* A scratch folder with files for the include tests. */
+static char dir[64];
+
+static void put(const char *name, const char *text) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  CHECK(f != NULL);
+  if (!f) return;
+  fputs(text, f);
+  fclose(f);
+}
+
+static int load(const char *name) {
+  char path[256];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return config_load(path, &cfg, err, sizeof err);
+}
+
+/* err with every "DIR/" taken out, for messages that name the files. */
+static const char *err_rel(void) {
+  static char out[sizeof err];
+  char pre[80];
+  snprintf(pre, sizeof pre, "%s/", dir);
+  size_t n = 0, pl = strlen(pre);
+  for (const char *p = err; *p && n + 1 < sizeof out;)
+    if (strncmp(p, pre, pl) == 0) p += pl;
+    else out[n++] = *p++;
+  out[n] = '\0';
+  return out;
+}
+
+static void test_include(void) {
+  char sub[128];
+  snprintf(sub, sizeof sub, "%s/conf.d", dir);
+  CHECK_INT(mkdir(sub, 0755), 0);
+  put("conf.d/20-b.conf", "server 127.0.0.2 name b\n");
+  put("conf.d/10-a.conf", "server 127.0.0.1 name a\ndatabase /tmp/x.db\n");
+  put("conf.d/ignored.txt", "bogus\n");
+  put("extra.conf", "shm 3\n");
+  put("main.conf", "include extra.conf\nconfdir conf.d\ninclude none-*.conf\nminclasses 2\n");
+  CHECK_INT(load("main.conf"), 0);
+  CHECK_INT(cfg.n_sources, 3);
+  CHECK_INT(cfg.n_files, 4);
+  if (cfg.n_sources == 3 && cfg.n_files == 4) {
+    CHECK_STR(cfg.sources[0].name, "shm:3");
+    CHECK_STR(cfg.sources[1].name, "a"); /* confdir: sorted, 10 before 20 */
+    CHECK_STR(cfg.sources[2].name, "b");
+    CHECK_INT(cfg.sources[2].line, 1);
+    CHECK(strstr(config_file_name(&cfg, cfg.sources[2].file), "/conf.d/20-b.conf") != NULL);
+    CHECK(strstr(config_file_name(&cfg, cfg.sources[0].file), "/extra.conf") != NULL);
+    CHECK(strstr(cfg.files[0], "/main.conf") != NULL);
+    char where[300];
+    config_where_text(&cfg, cfg.database_at, where, sizeof where);
+    CHECK(strstr(where, "/conf.d/10-a.conf:2") != NULL);
+    config_where_text(&cfg, cfg.keyfile_at, where, sizeof where); /* not given: the main file */
+    CHECK_STR(where, cfg.path);
+    CHECK_STR(cfg.database, "/tmp/x.db");
+  }
+  char pol[300];
+  CHECK_INT(config_check_policy(&cfg, pol, sizeof pol), 0); /* 3 sources, up to 3 classes */
+  config_free(&cfg);
+  CHECK(cfg.files == NULL && cfg.n_files == 0);
+
+  /* an error inside an included file: its name and line, and the includer's */
+  put("conf.d/15-bad.conf", "\nserver 127.0.0.9 maxpoll 99\n");
+  CHECK_INT(load("main.conf"), -1);
+  CHECK_STR(err_rel(), "conf.d/15-bad.conf:2: maxpoll: 99 is out of range (0 to 17) (included from main.conf:2)");
+  CHECK(cfg.sources == NULL && cfg.files == NULL);
+  unlink(strcat(strcpy(pol, sub), "/15-bad.conf"));
+
+  /* a duplicate across files names the other file */
+  put("dup.conf", "server 127.0.0.1\ninclude conf.d/10-a.conf\n");
+  CHECK_INT(load("dup.conf"), -1);
+  CHECK_STR(err_rel(), "conf.d/10-a.conf:1: server 127.0.0.1 is already configured at dup.conf:1 (included from dup.conf:2)");
+
+  put("missing.conf", "include nothere.conf\n");
+  CHECK_INT(load("missing.conf"), -1);
+  CHECK_STR(err_rel(), "missing.conf:1: include nothere.conf: No such file or directory");
+  put("nodir.conf", "\nconfdir nodir\n");
+  CHECK_INT(load("nodir.conf"), -1);
+  CHECK_STR(err_rel(), "nodir.conf:2: confdir nodir: No such file or directory");
+  put("notdir.conf", "confdir extra.conf\n");
+  CHECK_INT(load("notdir.conf"), -1);
+  CHECK_STR(err_rel(), "notdir.conf:1: confdir extra.conf: not a folder");
+  put("incdir.conf", "include conf.d\n");
+  CHECK_INT(load("incdir.conf"), -1);
+  CHECK_STR(err_rel(), "incdir.conf:1: include conf.d: not a regular file");
+  /* a FIFO is refused, not waited on */
+  char fifo[128];
+  snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+  CHECK_INT(mkfifo(fifo, 0600), 0);
+  put("fifo.conf", "include fifo\n");
+  CHECK_INT(load("fifo.conf"), -1);
+  CHECK_STR(err_rel(), "fifo.conf:1: include fifo: not a regular file");
+}
+
+static void test_include_loops(void) {
+  put("self.conf", "server 127.0.0.1\ninclude self.conf\n");
+  CHECK_INT(load("self.conf"), -1);
+  CHECK_STR(err_rel(), "self.conf:2: include self.conf: an include loop (the file is already being read)");
+  put("ping.conf", "include pong.conf\n");
+  put("pong.conf", "\ninclude ping.conf\n");
+  CHECK_INT(load("ping.conf"), -1);
+  CHECK_STR(err_rel(), "pong.conf:2: include ping.conf: an include loop (the file is already being read) (included from ping.conf:1)");
+  /* the same file twice, one after the other, is no loop (but here a
+   * duplicate source) */
+  put("twice.conf", "include extra.conf\ninclude extra.conf\n");
+  CHECK_INT(load("twice.conf"), -1);
+  CHECK_STR(err_rel(), "extra.conf:1: shm shm:3 is already configured at line 1 (included from twice.conf:2)");
+  /* CONFIG_INCLUDE_DEPTH (8) nested includes are fine, one more is not */
+  char name[32], text[64];
+  for (int i = 0; i < 10; i++) {
+    snprintf(name, sizeof name, "d%d.conf", i);
+    snprintf(text, sizeof text, "include d%d.conf\n", i + 1);
+    put(name, text);
+  }
+  put("d8.conf", "server 127.0.0.8\n");
+  CHECK_INT(load("d0.conf"), 0); /* d0 includes d1 ... d8: 8 deep */
+  CHECK_INT(cfg.n_files, 9);
+  config_free(&cfg);
+  put("d8.conf", "include d9.conf\n");
+  CHECK_INT(load("d0.conf"), -1);
+  CHECK_STR(err_rel(), "d8.conf:1: include d9.conf: includes nested more than 8 deep (included from d7.conf:1)");
+}
+
+/* The policy: pure, over the parsed sources. */
+static void test_policy(void) {
+  static const struct {
+    const char *text, *message; /* NULL: accepted */
+  } cases[] = {
+      {"log info\n", "t.conf: no sources: the configuration names no server, gpsd, nmea, dcf77, shm or sock source, so there is nothing to watch"},
+      {"server a\n", NULL},
+      {"server a\nminclasses 2\n", "t.conf:2: minclasses 2 can never be met: the 1 source that can vote gives at most 1 class"},
+      {"server a\nserver b\nminclasses 2\n", NULL}, /* each may be a class of its own */
+      {"server a class GPS\nserver b class GPS\nminclasses 2\n", "t.conf:3: minclasses 2 can never be met: the 2 sources that can vote give at most 1 class"},
+      {"dcf77 /dev/a mode raw50\nserver b class DCF\nminclasses 2\n", "t.conf:3: minclasses 2 can never be met: the 2 sources that can vote give at most 1 class"},
+      {"server a class GPS\nserver b class LOCL\nserver c noselect\nminclasses 2\n", "t.conf:4: minclasses 2 can never be met: the 1 source that can vote gives at most 1 class"},
+      {"server a class GPS\nserver b class LOCL\nminclasses 2\nvote mode sources\n", NULL}, /* classes not counted */
+      {"server a\nserver b noselect\nminsources 2\n", "t.conf:3: minsources 2 can never be met: 1 source can vote (noselect and class LOCL do not)"},
+      {"server a noselect\n", "t.conf: minsources 1 (the default) can never be met: 0 sources can vote (noselect and class LOCL do not)"},
+      {"server a\nserver b\nminsources 2\nminclasses 2\n", NULL},
+      {"server a nts certset 2\n", "t.conf:1: server a: certset 2 has no ntstrustedcerts line"},
+      {"ntstrustedcerts 1 /x.pem\nserver a nts certset 2\n", "t.conf:2: server a: certset 2 has no ntstrustedcerts line"},
+      {"ntstrustedcerts 2 /x.pem\nserver a nts certset 2\n", NULL},
+      {"server a nts\n", NULL}, /* set 0: the system's trust store */
+  };
+  char msg[400];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    CHECK_INT(parse(cases[i].text), 0);
+    int rc = config_check_policy(&cfg, msg, sizeof msg);
+    CHECK_INT(rc, cases[i].message ? -1 : 0);
+    if (cases[i].message) CHECK_STR(msg, cases[i].message);
+    config_free(&cfg);
+  }
+}
+
 int main(void) {
   unit_init();
+  snprintf(dir, sizeof dir, "/tmp/vettime-unit-config.XXXXXX");
+  if (!mkdtemp(dir)) return 1;
   RUN(test_defaults);
   RUN(test_server_options);
   RUN(test_receivers);
@@ -244,5 +450,12 @@ int main(void) {
   RUN(test_errors);
   RUN(test_nts);
   RUN(test_load_missing_file);
+  RUN(test_labels);
+  RUN(test_include);
+  RUN(test_include_loops);
+  RUN(test_policy);
+  char rm[128];
+  snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+  if (system(rm) != 0) fprintf(stderr, "could not remove %s\n", dir);
   return unit_done();
 }
