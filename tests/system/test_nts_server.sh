@@ -108,6 +108,8 @@ PY
 check "chronyd -Q with NTS accepts vettimed's time (within 1 ms)" chrony_q 1
 check "counted: an NTS-KE session, NTS answers" sc "c['nts_ke_sessions'] >= 1 and c['nts_answered'] >= 1 and c['nts_nak'] == 0"
 check "chronyd kept vettimed's cookies" test -s "$T/cdump/127.0.0.1.nts"
+"$VETTIME" -c "$T/vettime.conf" status > "$T/status.txt"
+check "vettime status counts the NTS answers" grep -Eq "^Serving: .* requests answered \([0-9]+ with NTS\)" "$T/status.txt"
 
 # ---- NTS-KE by hand ----------------------------------------------------------
 $PROBE ke "$KE" "$T/srv.pem" > "$T/ke.json"
