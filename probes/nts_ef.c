@@ -140,25 +140,46 @@ static int evp_decrypt(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t
  * five. RFC 5297's construction over the same primitives, kept keyed in
  * the context, takes a fraction of that; test_nts_serve checks it against
  * OpenSSL's AES-SIV bit for bit. */
+/* One key's contexts: CMAC under K1 (the key's first half) and AES-CTR
+ * under K2 (the second half), and S2V's first step (CMAC(K1, 0)), which
+ * depends on the key alone. */
+struct siv_keyed {
+  EVP_MAC_CTX *cmac;
+  EVP_CIPHER_CTX *ctr;
+  bool keyed;
+  uint8_t key[NTS_KEY_LEN];
+  uint8_t d0[16];
+  uint64_t used;            /* for the least recently used */
+};
+
+/* Two keys kept keyed: the server's current cookie key (every cookie
+ * sealed or opened) stays, the sessions' keys take turns in the other
+ * slot; re-keying is most of a message's cost. */
+#define SIV_SLOTS 2
 struct nts_siv_ctx {
   EVP_MAC *mac;
-  EVP_MAC_CTX *cmac;      /* CMAC-AES-128 under K1 (the key's first half) */
   EVP_CIPHER *ctr;
-  EVP_CIPHER_CTX *ctr_ctx; /* AES-128-CTR under K2 (the second half) */
+  struct siv_keyed slot[SIV_SLOTS];
+  uint64_t clock;
 };
 
 struct nts_siv_ctx *nts_siv_ctx_new(void) {
   struct nts_siv_ctx *c = OPENSSL_zalloc(sizeof *c);
   if (!c) return NULL;
   c->mac = EVP_MAC_fetch(NULL, "CMAC", NULL);
-  c->cmac = c->mac ? EVP_MAC_CTX_new(c->mac) : NULL;
   c->ctr = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
-  c->ctr_ctx = EVP_CIPHER_CTX_new();
   char cipher[] = "AES-128-CBC";
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher, 0),
                          OSSL_PARAM_construct_end()};
-  if (!c->cmac || !c->ctr || !c->ctr_ctx || !EVP_MAC_CTX_set_params(c->cmac, params) ||
-      !EVP_EncryptInit_ex2(c->ctr_ctx, c->ctr, NULL, NULL, NULL)) {
+  bool ok = c->mac && c->ctr;
+  for (int i = 0; ok && i < SIV_SLOTS; i++) {
+    struct siv_keyed *k = &c->slot[i];
+    k->cmac = EVP_MAC_CTX_new(c->mac);
+    k->ctr = EVP_CIPHER_CTX_new();
+    ok = k->cmac && k->ctr && EVP_MAC_CTX_set_params(k->cmac, params) &&
+         EVP_EncryptInit_ex2(k->ctr, c->ctr, NULL, NULL, NULL);
+  }
+  if (!ok) {
     nts_siv_ctx_free(c);
     return NULL;
   }
@@ -167,22 +188,50 @@ struct nts_siv_ctx *nts_siv_ctx_new(void) {
 
 void nts_siv_ctx_free(struct nts_siv_ctx *c) {
   if (!c) return;
-  EVP_MAC_CTX_free(c->cmac);
+  for (int i = 0; i < SIV_SLOTS; i++) {
+    EVP_MAC_CTX_free(c->slot[i].cmac);
+    EVP_CIPHER_CTX_free(c->slot[i].ctr);
+  }
   EVP_MAC_free(c->mac);
-  EVP_CIPHER_CTX_free(c->ctr_ctx);
   EVP_CIPHER_free(c->ctr);
+  OPENSSL_cleanse(c, sizeof *c);
   OPENSSL_free(c);
 }
 
 /* CMAC under the key the context holds, of a || b (either may be empty). */
-static int cmac2(struct nts_siv_ctx *c, const uint8_t *a, size_t a_len, const uint8_t *b,
+static int cmac2(struct siv_keyed *k, const uint8_t *a, size_t a_len, const uint8_t *b,
                  size_t b_len, uint8_t out[16]) {
   size_t n = 0;
-  return EVP_MAC_init(c->cmac, NULL, 0, NULL) && (!a_len || EVP_MAC_update(c->cmac, a, a_len)) &&
-                 (!b_len || EVP_MAC_update(c->cmac, b, b_len)) &&
-                 EVP_MAC_final(c->cmac, out, &n, 16) && n == 16
+  return EVP_MAC_init(k->cmac, NULL, 0, NULL) && (!a_len || EVP_MAC_update(k->cmac, a, a_len)) &&
+                 (!b_len || EVP_MAC_update(k->cmac, b, b_len)) &&
+                 EVP_MAC_final(k->cmac, out, &n, 16) && n == 16
              ? 0
              : -1;
+}
+
+/* The slot keyed with key: one that already is, or the least recently
+ * used one, keyed now (CMAC under K1, CTR under K2, CMAC(K1, 0)). NULL
+ * when libcrypto fails. */
+static struct siv_keyed *keyed(struct nts_siv_ctx *c, const uint8_t key[NTS_KEY_LEN]) {
+  static const uint8_t zero[16];
+  struct siv_keyed *k = &c->slot[0];
+  for (int i = 0; i < SIV_SLOTS; i++) {
+    struct siv_keyed *x = &c->slot[i];
+    if (x->keyed && CRYPTO_memcmp(x->key, key, NTS_KEY_LEN) == 0) {
+      x->used = ++c->clock;
+      return x;
+    }
+    if (x->used < k->used) k = x;
+  }
+  k->keyed = false;
+  if (!EVP_MAC_init(k->cmac, key, 16, NULL) ||
+      !EVP_EncryptInit_ex2(k->ctr, NULL, key + 16, NULL, NULL) ||
+      cmac2(k, zero, 16, NULL, 0, k->d0))
+    return NULL;
+  memcpy(k->key, key, NTS_KEY_LEN);
+  k->keyed = true;
+  k->used = ++c->clock;
+  return k;
 }
 
 static void xor16(uint8_t *d, const uint8_t *s) {
@@ -190,14 +239,11 @@ static void xor16(uint8_t *d, const uint8_t *s) {
 }
 
 /* S2V (RFC 5297 §2.4) over ad, nonce (when nonce_len) and pt, under K1. */
-static int s2v(struct nts_siv_ctx *c, const uint8_t k1[16], const uint8_t *ad, size_t ad_len,
-               const uint8_t *nonce, size_t nonce_len, const uint8_t *pt, size_t pt_len,
-               uint8_t v[16]) {
-  static const uint8_t zero[16];
+static int s2v(struct siv_keyed *c, const uint8_t *ad, size_t ad_len, const uint8_t *nonce,
+               size_t nonce_len, const uint8_t *pt, size_t pt_len, uint8_t v[16]) {
   uint8_t d[16], t[16];
-  if (!EVP_MAC_init(c->cmac, k1, 16, NULL) || cmac2(c, zero, 16, NULL, 0, d) ||
-      cmac2(c, ad, ad_len, NULL, 0, t))
-    return -1;
+  memcpy(d, c->d0, 16);
+  if (cmac2(c, ad, ad_len, NULL, 0, t)) return -1;
   dbl(d);
   xor16(d, t);
   if (nonce_len) {
@@ -217,15 +263,15 @@ static int s2v(struct nts_siv_ctx *c, const uint8_t k1[16], const uint8_t *ad, s
 }
 
 /* CTR under K2 from the synthetic IV with bits 31 and 63 cleared. */
-static int ctr(struct nts_siv_ctx *c, const uint8_t k2[16], const uint8_t v[16],
-               const uint8_t *in, size_t len, uint8_t *out) {
+static int ctr(struct siv_keyed *c, const uint8_t v[16], const uint8_t *in, size_t len,
+               uint8_t *out) {
   uint8_t q[16];
   memcpy(q, v, 16);
   q[8] &= 0x7f;
   q[12] &= 0x7f;
   int n = 0;
-  if (!EVP_EncryptInit_ex2(c->ctr_ctx, NULL, k2, q, NULL)) return -1;
-  return len == 0 || (EVP_EncryptUpdate(c->ctr_ctx, out, &n, in, (int)len) && n == (int)len)
+  if (!EVP_EncryptInit_ex2(c->ctr, NULL, NULL, q, NULL)) return -1; /* the IV alone */
+  return len == 0 || (EVP_EncryptUpdate(c->ctr, out, &n, in, (int)len) && n == (int)len)
              ? 0
              : -1;
 }
@@ -234,10 +280,10 @@ int nts_siv_encrypt_with(struct nts_siv_ctx *c, const uint8_t key[NTS_KEY_LEN],
                          const uint8_t *ad, size_t ad_len, const uint8_t *nonce,
                          size_t nonce_len, const uint8_t *pt, size_t pt_len, uint8_t *out) {
   if (!c) return evp_encrypt(key, ad, ad_len, nonce, nonce_len, pt, pt_len, out);
-  if (pt_len > INT32_MAX) return -1;
+  struct siv_keyed *k = pt_len > INT32_MAX ? NULL : keyed(c, key);
   uint8_t v[16];
-  if (s2v(c, key, ad, ad_len, nonce, nonce_len, pt, pt_len, v) ||
-      ctr(c, key + 16, v, pt, pt_len, out + NTS_SIV_TAG_LEN))
+  if (!k || s2v(k, ad, ad_len, nonce, nonce_len, pt, pt_len, v) ||
+      ctr(k, v, pt, pt_len, out + NTS_SIV_TAG_LEN))
     return -1;
   memcpy(out, v, 16);
   return (int)pt_len + NTS_SIV_TAG_LEN;
@@ -249,9 +295,10 @@ int nts_siv_decrypt_with(struct nts_siv_ctx *c, const uint8_t key[NTS_KEY_LEN],
   if (!c) return evp_decrypt(key, ad, ad_len, nonce, nonce_len, in, in_len, pt);
   if (in_len < NTS_SIV_TAG_LEN || in_len > INT32_MAX) return -1;
   size_t n = in_len - NTS_SIV_TAG_LEN;
+  struct siv_keyed *k = keyed(c, key);
   uint8_t v[16];
-  if (ctr(c, key + 16, in, in + NTS_SIV_TAG_LEN, n, pt) ||
-      s2v(c, key, ad, ad_len, nonce, nonce_len, pt, n, v) ||
+  if (!k || ctr(k, in, in + NTS_SIV_TAG_LEN, n, pt) ||
+      s2v(k, ad, ad_len, nonce, nonce_len, pt, n, v) ||
       CRYPTO_memcmp(v, in, NTS_SIV_TAG_LEN) != 0) {
     OPENSSL_cleanse(pt, n);
     return -1;

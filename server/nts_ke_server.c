@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -65,6 +66,7 @@ static struct {
   bool running;
   pthread_t thread;
   atomic_bool stopping;
+  int wake;                 /* eventfd: nts_server_stop wakes the poll */
   SSL_CTX *ctx;
   struct listener l[LISTEN_MAX];
   int n_l;
@@ -492,10 +494,11 @@ static void *ke_main(void *arg) {
   sigset_t all;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, NULL);
-  struct pollfd pf[LISTEN_MAX + NTS_KE_CONNS];
+  struct pollfd pf[LISTEN_MAX + NTS_KE_CONNS + 1];
   while (!atomic_load_explicit(&S.stopping, memory_order_relaxed)) {
     int n = 0, idx[NTS_KE_CONNS];
     for (int i = 0; i < S.n_l; i++) pf[n++] = (struct pollfd){S.l[i].fd, POLLIN, 0};
+    pf[n++] = (struct pollfd){S.wake, POLLIN, 0}; /* never read: it only ends the wait */
     for (int i = 0; i < NTS_KE_CONNS; i++) {
       idx[i] = -1;
       if (S.c[i].state == C_FREE) continue;
@@ -569,6 +572,11 @@ int nts_server_start(const struct server_config *cfg, const char *default_dir, c
   if (!server_config_nts(cfg)) return 0;
   memset(&S, 0, sizeof S);
   for (int i = 0; i < NTS_KE_CONNS; i++) S.c[i].fd = -1;
+  S.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (S.wake < 0) {
+    snprintf(err, errlen, "nts: eventfd: %s", strerror(errno));
+    return -1;
+  }
   S.rotate = cfg->nts_rotate > 0 ? cfg->nts_rotate : 3600;
   S.acl = cfg->acl;
   S.ctx = make_ctx(cfg, "ntsservercert", "ntsserverkey", err, errlen); /* checked before */
@@ -602,7 +610,13 @@ int nts_server_start(const struct server_config *cfg, const char *default_dir, c
 
 void nts_server_stop(void) {
   atomic_store(&S.stopping, true);
-  if (S.running) pthread_join(S.thread, NULL);
+  if (S.running) {
+    uint64_t one = 1;
+    if (write(S.wake, &one, sizeof one) < 0) { /* the poll ends within 250 ms anyway */ }
+    pthread_join(S.thread, NULL);
+  }
+  if (S.wake > 0) close(S.wake);
+  S.wake = -1;
   S.running = false;
   atomic_store(&keys_now, NULL);
   for (int i = 0; i < NTS_KE_CONNS; i++)
