@@ -186,7 +186,7 @@ static int parse_all(struct lp_ctx *c, const char *text, struct builder *b) {
 
 int keyring_parse(const char *name, const char *text, struct keyring *out,
                   char *err, size_t errlen) {
-  struct lp_ctx c = {name ? name : "keys", 0, err, errlen};
+  struct lp_ctx c = {.file = name ? name : "keys", .err = err, .errlen = errlen};
   struct builder b = {0};
   int rc = parse_all(&c, text ? text : "", &b);
   free(b.lines);
