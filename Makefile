@@ -1,6 +1,6 @@
 # vettime — plain Makefile. pkg-config for every library, strict warnings,
 # automatic header dependencies (-MMD). Targets: all, test, test-long, unit,
-# bench, demo, fuzz, install, uninstall, clean.
+# check-asan, bench, demo, fuzz, install, uninstall, clean.
 #
 # Flags follow the GNU conventions, so that `make CFLAGS='-O2 -g'`,
 # dpkg-buildflags and distribution build systems work: CFLAGS, CPPFLAGS
@@ -57,7 +57,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/%)
 
 MIGRATIONS := $(sort $(wildcard schema/[0-9]*.sql))
 
-.PHONY: all deps web test test-long unit system bench demo fuzz install install-ui uninstall clean
+.PHONY: all deps web test test-long unit check-asan system bench demo fuzz install install-ui uninstall clean
 all: vettimed vettime
 
 deps:
@@ -68,11 +68,17 @@ deps:
 # an archive.
 PROBE_OBJS := $(filter $(BUILD)/probes/%,$(OBJS))
 
-vettimed: $(BUILD)/monitor/vettimed.o $(PROBE_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# The programs are linked with CFLAGS too (as make's built-in rules do), so
+# that `make CFLAGS='-O1 -g -fsanitize=address,undefined'` links the
+# sanitizers' run time. $(BUILD)/bin/ holds the same programs for a build in
+# another BUILD directory (check-asan below).
+vettimed $(BUILD)/bin/vettimed: $(BUILD)/monitor/vettimed.o $(PROBE_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-vettime: $(BUILD)/cli/vettime.o $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+vettime $(BUILD)/bin/vettime: $(BUILD)/cli/vettime.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB): $(OBJS)
 	rm -f $@
@@ -132,12 +138,31 @@ unit:
 	  $$t > $$t.log 2>&1 || { fail=1; echo "FAIL $$t"; tail -n 20 $$t.log; }; \
 	done; [ $$fail -eq 0 ] && echo "unit tests: $(words $(UNIT_BINS)) programs passed"
 
-# The long tests, not part of `make test`: the Debian package built with
-# dpkg-buildpackage, checked by lintian, installed, started and purged
-# (tests/long/). Minutes, and they install and remove a package as root.
+# The long tests, not part of `make test` (tests/long/): the Debian package
+# built with dpkg-buildpackage, checked by lintian, installed, started and
+# purged; and 100 SIGKILL cycles of the daemon in polling, alarms and alert
+# delivery, the history and the outbox checked afterwards. About ten
+# minutes, and they install and remove a package as root.
 test-long: deps
 	@$(MAKE) -s --no-print-directory all
 	@bash tests/long/run.sh
+
+# The unit tests and the daemon under AddressSanitizer, UndefinedBehavior-
+# Sanitizer and LeakSanitizer: everything built again in build/asan (the
+# CFLAGS below, CPPFLAGS and LDFLAGS as given), then tests/sanitize/run.sh
+# runs every unit test (leaks checked), vettimed against `vettime simulate`
+# for SANITIZE_SECONDS, the CLI over its history, and the system tests of
+# SANITIZE_SYSTEM with these programs; it ends with "check-asan: passed" or
+# "check-asan: FAILED (...)" and a non-zero exit. Part of .ci/run.
+ASAN_BUILD       := build/asan
+ASAN_CFLAGS      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+SANITIZE_SECONDS ?= 25
+
+check-asan:
+	@$(MAKE) -s --no-print-directory BUILD=$(ASAN_BUILD) CFLAGS='$(ASAN_CFLAGS)' \
+	  $(ASAN_BUILD)/bin/vettimed $(ASAN_BUILD)/bin/vettime \
+	  $(UNIT_BINS:$(BUILD)/%=$(ASAN_BUILD)/%)
+	@bash tests/sanitize/run.sh $(ASAN_BUILD) $(SANITIZE_SECONDS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
@@ -145,8 +170,11 @@ bench: deps
 
 # Fuzzing (libFuzzer): every tests/fuzz/fuzz_*.c against the whole library
 # built again with clang's coverage and sanitizers, each run for
-# FUZZ_SECONDS; tests/fuzz/run.sh prints executions and findings.
+# FUZZ_SECONDS or FUZZ_RUNS executions, whichever comes first (the
+# BENCHMARKS.md runs: FUZZ_SECONDS=600 FUZZ_RUNS=10000000), one after the
+# other; tests/fuzz/run.sh prints executions, time and findings.
 FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= -1
 FUZZ_CC      := clang
 FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
@@ -176,7 +204,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/libvettime-fuzz.a
 
 fuzz: deps
 	@$(MAKE) -s --no-print-directory $(FUZZ_BINS)
-	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_RUNS) $(FUZZ_BINS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all

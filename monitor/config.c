@@ -324,8 +324,12 @@ static int dir_gpsd(struct lp_ctx *c, struct vt_config *cfg, char **argv, int ar
   if (lp_copy(c, "gpsd", argv[1], s.host, sizeof s.host) ||
       apply_source_options(c, argv, argc, 2, &s))
     return -1;
-  snprintf(s.address, sizeof s.address, "gpsd:%s:%d%s%s", s.host, s.port,
-           s.device[0] && s.device[0] != '/' ? "/" : "", s.device);
+  /* Host and device fit one by one but not always together: an address
+   * cut short would make two receivers one source ("already configured"). */
+  if (snprintf(s.address, sizeof s.address, "gpsd:%s:%d%s%s", s.host, s.port,
+               s.device[0] && s.device[0] != '/' ? "/" : "", s.device) >= (int)sizeof s.address)
+    return lp_fail(c, "gpsd: the host and the device together are too long (the source address "
+                   "gpsd:HOST:PORT/DEVICE is at most %zu characters)", sizeof s.address - 1);
   return add_source(c, cfg, &s);
 }
 

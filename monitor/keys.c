@@ -201,7 +201,10 @@ int keyring_parse(const char *name, const char *text, struct keyring *out,
 }
 
 /* Reads at most KEYS_FILE_MAX bytes; returns a NUL-terminated buffer. */
-static char *read_file(const char *path, char *err, size_t errlen) {
+/* The file's text, NUL-terminated, with its length in *len; NULL with err
+ * set when it cannot be read, is over KEYS_FILE_MAX, or holds a NUL byte
+ * (the parser would stop there and silently drop the keys after it). */
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
   FILE *f = fopen(path, "r");
   if (!f) {
     if (errlen) snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -209,26 +212,32 @@ static char *read_file(const char *path, char *err, size_t errlen) {
   }
   char *buf = malloc(KEYS_FILE_MAX + 1);
   size_t n = buf ? fread(buf, 1, KEYS_FILE_MAX + 1, f) : 0;
-  bool bad = !buf || ferror(f) || n > KEYS_FILE_MAX;
+  bool nul = buf && memchr(buf, '\0', n) != NULL;
+  bool bad = !buf || ferror(f) || n > KEYS_FILE_MAX || nul;
   if (bad && errlen)
     snprintf(err, errlen, "%s: %s", path,
              !buf ? "out of memory"
-                  : ferror(f) ? "read error" : "file too large (over 1 MiB)");
+                  : ferror(f) ? "read error"
+                  : n > KEYS_FILE_MAX ? "file too large (over 1 MiB)"
+                                      : "contains a NUL byte (not a text file?)");
   fclose(f);
   if (bad) {
+    if (buf) OPENSSL_cleanse(buf, n); /* what was read may be keys */
     free(buf);
     return NULL;
   }
   buf[n] = '\0';
+  *len = n;
   return buf;
 }
 
 int keyring_load(const char *path, struct keyring *out, char *err,
                  size_t errlen) {
-  char *text = read_file(path, err, errlen);
+  size_t len = 0;
+  char *text = read_file(path, &len, err, errlen);
   if (!text) return -1;
   int rc = keyring_parse(path, text, out, err, errlen);
-  OPENSSL_cleanse(text, strlen(text));
+  OPENSSL_cleanse(text, len);
   free(text);
   return rc;
 }

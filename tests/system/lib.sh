@@ -4,8 +4,8 @@
 # Then: check "what" COMMAND... ; summary (prints "N passed, N failed").
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-VETTIMED=$TOP/vettimed
-VETTIME=$TOP/vettime
+VETTIMED=${VT_VETTIMED:-$TOP/vettimed}
+VETTIME=${VT_VETTIME:-$TOP/vettime}
 T=$(mktemp -d /tmp/vettime-test.XXXXXX)
 PIDS=()
 PASSED=0

@@ -119,6 +119,25 @@ static void test_receivers(void) {
   config_free(&cfg);
 }
 
+/* A gpsd host and device that fit one by one but not as the source address
+ * "gpsd:HOST:PORT/DEVICE": refused with the reason (the name was cut, so
+ * two such receivers differing at the end were one "already configured"
+ * source, and GCC's -Wformat-truncation said so at -O1). */
+static void test_gpsd_name_too_long(void) {
+  char host[201], dev[201], text[1200];
+  memset(host, 'h', 200); host[200] = '\0';
+  memset(dev, 'd', 200); dev[0] = '/'; dev[200] = '\0';
+  snprintf(text, sizeof text, "gpsd %s device %sA\ngpsd %s device %sB\n", host, dev, host, dev);
+  CHECK_INT(parse(text), -1);
+  CHECK_STR(err, "t.conf:1: gpsd: the host and the device together are too long (the source address "
+                 "gpsd:HOST:PORT/DEVICE is at most 299 characters)");
+  dev[80] = '\0'; /* 5 + 200 + 5 + 80 characters: fits */
+  snprintf(text, sizeof text, "gpsd %s device %s\n", host, dev);
+  CHECK_INT(parse(text), 0);
+  CHECK_INT((long long)strlen(cfg.sources[0].address), 5 + 200 + 5 + 80);
+  config_free(&cfg);
+}
+
 /* settle: minutes a receiver's time must stay consistent after a jump. */
 static void test_settle(void) {
   CHECK_INT(parse("nmea /dev/ttyS0\n"
@@ -444,6 +463,7 @@ int main(void) {
   RUN(test_defaults);
   RUN(test_server_options);
   RUN(test_receivers);
+  RUN(test_gpsd_name_too_long);
   RUN(test_settle);
   RUN(test_http_off);
   RUN(test_vote_directives);

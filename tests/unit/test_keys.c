@@ -176,6 +176,26 @@ static void test_load(void) {
   CHECK_STR(err, want);
 }
 
+/* A NUL byte in the file: refused with the reason, as the configuration and
+ * scenario files are (it was cut there: the keys after it were dropped
+ * without a word). */
+static void test_load_nul(void) {
+  char path[] = "/tmp/vettime-keys-XXXXXX", err[256] = "";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  if (fd < 0) return;
+  static const char text[] = "1 MD5 ASCII:first\n\0002 MD5 ASCII:second\n";
+  CHECK_INT(write(fd, text, sizeof text - 1), (long long)(sizeof text - 1));
+  close(fd);
+  struct keyring kr = {0};
+  CHECK_INT(keyring_load(path, &kr, err, sizeof err), -1);
+  char want[300];
+  snprintf(want, sizeof want, "%s: contains a NUL byte (not a text file?)", path);
+  CHECK_STR(err, want);
+  CHECK(kr.n == 0 && kr.keys == NULL);
+  unlink(path);
+}
+
 int main(void) {
   unit_init();
   RUN(test_chrony_style);
@@ -184,5 +204,6 @@ int main(void) {
   RUN(test_errors);
   RUN(test_edge_cases);
   RUN(test_load);
+  RUN(test_load_nul);
   return unit_done();
 }

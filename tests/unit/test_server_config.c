@@ -175,7 +175,7 @@ static void test_acl(void) {
   refused("allow example.net\n", "t.conf:1: allow: \"example.net\" is not an IPv4 or IPv6 address");
   char many[64 * 24 + 1] = "";
   for (int i = 0; i < 65; i++) {
-    char line[24];
+    char line[32];
     snprintf(line, sizeof line, "allow 10.%d.0.0/16\n", i);
     strcat(many, line);
   }
