@@ -380,7 +380,8 @@ static void print_alarm_count(json_object *alarms, FILE *out) {
 }
 
 /* The NTP server: "off", or its state (serving, holdover since when,
- * refusing), what it serves, and what it answered and dropped. */
+ * refusing), what it serves, and what it answered (how many with NTS)
+ * and dropped. */
 static void print_server(json_object *srv, FILE *out) {
   fputs("Serving:         ", out);
   if (!json_object_is_type(srv, json_type_object)) {
@@ -399,8 +400,14 @@ static void print_server(json_object *srv, FILE *out) {
   if (strcmp(state, "refusing") != 0)
     fprintf(out, ", stratum %s, ±%s", int_field(srv, "stratum", s, sizeof s),
             duration_field(srv, "error", false, err, sizeof err));
-  fprintf(out, "; %s requests answered, %s dropped\n", int_field(srv, "answered", a, sizeof a),
-          int_field(srv, "dropped", d, sizeof d));
+  fprintf(out, "; %s requests answered", int_field(srv, "answered", a, sizeof a));
+  /* NTS (issue 14): said only when some answers were NTS-authenticated */
+  json_object *counters = NULL, *nts = NULL;
+  if (json_object_object_get_ex(srv, "counters", &counters) &&
+      json_object_object_get_ex(counters, "nts_answered", &nts) &&
+      json_object_get_int64(nts) > 0)
+    fprintf(out, " (%lld with NTS)", (long long)json_object_get_int64(nts));
+  fprintf(out, ", %s dropped\n", int_field(srv, "dropped", d, sizeof d));
 }
 
 /* A warning line for NTP sources that are neither NTS nor keyed (their

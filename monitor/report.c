@@ -162,6 +162,8 @@ const char *serve_counter_name(enum serve_counter c) {
   static const char *const names[SC_COUNT] = {
       "received", "answered", "auth_ok", "crypto_nak", "kod", "short", "malformed",
       "version", "control", "mode", "auth", "acl", "rate", "send_errors",
+      "nts_answered", "nts_nak", "nts_unknown_key", "nts_malformed", "nts_ke_sessions",
+      "nts_ke_failed", "nts_ke_refused",
   };
   return (unsigned)c < SC_COUNT ? names[c] : "?";
 }
@@ -181,7 +183,8 @@ void report_serve(struct serve_report *out) {
   out->enabled = out->sockets > 0;
   for (int i = 0; i < SC_COUNT; i++) {
     out->counters[i] = atomic_load_explicit(&serve_counters[i], memory_order_relaxed);
-    if (i >= SC_DROP_SHORT && i <= SC_DROP_RATE) out->dropped += out->counters[i];
+    if ((i >= SC_DROP_SHORT && i <= SC_DROP_RATE) || i == SC_DROP_NTS)
+      out->dropped += out->counters[i];
   }
   struct clock_snapshot c;
   report_clock(&c);

@@ -171,6 +171,16 @@ enum serve_counter {
   SC_DROP_ACL,       /* refused by allow/deny */
   SC_DROP_RATE,      /* rate limited */
   SC_SEND_ERRORS,    /* responses the kernel refused */
+  SC_NTS_ANSWERED,   /* of the answered, NTS-authenticated (RFC 8915) */
+  SC_NTS_NAK,        /* NTS NAKs sent (cookie key unknown, cookie or
+                        authenticator bad) */
+  SC_NTS_UNKNOWN_KEY, /* of those, for a cookie key not (any more) known */
+  SC_DROP_NTS,       /* NTS fields of a bad shape (dropped) */
+  SC_NTS_KE,         /* NTS-KE sessions that handed out cookies */
+  SC_NTS_KE_FAILED,  /* NTS-KE connections that did not (TLS, ALPN,
+                        bad request, timeout) */
+  SC_NTS_KE_REFUSED, /* NTS-KE connections refused unread (acl, rate,
+                        connection limits) */
   SC_COUNT
 };
 /* "received", "answered", "auth_ok", "crypto_nak", "kod", "short",

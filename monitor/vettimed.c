@@ -45,6 +45,7 @@
 #include "monitor/round.h"
 #include "monitor/sources.h"
 #include "server/ntp_server.h"
+#include "server/nts_ke_server.h"
 #include "server/server_config.h"
 #include "snmp/agentx.h"
 #include "snmp/agentx_config.h"
@@ -142,7 +143,7 @@ static void reload_config(void) {
       memcmp(web_config_of(&next), web_config_of(&config), sizeof(struct web_config)))
     LOG_WARN("reload: agentx, httptoken and webroot changes take effect at the next restart");
   if (memcmp(server_config_of(&next), server_config_of(&config), sizeof(struct server_config)))
-    LOG_WARN("reload: serve, allow, deny and ratelimit changes take effect at the next restart "
+    LOG_WARN("reload: serve, allow, deny, ratelimit and nts* changes take effect at the next restart "
              "(the sockets stay bound as they are)");
   if (strcmp(next.user, config.user))
     LOG_WARN("reload: a user change takes effect at the next restart");
@@ -350,6 +351,17 @@ static int start_http(char *err, size_t errlen) {
   return 0;
 }
 
+/* The NTS-KE server and the cookie keys (before the NTP server, which
+ * reads them), kept by default beside the database. */
+static int nts_start(char *err, size_t errlen) {
+  char dir[sizeof config.database];
+  snprintf(dir, sizeof dir, "%s", config.database);
+  char *slash = strrchr(dir, '/');
+  if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
+  else snprintf(dir, sizeof dir, ".");
+  return nts_server_start(server_config_of(&config), dir, err, errlen);
+}
+
 static int start(void) {
   char err[8192];
   if (sched_init()) return fatal("event loop", "cannot start");
@@ -365,6 +377,7 @@ static int start(void) {
   if (sources_start(&config, have_keys ? &keys : NULL, history, err, sizeof err)) return fatal("", err);
   if (round_start(&config, history, err, sizeof err)) return fatal("", err);
   if (config.http_enabled && start_http(err, sizeof err)) return fatal("", err);
+  if (nts_start(err, sizeof err)) return fatal("", err);
   if (ntp_server_start(server_config_of(&config), have_keys ? &keys : NULL, err, sizeof err))
     return fatal("", err);
   if (config.user[0] && drop_privileges(config.user, err, sizeof err)) return fatal("", err);
@@ -389,6 +402,7 @@ static int start(void) {
 
 static void stop(void) {
   ntp_server_stop();
+  nts_server_stop();
   if (config.http_enabled) http_stop();
   http_set_history(NULL);
   history_reader_close(history_reader);

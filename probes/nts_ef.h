@@ -50,10 +50,36 @@ int nts_siv_encrypt(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad
                     size_t pt_len, uint8_t *out);
 /* The reverse: in = tag || ciphertext (in_len >= 16); pt receives in_len -
  * 16 bytes. Returns that length, or -1 when the tag does not verify (or
- * libcrypto fails). */
+ * libcrypto fails). in_len 16 (an empty plaintext, as chrony's requests
+ * carry) is checked through S2V over OpenSSL's CMAC. */
 int nts_siv_decrypt(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len,
                     const uint8_t *nonce, size_t nonce_len, const uint8_t *in,
                     size_t in_len, uint8_t *pt);
+
+/* The same with reusable OpenSSL state (a server thread's: no allocation
+ * per message). nts_siv_ctx_new returns NULL when libcrypto lacks
+ * AES-128-SIV or memory; a NULL ctx makes the calls above's way. */
+struct nts_siv_ctx;
+struct nts_siv_ctx *nts_siv_ctx_new(void);
+void nts_siv_ctx_free(struct nts_siv_ctx *c);
+int nts_siv_encrypt_with(struct nts_siv_ctx *c, const uint8_t key[NTS_KEY_LEN],
+                         const uint8_t *ad, size_t ad_len, const uint8_t *nonce,
+                         size_t nonce_len, const uint8_t *pt, size_t pt_len, uint8_t *out);
+int nts_siv_decrypt_with(struct nts_siv_ctx *c, const uint8_t key[NTS_KEY_LEN],
+                         const uint8_t *ad, size_t ad_len, const uint8_t *nonce,
+                         size_t nonce_len, const uint8_t *in, size_t in_len, uint8_t *pt);
+
+/* One RFC 7822 extension field at buf[*pos..len): its type, body and body
+ * length, *pos moved past it; -1 for a bad shape (shorter than 16 bytes,
+ * a length not a multiple of 4, or past len). Shared by the client's
+ * response check and the server's request parser (server/nts_serve.c). */
+int nts_ef_next(const uint8_t *buf, size_t len, size_t *pos, uint16_t *type,
+                const uint8_t **body, size_t *n);
+/* Appends a field of `type` with body (NULL: zeros) of n bytes, padded to
+ * a multiple of 4 and to the RFC 7822 minimum of 16. Returns 0, or -1
+ * when it does not fit in cap. */
+int nts_ef_put(uint8_t *buf, size_t cap, size_t *len, uint16_t type, const uint8_t *body,
+               size_t n);
 
 /* Appends the NTS fields of a request to buf, which holds the 48-byte
  * header: the unique identifier, the cookie (12..256 bytes, a multiple of

@@ -132,3 +132,94 @@ enum nts_ke_status nts_ke_parse_response(const uint8_t *buf, size_t len, bool fi
   if (out->n_cookies == 0) return NTS_KE_NO_COOKIE;
   return NTS_KE_OK;
 }
+
+/* ---- the server's side ---- */
+
+/* One complete record of a client's request; NTS_KE_OK to go on. */
+static enum nts_ke_status take_request_record(uint16_t type, bool critical,
+                                              const uint8_t *body, size_t n,
+                                              struct seen *seen, struct nts_ke_request *out) {
+  switch (type) {
+  case NTS_KE_NEXT_PROTOCOL:
+  case NTS_KE_AEAD: {
+    bool proto = type == NTS_KE_NEXT_PROTOCOL;
+    bool *have = proto ? &seen->protocol : &seen->aead;
+    if (*have || n % 2) return proto ? NTS_KE_BAD_PROTOCOL : NTS_KE_NO_AEAD;
+    *have = true;
+    uint16_t want = proto ? NTS_PROTO_NTPV4 : NTS_AEAD_AES_SIV_CMAC_256;
+    for (size_t i = 0; i < n; i += 2)
+      if (get16(body + i) == want) *(proto ? &out->ntpv4 : &out->siv) = true;
+    return NTS_KE_OK;
+  }
+  case NTS_KE_ERROR:
+  case NTS_KE_WARNING:
+  case NTS_KE_COOKIE:
+    return NTS_KE_SERVER_ERROR;
+  case NTS_KE_SERVER:
+  case NTS_KE_PORT_REC:
+    return NTS_KE_OK; /* the client's wish; the server answers with its own */
+  default:
+    return critical ? NTS_KE_UNKNOWN_CRITICAL : NTS_KE_OK;
+  }
+}
+
+enum nts_ke_status nts_ke_parse_request(const uint8_t *buf, size_t len, bool final,
+                                        struct nts_ke_request *out) {
+  memset(out, 0, sizeof *out);
+  if (len > NTS_KE_MAX_MESSAGE) return NTS_KE_TOO_LONG;
+  if (!buf) len = 0;
+  struct seen seen = {false, false};
+  enum nts_ke_status first = NTS_KE_OK; /* the first fault; read on to the End */
+  size_t pos = 0;
+  for (;;) {
+    if (len - pos < 4) return final ? NTS_KE_BAD_LENGTH : NTS_KE_INCOMPLETE;
+    uint16_t raw = get16(buf + pos);
+    size_t n = get16(buf + pos + 2);
+    if (len - pos - 4 < n) return final ? NTS_KE_BAD_LENGTH : NTS_KE_INCOMPLETE;
+    uint16_t type = raw & 0x7fff;
+    const uint8_t *body = buf + pos + 4;
+    pos += 4 + n;
+    if (type == NTS_KE_END) {
+      if (n != 0) return NTS_KE_BAD_LENGTH;
+      if (pos != len) return NTS_KE_TRAILING;
+      break;
+    }
+    enum nts_ke_status s = take_request_record(type, raw & NTS_KE_CRITICAL, body, n, &seen, out);
+    if (s != NTS_KE_OK && first == NTS_KE_OK) first = s;
+  }
+  if (first != NTS_KE_OK) return first;
+  if (!seen.protocol) return NTS_KE_BAD_PROTOCOL;
+  if (!seen.aead) return NTS_KE_NO_AEAD;
+  return NTS_KE_OK;
+}
+
+size_t nts_ke_build_response(uint8_t *buf, size_t cap, enum nts_ke_status status,
+                             const struct nts_ke_request *req, const struct nts_cookie *cookies,
+                             int n, int port) {
+  size_t len = 0;
+  uint8_t v[2];
+  if (status != NTS_KE_OK) {
+    int code = status == NTS_KE_UNKNOWN_CRITICAL ? NTS_KE_ERR_UNRECOGNIZED : NTS_KE_ERR_BAD_REQUEST;
+    v[0] = 0;
+    v[1] = (uint8_t)code;
+    if (nts_ke_put_record(buf, cap, &len, true, NTS_KE_ERROR, v, 2)) return 0;
+  } else {
+    v[0] = 0;
+    v[1] = NTS_PROTO_NTPV4;
+    if (nts_ke_put_record(buf, cap, &len, true, NTS_KE_NEXT_PROTOCOL, v, req->ntpv4 ? 2 : 0))
+      return 0;
+    if (req->ntpv4 && req->siv) {
+      v[1] = NTS_AEAD_AES_SIV_CMAC_256;
+      if (nts_ke_put_record(buf, cap, &len, true, NTS_KE_AEAD, v, 2)) return 0;
+      for (int i = 0; i < n; i++)
+        if (nts_ke_put_record(buf, cap, &len, false, NTS_KE_COOKIE, cookies[i].data,
+                              cookies[i].len))
+          return 0;
+      v[0] = (uint8_t)(port >> 8);
+      v[1] = (uint8_t)port;
+      if (port > 0 && nts_ke_put_record(buf, cap, &len, true, NTS_KE_PORT_REC, v, 2)) return 0;
+    }
+  }
+  if (nts_ke_put_record(buf, cap, &len, true, NTS_KE_END, NULL, 0)) return 0;
+  return len;
+}

@@ -98,6 +98,43 @@ size_t nts_ke_build_request(uint8_t *buf, size_t cap);
 enum nts_ke_status nts_ke_parse_response(const uint8_t *buf, size_t len, bool final,
                                          struct nts_ke_response *out);
 
+/* ---- the server's side ---- */
+
+/* What a client's request offers. */
+struct nts_ke_request {
+  bool ntpv4;      /* Next Protocol lists NTPv4 */
+  bool siv;        /* AEAD lists AEAD_AES_SIV_CMAC_256 */
+};
+
+/* Decodes a client's request in buf[0..len): Next Protocol (once, even
+ * length), AEAD (once, even length), End of Message; Server and Port
+ * records (a client's wish) and other non-critical records are ignored.
+ * Returns NTS_KE_OK; NTS_KE_INCOMPLETE (not final, no End of Message yet);
+ * NTS_KE_UNKNOWN_CRITICAL (answered with error 0); NTS_KE_BAD_LENGTH,
+ * NTS_KE_TRAILING, NTS_KE_TOO_LONG, NTS_KE_BAD_PROTOCOL (Next Protocol
+ * missing or repeated), NTS_KE_NO_AEAD (AEAD missing or repeated), and
+ * NTS_KE_SERVER_ERROR for an Error, Warning or New Cookie record a client
+ * may not send (all answered with error 1, bad request). An NTPv4 or AEAD
+ * not offered is not an error of the request: see out. */
+enum nts_ke_status nts_ke_parse_request(const uint8_t *buf, size_t len, bool final,
+                                        struct nts_ke_request *out);
+
+/* The NTS-KE error codes (RFC 8915 §4.1.3). */
+#define NTS_KE_ERR_UNRECOGNIZED 0
+#define NTS_KE_ERR_BAD_REQUEST 1
+#define NTS_KE_ERR_INTERNAL 2
+
+/* The server's answer to a request decoded as `status`/req: an Error
+ * record (error 0 or 1) when status is not NTS_KE_OK; else Next Protocol
+ * (NTPv4, or empty when the client did not offer it), AEAD 15 when offered
+ * (omitted otherwise: the client finds no common algorithm), then, when
+ * both are agreed, the n cookies and a Port record when port > 0; End of
+ * Message last, every record but the cookies and Port critical (RFC 8915
+ * §4.1). Returns the length, or 0 when cap is too small. */
+size_t nts_ke_build_response(uint8_t *buf, size_t cap, enum nts_ke_status status,
+                             const struct nts_ke_request *req, const struct nts_cookie *cookies,
+                             int n, int port);
+
 /* The exporter context (RFC 8915 §5.1): protocol id, AEAD id, and 0x00
  * for the client-to-server key or 0x01 for server-to-client. */
 void nts_ke_exporter_context(uint8_t out[5], int aead, bool s2c);

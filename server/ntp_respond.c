@@ -8,13 +8,16 @@
 
 #include <string.h>
 
-/* "RATE" as a refid (RFC 5905 §7.4 kiss code). */
+#include <openssl/crypto.h>
+
+/* "RATE" and "NTSN" as refids (RFC 5905 §7.4, RFC 8915 §5.7 kiss codes). */
 #define KISS_RATE UINT32_C(0x52415445)
+#define KISS_NTSN UINT32_C(0x4e54534e)
 
 const char *respond_result_name(enum respond_result r) {
   static const char *const names[RESP_RESULT_COUNT] = {
-      "answer", "crypto-nak", "kod", "short", "malformed", "version",
-      "control", "mode", "auth", "rate",
+      "answer", "crypto-nak", "kod", "nts-nak", "short", "malformed", "version",
+      "control", "mode", "auth", "rate", "nts-malformed",
   };
   return (unsigned)r < RESP_RESULT_COUNT ? names[r] : "?";
 }
@@ -56,6 +59,51 @@ static void server_header(const struct respond_params *p, struct ntp_header *h) 
   h->transmit = p->transmit;
 }
 
+/* A kiss: no time (receive and transmit echo the request's transmit, as
+ * the reference implementation does, so that a client that ignores the
+ * kiss still learns nothing it could set a clock by). */
+static void kiss(struct ntp_header *h, const struct ntp_header *rq, uint32_t code) {
+  h->leap = 3;
+  h->stratum = 0;
+  h->refid = code;
+  h->reference = 0;
+  h->receive = h->transmit = rq->transmit;
+}
+
+/* The NTS path (see ntp_respond.h); RESP_RESULT_COUNT when the request
+ * carries no NTS field (it goes the plain way). */
+static enum respond_result nts_respond(const uint8_t *req, size_t len,
+                                       const struct respond_params *p, struct ntp_header *rq,
+                                       uint8_t *out, size_t cap, struct respond_info *info) {
+  struct nts_request nr;
+  enum nts_req_status s = nts_serve_check(p->siv, p->nts_keys, req, len, &nr);
+  if (s == NTS_REQ_NONE) return RESP_RESULT_COUNT;
+  info->nts = true;
+  if (s == NTS_REQ_MALFORMED) return RESP_DROP_NTS;
+  if (p->limit != RESPOND_FREE) return RESP_DROP_RATE;
+  struct ntp_header h;
+  server_header(p, &h);
+  rq->mode = 3;
+  if (s == NTS_REQ_NAK) kiss(&h, rq, KISS_NTSN);
+  if (ntp_build_response(out, cap, rq, &h, NULL) != NTP_HEADER_LEN) return RESP_DROP_MALFORMED;
+  size_t n;
+  if (s == NTS_REQ_NAK) {
+    info->nts_unknown_key = nr.unknown_key;
+    n = nts_serve_nak(req, &nr, out, cap);
+  } else {
+    uint8_t rnd[NTS_SERVE_RANDOM];
+    if (!p->nts_random || p->nts_random(rnd, sizeof rnd)) return RESP_DROP_MALFORMED;
+    n = nts_serve_answer(p->siv, p->nts_keys, req, &nr, out, cap, len, rnd,
+                         !p->nts_seal_later, &info->seal);
+  }
+  OPENSSL_cleanse(&nr, sizeof nr);
+  if (n == 0 || n > len) return RESP_DROP_MALFORMED; /* never an amplifier */
+  info->len = n;
+  info->siv = p->siv;
+  info->stamped = s == NTS_REQ_OK;
+  return s == NTS_REQ_OK ? RESP_ANSWER : RESP_NTS_NAK;
+}
+
 enum respond_result ntp_respond(const uint8_t *req, size_t len,
                                 const struct respond_params *p, uint8_t *out,
                                 size_t cap, struct respond_info *info) {
@@ -71,6 +119,10 @@ enum respond_result ntp_respond(const uint8_t *req, size_t len,
   enum ntp_check c = ntp_parse_trailer(req, len, &mac_off, &mac_len);
   if (c == NTP_CRYPTO_NAK) return RESP_DROP_AUTH;
   if (c != NTP_OK || cap < NTP_RESPONSE_MAX) return RESP_DROP_MALFORMED;
+  if (mac_len == 0 && p->nts_keys) {
+    enum respond_result r = nts_respond(req, len, p, &rq, out, cap, info);
+    if (r != RESP_RESULT_COUNT) return r;
+  }
   if (p->limit == RESPOND_LIMIT_DROP) return RESP_DROP_RATE;
 
   /* The MAC, if any: the key id must be in the key file and the digest
@@ -89,14 +141,7 @@ enum respond_result ntp_respond(const uint8_t *req, size_t len,
   const struct ntp_key *sign = info->authenticated ? key : NULL;
   enum respond_result r = RESP_ANSWER;
   if (p->limit == RESPOND_LIMIT_KOD) {
-    /* A kiss carries no time: receive and transmit echo the request's
-     * transmit, as the reference implementation does, so that a client
-     * that ignores the kiss still learns nothing it could set a clock by. */
-    h.leap = 3;
-    h.stratum = 0;
-    h.refid = KISS_RATE;
-    h.reference = 0;
-    h.receive = h.transmit = rq.transmit;
+    kiss(&h, &rq, KISS_RATE);
     r = RESP_KOD;
   } else if (mac_len >= 20 && !info->authenticated) {
     r = RESP_CRYPTO_NAK;
@@ -121,8 +166,14 @@ enum respond_result ntp_respond(const uint8_t *req, size_t len,
   return r;
 }
 
-void ntp_respond_restamp(uint8_t *out, const struct respond_info *info, ntp_ts t3) {
+void ntp_respond_restamp(uint8_t *out, struct respond_info *info, ntp_ts t3) {
   if (!info->stamped || info->len < NTP_HEADER_LEN) return;
+  if (info->nts) {
+    if (!info->seal.pending) return; /* sealed: the timestamp is covered */
+    put64(out + 40, t3);
+    nts_serve_seal(info->siv, out, &info->seal); /* once: pending is cleared */
+    return;
+  }
   put64(out + 40, t3);
   if (!info->key) return;
   uint8_t digest[NTP_MAX_DIGEST_LEN];

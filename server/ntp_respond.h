@@ -30,6 +30,19 @@
  *     version and poll, origin = the request's
  *     transmit verbatim (zero or huge alike), signed
  *     with the request's key when it had a good MAC   RESP_ANSWER
+ * NTS (RFC 8915, server/nts_serve.h), for a request with an NTS Cookie
+ * or Authenticator field and no MAC, when params->nts_keys is set:
+ *   - fields of a bad shape (no or two cookies, a placeholder not as long
+ *     as the cookie, a field after the Authenticator...) RESP_DROP_NTS
+ *   - rate limited (with or without KoD: a RATE kiss
+ *     is not sent to an NTS client)                    RESP_DROP_RATE
+ *   - a cookie whose key is unknown or that does not open,
+ *     an Authenticator that does not verify: an NTS NAK, a KoD "NTSN"
+ *     (no time) with the Unique Identifier field      RESP_NTS_NAK
+ *   - otherwise the time with the Unique Identifier and
+ *     the Authenticator carrying the new cookies      RESP_ANSWER (info->nts)
+ * A request with NTS fields and no keys set is answered as plain NTP
+ * (fields skipped) -- the server runs without `ntsservercert`.
  * No allocation: a MAC goes through params->mac when given (a server
  * thread's reusable contexts, probes/ntp_auth.h).
  * Extension fields of a request (RFC 7822) are skipped, never echoed: the
@@ -45,14 +58,17 @@
 
 #include "monitor/clockmodel.h"
 #include "probes/ntp_wire.h"
+#include "server/nts_serve.h"
 
-/* The longest response: header + key id + SHA1 digest. */
-#define NTP_RESPONSE_MAX (NTP_HEADER_LEN + 4 + NTP_MAX_DIGEST_LEN)
+/* The longest response: an NTS answer as long as the longest request
+ * (a response is never longer than its request). */
+#define NTP_RESPONSE_MAX NTS_MAX_PACKET
 
 enum respond_result {
   RESP_ANSWER = 0,     /* the time, unauthenticated or signed */
   RESP_CRYPTO_NAK,     /* the time header + a 4-byte zero key id */
   RESP_KOD,            /* a kiss-o'-death RATE */
+  RESP_NTS_NAK,        /* a kiss-o'-death NTSN with the unique identifier */
   RESP_DROP_SHORT,
   RESP_DROP_MALFORMED,
   RESP_DROP_VERSION,
@@ -60,14 +76,16 @@ enum respond_result {
   RESP_DROP_MODE,      /* mode 0 (v2+), 1, 2, 4, 5 */
   RESP_DROP_AUTH,      /* the request carried a crypto-NAK */
   RESP_DROP_RATE,
+  RESP_DROP_NTS,       /* NTS fields of a bad shape */
   RESP_RESULT_COUNT
 };
 
-/* "answer", "crypto-nak", "kod", "short", "malformed", "version",
- * "control", "mode", "auth", "rate"; "?" outside the enum. */
+/* "answer", "crypto-nak", "kod", "nts-nak", "short", "malformed",
+ * "version", "control", "mode", "auth", "rate", "nts-malformed"; "?"
+ * outside the enum. */
 const char *respond_result_name(enum respond_result r);
 /* True for the results that send something. */
-static inline bool respond_sends(enum respond_result r) { return r <= RESP_KOD; }
+static inline bool respond_sends(enum respond_result r) { return r <= RESP_NTS_NAK; }
 
 enum respond_limit {
   RESPOND_FREE = 0,    /* not rate limited */
@@ -86,6 +104,12 @@ struct respond_params {
   const void *key_ctx;
   enum respond_limit limit;   /* the rate limiter's word on this client */
   struct ntp_mac_ctx *mac;    /* the thread's MAC contexts (NULL: allocate per MAC) */
+  /* NTS (NULL nts_keys: NTS fields are skipped like any other) */
+  const struct nts_keyset *nts_keys;
+  struct nts_siv_ctx *siv;    /* the thread's SIV contexts (NULL: allocate per call) */
+  /* Fills buf with n random bytes; 0, or -1 (the request is dropped). */
+  int (*nts_random)(uint8_t *buf, size_t n);
+  bool nts_seal_later;        /* leave the Authenticator to ntp_respond_restamp */
 };
 
 struct respond_info {
@@ -96,6 +120,10 @@ struct respond_info {
   bool stamped;               /* the transmit timestamp is the time (not a
                                  KoD's): ntp_respond_restamp may set it */
   struct ntp_mac_ctx *mac;    /* params->mac, for ntp_respond_restamp */
+  bool nts;                   /* an NTS request (answered, NAKed or dropped) */
+  bool nts_unknown_key;       /* NAKed for a cookie key it does not know */
+  struct nts_siv_ctx *siv;    /* params->siv, for ntp_respond_restamp */
+  struct nts_seal seal;       /* the Authenticator, when params->nts_seal_later */
 };
 
 /* Answers req[0..len) into out[0..cap) (cap >= NTP_RESPONSE_MAX, else the
@@ -107,7 +135,9 @@ enum respond_result ntp_respond(const uint8_t *req, size_t len,
 /* Sets the transmit timestamp of a response that ntp_respond built (when
  * info->stamped) to t3, and signs it again when info->key is set: so the
  * server can take T3 after the whole batch is built, right before it is
- * sent. No-op for a KoD. */
-void ntp_respond_restamp(uint8_t *out, const struct respond_info *info, ntp_ts t3);
+ * sent; an NTS answer built with nts_seal_later gets its Authenticator
+ * here (without it, the transmit timestamp of an NTS answer stays as
+ * built: changing it would break the Authenticator). No-op for a KoD. */
+void ntp_respond_restamp(uint8_t *out, struct respond_info *info, ntp_ts t3);
 
 #endif

@@ -17,12 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
 #include "lib/caps.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "monitor/keys.h"
 #include "monitor/report.h"
 #include "server/ntp_respond.h"
+#include "server/nts_ke_server.h"
 #include "server/ratelimit.h"
 #include "server/server_config.h"
 
@@ -52,6 +55,7 @@ struct worker {
   bool started;
   struct ratelimit rl;
   struct ntp_mac_ctx *mac;    /* this thread's MAC contexts */
+  struct nts_siv_ctx *siv;    /* this thread's AES-SIV contexts (NTS) */
   struct log_ratelimit log_rl;
   double send_ns;             /* measured cost of one message in sendmmsg */
   struct mmsghdr rx[BATCH];
@@ -202,6 +206,8 @@ static enum serve_counter counter_of(enum respond_result r) {
   case RESP_DROP_MODE: return SC_DROP_MODE;
   case RESP_DROP_AUTH: return SC_DROP_AUTH;
   case RESP_DROP_RATE: return SC_DROP_RATE;
+  case RESP_NTS_NAK: return SC_NTS_NAK;
+  case RESP_DROP_NTS: return SC_DROP_NTS;
   case RESP_DROP_MALFORMED:
   default: return SC_DROP_MALFORMED;
   }
@@ -214,6 +220,18 @@ static ntp_ts reference_of(const struct clock_snapshot *s) {
   if (s->state == CLOCK_HOLDOVER && s->holdover_since > 0)
     return ntp_of_ns((int64_t)(s->holdover_since * 1e9));
   return 0;
+}
+
+static int nts_random(uint8_t *buf, size_t n) {
+  return RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
+}
+
+/* The counters a response adds beyond its result's. */
+static void count_extra(uint64_t d[SC_COUNT], enum respond_result res,
+                        const struct respond_info *info, int sign) {
+  if (res == RESP_ANSWER && info->key) d[SC_AUTH_OK] += (uint64_t)sign;
+  if (res == RESP_ANSWER && info->nts) d[SC_NTS_ANSWERED] += (uint64_t)sign;
+  if (res == RESP_NTS_NAK && info->nts_unknown_key) d[SC_NTS_UNKNOWN_KEY] += (uint64_t)sign;
 }
 
 static void serve_batch(struct worker *w, int n) {
@@ -241,6 +259,10 @@ static void serve_batch(struct worker *w, int n) {
       .key_lookup = kr && kr->n ? find_key : NULL,
       .key_ctx = kr,
       .mac = w->mac,
+      .nts_keys = nts_server_keys(),
+      .siv = w->siv,
+      .nts_random = nts_random,
+      .nts_seal_later = true,
   };
   int k = 0;
   d[SC_RECEIVED] = (uint64_t)n;
@@ -277,7 +299,7 @@ static void serve_batch(struct worker *w, int n) {
     d[counter_of(res)]++;
     w->res[k] = res;
     w->refusing[k] = s2.refusing;
-    if (res == RESP_ANSWER && w->info[k].key) d[SC_AUTH_OK]++;
+    count_extra(d, res, &w->info[k], 1);
     if (!respond_sends(res)) continue;
     tx->msg_name = &w->rx_addr[i];
     tx->msg_namelen = rx->msg_namelen;
@@ -307,7 +329,7 @@ static void serve_batch(struct worker *w, int n) {
     if (s <= 0) { /* this one refused (e.g. EPERM by a firewall): skip it */
       d[SC_SEND_ERRORS]++;
       d[counter_of(w->res[sent])]--; /* counted as sent above */
-      if (w->res[sent] == RESP_ANSWER && w->info[sent].key) d[SC_AUTH_OK]--;
+      count_extra(d, w->res[sent], &w->info[sent], -1);
       sent++;
       continue;
     }
@@ -448,6 +470,7 @@ int ntp_server_start(const struct server_config *cfg, const struct keyring *keys
       w->rx_iov[j].iov_len = RX_MAX;
     }
     w->mac = ntp_mac_ctx_new(); /* NULL: MACs allocate per message, still work */
+    w->siv = nts_siv_ctx_new(); /* NULL: the same for NTS */
     if (open_socket(w, err, errlen) || ratelimit_init(&w->rl, &cfg->ratelimit)) {
       if (!err[0]) snprintf(err, errlen, "serve: out of memory");
       ntp_server_stop();
@@ -493,6 +516,7 @@ void ntp_server_stop(void) {
     if (w->fd >= 0) close(w->fd);
     ratelimit_free(&w->rl);
     ntp_mac_ctx_free(w->mac);
+    nts_siv_ctx_free(w->siv);
   }
   free(workers);
   workers = NULL;

@@ -13,6 +13,8 @@
 #include "lib/bindcheck.h"
 #include "lib/lineparse.h"
 #include "monitor/config_family.h"
+#include "probes/nts_ke.h"
+#include "server/nts_ke_server.h"
 
 /* serve ADDRESS [port N] [threads N] */
 static int dir_serve(struct lp_ctx *p, struct server_config *c, char **argv, int argc) {
@@ -98,9 +100,44 @@ static int dir_ratelimit(struct lp_ctx *p, struct server_config *c, char **argv,
   return 0;
 }
 
+/* ntsservercert FILE, ntsserverkey FILE, ntsdumpdir DIR, ntsport N,
+ * ntsrotate S */
+static int dir_nts(struct lp_ctx *p, struct server_config *c, char **argv, int argc) {
+  const char *d = argv[0];
+  bool number = strcmp(d, "ntsport") == 0 || strcmp(d, "ntsrotate") == 0;
+  if (argc != 2)
+    return lp_fail(p, "%s: expected \"%s %s\"", d, d,
+                   number ? (d[3] == 'p' ? "PORT" : "SECONDS") : d[3] == 'd' ? "DIR" : "FILE");
+  long long v;
+  if (strcmp(d, "ntsport") == 0) {
+    if (lp_int(p, d, argv[1], 1, 65535, &v)) return -1;
+    c->nts_port = (int)v;
+    return 0;
+  }
+  if (strcmp(d, "ntsrotate") == 0) {
+    if (lp_int(p, d, argv[1], 60, 31536000, &v)) return -1;
+    c->nts_rotate = (int)v;
+    return 0;
+  }
+  char *dst = strcmp(d, "ntsservercert") == 0 ? c->nts_cert
+              : strcmp(d, "ntsserverkey") == 0 ? c->nts_key
+                                                : c->nts_dumpdir;
+  if (lp_copy(p, d, argv[1], dst, NTS_PATH_MAX)) return -1;
+  if (dst == c->nts_cert) {
+    c->nts_cert_file = p->file_id;
+    c->nts_cert_line = p->line;
+  }
+  if (dst == c->nts_key) {
+    c->nts_key_file = p->file_id;
+    c->nts_key_line = p->line;
+  }
+  return 0;
+}
+
 static int family_directive(void *state, struct lp_ctx *p, char **argv, int argc) {
   struct server_config *c = state;
   const char *d = argv[0];
+  if (strncmp(d, "nts", 3) == 0) return dir_nts(p, c, argv, argc);
   if (strcmp(d, "serve") == 0) return dir_serve(p, c, argv, argc);
   if (strcmp(d, "allow") == 0) return dir_acl(p, c, argv, argc, true);
   if (strcmp(d, "deny") == 0) return dir_acl(p, c, argv, argc, false);
@@ -112,6 +149,36 @@ static void family_defaults(void *state) {
   struct server_config *c = state;
   memset(c, 0, sizeof *c);
   ratelimit_config_default(&c->ratelimit);
+  c->nts_port = NTS_KE_PORT;
+  c->nts_rotate = 3600;
+}
+
+/* NTS: both or neither of the certificate and the key, both load and
+ * match (server/nts_ke_server.c), and the NTS-KE port of every serve
+ * address can be bound. */
+static int nts_family_check(const struct server_config *c, const struct vt_config *cfg,
+                            char *err, size_t errlen) {
+  char cert_at[NTS_PATH_MAX + 16], key_at[NTS_PATH_MAX + 16];
+  snprintf(cert_at, sizeof cert_at, "%s:%d", config_file_name(cfg, c->nts_cert_file),
+           c->nts_cert_line);
+  snprintf(key_at, sizeof key_at, "%s:%d", config_file_name(cfg, c->nts_key_file),
+           c->nts_key_line);
+  if (nts_server_check(c, cert_at, key_at, err, errlen)) return -1;
+  if (!server_config_nts(c)) return 0;
+  for (int i = 0; i < c->n_serve; i++) {
+    const struct serve_addr *s = &c->serve[i];
+    int e = bindcheck_try(s->text, c->nts_port, SOCK_STREAM, false);
+    if (e == 0) continue;
+    /* A running vettimed's listener: `vettimed -t` beside it is fine (a
+     * second daemon would fail to bind, and says so at its start). */
+    char name[64] = "";
+    pid_t pid = e == EADDRINUSE ? bindcheck_owner(c->nts_port, SOCK_STREAM, name, sizeof name) : 0;
+    if (pid && strcmp(name, "vettimed") == 0) continue;
+    snprintf(err, errlen, "%s:%d: ntsport %d on %s (the NTS-KE server): cannot listen: %s",
+             config_file_name(cfg, s->file), s->line, c->nts_port, s->text, strerror(e));
+    return -1;
+  }
+  return 0;
 }
 
 /* Every serve address can be bound now, as ntp_server_start() binds it
@@ -129,10 +196,12 @@ static int family_check(const void *state, const struct vt_config *cfg, char *er
                                              "CAP_NET_BIND_SERVICE)" : "");
     return -1;
   }
-  return 0;
+  return nts_family_check(c, cfg, err, errlen);
 }
 
-static const char *const family_directives[] = {"serve", "allow", "deny", "ratelimit", NULL};
+static const char *const family_directives[] = {
+    "serve", "allow", "deny", "ratelimit", "ntsservercert", "ntsserverkey", "ntsport",
+    "ntsdumpdir", "ntsrotate", NULL};
 
 static const struct config_family family = {
     .directives = family_directives,

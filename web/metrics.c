@@ -500,7 +500,9 @@ static void render_server(struct metrics_buf *b, const struct metrics_input *in)
                  "NTP requests since start by what became of them: answered (with the time), "
                  "crypto_nak, kod (RATE), or the reason they were dropped.");
   for (int c = SC_ANSWERED; c < SC_COUNT; c++) {
-    if (c == SC_AUTH_OK || c == SC_SEND_ERRORS) continue;
+    if (c == SC_AUTH_OK || c == SC_SEND_ERRORS || c == SC_NTS_ANSWERED ||
+        c == SC_NTS_UNKNOWN_KEY || c >= SC_NTS_KE)
+      continue;
     metrics_sample(b, "vettime_server_requests_total",
                    L("result", serve_counter_name((enum serve_counter)c)), (double)s->counters[c]);
   }
@@ -509,6 +511,18 @@ static void render_server(struct metrics_buf *b, const struct metrics_input *in)
           (double)s->counters[SC_AUTH_OK]);
   counter(b, "vettime_server_send_errors_total", "NTP responses the kernel refused to send.",
           (double)s->counters[SC_SEND_ERRORS]);
+  counter(b, "vettime_server_nts_answered_total",
+          "NTP answers authenticated with NTS (RFC 8915) since start.",
+          (double)s->counters[SC_NTS_ANSWERED]);
+  metrics_family(b, "vettime_server_nts_ke_total", "counter",
+                 "NTS-KE connections since start: session (cookies handed out), failed "
+                 "(TLS, ALPN, bad request, timeout), refused (acl, rate or connection limits).");
+  metrics_sample(b, "vettime_server_nts_ke_total", L("result", "session"),
+                 (double)s->counters[SC_NTS_KE]);
+  metrics_sample(b, "vettime_server_nts_ke_total", L("result", "failed"),
+                 (double)s->counters[SC_NTS_KE_FAILED]);
+  metrics_sample(b, "vettime_server_nts_ke_total", L("result", "refused"),
+                 (double)s->counters[SC_NTS_KE_REFUSED]);
 }
 
 static void render_http(struct metrics_buf *b, const struct metrics_http *h) {

@@ -49,6 +49,21 @@
  * The tx error and delay are in µs, median and p99 (nearest rank); the
  * first 10 exchanges are a warm-up and not counted.
  *
+ * NTS (-K KE_PORT -C CAFILE, throughput only): one NTS-KE exchange with
+ * the server first (blocking TLS 1.3, ALPN ntske/1, the certificate
+ * checked against CAFILE for 127.0.0.1), then every request carries the
+ * first cookie and an NTS Authenticator under the exported C2S key
+ * (probes/nts_ef.c), with one placeholder (encrypted) so the answer is as
+ * long as the request. The Authenticator covers the transmit timestamp,
+ * so the requests are built before the run: a pool of R per slot
+ * (R = 16384 / in-flight, at least 2), each with its own nonce, sent in
+ * turn; a server keeps no replay state (RFC 8915 leaves replay detection
+ * to the client, by the unique identifier), so each is answered in full:
+ * cookie opened, Authenticator verified, new cookies sealed, answer
+ * sealed. A reply counts when it is mode 4, stratum not 0 (an NTS NAK is
+ * a KoD) and carries fields after the header; it is not verified here
+ * (that would be the generator's cost, not the server's).
+ *
  * Output: one "name value" line per figure, for scripts. Exit 0; 1 when
  * nothing answered; 64 bad usage. */
 #include <arpa/inet.h>
@@ -69,12 +84,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
 #include "probes/ntp_wire.h"
+#include "probes/nts_ef.h"
+#include "probes/nts_ke.h"
 
 #define MAX_SOCKETS 256
 #define MAX_INFLIGHT 4096 /* a slot index fits the nonce's low 16 bits */
 #define BATCH 64
-#define BUF_LEN 256       /* larger replies are truncated and count as bad */
+#define BUF_LEN 1024      /* larger replies are truncated and count as bad */
+#define NTS_POOL 16384    /* NTS requests built before the run */
 #define MAX_CPUS 64
 #define TX_WARMUP 10
 
@@ -83,7 +104,16 @@ struct options {
   int inflight, sockets, duration, warmup, timeout_ms, server_pid;
   int tx_count, interval_ms;
   bool echo, busy;
+  int ke_port;             /* NTS: the NTS-KE port (0: plain NTP) */
+  const char *cafile;
 };
+
+/* NTS mode: the requests, built before the run. */
+static struct {
+  int rounds;              /* requests per slot */
+  size_t len;              /* each request's length (all alike) */
+  uint8_t *pool;           /* [slot][round][len] */
+} nts;
 
 /* ---- small helpers --------------------------------------------------- */
 
@@ -191,6 +221,7 @@ static void snapshot(struct cpu_snap *s, int server_pid) {
 
 struct slot {
   uint64_t nonce;  /* the transmit timestamp it waits for */
+  int round;       /* NTS: the pool entry sent last */
   int64_t sent;    /* mono ns of the last send */
 };
 
@@ -236,11 +267,18 @@ static void queue_request(struct load *l, int i, int64_t now) {
   int s = i % l->o->sockets;
   struct out_batch *b = &l->out[s];
   if (b->n == BATCH) flush(l, s);
-  l->seq++;
-  l->slot[i].nonce = (l->seq << 16) | (uint64_t)i;
   l->slot[i].sent = now;
-  ntp_build_request(b->buf[b->n], NTP_HEADER_LEN, l->slot[i].nonce, 0, NULL);
-  b->iov[b->n] = (struct iovec){b->buf[b->n], NTP_HEADER_LEN};
+  if (nts.pool) {
+    int r = l->slot[i].round = (l->slot[i].round + 1) % nts.rounds;
+    uint8_t *req = nts.pool + ((size_t)i * (size_t)nts.rounds + (size_t)r) * nts.len;
+    l->slot[i].nonce = get_be64(req + 40);
+    b->iov[b->n] = (struct iovec){req, nts.len};
+  } else {
+    l->seq++;
+    l->slot[i].nonce = (l->seq << 16) | (uint64_t)i;
+    ntp_build_request(b->buf[b->n], NTP_HEADER_LEN, l->slot[i].nonce, 0, NULL);
+    b->iov[b->n] = (struct iovec){b->buf[b->n], NTP_HEADER_LEN};
+  }
   b->msg[b->n].msg_hdr = (struct msghdr){.msg_iov = &b->iov[b->n], .msg_iovlen = 1};
   b->n++;
 }
@@ -250,7 +288,8 @@ static void queue_request(struct load *l, int i, int64_t now) {
  * an echo is our request itself, mode 3 with the nonce as transmit (40-47). */
 static void on_reply(struct load *l, int s, const uint8_t *p, unsigned len, int64_t now) {
   int mode = l->o->echo ? 3 : 4;
-  if (len < NTP_HEADER_LEN || (p[0] & 7) != mode) {
+  if (len < NTP_HEADER_LEN || (p[0] & 7) != mode ||
+      (nts.pool && (len <= NTP_HEADER_LEN || p[1] == 0))) { /* NTS: no NAK, no plain answer */
     l->bad++;
     return;
   }
@@ -360,9 +399,87 @@ static void report_load(const struct load *l, const struct load *at0, const stru
   }
 }
 
+/* ---- NTS: one NTS-KE exchange, then the pool ---------------------------- */
+
+/* A blocking NTS-KE exchange: the first cookie and the C2S key. */
+static int nts_ke(const struct options *o, struct nts_cookie *cookie, uint8_t c2s[NTS_KEY_LEN]) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  static const unsigned char alpn[] = "\x07ntske/1";
+  int rc = -1, fd = -1;
+  SSL *ssl = NULL;
+  if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) ||
+      SSL_CTX_load_verify_locations(ctx, o->cafile, NULL) != 1 ||
+      SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1) != 0)
+    goto out;
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  struct sockaddr_in a = o->server;
+  a.sin_port = htons((uint16_t)o->ke_port);
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) goto out;
+  ssl = SSL_new(ctx);
+  if (!ssl || !SSL_set_fd(ssl, fd) || !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1") ||
+      SSL_connect(ssl) != 1)
+    goto out;
+  uint8_t req[64], in[NTS_KE_MAX_MESSAGE + 1];
+  size_t n = nts_ke_build_request(req, sizeof req), got = 0;
+  if (SSL_write(ssl, req, (int)n) != (int)n) goto out;
+  struct nts_ke_response resp;
+  enum nts_ke_status st = NTS_KE_INCOMPLETE;
+  while (st == NTS_KE_INCOMPLETE && got < sizeof in) {
+    int r = SSL_read(ssl, in + got, (int)(sizeof in - got));
+    if (r <= 0) break;
+    got += (size_t)r;
+    st = nts_ke_parse_response(in, got, false, &resp);
+  }
+  uint8_t ectx[5];
+  const char *label = NTS_KE_EXPORTER_LABEL;
+  nts_ke_exporter_context(ectx, NTS_AEAD_AES_SIV_CMAC_256, false);
+  if (st != NTS_KE_OK ||
+      SSL_export_keying_material(ssl, c2s, NTS_KEY_LEN, label, strlen(label), ectx, 5, 1) != 1)
+    goto out;
+  *cookie = resp.cookies[0];
+  rc = 0;
+out:
+  if (rc) fprintf(stderr, "bench_ntp_load: the NTS-KE exchange on port %d failed\n", o->ke_port);
+  SSL_free(ssl);
+  if (fd >= 0) close(fd);
+  SSL_CTX_free(ctx);
+  return rc;
+}
+
+static int nts_pool(const struct options *o) {
+  struct nts_cookie cookie;
+  uint8_t c2s[NTS_KEY_LEN];
+  if (nts_ke(o, &cookie, c2s)) return -1;
+  nts.rounds = NTS_POOL / o->inflight < 2 ? 2 : NTS_POOL / o->inflight;
+  uint64_t seq;
+  if (getrandom(&seq, sizeof seq, 0) != sizeof seq) seq = (uint64_t)mono_ns();
+  seq &= 0xffffffffffULL;
+  uint8_t buf[NTS_MAX_PACKET];
+  for (int i = 0; i < o->inflight; i++)
+    for (int r = 0; r < nts.rounds; r++) {
+      uint8_t uid[NTS_UID_LEN], nonce[NTS_NONCE_LEN];
+      if (getrandom(uid, sizeof uid, 0) != sizeof uid ||
+          getrandom(nonce, sizeof nonce, 0) != sizeof nonce)
+        return -1;
+      ntp_build_request(buf, NTP_HEADER_LEN, (++seq << 16) | (uint64_t)i, 0, NULL);
+      size_t n = nts_build_request(buf, sizeof buf, uid, &cookie, 1, c2s, nonce);
+      if (!n || (nts.len && n != nts.len)) return -1;
+      if (!nts.pool) {
+        nts.len = n;
+        nts.pool = malloc((size_t)o->inflight * (size_t)nts.rounds * n);
+        if (!nts.pool) return -1;
+      }
+      memcpy(nts.pool + ((size_t)i * (size_t)nts.rounds + (size_t)r) * n, buf, n);
+    }
+  printf("nts_request_bytes %zu\n", nts.len);
+  return 0;
+}
+
 static int run_throughput(const struct options *o) {
   static struct load l, at0;
   l.o = o;
+  if (o->ke_port && nts_pool(o)) return 1;
   int ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0 || open_load(&l, ep) != 0) {
     perror("bench_ntp_load: sockets");
@@ -530,6 +647,7 @@ static int run_tx(const struct options *o) {
 static void usage(FILE *f) {
   fprintf(f, "usage: bench_ntp_load -p PORT [-a ADDRESS] [-k INFLIGHT] [-s SOCKETS]\n"
              "         [-d SECONDS] [-w SECONDS] [-o TIMEOUT_MS] [-P SERVER_PID] [-e] [-b]\n"
+             "         [-K NTS_KE_PORT -C CAFILE]\n"
              "       bench_ntp_load -p PORT [-a ADDRESS] -T COUNT [-i INTERVAL_MS]\n");
 }
 
@@ -538,7 +656,7 @@ static int parse_options(int argc, char **argv, struct options *o) {
                         .timeout_ms = 50, .interval_ms = 10};
   const char *address = "127.0.0.1";
   int port = 0, c;
-  while ((c = getopt(argc, argv, "a:p:k:s:d:w:o:P:ebT:i:h")) != -1) {
+  while ((c = getopt(argc, argv, "a:p:k:s:d:w:o:P:ebT:i:K:C:h")) != -1) {
     switch (c) {
     case 'a': address = optarg; break;
     case 'p': port = atoi(optarg); break;
@@ -552,6 +670,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
     case 'b': o->busy = true; break;
     case 'T': o->tx_count = atoi(optarg); break;
     case 'i': o->interval_ms = atoi(optarg); break;
+    case 'K': o->ke_port = atoi(optarg); break;
+    case 'C': o->cafile = optarg; break;
     case 'h': usage(stdout); exit(0);
     default: return -1;
     }
@@ -562,7 +682,8 @@ static int parse_options(int argc, char **argv, struct options *o) {
     return -1;
   if (o->inflight < 1 || o->inflight > MAX_INFLIGHT || o->sockets < 1 ||
       o->sockets > MAX_SOCKETS || o->duration < 1 || o->warmup < 0 || o->timeout_ms < 1 ||
-      o->tx_count < 0 || o->tx_count > 65536 - TX_WARMUP || o->interval_ms < 0)
+      o->tx_count < 0 || o->tx_count > 65536 - TX_WARMUP || o->interval_ms < 0 ||
+      o->ke_port < 0 || o->ke_port > 65535 || (o->ke_port && (!o->cafile || o->echo)))
     return -1;
   if (o->sockets > o->inflight) o->sockets = o->inflight;
   return 0;

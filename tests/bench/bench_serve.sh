@@ -11,6 +11,14 @@
 #             clock), so the served time is the local clock plus a vetted
 #             correction of a few µs at most. Skipped, with a line saying
 #             so, while `vettimed -t` rejects the directive.
+# NTS (issue 14): chronyd and vettimed also serve NTS (RFC 8915) with one
+# certificate made here by openssl (`ntsservercert`/`ntsserverkey`, a
+# port of their own for NTS-KE); the rows chronyd-nts and vettimed-nts are
+# the same servers driven with NTS requests (bench_ntp_load -K: one NTS-KE
+# exchange, then every request with a cookie and an Authenticator, one
+# placeholder, so each answer opens the cookie, verifies, seals two new
+# cookies and the answer; no tx-timestamp run for them). Their "vs chronyd"
+# is against chronyd-nts.
 # All three are started first, then measured one after the other, in
 # BENCH_SERVE_ROUNDS rounds (default 3) of echo, chronyd, vettimed: other
 # work on this shared machine comes and goes (it took 10-80 % of both
@@ -87,6 +95,16 @@ started() { # NAME PID PORT
   ORDER+=("$1")
 }
 
+# One certificate for both servers' NTS-KE (127.0.0.1).
+make_cert() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$T/nts.key" -out "$T/nts.pem" -days 2 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" > "$T/openssl.log" 2>&1
+}
+declare -A NTSARGS=()
+CHRONY_KE=$(free_port)
+VETTIMED_KE=$(free_port)
+
 start_echo() {
   local port; port=$(free_port)
   taskset -c $SRV_CORE "$ECHO" 127.0.0.1 "$port" 900 2> "$T/echo.log" &
@@ -107,11 +125,17 @@ local stratum 1
 cmdport 0
 pidfile $T/chronyd.pid
 driftfile $T/chronyd.drift
+ntsservercert $T/nts.pem
+ntsserverkey $T/nts.key
+ntsport $CHRONY_KE
+ntsdumpdir $T
 CONF
   taskset -c $SRV_CORE chronyd -x -d -u root -f "$T/chrony.conf" > "$T/chronyd.log" 2>&1 &
   local pid=$!; PIDS+=($pid)
   wait_for 10 ntp_answers "$port" || { echo "chronyd did not start" >&2; cat "$T/chronyd.log" >&2; return 1; }
   started chronyd "$pid" "$port"
+  started chronyd-nts "$pid" "$port"
+  NTSARGS[chronyd-nts]="-K $CHRONY_KE -C $T/nts.pem"
 }
 
 # vettimed_config PORT: vettimed's configuration on stdout: the simulator's
@@ -123,6 +147,9 @@ vettimed_config() {
   echo "log warning"
   echo "serve 127.0.0.1 port $1"
   echo "ratelimit off" # the server limits each client by default; the bench is one client
+  echo "ntsservercert $T/nts.pem"
+  echo "ntsserverkey $T/nts.key"
+  echo "ntsport $VETTIMED_KE"
 }
 
 # vetted: true once vettimed's last vote is vetted (it serves the vetted time).
@@ -159,6 +186,8 @@ SCN
   wait_for 30 vetted || { echo "vettimed did not vet its sources" >&2; return 1; }
   wait_for 10 ntp_answers "$port" || { echo "vettimed does not answer on $port" >&2; return 1; }
   started vettimed "$pid" "$port"
+  started vettimed-nts "$pid" "$port"
+  NTSARGS[vettimed-nts]="-K $VETTIMED_KE -C $T/nts.pem"
 }
 
 # load_run NAME ROUND: one throughput run into $T/NAME.load.ROUND.
@@ -166,8 +195,9 @@ load_run() {
   local pid port echo=
   read -r pid port <<< "${SERVER[$1]}"
   [[ $1 == echo ]] && echo=-e
+  # shellcheck disable=SC2086 # NTSARGS: words
   timeout $((SECS + 30)) taskset -c $GEN_CORE "$LOAD" -p "$port" -P "$pid" "${LOAD_OPTS[@]}" \
-    $echo > "$T/$1.load.$2" || { echo "$1: the load run failed" >&2; return 1; }
+    $echo ${NTSARGS[$1]:-} > "$T/$1.load.$2" || { echo "$1: the load run failed" >&2; return 1; }
 }
 
 # pick_best NAME: the run with the highest rate becomes $T/NAME.load; its
@@ -218,7 +248,9 @@ row() { # NAME
   cpu=$(get "$T/$n.load" server_cpu_ns_per_response)
   local med p99 vc ve
   med=$(tx_error "$n" median); p99=$(tx_error "$n" p99)
-  vc=$(ratio "$rate" "$(get "$T/chronyd.load" responses_per_s)")
+  local base=chronyd
+  [[ $n == *-nts ]] && base=chronyd-nts
+  vc=$(ratio "$rate" "$(get "$T/$base.load" responses_per_s)")
   ve=$(ratio "$rate" "$(get "$T/echo.load" responses_per_s)")
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$n" "$rate" "$cpu" \
     "${med:+$med µs}" "${p99:+$p99 µs}" "${vc:+×$vc}" \
@@ -274,6 +306,7 @@ goals() {
 }
 
 status=0
+make_cert || { echo "openssl could not make the certificate" >&2; exit 1; }
 start_echo || status=1
 start_chronyd || status=1
 start_vettimed; rc=$?
@@ -283,7 +316,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 for n in "${ORDER[@]}"; do
   pick_best "$n"
-  [[ $n == echo ]] || tx_run "$n" || status=1
+  [[ $n == echo || $n == *-nts ]] || tx_run "$n" || status=1
 done
 
 echo "Loopback, closed loop, 64 requests in flight over 4 source ports, ${SECS} s" \
@@ -294,12 +327,18 @@ echo "tx-ts error: the client's kernel receive stamp of the reply minus its T3,"
 echo
 echo "| server | responses/s | CPU ns/request | tx-ts error median | p99 | vs chronyd | vs echo |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-for n in vettimed chronyd echo; do
-  [[ $n == vettimed && $rc == 2 ]] && continue
+for n in vettimed chronyd echo vettimed-nts chronyd-nts; do
+  [[ $n == vettimed* && $rc == 2 ]] && continue
   row "$n"
 done
 echo
-for n in echo chronyd vettimed; do details "$n"; done
+for n in echo chronyd vettimed chronyd-nts vettimed-nts; do details "$n"; done
+for n in vettimed chronyd; do
+  c=$(ratio "$(get "$T/$n-nts.load" responses_per_s)" "$(get "$T/$n.load" responses_per_s)")
+  [[ -n $c ]] && echo "- NTS cost, $n: with NTS $(awk -v r="$c" 'BEGIN {printf "%.0f", r * 100}') % of its plain rate," \
+    "$(get "$T/$n-nts.load" server_cpu_ns_per_response) ns CPU per NTS answer against $(get "$T/$n.load" server_cpu_ns_per_response)," \
+    "$(get "$T/$n-nts.load" nts_request_bytes)-byte requests"
+done
 off=$(served_offset)
 [[ -n $off ]] && echo "- vettimed's served offset (its T2 - T1 minus chronyd's): $off µs," \
   "its vote's vetted offset $(python3 -c "import json;print('%.2f' % (json.load(open('$T/vote.json'))['offset'] * 1e6))" 2>/dev/null) µs"

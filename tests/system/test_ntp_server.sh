@@ -422,7 +422,7 @@ echo "ratelimit interval 0.2 burst 50" >> "$T/vettime.conf"
 echo "4 MD5 $SHA" >> "$T/ntp.keys"
 kill -HUP "$VETTIMED_PID"
 check "reload: a changed server directive is logged as needing a restart" \
-  wait_for 5 grep -q "serve, allow, deny and ratelimit changes take effect at the next restart" "$T/vettimed.log"
+  wait_for 5 grep -q "serve, allow, deny, ratelimit and nts\* changes take effect at the next restart" "$T/vettimed.log"
 check "reload: the sockets stay and answer" q reload "d['answered'] and d['li'] == 3" "$P" --src 127.0.0.82
 check "reload: the server signs with a key added to the key file" q reload-key "d['len'] == 68 and d['keyid'] == 4 and d['mac_ok']" "$P" --src 127.0.0.82 --key "4:$SHA"
 

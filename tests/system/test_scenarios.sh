@@ -194,11 +194,13 @@ if want $s; then
   # Replay of the same history: as run, and "what if minclasses were 3".
   "$VETTIME" replay --db "$T/$s/history.db" --json > "$T/$s/replay.json"
   "$VETTIME" replay --db "$T/$s/history.db" --minclasses 3 --json > "$T/$s/replay3.json"
-  "$VETTIME" replay --db "$T/$s/history.db" --minclasses 3 > "$T/$s/replay3.txt"
+  "$VETTIME" replay --db "$T/$s/history.db" --minclasses 3 --verdicts > "$T/$s/replay3.txt"
   check "$s: replay as configured vets most rounds" j $s replay \
     "d['rounds'] > 10 and d['vetted_rounds'] >= d['rounds'] - 3"
   check "$s: replay with minclasses 3 vets none" j $s replay3 "d['minclasses'] == 3 and d['vetted_rounds'] == 0"
-  check "$s: and says why" grep -q "vote: not vetted: only 2 classes agree, 3 required" "$T/$s/replay3.txt"
+  # Every round's verdict (--verdicts): the first round may come before
+  # every class has its first sample (the polls are spread over a second).
+  check "$s: and says why" test "$(grep -c "round: not vetted .*: only 2 classes agree, 3 required" "$T/$s/replay3.txt")" -ge 15
 fi
 
 s=five-year-jump

@@ -297,6 +297,12 @@ static void test_status_verdict_variants(void) {
   CHECK_STR(line_of(text, 1), "Alarms:          -");
   CHECK_STR(line_of(text, 2), "Serving:         refusing; 0 requests answered, 4 dropped");
   free(text);
+  /* answers with NTS are said; none, nothing said (above) */
+  text = render(status_with,
+                "{\"server\":{\"enabled\":true,\"state\":\"refusing\",\"error\":null,"
+                "\"answered\":9,\"dropped\":0,\"counters\":{\"nts_answered\":7}}}", &rc);
+  CHECK_STR(line_of(text, 2), "Serving:         refusing; 9 requests answered (7 with NTS), 0 dropped");
+  free(text);
   json_object_put(status_vote);
   status_vote = json_tokener_parse("{\"valid\":true,\"vetted\":false,\"why_not\":\"\"}");
   text = render(status_with, "{}", &rc);

@@ -78,6 +78,41 @@ static void test_serve(void) {
           "serve 127.0.0.1 port 9\n", "t.conf:9: serve: at most 8");
 }
 
+static void test_nts(void) {
+  CHECK_INT(parse(""), 0);
+  const struct server_config *s = server_config_of(&cfg);
+  CHECK_INT(s->nts_port, 4460);
+  CHECK_INT(s->nts_rotate, 3600);
+  CHECK(!server_config_nts(s));
+  config_free(&cfg);
+  CHECK_INT(parse("serve 127.0.0.1\nntsservercert /a.pem\nntsserverkey /a.key\nntsport 11460\n"
+                  "ntsdumpdir /var/lib/x\nntsrotate 60\n"), 0);
+  s = server_config_of(&cfg);
+  CHECK(server_config_nts(s));
+  CHECK_STR(s->nts_cert, "/a.pem");
+  CHECK_STR(s->nts_key, "/a.key");
+  CHECK_STR(s->nts_dumpdir, "/var/lib/x");
+  CHECK_INT(s->nts_port, 11460);
+  CHECK_INT(s->nts_rotate, 60);
+  CHECK_INT(s->nts_cert_line, 2);
+  CHECK_INT(s->nts_key_line, 3);
+  CHECK_INT(s->nts_cert_file, 0);
+  config_free(&cfg);
+  /* a certificate without serve: parsed, not served */
+  CHECK_INT(parse("ntsservercert /a.pem\nntsserverkey /a.key\n"), 0);
+  CHECK(!server_config_nts(server_config_of(&cfg)));
+  config_free(&cfg);
+  refused("ntsport 0\n", "t.conf:1: ntsport");
+  refused("ntsport 65536\n", "t.conf:1: ntsport");
+  refused("ntsrotate 59\n", "t.conf:1: ntsrotate");
+  refused("ntsservercert\n", "t.conf:1: ntsservercert: expected \"ntsservercert FILE\"");
+  refused("ntsdumpdir a b\n", "t.conf:1: ntsdumpdir: expected \"ntsdumpdir DIR\"");
+  /* the source option of the same name is the source's */
+  CHECK_INT(parse("server 127.0.0.1 nts ntsport 4461\n"), 0);
+  CHECK_INT(server_config_of(&cfg)->nts_port, 4460);
+  config_free(&cfg);
+}
+
 static void test_ratelimit(void) {
   CHECK_INT(parse("ratelimit off\n"), 0);
   CHECK(!server_config_of(&cfg)->ratelimit.enabled);
@@ -168,6 +203,7 @@ int main(void) {
   RUN(test_defaults);
   RUN(test_serve);
   RUN(test_ratelimit);
+  RUN(test_nts);
   RUN(test_acl);
   RUN(test_user);
   return unit_done();
