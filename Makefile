@@ -13,7 +13,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
 
-LIBS_PC := sqlite3 json-c libcurl libmicrohttpd libcrypto libssl libsystemd
+LIBS_PC := sqlite3 json-c libcurl libmicrohttpd libcrypto libssl nettle libsystemd
 CFLAGS  ?= -O2 -g
 VT_CPPFLAGS := -I. -D_GNU_SOURCE $(shell pkg-config --cflags $(LIBS_PC) netsnmp-agent 2>/dev/null)
 VT_CFLAGS   := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \

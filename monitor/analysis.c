@@ -185,8 +185,33 @@ static void vote_inputs(struct analysis *a, double now, const struct analysis_so
  * says vetted again: a vote that comes and goes is not a time to serve. */
 #define REVET_ROUNDS 3
 
+/* Whether every source that agrees in this round's vote was named a
+ * falseticker in the last round (the name outlives a lost vote: see
+ * detect_falsetickers). When the honest sources fall silent, the liar
+ * they outvoted is the last one with a fresh sample, and one class
+ * (minclasses 1) would vet its time alone: a stepped DCF77 at +0.5 s did,
+ * three rounds after the others aged out. */
+static bool only_named_falsetickers_agree(const struct analysis *a) {
+  int agreeing = 0;
+  for (int i = 0; i < a->n; i++) {
+    enum source_state st = a->res.per_source[i].state;
+    if (st != SS_COMBINED && st != SS_BEST && st != SS_OUTLIER && st != SS_HELD) continue;
+    struct vt_condition c = {.kind = EV_FALSETICKER, .source = i, .ref_class = a->vin[i].ref_class};
+    if (!cond_in(&c, a->prev_conds, a->n_prev)) return false;
+    agreeing++;
+  }
+  return agreeing > 0;
+}
+
 static void vote_hysteresis(struct analysis *a) {
   struct vote_verdict *v = &a->res.verdict;
+  if (v->vetted && only_named_falsetickers_agree(a)) {
+    v->vetted = false;
+    v->stratum = 16;
+    snprintf(v->why_not, sizeof v->why_not,
+             "only sources named falsetickers agree (%d of %d): the others are silent",
+             v->agreeing, v->candidates);
+  }
   if (!v->vetted) {
     a->vote_lost = a->ever_vetted;
     a->revet_streak = 0;
@@ -380,7 +405,17 @@ static bool held_last_round(const struct analysis *a, enum event_kind kind, int 
 
 static void detect_falsetickers(struct analysis *a, const struct analysis_source *src) {
   const struct vote_verdict *v = &a->res.verdict;
-  if (!v->vetted) return; /* without a vetted time nobody is "the" liar */
+  if (!v->vetted) {
+    /* Without a vetted time nobody is newly "the" liar, but a source named
+     * one stays named until a vetted vote finds it agreeing: it cannot
+     * clear itself, nor vet alone (only_named_falsetickers_agree). */
+    for (int k = 0; k < a->n_prev; k++) {
+      const struct vt_condition *c = &a->prev_conds[k];
+      if (c->kind == EV_FALSETICKER && c->source >= 0 && c->source < a->n)
+        add_cond(a, c->kind, c->source, c->ref_class, c->value, c->threshold, "%s", c->text);
+    }
+    return;
+  }
   for (int i = 0; i < a->n; i++) {
     enum source_state st = a->res.per_source[i].state;
     if (st != SS_FALSETICKER && st != SS_CLASS_OUTVOTED) continue;

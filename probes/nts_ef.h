@@ -39,26 +39,24 @@
  * well-behaved server sends back). */
 #define NTS_MAX_PACKET 1024
 
-/* AEAD_AES_SIV_CMAC_256 (RFC 5297 with a nonce, RFC 5116 interface):
- * out = tag (16 bytes) || ciphertext (pt_len bytes), over the associated
- * data ad and the nonce (nonce_len 0: none, as in RFC 5297's
- * deterministic mode, for its test vector). pt_len must be >= 1: OpenSSL
- * 3.0 cannot seal an empty plaintext (openssl#26580). Returns the output
- * length (pt_len + 16), or -1. */
+/* AEAD_AES_SIV_CMAC_256 (RFC 5297 with a nonce, RFC 5116 interface;
+ * Nettle's SIV-CMAC): out = tag (16 bytes) || ciphertext (pt_len bytes,
+ * 0 allowed), over the associated data ad and the nonce (at least 1
+ * byte: NTS always has one). Returns the output length (pt_len + 16), or
+ * -1. */
 int nts_siv_encrypt(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len,
                     const uint8_t *nonce, size_t nonce_len, const uint8_t *pt,
                     size_t pt_len, uint8_t *out);
-/* The reverse: in = tag || ciphertext (in_len >= 16); pt receives in_len -
- * 16 bytes. Returns that length, or -1 when the tag does not verify (or
- * libcrypto fails). in_len 16 (an empty plaintext, as chrony's requests
- * carry) is checked through S2V over OpenSSL's CMAC. */
+/* The reverse: in = tag || ciphertext (in_len >= 16; 16 is an empty
+ * plaintext, as chrony's requests carry); pt receives in_len - 16 bytes.
+ * Returns that length, or -1 when the tag does not verify. */
 int nts_siv_decrypt(const uint8_t key[NTS_KEY_LEN], const uint8_t *ad, size_t ad_len,
                     const uint8_t *nonce, size_t nonce_len, const uint8_t *in,
                     size_t in_len, uint8_t *pt);
 
-/* The same with reusable OpenSSL state (a server thread's: no allocation
- * per message). nts_siv_ctx_new returns NULL when libcrypto lacks
- * AES-128-SIV or memory; a NULL ctx makes the calls above's way. */
+/* The same with the last two keys' schedules kept (a server thread's: no
+ * allocation and no key setup per message for its cookie key). NULL from
+ * nts_siv_ctx_new: no memory; a NULL ctx works as the calls above. */
 struct nts_siv_ctx;
 struct nts_siv_ctx *nts_siv_ctx_new(void);
 void nts_siv_ctx_free(struct nts_siv_ctx *c);

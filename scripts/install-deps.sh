@@ -10,7 +10,7 @@ packages=(
   build-essential pkg-config
   # libraries (see Makefile)
   libsqlite3-dev libjson-c-dev libcurl4-openssl-dev libsnmp-dev
-  libmicrohttpd-dev libssl-dev
+  libmicrohttpd-dev libssl-dev nettle-dev
   # sd_notify readiness and watchdog (lib/sdnotify.c)
   libsystemd-dev
   # tools used by tests and the demo

@@ -309,6 +309,38 @@ static void test_walk_crossing_no_flap(void) {
   analysis_free(a);
 }
 
+/* The liar outlives the honest: DCF is named a falseticker at +0.5 s, then
+ * GPS and GAL fall silent while it keeps answering. One class would vet
+ * its time alone (minclasses 1); a source named a falseticker stays named
+ * and cannot. Once GPS and GAL answer again and DCF is back at the truth,
+ * the time is vetted and the falseticker ends, once. */
+static void test_named_liar_cannot_vet_alone(void) {
+  struct analysis *a = fresh();
+  double t = 1000;
+  int vetted_alone = 0, said_why = 0, ended = 0, vetted_after = 0;
+  for (int r = 0; r < 90; r++, t += 1) {
+    healthy(t);
+    if (r >= 10 && r < 70) src[2].vote.offset = src[2].sample_offset = 0.5;
+    if (r >= 20 && r < 60)
+      for (int i = 0; i < 2; i++) {
+        src[i].vote.have_sample = src[i].vote.reachable = src[i].new_sample = false;
+        src[i].reach = 0;
+      }
+    const struct analysis_result *res = analysis_round(a, t, 0, src);
+    if (r >= 20 && r < 60) {
+      vetted_alone += res->verdict.vetted;
+      said_why += strstr(res->verdict.why_not, "named falsetickers") != NULL;
+    }
+    if (r >= 80) vetted_after += res->verdict.vetted;
+    ended += count_events(res, EV_FALSETICKER, 2, true);
+  }
+  CHECK_INT(vetted_alone, 0);
+  CHECK(said_why >= 30);
+  CHECK_INT(vetted_after, 10);
+  CHECK_INT(ended, 1);
+  analysis_free(a);
+}
+
 int main(void) {
   unit_init();
   RUN(test_source_stats);
@@ -316,6 +348,7 @@ int main(void) {
   RUN(test_falseticker_lifecycle);
   RUN(test_noisy_sample_confirmed);
   RUN(test_walk_crossing_no_flap);
+  RUN(test_named_liar_cannot_vet_alone);
   RUN(test_quorum_warmup);
   RUN(test_class_reach_pulses);
   RUN(test_holdover_then_refusing);
