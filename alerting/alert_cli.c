@@ -210,7 +210,7 @@ static int insert_test(sqlite3 *db, const struct vt_config *cfg, const char *cha
   n->value = n->threshold = NAN;
   snprintf(n->severity, sizeof n->severity, "info");
   const char *site = alert_config_of(cfg)->site;
-  snprintf(n->site, sizeof n->site, "%s", site[0] ? site : host);
+  snprintf(n->site, sizeof n->site, "%.63s", site[0] ? site : host); /* a long host name is cut */
   n->event_ns = n->created_ns = real_ns();
   snprintf(n->text, sizeof n->text, "vettime test notification on channel %s from %s (vettime alert test)",
            channel, n->site);
