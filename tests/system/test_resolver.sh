@@ -184,9 +184,12 @@ for k in a b c; do
   check "address source $k: no gap over 2.5 s meanwhile ($(fig ${k}_max_gap_before_slow) s)" \
     is "$(fig ${k}_max_gap_before_slow) < 2.5"
   # Lengthened by a uniform 0-5 %: mean 1.025 s, sd 14 ms; unjittered
-  # polls measure about 1.002 s and 3 ms on a loaded machine.
-  check "address source $k: intervals jittered, sd $(fig ${k}_interval_sd_ms) ms > 8 ms, mean $(fig ${k}_interval_mean) s in [1.012, 1.06]" \
-    is "$(fig ${k}_interval_sd_ms) > 8 and 1.012 <= $(fig ${k}_interval_mean) <= 1.06"
+  # polls measure about 1.002 s and 3 ms on a loaded machine. With the
+  # dozen or so intervals of a run, an sd under 5 ms or a mean under
+  # 1.010 s comes by chance about once in a thousand runs (simulated); the
+  # former bound of 8 ms failed one CI run in about thirty (sd 7.2 ms).
+  check "address source $k: intervals jittered, sd $(fig ${k}_interval_sd_ms) ms > 5 ms, mean $(fig ${k}_interval_mean) s in [1.010, 1.06]" \
+    is "$(fig ${k}_interval_sd_ms) > 5 and 1.010 <= $(fig ${k}_interval_mean) <= 1.06"
 done
 # Each first poll at random within the first second: the three within
 # 15 ms of each other has a chance of 3 x 0.015^2, under 0.1 %; unspread,
