@@ -13,8 +13,8 @@
 # runs only those (default: every row of the table). The longest row
 # (walk-slow, 300 s) sets the wall time, about 5.5 minutes:
 # run.sh timeout: 600
-# It mostly waits, so it runs beside the other tests:
-# run.sh: beside the others
+# (Not run beside the other tests: two of its per-round accuracy checks
+# failed in one CI run while it shared the two cores with them.)
 . "$(dirname "$0")/lib.sh"
 SCN=$TOP/tests/scenarios
 
