@@ -103,6 +103,26 @@ static enum nts_ke_status take_record(uint16_t type, bool critical, const uint8_
   }
 }
 
+/* One record's framing (RFC 8915 section 4): its type, critical bit and
+ * body at *pos, which moves past it. NTS_KE_OK for a record to take,
+ * NTS_KE_END_SEEN for a well-placed End of Message, else the fault. */
+#define NTS_KE_END_SEEN NTS_KE_STATUS_COUNT
+static enum nts_ke_status next_record(const uint8_t *buf, size_t len, bool final, size_t *pos,
+                                      uint16_t *type, bool *critical, const uint8_t **body,
+                                      size_t *n) {
+  if (len - *pos < 4) return final ? NTS_KE_BAD_LENGTH : NTS_KE_INCOMPLETE;
+  uint16_t raw = get16(buf + *pos);
+  *n = get16(buf + *pos + 2);
+  if (len - *pos - 4 < *n) return final ? NTS_KE_BAD_LENGTH : NTS_KE_INCOMPLETE;
+  *type = raw & 0x7fff;
+  *critical = raw & NTS_KE_CRITICAL;
+  *body = buf + *pos + 4;
+  *pos += 4 + *n;
+  if (*type != NTS_KE_END) return NTS_KE_OK;
+  if (*n != 0) return NTS_KE_BAD_LENGTH;
+  return *pos == len ? NTS_KE_END_SEEN : NTS_KE_TRAILING;
+}
+
 enum nts_ke_status nts_ke_parse_response(const uint8_t *buf, size_t len, bool final,
                                          struct nts_ke_response *out) {
   memset(out, 0, sizeof *out);
@@ -110,23 +130,14 @@ enum nts_ke_status nts_ke_parse_response(const uint8_t *buf, size_t len, bool fi
   if (len > NTS_KE_MAX_MESSAGE) return NTS_KE_TOO_LONG;
   if (!buf) len = 0;
   struct seen seen = {false, false};
-  size_t pos = 0;
-  for (;;) {
-    if (len - pos < 4) return final ? NTS_KE_BAD_LENGTH : NTS_KE_INCOMPLETE;
-    uint16_t raw = get16(buf + pos);
-    size_t n = get16(buf + pos + 2);
-    if (len - pos - 4 < n) return final ? NTS_KE_BAD_LENGTH : NTS_KE_INCOMPLETE;
-    uint16_t type = raw & 0x7fff;
-    const uint8_t *body = buf + pos + 4;
-    pos += 4 + n;
-    if (type == NTS_KE_END) {
-      if (n != 0) return NTS_KE_BAD_LENGTH;
-      if (pos != len) return NTS_KE_TRAILING;
-      break;
-    }
-    enum nts_ke_status s = take_record(type, raw & NTS_KE_CRITICAL, body, n, &seen, out);
-    if (s != NTS_KE_OK) return s;
-  }
+  size_t pos = 0, n;
+  uint16_t type;
+  bool critical;
+  const uint8_t *body;
+  enum nts_ke_status s;
+  while ((s = next_record(buf, len, final, &pos, &type, &critical, &body, &n)) == NTS_KE_OK)
+    if ((s = take_record(type, critical, body, n, &seen, out)) != NTS_KE_OK) return s;
+  if (s != NTS_KE_END_SEEN) return s;
   if (!seen.protocol) return NTS_KE_BAD_PROTOCOL;
   if (!seen.aead) return NTS_KE_NO_AEAD;
   if (out->n_cookies == 0) return NTS_KE_NO_COOKIE;
@@ -170,23 +181,16 @@ enum nts_ke_status nts_ke_parse_request(const uint8_t *buf, size_t len, bool fin
   if (!buf) len = 0;
   struct seen seen = {false, false};
   enum nts_ke_status first = NTS_KE_OK; /* the first fault; read on to the End */
-  size_t pos = 0;
-  for (;;) {
-    if (len - pos < 4) return final ? NTS_KE_BAD_LENGTH : NTS_KE_INCOMPLETE;
-    uint16_t raw = get16(buf + pos);
-    size_t n = get16(buf + pos + 2);
-    if (len - pos - 4 < n) return final ? NTS_KE_BAD_LENGTH : NTS_KE_INCOMPLETE;
-    uint16_t type = raw & 0x7fff;
-    const uint8_t *body = buf + pos + 4;
-    pos += 4 + n;
-    if (type == NTS_KE_END) {
-      if (n != 0) return NTS_KE_BAD_LENGTH;
-      if (pos != len) return NTS_KE_TRAILING;
-      break;
-    }
-    enum nts_ke_status s = take_request_record(type, raw & NTS_KE_CRITICAL, body, n, &seen, out);
+  size_t pos = 0, n;
+  uint16_t type;
+  bool critical;
+  const uint8_t *body;
+  enum nts_ke_status s;
+  while ((s = next_record(buf, len, final, &pos, &type, &critical, &body, &n)) == NTS_KE_OK) {
+    s = take_request_record(type, critical, body, n, &seen, out);
     if (s != NTS_KE_OK && first == NTS_KE_OK) first = s;
   }
+  if (s != NTS_KE_END_SEEN) return s;
   if (first != NTS_KE_OK) return first;
   if (!seen.protocol) return NTS_KE_BAD_PROTOCOL;
   if (!seen.aead) return NTS_KE_NO_AEAD;
